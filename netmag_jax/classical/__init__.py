@@ -1,0 +1,1 @@
+"""netmag_jax.classical (under construction in this release)."""

@@ -1,0 +1,1 @@
+"""netmag_jax.dynamics (under construction in this release)."""

@@ -1,0 +1,1 @@
+"""netmag_jax.fit (under construction in this release)."""

@@ -1,0 +1,1 @@
+"""netmag_jax.lattice (under construction in this release)."""

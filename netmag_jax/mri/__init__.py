@@ -1,0 +1,1 @@
+"""netmag_jax.mri (under construction in this release)."""
