@@ -55,6 +55,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 from jax.scipy.special import gammainc
 
@@ -139,6 +140,13 @@ def predicted_moments(B, T, size, n_particles=1, geometry: str = "disk",
     B = jnp.asarray(B, dtype=jnp.result_type(float))
     T = jnp.asarray(T, dtype=B.dtype)
     ell = jnp.asarray(size, dtype=B.dtype) * (1.0 if geometry == "disk" else 0.5)
+    B, T, ell = jnp.broadcast_arrays(B, T, ell)
+    return _predict(B, T, ell, jnp.asarray(n_particles, dtype=B.dtype),
+                    jnp.asarray(charge, dtype=B.dtype), jnp.asarray(mass, dtype=B.dtype))
+
+
+@jax.jit
+def _predict(B, T, ell, n, charge, mass):
     kT = const.K_B * T
     v_th = jnp.sqrt(kT / mass)
     b = jnp.abs(charge * B) * ell / (math.sqrt(2.0) * mass * v_th)
@@ -146,9 +154,8 @@ def predicted_moments(B, T, size, n_particles=1, geometry: str = "disk",
     # -kT/B * E(b): E ~ b^4 at small B, so the product is finite; double-where at B = 0.
     nz = B != 0
     B_safe = jnp.where(nz, B, jnp.ones_like(B))
-    interior = jnp.where(nz, -n_particles * kT / B_safe * e_w, jnp.zeros_like(B))
-    return MomentPrediction(interior, -interior, jnp.zeros_like(interior),
-                            jnp.broadcast_to(f_w, interior.shape))
+    interior = jnp.where(nz, -n * kT / B_safe * e_w, jnp.zeros_like(B))
+    return MomentPrediction(interior, -interior, jnp.zeros_like(interior), f_w)
 
 
 def orbit_fits(r, v, omega, geometry: str):
