@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constants as const
-from .._checks import check_ndim, check_option, is_concrete, require
+from .._checks import check_ndim, check_option, check_shape, finite, is_concrete, require
 from ._langevin import step
 from ._moments import GEOMETRIES, orbit_fits
 
@@ -94,8 +94,8 @@ def _concrete_checks(T, mass, size, dt, friction, B, charge):
 
 
 @eqx.filter_jit
-def _run(key, B, T, size, dt, friction, charge, mass, *, n_particles, n_steps, n_burn,
-         geometry, init, n_record, dt_given, friction_given):
+def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, n_particles,
+         n_steps, n_burn, geometry, init, n_record, dt_given, friction_given):
     # --- tier-2 value checks (return values used below) ------------------------------------
     T = require(T, jnp.isfinite(T) & (T > 0), "T must be finite and > 0")
     mass = require(mass, jnp.isfinite(mass) & (mass > 0), "mass must be finite and > 0")
@@ -138,6 +138,13 @@ def _run(key, B, T, size, dt, friction, charge, mass, *, n_particles, n_steps, n
         v = jax.random.normal(k_vel, (n_particles, 2), dtype=dtype)
     else:
         v = jnp.zeros((n_particles, 2), dtype=dtype)
+    if positions is not None:
+        r = positions / ell
+        reach = (jnp.sqrt(jnp.sum(r * r, axis=-1)) if geometry == "disk"
+                 else jnp.max(jnp.abs(r), axis=-1))
+        r = require(r, reach <= 1.0, "positions must lie inside the box")
+    if velocities is not None:
+        v = finite(velocities, "velocities") / v_th
 
     def advance(state, k):
         r, v = state
@@ -189,7 +196,8 @@ def _run(key, B, T, size, dt, friction, charge, mass, *, n_particles, n_steps, n
 def simulate_charges(key, B, T, size, *, n_particles: int = 2000, n_steps: int = 2000,
                      dt=None, friction=None, geometry: str = "disk",
                      charge=-const.E_CHARGE, mass=const.M_E, n_burn: int = 0,
-                     init: str = "thermal", n_record: int = 0) -> ChargeMoments:
+                     init: str = "thermal", n_record: int = 0, positions=None,
+                     velocities=None) -> ChargeMoments:
     r"""Langevin simulation of N classical charges in a box in the field B ẑ; orbital moments.
 
     Each charge obeys :math:`m\dot{\mathbf v} = q\,\mathbf v\times B\hat z - m\gamma\mathbf v
@@ -223,6 +231,11 @@ def simulate_charges(key, B, T, size, *, n_particles: int = 2000, n_steps: int =
         init: ``"thermal"`` (exact equilibrium start: uniform positions, Maxwell velocities)
             or ``"cold"`` (uniform positions, at rest; use n_burn >> 1/(gamma dt)).
         n_record: number of charges whose trajectory is returned (static, <= n_particles).
+        positions: optional initial positions [m], shape (n_particles, 2), inside the box
+            (replaces the uniform draw of ``init``).
+        velocities: optional initial velocities [m/s], shape (n_particles, 2) (replaces the
+            draw of ``init``). The error bars assume independent, stationary charges; with a
+            hand-made initial state use n_burn to equilibrate first.
     Returns:
         ChargeMoments (moments in A m^2 along z, v2 in m^2/s^2, trajectory in m).
     """
@@ -239,11 +252,15 @@ def simulate_charges(key, B, T, size, *, n_particles: int = 2000, n_steps: int =
             raise ValueError(f"{name} must be an int >= {lo}, got {x!r}")
     if n_record > n_particles:
         raise ValueError(f"n_record = {n_record} exceeds n_particles = {n_particles}")
+    for name, x in {"positions": positions, "velocities": velocities}.items():
+        if x is not None:
+            check_shape(name, x, (n_particles, 2))
     _concrete_checks(T, mass, size, dt, friction, B, charge)
     dtype = jnp.result_type(float)
-    f = lambda x: jnp.asarray(x, dtype=dtype)  # noqa: E731
+    f = lambda x: None if x is None else jnp.asarray(x, dtype=dtype)  # noqa: E731
     return _run(key, f(B), f(T), f(size), f(1.0 if dt is None else dt),
                 f(0.0 if friction is None else friction), f(charge), f(mass),
+                f(positions), f(velocities),
                 n_particles=n_particles, n_steps=n_steps, n_burn=n_burn, geometry=geometry,
                 init=init, n_record=n_record, dt_given=dt is not None,
                 friction_given=friction is not None)

@@ -104,17 +104,30 @@ def test_bad_input_raises_before_tracing(kw, match):
                          **{**SMALL, **kw})
 
 
-def test_bad_traced_input_raises_at_run_time():
-    """Under jit the same value problems are caught by eqx.error_if (one compile, 4 calls)."""
-    @eqx.filter_jit
-    def f(T, mass, size, dt):
-        return simulate_charges(jax.random.key(0), 1.0, T, size, mass=mass, dt=dt,
-                                **SMALL).total
+def test_traced_inputs_jit_matches_eager_and_bad_values_raise():
+    """Under jit: same result as the eager call from a given initial state (positions and
+    velocities are used as the start); bad values caught by eqx.error_if (one compile)."""
+    r0 = np.linspace(-0.6, 0.6, 20).reshape(10, 2) * R
+    v0 = np.linspace(-2.0, 2.0, 20).reshape(10, 2) * np.sqrt(const.K_B * T / const.M_E)
 
-    good = dict(T=1.0, mass=const.M_E, size=R, dt=1e-13)
-    eager = simulate_charges(jax.random.key(0), 1.0, 1.0, R, dt=1e-13, **SMALL)
-    np.testing.assert_allclose(float(f(**good)), float(eager.total), rtol=1e-10)
+    @eqx.filter_jit
+    def f(T, mass, size, dt, positions):
+        return simulate_charges(jax.random.key(0), 1.0, T, size, mass=mass, dt=dt,
+                                positions=positions, velocities=v0, **SMALL)
+
+    good = dict(T=1.0, mass=const.M_E, size=R, dt=1e-13, positions=r0)
+    eager = simulate_charges(jax.random.key(0), 1.0, 1.0, R, dt=1e-13, positions=r0,
+                             velocities=v0, **SMALL)
+    jitted = f(**good)
+    np.testing.assert_allclose(np.asarray(jitted.trajectory), np.asarray(eager.trajectory),
+                               rtol=1e-12)
+    np.testing.assert_allclose(float(jitted.total), float(eager.total), rtol=1e-10)
+    # the first recorded point is one step (<= 0.1 R of flight) from the given start
+    assert np.max(np.abs(np.asarray(eager.trajectory[0]) - r0[:2])) < 0.1 * R
     for name, value, match in [("T", -1.0, "T must"), ("mass", -1e-30, "mass must"),
-                               ("size", 0.0, "size must"), ("dt", 1e-11, "cyclotron")]:
+                               ("size", 0.0, "size must"), ("dt", 1e-11, "cyclotron"),
+                               ("positions", 3 * r0, "inside the box")]:
         with pytest.raises(Exception, match=match):
             f(**{**good, name: value})
+    with pytest.raises(ValueError, match="positions must have shape"):
+        simulate_charges(jax.random.key(0), 1.0, T, R, positions=r0[:3], **SMALL)
