@@ -24,55 +24,57 @@ from netmag_jax.classical import simulate_charges  # noqa: E402
 
 
 # --- the NumPy twin (reduced units: length R, velocity v_th, time R/v_th) -------------------
-def _rotate(v, angle):
+def _rotate(vx, vy, angle):
     c, s = math.cos(angle), math.sin(angle)
-    return np.stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1]], axis=-1)
+    return c * vx - s * vy, s * vx + c * vy
 
 
-def _drift_disk(r, v, h, n_bounce=3):
-    t_left = np.full(r.shape[0], h)
+def _drift_disk(x, y, vx, vy, h, n_bounce=3):
+    t_left = np.full_like(x, h)
     for _ in range(n_bounce):
-        end = r + t_left[:, None] * v
-        out = (end * end).sum(-1) > 1.0
-        a = np.where(out, (v * v).sum(-1), 1.0)
-        b = (r * v).sum(-1)
-        c = (r * r).sum(-1) - 1.0
-        disc = np.maximum(b * b - a * c, 0.0)
-        t_hit = np.clip((-b + np.sqrt(disc)) / a, 0.0, t_left)
-        hit = r + t_hit[:, None] * v
-        n = hit / np.maximum(np.sqrt((hit * hit).sum(-1, keepdims=True)), 1e-30)
-        v_ref = v - 2.0 * (v * n).sum(-1, keepdims=True) * n
-        r = np.where(out[:, None], hit, end)
-        v = np.where(out[:, None], v_ref, v)
+        ex, ey = x + t_left * vx, y + t_left * vy
+        out = ex * ex + ey * ey > 1.0
+        a = np.where(out, vx * vx + vy * vy, 1.0)
+        b = x * vx + y * vy
+        c = x * x + y * y - 1.0
+        t_hit = np.clip((-b + np.sqrt(np.maximum(b * b - a * c, 0.0))) / a, 0.0, t_left)
+        hx, hy = x + t_hit * vx, y + t_hit * vy
+        inv = 1.0 / np.maximum(np.sqrt(hx * hx + hy * hy), 1e-30)
+        nx, ny = hx * inv, hy * inv
+        vn2 = 2.0 * (vx * nx + vy * ny)
+        x, y = np.where(out, hx, ex), np.where(out, hy, ey)
+        vx, vy = np.where(out, vx - vn2 * nx, vx), np.where(out, vy - vn2 * ny, vy)
         t_left = np.where(out, t_left - t_hit, 0.0)
-    r = r + t_left[:, None] * v
-    rad = np.sqrt((r * r).sum(-1, keepdims=True))
-    r = np.where(rad > 1.0, r / np.maximum(rad, 1.0), r)
-    return r, v
+    x, y = x + t_left * vx, y + t_left * vy
+    rad = np.sqrt(x * x + y * y)
+    shrink = np.where(rad > 1.0, 1.0 / np.maximum(rad, 1.0), 1.0)
+    return x * shrink, y * shrink, vx, vy
 
 
 def numpy_simulate(r, v, n_steps, omega, h, gamma_h, rng, record=False):
     """Same scheme and measurements as simulate_charges (disk, reduced units, charge < 0)."""
     c_ou = math.exp(-gamma_h)
     s_ou = math.sqrt(1.0 - c_ou * c_ou)
-    n = r.shape[0]
+    x, y, vx, vy = r[:, 0].copy(), r[:, 1].copy(), v[:, 0].copy(), v[:, 1].copy()
+    n = x.shape[0]
     acc_i, acc_e, acc_v2 = np.zeros(n), np.zeros(n), np.zeros(n)
     traj = []
     for _ in range(n_steps):
-        xi = rng.standard_normal((n, 2)) if gamma_h > 0 else 0.0
-        v = c_ou * v + s_ou * xi
-        v = _rotate(v, -0.5 * omega * h)
-        r, v = _drift_disk(r, v, h)
-        v = _rotate(v, -0.5 * omega * h)
-        mom = -0.5 * (r[:, 0] * v[:, 1] - r[:, 1] * v[:, 0])
-        gx, gy = omega * r[:, 0] + v[:, 1], omega * r[:, 1] - v[:, 0]
-        speed = np.sqrt((v * v).sum(-1))
-        fits = np.sqrt(gx * gx + gy * gy) + speed <= abs(omega)
+        if gamma_h > 0:
+            xi = rng.standard_normal((2, n))
+            vx, vy = c_ou * vx + s_ou * xi[0], c_ou * vy + s_ou * xi[1]
+        vx, vy = _rotate(vx, vy, -0.5 * omega * h)
+        x, y, vx, vy = _drift_disk(x, y, vx, vy, h)
+        vx, vy = _rotate(vx, vy, -0.5 * omega * h)
+        mom = -0.5 * (x * vy - y * vx)
+        gx, gy = omega * x + vy, omega * y - vx
+        v2 = vx * vx + vy * vy
+        fits = np.sqrt(gx * gx + gy * gy) + np.sqrt(v2) <= abs(omega)
         acc_i += np.where(fits, mom, 0.0)
         acc_e += np.where(fits, 0.0, mom)
-        acc_v2 += speed * speed
+        acc_v2 += v2
         if record:
-            traj.append(r.copy())
+            traj.append(np.stack([x, y], axis=-1))
     means = [a / n_steps for a in (acc_i, acc_e, acc_i + acc_e)]
     sums = [(m.sum(), math.sqrt(n) * m.std(ddof=1)) for m in means]
     return sums, (np.array(traj) if record else None)

@@ -99,7 +99,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
             key = jax.random.key(100 + 10 * i + j)
             r = simulate_charges(key, B, T, RADIUS, n_particles=n_particles, n_steps=n_steps,
                                  n_record=N_RECORD, **_settings(B, T))
-            p_int = n_particles * exact_int[i, len(Bs) + j]
+            p_int = float(n_particles * exact_int[i, len(Bs) + j])
             rows.append(dict(B=B, T=T, res=r, pred_interior=p_int, pred_edge=-p_int))
 
     mub = const.MU_B * n_particles            # per-electron moments in mu_B

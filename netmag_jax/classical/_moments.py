@@ -172,9 +172,14 @@ def orbit_fits(r, v, omega, geometry: str):
     Returns:
         boolean array, shape (...).
     """
-    gx = omega * r[..., 0] + v[..., 1]
-    gy = omega * r[..., 1] - v[..., 0]
-    speed = jnp.sqrt(v[..., 0] ** 2 + v[..., 1] ** 2)
+    return fits_xy(r[..., 0], r[..., 1], v[..., 0], v[..., 1], omega, geometry)
+
+
+def fits_xy(x, y, vx, vy, omega, geometry: str):
+    """``orbit_fits`` on component arrays x, y, vx, vy (each shape (...))."""
+    gx = omega * x + vy
+    gy = omega * y - vx
+    speed = jnp.sqrt(vx * vx + vy * vy)
     if geometry == "disk":
         reach = jnp.sqrt(gx * gx + gy * gy)
     else:

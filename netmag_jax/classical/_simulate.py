@@ -19,7 +19,7 @@ import numpy as np
 from .. import constants as const
 from .._checks import check_ndim, check_option, check_shape, finite, is_concrete, require
 from ._langevin import step
-from ._moments import GEOMETRIES, orbit_fits
+from ._moments import GEOMETRIES, fits_xy
 
 #: Largest allowed |omega_c| dt (radians of cyclotron rotation per step): >= 12.5 steps/period.
 MAX_CYCLOTRON_ANGLE = 0.5
@@ -100,6 +100,7 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
     T = require(T, jnp.isfinite(T) & (T > 0), "T must be finite and > 0")
     mass = require(mass, jnp.isfinite(mass) & (mass > 0), "mass must be finite and > 0")
     size = require(size, jnp.isfinite(size) & (size > 0), "size must be finite and > 0")
+    B = finite(B, "B")
     ell = size * (1.0 if geometry == "disk" else 0.5)
     v_th = jnp.sqrt(const.K_B * T / mass)
     omega_c = charge * B / mass                           # signed SI cyclotron frequency
@@ -147,28 +148,30 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
         v = finite(velocities, "velocities") / v_th
 
     def advance(state, k):
-        r, v = state
-        xi = jax.random.normal(k, v.shape, dtype=dtype)
-        return step(r, v, xi, omega, h, c_ou, geometry)
+        xi = jax.random.normal(k, (2, n_particles), dtype=dtype)
+        return step(state, xi, omega, h, c_ou, geometry)
 
+    state = (r[:, 0], r[:, 1], v[:, 0], v[:, 1])
     if n_burn > 0:
-        (r, v), _ = jax.lax.scan(lambda s, k: (advance(s, k), None), (r, v),
-                                 jax.random.split(k_burn, n_burn))
+        state, _ = jax.lax.scan(lambda s, k: (advance(s, k), None), state,
+                                jax.random.split(k_burn, n_burn))
 
     zeros = jnp.zeros((n_particles,), dtype=dtype)
 
     def body(carry, k):
-        (r, v), acc = carry
-        r, v = advance((r, v), k)
-        mom = 0.5 * sgn * (r[:, 0] * v[:, 1] - r[:, 1] * v[:, 0])
-        fits = orbit_fits(r, v, omega, geometry)
-        fi = fits.astype(dtype)
-        v2 = v[:, 0] ** 2 + v[:, 1] ** 2
+        state, acc = carry
+        state = advance(state, k)
+        x, y, vx, vy = state
+        mom = 0.5 * sgn * (x * vy - y * vx)
+        fi = fits_xy(x, y, vx, vy, omega, geometry).astype(dtype)
+        v2 = vx * vx + vy * vy
         acc = (acc[0] + fi * mom, acc[1] + (1.0 - fi) * mom, acc[2] + v2, acc[3] + fi)
-        return ((r, v), acc), r[:n_record]
+        return (state, acc), jnp.stack([x[:n_record], y[:n_record]], axis=-1)
 
-    ((r, v), acc), traj = jax.lax.scan(body, ((r, v), (zeros, zeros, zeros, zeros)),
-                                       jax.random.split(k_run, n_steps))
+    (state, acc), traj = jax.lax.scan(body, (state, (zeros, zeros, zeros, zeros)),
+                                      jax.random.split(k_run, n_steps))
+    r = jnp.stack(state[:2], axis=-1)
+    v = jnp.stack(state[2:], axis=-1)
     m_int, m_edge, v2, frac = (a / n_steps for a in acc)
     m_tot = m_int + m_edge
     n = n_particles
@@ -213,7 +216,7 @@ def simulate_charges(key, B, T, size, *, n_particles: int = 2000, n_steps: int =
     Invalid values raise ``ValueError`` before tracing when concrete, or an ``eqx.error_if``
     runtime error under ``jit``: T, mass, size <= 0; dt <= 0; friction < 0; dt that does not
     resolve the cyclotron period (:math:`|qB/m|\,dt > 0.5`) or the box
-    (:math:`v_\mathrm{th} dt > 0.1\,\ell`).
+    (:math:`v_\mathrm{th}\,dt > 0.1\,\mathrm{size}`); non-finite B.
 
     Args:
         key: JAX PRNG key (same key -> same result).

@@ -63,7 +63,7 @@ def test_thermostat_gives_maxwellian_and_uniform_density_from_cold_start():
     """Start at rest; after ~8/gamma of burn-in: <v^2> = 2 k_B T/m (2D equipartition) within
     4 sigma, v^2 m/(2 k_B T) ~ Exp(1) and each component ~ N(0, k_B T/m) (KS tests), and
     r^2/R^2 ~ U(0, 1) (uniform density in the disk)."""
-    res = _run(31, 1.0, init="cold", n_burn=400, n_steps=200)
+    res = _run(31, 1.0, init="cold", n_burn=400, n_steps=100, n_particles=1500)
     assert abs(float(res.v2) - V2) < 4 * float(res.v2_err)
     v = np.asarray(res.velocities)
     u = (v ** 2).sum(axis=1) / V2
@@ -95,7 +95,8 @@ SMALL = dict(n_particles=10, n_steps=5, n_record=2)
     (dict(friction=-1.0), "friction"), (dict(geometry="hexagon"), "geometry"),
     (dict(init="hot"), "init"), (dict(n_particles=1), "n_particles"),
     (dict(n_steps=0), "n_steps"), (dict(n_record=11), "n_record"),
-    (dict(B=np.ones(2)), "B must have"), (dict(T=float("nan")), "T must")])
+    (dict(B=np.ones(2)), "B must have"), (dict(T=float("nan")), "T must"),
+    (dict(B=float("inf")), "B must be finite")])
 def test_bad_input_raises_before_tracing(kw, match):
     args = dict(B=1.0, T=1.0, size=R)
     args.update({k: kw.pop(k) for k in ("B", "T", "size") if k in kw})
