@@ -12,7 +12,8 @@ specular reflection at the wall, has the stationary density
 
 Scheme (one step of length h), an "O + B/2 A B/2" splitting:
 
-1. O: exact Ornstein-Uhlenbeck update :math:`\mathbf v \leftarrow c\mathbf v + \sqrt{1-c^2}\,\boldsymbol\xi`,
+1. O: exact Ornstein-Uhlenbeck update
+   :math:`\mathbf v \leftarrow c\mathbf v + \sqrt{1-c^2}\,\boldsymbol\xi`,
    :math:`c = e^{-\gamma h}`, :math:`\boldsymbol\xi \sim N(0, 1)^2`;
 2. B/2: exact rotation of v by the angle :math:`-\omega h/2` (the magnetic force alone);
 3. A: free flight for h with exact specular reflections at the wall;

@@ -67,10 +67,17 @@ GEOMETRIES = ("disk", "square")
 # Series of E(b)/b^4 and F(b)/b^2 in powers of b^2 (small field), from
 # E = b^4 int_0^1 s e^{-b^2 s} (1 - sqrt s)^2 ds and F = b^2 int_0^1 e^{-b^2 s} (1 - sqrt s)^2 ds.
 _N_SERIES = 8
-_E_SERIES = tuple((-1.0) ** k / math.factorial(k) * (1.0 / (k + 2) - 2.0 / (k + 2.5) + 1.0 / (k + 3))
-                  for k in range(_N_SERIES))
-_F_SERIES = tuple((-1.0) ** k / math.factorial(k) * (1.0 / (k + 1) - 2.0 / (k + 1.5) + 1.0 / (k + 2))
-                  for k in range(_N_SERIES))
+
+
+def _series(p):
+    """c_k = (-1)^k/k! int_0^1 s^(k+p) (1 - sqrt s)^2 ds, k = 0.._N_SERIES-1 (closed form)."""
+    return tuple((-1.0) ** k / math.factorial(k)
+                 * (1.0 / (k + p + 1) - 2.0 / (k + p + 1.5) + 1.0 / (k + p + 2))
+                 for k in range(_N_SERIES))
+
+
+_E_SERIES = _series(1)
+_F_SERIES = _series(0)
 _SERIES_CUTOFF = 0.5
 
 
