@@ -9,6 +9,8 @@ from ._bloch import BlochResult as BlochResult
 from ._bloch import cayley_klein as cayley_klein
 from ._bloch import rotate as rotate
 from ._bloch import simulate as simulate
+from ._epg import epg_cpmg as epg_cpmg
+from ._epg import epg_gre as epg_gre
 from ._pulses import flip_angle as flip_angle
 from ._pulses import from_waveform as from_waveform
 from ._pulses import gaussian as gaussian

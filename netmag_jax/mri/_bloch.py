@@ -39,6 +39,14 @@ def complex_dtype(dtype):
     return jnp.complex128 if jnp.dtype(dtype) in (jnp.float64, jnp.complex128) else jnp.complex64
 
 
+def cis(phi):
+    """exp(i phi) for real phi, as a complex array of the matching precision."""
+    phi = jnp.asarray(phi)
+    if not jnp.issubdtype(phi.dtype, jnp.floating):
+        phi = phi.astype(jnp.result_type(float))
+    return jax.lax.complex(jnp.cos(phi), jnp.sin(phi))
+
+
 _SERIES_S = 1e-2  # theta^2 below which the Taylor series is used (error < 1e-15 relative)
 
 
@@ -197,49 +205,56 @@ def simulate(rf, gradient, dt, spins: Spins, adc=None, M_init=None, *, coils=Non
             raise ValueError(f"adc_phase must have shape ({n},) or ({len(idx)},), "
                              f"got {adc_phase.shape}")
 
+    if M_init is not None:
+        M_init = jnp.asarray(M_init).astype(dtype)
+        if M_init.shape != (N, 3):
+            raise ValueError(f"M_init must have shape ({N}, 3), got {M_init.shape}")
+    chunk = _auto_chunk(n) if checkpoint == "auto" else (int(checkpoint) if checkpoint else None)
+    if chunk is not None and chunk >= n:
+        chunk = None
+    return _run(rf, gradient, dt, spins, M_init, coils, adc_phase,
+                idx=None if idx is None else tuple(int(i) for i in idx), chunk=chunk,
+                record_magnetization=bool(record_magnetization))
+
+
+@eqx.filter_jit
+def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk,
+         record_magnetization):
+    """Jitted core of :func:`simulate` (inputs already shaped and cast)."""
+    n = rf.shape[0]
+    cdtype = rf.dtype
     rf = require(rf, jnp.isfinite(rf.real) & jnp.isfinite(rf.imag), "rf must be finite")
     gradient = require(gradient, jnp.isfinite(gradient), "gradient must be finite")
     dt = require(dt, jnp.isfinite(dt) & (dt > 0), "dt must be finite and > 0")
-
     if M_init is None:
         zero = jnp.zeros_like(spins.M0)
         state = (zero, zero, spins.M0)
     else:
-        M_init = jnp.asarray(M_init).astype(dtype)
-        if M_init.shape != (N, 3):
-            raise ValueError(f"M_init must have shape ({N}, 3), got {M_init.shape}")
         M_init = require(M_init, jnp.isfinite(M_init), "M_init must be finite")
         state = (M_init[:, 0], M_init[:, 1], M_init[:, 2])
 
     pos = spins.positions
     spin = (pos[:, 0], pos[:, 1], pos[:, 2], spins.b1,
             2 * jnp.pi * spins.frequency_offset(), 1.0 / spins.T1, 1.0 / spins.T2, spins.M0)
-
-    record = np.zeros(n, dtype=bool)
-    if idx is not None:
-        record[idx] = True
     want_out = idx is not None and len(idx) > 0
 
     def emit(st):
         if not want_out:
             return None
         mxy = jax.lax.complex(st[0], st[1])
-        out = {}
-        out["s"] = coils @ mxy if coils is not None else jnp.sum(mxy)[None]
+        out = {"s": coils @ mxy if coils is not None else jnp.sum(mxy)[None]}
         if record_magnetization:
             out["M"] = jnp.stack(st, axis=-1)
         return out
 
-    # Only ADC steps produce outputs: scan over segments between samples would be ideal, but
-    # emitting at every step and gathering is simpler; the per-step reduction is cheap (N ops).
+    # Every step emits the coil sums (N operations, cheap next to the rotation) and the ADC
+    # steps are gathered afterwards.
     def body(st, inp):
         st = _step(st, inp, spin)
         return st, emit(st)
 
     xs = (rf.real, rf.imag, gradient, dt)
-    chunk = _auto_chunk(n) if checkpoint == "auto" else (checkpoint or None)
-    if chunk is not None and int(chunk) < n:
-        chunk = int(chunk)
+    if chunk is not None:
         n_chunks = -(-n // chunk)
         pad = n_chunks * chunk - n
         # zero-length steps are the identity (no rotation, exp(0) = 1 relaxation)
@@ -262,11 +277,12 @@ def simulate(rf, gradient, dt, spins: Spins, adc=None, M_init=None, *, coils=Non
         empty = None if idx is None else jnp.zeros(
             (0,) if coils is None else (coils.shape[0], 0), cdtype)
         return BlochResult(M=M, signal=empty, M_adc=None)
-    sig = ys["s"][idx]  # [n_adc, C]
+    sel = jnp.asarray(idx, dtype=jnp.int32)
+    sig = ys["s"][sel]  # [n_adc, C]
     if adc_phase is not None:
-        sig = sig * jnp.exp(-1j * adc_phase.astype(cdtype))[:, None]
+        sig = sig * cis(-adc_phase)[:, None]
     sig = sig.T if coils is not None else sig[:, 0]
-    M_adc = ys["M"][idx] if record_magnetization else None
+    M_adc = ys["M"][sel] if record_magnetization else None
     return BlochResult(M=M, signal=sig, M_adc=M_adc)
 
 

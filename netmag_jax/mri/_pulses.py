@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from .._checks import check_option, check_static_positive
 from ..constants import GAMMA_1H
-from ._bloch import complex_dtype
+from ._bloch import cis, complex_dtype
 
 
 def pulse_dt(duration, n: int):
@@ -35,7 +35,8 @@ def _scale_to_flip(shape, flip_angle, duration, phase):
     n = shape.shape[0]
     area = jnp.sum(shape) * (duration / n)
     amp = jnp.asarray(flip_angle) / (GAMMA_1H * area)
-    return (amp * shape) * jnp.exp(1j * jnp.asarray(phase))
+    rf = amp * shape
+    return rf.astype(complex_dtype(rf.dtype)) * cis(jnp.asarray(phase, rf.dtype))
 
 
 def flip_angle(rf, dt):
@@ -120,7 +121,8 @@ def hyperbolic_secant(duration, n: int = 512, b1_max=2e-5, beta_t=5.3, mu=5.0):
     t = _times(duration, n)
     beta = beta_t / (0.5 * duration)
     lsech = -jnp.logaddexp(beta * t, -beta * t) + jnp.log(2.0)  # log sech(beta t), stable
-    return jnp.asarray(b1_max) * jnp.exp(lsech + 1j * jnp.asarray(mu) * lsech)
+    cd = complex_dtype(lsech.dtype)
+    return (jnp.exp(lsech) * b1_max).astype(cd) * cis(jnp.asarray(mu, lsech.dtype) * lsech)
 
 
 def from_waveform(waveform, dt, flip_angle=None, unit="T"):
@@ -145,7 +147,7 @@ def from_waveform(waveform, dt, flip_angle=None, unit="T"):
     rf = w * scale
     if flip_angle is not None:
         area = GAMMA_1H * jnp.abs(jnp.sum(rf) * dt)
-        rf = rf * (jnp.asarray(flip_angle) / area)
+        rf = rf * (jnp.asarray(flip_angle, area.dtype) / area).astype(rf.dtype)
     return rf
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from .._checks import check_static_positive
 from ..constants import GAMMA_1H
-from ._bloch import BlochResult, simulate
+from ._bloch import BlochResult, cis, complex_dtype, simulate
 from ._spins import Spins
 
 GAMMA_BAR = GAMMA_1H / (2 * math.pi)  # Hz/T
@@ -79,25 +79,23 @@ class SequenceBuilder:
         self._n = 0
 
     def _append(self, rf, g, dt, adc=None, phase=None):
-        rf = jnp.atleast_1d(jnp.asarray(rf)).astype(jnp.result_type(complex))
+        xp = jnp if any(isinstance(v, jax.Array) for v in (rf, g, dt, phase)) else np
+        rf = xp.atleast_1d(xp.asarray(rf))
         k = rf.shape[0]
-        g = jnp.broadcast_to(jnp.asarray(g, dtype=jnp.result_type(float)), (k, 3))
-        dt = jnp.broadcast_to(jnp.asarray(dt, dtype=jnp.result_type(float)), (k,))
         self._rf.append(rf)
-        self._g.append(g)
-        self._dt.append(dt)
+        self._g.append(xp.broadcast_to(xp.asarray(g), (k, 3)))
+        self._dt.append(xp.broadcast_to(xp.asarray(dt), (k,)))
         if adc is not None:
             self._adc.extend(self._n + int(i) for i in adc)
-            ph = jnp.broadcast_to(jnp.asarray(0.0 if phase is None else phase,
-                                              dtype=jnp.result_type(float)), (len(adc),))
-            self._ph.append(ph)
+            self._ph.append(xp.broadcast_to(xp.asarray(0.0 if phase is None else phase),
+                                            (len(adc),)))
         self._n += k
         return self
 
     def pulse(self, rf, duration, gradient=(0.0, 0.0, 0.0)):
         """An RF waveform [k] of total ``duration`` [s] (k equal steps), optional gradient [3]."""
         check_static_positive("duration", duration)
-        rf = jnp.atleast_1d(jnp.asarray(rf))
+        rf = jnp.atleast_1d(rf) if isinstance(rf, jax.Array) else np.atleast_1d(np.asarray(rf))
         return self._append(rf, gradient, duration / rf.shape[0])
 
     def delay(self, duration, gradient=(0.0, 0.0, 0.0), n_steps: int = 1):
@@ -106,24 +104,38 @@ class SequenceBuilder:
             raise ValueError(f"negative delay {duration} s: the timing is impossible")
         if duration == 0:
             return self
-        return self._append(jnp.zeros(n_steps), gradient, duration / n_steps)
+        return self._append(np.zeros(n_steps), gradient, duration / n_steps)
 
     def readout(self, n_samples: int, dwell, gradient=(0.0, 0.0, 0.0), phase=0.0):
         """``n_samples`` ADC samples, one at the end of each ``dwell`` [s] step, under ``gradient``."""
         check_static_positive("dwell", dwell)
-        return self._append(jnp.zeros(n_samples), gradient, dwell,
+        return self._append(np.zeros(n_samples), gradient, dwell,
                             adc=range(n_samples), phase=phase)
 
     def build(self) -> Sequence:
+        """Concatenate the blocks into a :class:`Sequence` (default float/complex dtypes)."""
         if not self._rf:
             raise ValueError("empty sequence")
-        ph = jnp.concatenate(self._ph) if self._ph else jnp.zeros((0,), jnp.result_type(float))
-        return Sequence(jnp.concatenate(self._rf), jnp.concatenate(self._g),
-                        jnp.concatenate(self._dt), ph, tuple(self._adc))
+        fdt, cdt = jnp.result_type(float), jnp.result_type(complex)
+
+        def cat(parts, dtype):
+            if any(isinstance(p, jax.Array) for p in parts):
+                return jnp.concatenate([jnp.asarray(p).astype(dtype) for p in parts])
+            return jnp.asarray(np.concatenate(parts).astype(dtype))
+
+        ph = cat(self._ph, fdt) if self._ph else jnp.zeros((0,), fdt)
+        return Sequence(cat(self._rf, cdt), cat(self._g, fdt), cat(self._dt, fdt), ph,
+                        tuple(self._adc))
 
 
 def _hard(flip, duration, phase):
-    return jnp.asarray(flip) / (GAMMA_1H * duration) * jnp.exp(1j * jnp.asarray(phase))
+    """Constant B1 [T] of a hard pulse (NumPy when concrete, JAX when traced)."""
+    if isinstance(flip, jax.Array) or isinstance(phase, jax.Array):
+        amp = jnp.asarray(flip) / (GAMMA_1H * duration)
+        if not jnp.issubdtype(amp.dtype, jnp.floating):
+            amp = amp.astype(jnp.result_type(float))
+        return amp.astype(complex_dtype(amp.dtype)) * cis(jnp.asarray(phase, amp.dtype))
+    return np.asarray(flip / (GAMMA_1H * duration) * np.exp(1j * phase))
 
 
 def fid(flip_angle=math.pi / 2, n_samples=256, dwell=1e-4, pulse_duration=1e-4) -> Sequence:
@@ -147,8 +159,8 @@ def spin_echo(TE, flip_angle=math.pi / 2, refocus_angle=math.pi, pulse_duration=
     """
     check_static_positive("TE", TE)
     half = TE / 2 - pulse_duration
-    pre = (n_samples // 2) * dwell
-    if half - pre < 0:
+    pre = (n_samples // 2 + 1) * dwell  # sample n_samples//2 ends exactly at TE
+    if half + pulse_duration / 2 - pre < 0:
         raise ValueError("TE too short for the pulses and the readout")
     b = SequenceBuilder()
     b.pulse(_hard(flip_angle, pulse_duration, 0.0), pulse_duration)
@@ -184,27 +196,39 @@ def inversion_recovery(TI, flip_angle=math.pi / 2, inversion_angle=math.pi, puls
 
 
 def cpmg(n_echoes, echo_spacing, refocus_angle=math.pi, flip_angle=math.pi / 2,
-         pulse_duration=1e-5, crusher=(0.0, 0.0, 0.0)) -> Sequence:
-    r"""Carr-Purcell-Meiboom-Gill multi-echo train: 90_x, then (180_y ... echo) x n_echoes.
+         pulse_duration=1e-5, crusher_moment=(0.0, 0.0, 0.0)) -> Sequence:
+    r"""Carr-Purcell-Meiboom-Gill multi-echo train: 90_x, then (refocus_y ... echo) x n_echoes.
 
-    Pulse centres at 0, ESP/2, 3 ESP/2, ...; one ADC sample at each echo (n ESP). A
-    ``crusher`` gradient [T/m] is on during every free interval (it dephases the magnetization
-    between pulses as in the EPG model: one full gradient 'shift' per half echo spacing).
+    Pulse centres at 0, ESP/2, 3 ESP/2, ...; one ADC sample at each echo (n ESP). Every free
+    interval between a pulse and an echo (or between consecutive pulses' halves) carries the
+    same gradient moment ``crusher_moment`` [cycles/m, per axis] (``gamma_bar int G dt``),
+    which is one EPG 'shift' when the isochromats span one cycle.
+
+    Args:
+        n_echoes: number of echoes. echo_spacing: ESP [s]. refocus_angle: [rad] (scalar or
+            [n_echoes]). flip_angle: excitation [rad]. pulse_duration: hard pulses [s].
+        crusher_moment: [3] cycles/m per half echo spacing.
     """
     check_static_positive("echo_spacing", echo_spacing)
-    if int(n_echoes) < 1:
+    n_echoes = int(n_echoes)
+    if n_echoes < 1:
         raise ValueError("n_echoes must be >= 1")
     half = echo_spacing / 2 - pulse_duration
     if half <= 0:
         raise ValueError("echo_spacing too short for the pulses")
+    xp = jnp if isinstance(refocus_angle, jax.Array) else np
+    angles = xp.broadcast_to(xp.asarray(refocus_angle), (n_echoes,))
+    m = np.asarray(crusher_moment, dtype=float)
     b = SequenceBuilder()
     b.pulse(_hard(flip_angle, pulse_duration, 0.0), pulse_duration)
-    b.delay(half + pulse_duration / 2, gradient=crusher)
-    for _ in range(int(n_echoes)):
-        b.pulse(_hard(refocus_angle, pulse_duration, math.pi / 2), pulse_duration)
-        b.delay(half, gradient=crusher)
-        b.readout(1, pulse_duration / 2, gradient=crusher)
-        b.delay(half, gradient=crusher)
+    b.delay(half, gradient=tuple(m / (GAMMA_BAR * half)))
+    g_after = tuple(m / (GAMMA_BAR * (half + pulse_duration / 2)))
+    for k in range(n_echoes):
+        b.pulse(_hard(angles[k], pulse_duration, math.pi / 2), pulse_duration)
+        b.delay(half, gradient=g_after)
+        b.readout(1, pulse_duration / 2, gradient=g_after)
+        if k < n_echoes - 1:
+            b.delay(half + pulse_duration / 2, gradient=g_after)
     return b.build()
 
 
@@ -214,12 +238,13 @@ def rf_spoiling_phases(n, increment_deg=117.0):
     return np.deg2rad(increment_deg) * k * (k + 1) / 2.0
 
 
-def gre(flip_angle, TR, TE, n_repetitions, spoil_increment_deg=117.0, spoiler=(0.0, 0.0, 0.0),
-        pulse_duration=1e-5) -> Sequence:
+def gre(flip_angle, TR, TE, n_repetitions, spoil_increment_deg=117.0,
+        spoiler_moment=(0.0, 0.0, 0.0), pulse_duration=1e-5) -> Sequence:
     r"""Spoiled gradient echo (FLASH) toward steady state: one ADC sample at TE every TR.
 
     Each TR: hard pulse with phase ``phi_k`` (quadratic RF spoiling, 0 increment = none), ADC
-    at TE demodulated with ``phi_k``, then a spoiler gradient [T/m] for the rest of the TR.
+    at TE demodulated with ``phi_k``, then a spoiler gradient of moment ``spoiler_moment``
+    [cycles/m per axis, gamma_bar int G dt] for the rest of the TR.
     With complete spoiling the steady state is Ernst's (:func:`ernst_signal`).
     """
     check_static_positive("TR", TR)
@@ -227,6 +252,7 @@ def gre(flip_angle, TR, TE, n_repetitions, spoil_increment_deg=117.0, spoiler=(0
     rest = TR - TE - pulse_duration / 2
     if TE - pulse_duration / 2 < 0 or rest < 0:
         raise ValueError("TE must lie between the pulse end and TR")
+    spoiler = tuple(np.asarray(spoiler_moment, dtype=float) / (GAMMA_BAR * rest))
     b = SequenceBuilder()
     for ph in phases:
         b.pulse(_hard(flip_angle, pulse_duration, ph), pulse_duration)
@@ -377,7 +403,7 @@ def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0,
     M = jnp.linalg.solve(A, Rx @ b)
     e2 = jnp.exp(-TE / T2)
     phi = -2 * jnp.pi * off_resonance * TE
-    mxy = (M[0] + 1j * M[1]) * e2 * jnp.exp(1j * phi)
+    mxy = jax.lax.complex(M[0], M[1]) * (e2 * cis(phi))
     return mxy
 
 

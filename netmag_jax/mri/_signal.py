@@ -19,6 +19,7 @@ import jax.numpy as jnp
 
 from .._checks import check_static_positive, nonnegative
 from ..constants import GAMMA_1H, K_B
+from ._bloch import cis, complex_dtype
 
 
 def induced_emf(signal, B0, b1_per_ampere=1.0, volume=1.0):
@@ -35,7 +36,7 @@ def induced_emf(signal, B0, b1_per_ampere=1.0, volume=1.0):
         complex EMF envelope [V]; the lab-frame voltage is ``Re[E e^{-i omega0 t}]``.
     """
     omega0 = GAMMA_1H * B0
-    return 1j * omega0 * b1_per_ampere * volume * jnp.asarray(signal)
+    return 1j * (omega0 * b1_per_ampere * volume) * jnp.asarray(signal)
 
 
 def loop_coil_b1(positions, center, radius, normal=(0.0, 0.0, 1.0)):
@@ -76,7 +77,7 @@ def coil_sensitivities(positions, n_coils: int, radius, coil_radius=None):
         mag = loop_coil_b1(p, c, a) / loop_coil_b1(jnp.zeros((1, 3), p.dtype), c, a)[0]
         rel = p[:, :2] - c[:2]
         phase = jnp.arctan2(rel[:, 1], rel[:, 0])
-        return mag * jnp.exp(1j * phase)
+        return mag.astype(complex_dtype(mag.dtype)) * cis(phase)
 
     return jax.vmap(one)(centers)
 
@@ -110,5 +111,5 @@ def add_noise(key, signal, snr=None, sigma=None):
         sigma = jnp.max(jnp.abs(s)) / snr
     sigma = nonnegative(jnp.asarray(sigma, dtype=rdtype), "sigma")
     k1, k2 = jax.random.split(key)
-    n = jax.random.normal(k1, s.shape, rdtype) + 1j * jax.random.normal(k2, s.shape, rdtype)
-    return s + sigma * n
+    n = jax.lax.complex(jax.random.normal(k1, s.shape, rdtype), jax.random.normal(k2, s.shape, rdtype))
+    return s + sigma.astype(n.dtype) * n
