@@ -61,7 +61,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "unit": "M0", "source": "exp(-t/T2)"}
 
     # 2) FID with T2*: Lorentzian off-resonance (HWHM d) -> 1/T2* = 1/T2 + 2 pi d ---------------
-    N = 1000 if quick else 4000
+    N = 400 if quick else 4000
     d, T2 = 20.0, 0.05
     q = (np.arange(N) + 0.5) / N
     df = d * np.tan(np.pi * (q - 0.5))
