@@ -56,3 +56,4 @@ from ._spins import WATER_PROTON_DENSITY as WATER_PROTON_DENSITY
 from ._spins import Spins as Spins
 from ._spins import equilibrium_magnetization as equilibrium_magnetization
 from ._spins import larmor_frequency as larmor_frequency
+from ._spins import shard_spins as shard_spins

@@ -149,3 +149,24 @@ class Spins(eqx.Module):
     def frequency_offset(self):
         """Total off-resonance [Hz], shape [N]: ``off_resonance + 1e-6 cs gamma_bar B0``."""
         return self.off_resonance + 1e-6 * self.chemical_shift * (GAMMA_1H / (2 * jnp.pi)) * self.B0
+
+
+def shard_spins(spins: Spins, mesh=None) -> Spins:
+    """Place the isochromat axis of ``spins`` on a 1-D device mesh (all devices by default).
+
+    Every per-spin leaf ([N] or [N, 3]) is split along N with ``NamedSharding``; ``B0`` is
+    replicated. :func:`simulate` under ``jit`` then runs each device's spins locally (the
+    signal sum becomes an all-reduce). N must be a multiple of the number of devices.
+    """
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    from ..parallel import device_mesh
+
+    mesh = device_mesh() if mesh is None else mesh
+    n_dev = mesh.devices.size
+    if spins.n % n_dev:
+        raise ValueError(f"number of spins {spins.n} is not a multiple of the {n_dev} devices")
+    split = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
+    repl = NamedSharding(mesh, PartitionSpec())
+    return jax.tree_util.tree_map(
+        lambda x: jax.device_put(x, split if x.ndim > 0 else repl), spins)
