@@ -328,7 +328,7 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance=None, b1=None):
     b1 = jnp.ones((N,), dtype) if b1 is None else jnp.broadcast_to(jnp.asarray(b1).astype(dtype), (N,))
 
     def body(ab, inp):
-        a, b = ab
+        ar, ai, br, bi = ab
         r_re, r_im, g, h = inp
         wx = -GAMMA_1H * h * b1 * r_re
         wy = -GAMMA_1H * h * b1 * r_im
@@ -336,12 +336,17 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance=None, b1=None):
         s = wx * wx + wy * wy + wz * wz
         # sin(theta/2)/theta and cos(theta/2), double-where safe at theta = 0
         A, _, C = _rotation_coefficients(0.25 * s)  # sin(theta/2)/(theta/2), cos(theta/2)
-        sh = 0.5 * A  # sin(theta/2)/theta
-        aj = jax.lax.complex(C, -wz * sh)
-        bj = jax.lax.complex(wy * sh, -wx * sh)
-        return (aj * a - jnp.conj(bj) * b, bj * a + jnp.conj(aj) * b), None
+        sh = 0.5 * A
+        X, Y, Z = wx * sh, wy * sh, wz * sh  # a_j = C - i Z, b_j = Y - i X (real arithmetic)
+        return (C * ar + Z * ai - Y * br + X * bi,
+                C * ai - Z * ar - Y * bi - X * br,
+                Y * ar + X * ai + C * br - Z * bi,
+                Y * ai - X * ar + C * bi + Z * br), None
 
-    a0 = jnp.ones((N,), cdtype)
-    b0 = jnp.zeros((N,), cdtype)
-    (a, b), _ = jax.lax.scan(body, (a0, b0), (rf.real, rf.imag, gradient, dt))
+    one = jnp.ones((N,), dtype)
+    zero = jnp.zeros((N,), dtype)
+    (ar, ai, br, bi), _ = jax.lax.scan(body, (one, zero, zero, zero),
+                                       (rf.real, rf.imag, gradient, dt))
+    a = jax.lax.complex(ar, ai)
+    b = jax.lax.complex(br, bi)
     return a, b
