@@ -106,7 +106,8 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance, b1_scale, *, method
     s = jnp.asarray(b1_scale, rdtype)
     # per-step angles: w1 = gamma s B1 dt (complex rad, (n, S)); wz = gamma G x dt (n, P);
     # off-resonance angle per step (F,)
-    w1 = (GAMMA_1H * dt) * rf[:, None] * s[None, :].astype(cdtype)
+    dt = jnp.asarray(dt, rdtype)
+    w1 = rf[:, None] * ((GAMMA_1H * dt) * s)[None, :].astype(cdtype)
     wz = (GAMMA_1H * dt) * gradient[:, None] * x[None, :]
     wf = (_TWO_PI * dt) * df
     shape = (s.shape[0], df.shape[0], x.shape[0])

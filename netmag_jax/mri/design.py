@@ -43,7 +43,7 @@ from ._design_sim import cayley_klein, complex_dtype, magnetization, precess
 __all__ = [
     "Target", "slice_target", "uniform_target", "DesignResult", "optimize_pulse",
     "simulate_pulse", "sinc_pulse", "slr_pulse", "pulseq_shape", "compress_shape",
-    "decompress_shape", "plot_design", "max_flip_angle",
+    "decompress_shape", "plot_design", "max_flip_angle", "profile_loss", "target_error",
 ]
 
 _KINDS = ("mz", "mxy", "mxy_abs", "beta_sq", "alpha", "beta")
@@ -367,7 +367,7 @@ def _squash(u, b1_max):
     small = r2 < 1e-10
     r = jnp.sqrt(jnp.where(small, 1.0, r2))
     f = jnp.where(small, 1.0 - r2 / 3.0, jnp.tanh(r) / r)
-    return b1_max * u * f.astype(u.dtype)
+    return u * (b1_max * f).astype(u.dtype)
 
 
 def _unsquash(rf, b1_max, limit=0.98):
@@ -431,7 +431,8 @@ def target_error(target, rf, gradient, dt, method="exact"):
     """Weighted RMS error sqrt(sum w |f - f*|^2 / sum w) of a pulse for ``target``."""
     rf = jnp.asarray(rf)
     g = jnp.broadcast_to(jnp.asarray(gradient, jnp.real(rf).dtype), rf.shape)
-    return float(jnp.sqrt(_mismatch(target, rf, g, dt, method, _is_constant(g))))
+    return float(jnp.sqrt(_profile_loss_jit(target, rf, g, jnp.asarray(dt, g.dtype), method,
+                                            _is_constant(g))))
 
 
 def _is_constant(g):
@@ -442,7 +443,13 @@ def _is_constant(g):
     return bool(np.all(g == g.ravel()[0]))
 
 
-def _mismatch(target, rf, g, dt, method, constant=False):
+def profile_loss(target, rf, g, dt, method="hard", constant=False):
+    """Weighted mean squared target error sum w |f - f*|^2 / sum w (dimensionless).
+
+    Args:
+        target: :class:`Target`; rf: complex B1 [T] (n,); g: gradient [T/m] (n,);
+        dt: [s]; method: "hard" or "exact"; constant: promise that g is constant (faster).
+    """
     a, b = cayley_klein(rf, g, dt, target.positions.astype(jnp.real(rf).dtype),
                         target.off_resonance.astype(jnp.real(rf).dtype),
                         target.b1_scale.astype(jnp.real(rf).dtype), method=method,
@@ -456,6 +463,9 @@ def _mismatch(target, rf, g, dt, method, constant=False):
         r2 = d * d
     w = target.weight.astype(r2.dtype)
     return jnp.sum(w * r2) / jnp.sum(w)
+
+
+_profile_loss_jit = eqx.filter_jit(profile_loss)
 
 
 def pulseq_shape(rf, dt):
@@ -494,9 +504,8 @@ def compress_shape(w, quantum=1e-9):
         (num_samples, compressed values as a float array).
     """
     w = np.asarray(w, float).ravel()
-    q = np.round(np.cumsum(w) / quantum) * quantum
-    d = np.diff(np.concatenate([[0.0], q]))
-    d = np.round(d / quantum) * quantum
+    q = np.round(w / quantum)
+    d = np.diff(np.concatenate([[0.0], q])) * quantum
     out = []
     i = 0
     while i < d.size:
@@ -597,12 +606,80 @@ def plot_design(result, path=None, compare=None, labels=("designed", "reference"
 # ------------------------------------------------------------------------------------------
 # the optimiser
 # ------------------------------------------------------------------------------------------
+class _Problem(eqx.Module):
+    """Everything the loss needs, as one pytree (so compiled steps are reused across calls)."""
+
+    target: Target
+    basis: jax.Array
+    g_fixed: jax.Array
+    dt: jax.Array
+    b1_max: jax.Array
+    g_max: jax.Array
+    slew_max: jax.Array
+    energy_weight: jax.Array
+    slew_weight: jax.Array
+    e_ref: jax.Array
+    real_rf: bool = eqx.field(static=True)
+    optimize_gradient: bool = eqx.field(static=True)
+    use_slew: bool = eqx.field(static=True)
+    use_energy: bool = eqx.field(static=True)
+    method: str = eqx.field(static=True)
+    constant: bool = eqx.field(static=True)
+
+
+def _waveforms(pr, p):
+    """(B1 [T] complex (n,), G [T/m] (n,)) from the parameters."""
+    u = pr.basis @ p["re"]
+    if pr.real_rf:
+        rf = _squash(u, pr.b1_max).astype(complex_dtype(u.dtype))
+    else:
+        rf = _squash(jax.lax.complex(u, pr.basis @ p["im"]), pr.b1_max)
+    g = pr.g_max * jnp.tanh(pr.basis @ p["g"]) if pr.optimize_gradient else pr.g_fixed
+    return rf, g
+
+
+def _loss_fn(pr, p):
+    rf, g = _waveforms(pr, p)
+    loss = profile_loss(pr.target, rf, g, pr.dt, pr.method, pr.constant)
+    if pr.use_energy:
+        energy = jnp.sum(jnp.real(rf) ** 2 + jnp.imag(rf) ** 2) * pr.dt
+        loss = loss + pr.energy_weight * energy / pr.e_ref
+    if pr.use_slew:
+        slew = jnp.diff(g) / pr.dt
+        loss = loss + pr.slew_weight * jnp.mean(
+            jax.nn.relu(jnp.abs(slew) / pr.slew_max - 1) ** 2)
+    return loss
+
+
+_loss = eqx.filter_jit(_loss_fn)
+
+
+@eqx.filter_jit
+def _step(pr, opt, is_lbfgs, p, state):
+    def value_fn(q):
+        return _loss_fn(pr, q)
+
+    if is_lbfgs:
+        value, grad = optax.value_and_grad_from_state(value_fn)(p, state=state)
+    else:
+        value, grad = jax.value_and_grad(value_fn)(p)
+    gnorm = optax.tree_utils.tree_norm(grad)
+    updates, state = opt.update(grad, state, p, value=value, grad=grad, value_fn=value_fn)
+    return optax.apply_updates(p, updates), state, value, gnorm
+
+
+_OPTIMIZERS: dict = {}
+
+
 def _make_optimizer(optimizer, learning_rate):
     if isinstance(optimizer, str):
         check_option("optimizer", optimizer, ("adam", "lbfgs"))
-        if optimizer == "adam":
-            return optax.adam(1e-2 if learning_rate is None else learning_rate), False
-        return optax.lbfgs(learning_rate=learning_rate), True
+        key = (optimizer, learning_rate)
+        if key not in _OPTIMIZERS:   # one object per setting: compiled steps are reused
+            _OPTIMIZERS[key] = (optax.adam(1e-2 if learning_rate is None else learning_rate)
+                                if optimizer == "adam" else
+                                optax.lbfgs(learning_rate=learning_rate))
+        return _OPTIMIZERS[key], optimizer == "lbfgs"
     if not hasattr(optimizer, "init") or not hasattr(optimizer, "update"):
         raise TypeError("optimizer must be 'adam', 'lbfgs' or an optax GradientTransformation")
     return optax.with_extra_args_support(optimizer), False
@@ -759,52 +836,34 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
         lambda v: v.astype(cdt if jnp.iscomplexobj(v) else rdt) if eqx.is_array(v) else v,
         target)
 
-    def waveforms(p):
-        u = Bj @ p["re"]
-        if not real_rf:
-            rf = _squash(jax.lax.complex(u, Bj @ p["im"]), b1_max)
-        else:
-            rf = _squash(u, b1_max).astype(cdt)
-        g = g_max * jnp.tanh(Bj @ p["g"]) if optimize_gradient else g_fixed
-        return rf, g
-
-    e_ref = b1_max ** 2 * duration
-
-    def loss_fn(p):
-        rf, g = waveforms(p)
-        loss = _mismatch(tgt, rf, g, dt, method, constant)
-        if energy_weight > 0:
-            energy = jnp.sum(jnp.real(rf) ** 2 + jnp.imag(rf) ** 2) * dt
-            loss = loss + energy_weight * energy / e_ref
-        if optimize_gradient and slew_max is not None:
-            slew = jnp.diff(g) / dt
-            loss = loss + slew_weight * jnp.mean(jax.nn.relu(jnp.abs(slew) / slew_max - 1) ** 2)
-        return loss
-
+    problem = _Problem(
+        target=tgt, basis=Bj, g_fixed=g_fixed, dt=jnp.asarray(dt, rdt),
+        b1_max=jnp.asarray(b1_max, rdt), g_max=jnp.asarray(g_max or 1.0, rdt),
+        slew_max=jnp.asarray(slew_max or 1.0, rdt),
+        energy_weight=jnp.asarray(energy_weight, rdt),
+        slew_weight=jnp.asarray(slew_weight, rdt),
+        e_ref=jnp.asarray(b1_max ** 2 * duration, rdt), real_rf=bool(real_rf),
+        optimize_gradient=bool(optimize_gradient),
+        use_slew=bool(optimize_gradient and slew_max is not None),
+        use_energy=bool(energy_weight > 0), method=method, constant=constant)
     opt, is_lbfgs = _make_optimizer(optimizer, learning_rate)
-    vg = optax.value_and_grad_from_state(loss_fn) if is_lbfgs else jax.value_and_grad(loss_fn)
-
-    @jax.jit
-    def step(p, state):
-        if is_lbfgs:
-            value, grad = vg(p, state=state)
-        else:
-            value, grad = vg(p)
-        gnorm = optax.tree_utils.tree_l2_norm(grad)
-        updates, state = opt.update(grad, state, p, value=value, grad=grad, value_fn=loss_fn)
-        return optax.apply_updates(p, updates), state, value, gnorm
 
     # optax's L-BFGS mixes int32/int64 counters: run the optimizer with standard promotion
     # (the loss itself is strict-promotion clean)
     with jax.numpy_dtype_promotion("standard"):
         state = opt.init(params)
+        # give the initial state the dtypes of the updated state (L-BFGS promotes a
+        # counter), so that the step compiles once
+        after = eqx.filter_eval_shape(_step, problem, opt, is_lbfgs, params, state)[1]
+        state = jax.tree_util.tree_map(
+            lambda x, a: jnp.asarray(x, a.dtype) if eqx.is_array(x) else x, state, after)
     history = []
     best, best_params, since = np.inf, params, 0
     converged = False
     t0 = time.perf_counter()
     for it in range(int(max_iter)):
         with jax.numpy_dtype_promotion("standard"):
-            new_params, new_state, value, gnorm = step(params, state)
+            new_params, new_state, value, gnorm = _step(problem, opt, is_lbfgs, params, state)
         value, gnorm = float(value), float(gnorm)
         if not (np.isfinite(value) and np.isfinite(gnorm)):
             raise FloatingPointError(
@@ -826,8 +885,8 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
             break
         params, state = new_params, new_state
     seconds = time.perf_counter() - t0
-    rf, g = waveforms(best_params)
-    final_loss = float(jax.jit(loss_fn)(best_params))
+    rf, g = _waveforms(problem, best_params)
+    final_loss = float(_loss(problem, best_params))
     rf64 = rf.astype(jnp.complex128) if jax.config.read("jax_enable_x64") else rf
     err = target_error(target, rf64, g.astype(rf64.real.dtype), dt, method="exact")
     energy = float(jnp.sum(jnp.abs(rf) ** 2) * dt)
