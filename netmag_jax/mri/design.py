@@ -8,6 +8,7 @@ dM/dt = gamma M x B_eff, an RF pulse along +x tips +z towards +y). The design lo
 
     L = sum_j w_j |f_j - f*_j|^2 / sum_j w_j
         + lambda_E  int |B1|^2 dt / (B1max^2 T)
+        + 100 max(0, int |B1|^2 dt / E_max - 1)^2
         + lambda_S  mean( max(0, |dG/dt| / S_max - 1)^2 )
 
 with f the target quantity (``Target.kind``): ``"mz"`` (M_z from equilibrium), ``"mxy"``
@@ -619,7 +620,9 @@ class _Problem(eqx.Module):
     energy_weight: jax.Array
     slew_weight: jax.Array
     e_ref: jax.Array
+    max_energy: jax.Array
     real_rf: bool = eqx.field(static=True)
+    use_energy_limit: bool = eqx.field(static=True)
     optimize_gradient: bool = eqx.field(static=True)
     use_slew: bool = eqx.field(static=True)
     use_energy: bool = eqx.field(static=True)
@@ -644,6 +647,9 @@ def _loss_fn(pr, p):
     if pr.use_energy:
         energy = jnp.sum(jnp.real(rf) ** 2 + jnp.imag(rf) ** 2) * pr.dt
         loss = loss + pr.energy_weight * energy / pr.e_ref
+    if pr.use_energy_limit:
+        energy = jnp.sum(jnp.real(rf) ** 2 + jnp.imag(rf) ** 2) * pr.dt
+        loss = loss + 100.0 * jax.nn.relu(energy / pr.max_energy - 1) ** 2
     if pr.use_slew:
         slew = jnp.diff(g) / pr.dt
         loss = loss + pr.slew_weight * jnp.mean(
@@ -690,11 +696,12 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
                    g_max: float | None = None, slew_max: float | None = None,
                    slew_weight: float = 1.0, init="sinc", tbw: float = 4.0,
                    basis: str = "samples", n_basis: int = 32, real_rf: bool = False,
-                   energy_weight: float = 0.0, optimizer="lbfgs",
+                   energy_weight: float = 0.0, max_energy: float | None = None,
+                   optimizer="lbfgs",
                    learning_rate: float | None = None, max_iter: int = 300,
                    tol: float = 1e-4, patience: int = 10, key=None, init_noise: float = 0.0,
                    method: str = "hard", progress: int = 0,
-                   callback: Callable | None = None, dtype=jnp.float64) -> DesignResult:
+                   callback: Callable | None = None, dtype=None) -> DesignResult:
     """Design an RF pulse (and optionally its gradient) that drives spins to ``target``.
 
     Minimises the loss of the module docstring with an optax optimizer, from a classical
@@ -717,6 +724,8 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
             (n_basis cubic B-splines); n_basis: number of basis functions.
         real_rf: optimise a real (x-phase) waveform only.
         energy_weight: weight lambda_E of the energy penalty (relative to B1max^2 T).
+        max_energy: RF energy limit int |B1|^2 dt [T^2 s] (SAR budget), enforced by the
+            penalty 100 max(0, E / E_max - 1)^2.
         optimizer: "lbfgs", "adam" or any optax GradientTransformation.
         learning_rate: for the string optimizers (default: 1e-2 for Adam, line search for
             L-BFGS).
@@ -726,7 +735,8 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
         method: kernel step rule, "hard" (fast) or "exact".
         progress: print the loss every ``progress`` iterations (0: silent).
         callback: called as callback(iteration, loss) every iteration.
-        dtype: float32 or float64 for the optimisation.
+        dtype: float32 or float64 for the optimisation (default: JAX's default float,
+            float64 only when x64 is enabled).
 
     Returns:
         :class:`DesignResult`; the reported target error is simulated with the exact
@@ -746,9 +756,12 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
     n = int(n_samples)
     check_option("basis", basis, ("samples", "fourier", "spline"))
     check_option("method", method, ("hard", "exact"))
+    dtype = jnp.result_type(float) if dtype is None else dtype
     check_option("dtype", jnp.dtype(dtype), (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64)))
     if energy_weight < 0:
         raise ValueError("energy_weight must be >= 0")
+    if max_energy is not None:
+        check_static_positive("max_energy", max_energy)
     dt = duration / n
     rdt = jnp.dtype(dtype)
     cdt = complex_dtype(rdt)
@@ -843,6 +856,8 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
         energy_weight=jnp.asarray(energy_weight, rdt),
         slew_weight=jnp.asarray(slew_weight, rdt),
         e_ref=jnp.asarray(b1_max ** 2 * duration, rdt), real_rf=bool(real_rf),
+        max_energy=jnp.asarray(max_energy or 1.0, rdt),
+        use_energy_limit=max_energy is not None,
         optimize_gradient=bool(optimize_gradient),
         use_slew=bool(optimize_gradient and slew_max is not None),
         use_energy=bool(energy_weight > 0), method=method, constant=constant)
