@@ -528,7 +528,7 @@ def decompress_shape(num_samples, data):
     vals = []
     i = 0
     while i < data.size:
-        if i + 2 < data.size + 0 and i + 1 < data.size and data[i + 1] == data[i]:
+        if i + 1 < data.size and data[i + 1] == data[i]:
             if i + 2 >= data.size:
                 raise ValueError("compressed shape ends inside a run (missing count)")
             cnt = data[i + 2]

@@ -99,6 +99,22 @@ def test_kernel_matches_bloch_engine():
     assert 3.0 < errs[0] / errs[1] < 5.0   # second order: halving dt quarters the error
 
 
+@pytest.mark.parametrize("method", ["hard", "exact"])
+def test_float32_kernel_agrees_with_float64(method):
+    """float32 accumulates rounding over 64 steps: agreement to 1e-5 with float64."""
+    n, T, G = 64, 2e-3, 8e-3
+    rf = _random_pulse(n)
+    args = (jnp.full(n, G), T / n, jnp.linspace(-4e-3, 4e-3, 9), jnp.array([0.0, 100.0]),
+            jnp.array([1.0]))
+    a64, b64 = cayley_klein(jnp.asarray(rf), *args, method=method)
+    a32, b32 = cayley_klein(jnp.asarray(rf, jnp.complex64),
+                            *[a.astype(jnp.float32) if isinstance(a, jax.Array) else a
+                              for a in args], method=method)
+    assert a32.dtype == jnp.complex64
+    np.testing.assert_allclose(np.asarray(a32), np.asarray(a64), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(b32), np.asarray(b64), atol=1e-5)
+
+
 def test_constant_gradient_path_equals_general_path():
     """The precomputed-phasor kernel (constant G) equals the per-step kernel."""
     n, T, G = 32, 1e-3, 6e-3
@@ -264,6 +280,8 @@ def test_pulseq_shape_round_trip():
     np.testing.assert_allclose(design.decompress_shape(num, data), sh["magnitude"], atol=1e-7)
     with pytest.raises(ValueError, match="expected"):
         design.decompress_shape(num + 1, data)
+    with pytest.raises(ValueError, match="missing count"):
+        design.decompress_shape(2, [0.5, 0.5])
     with pytest.raises(ValueError, match="zero"):
         design.pulseq_shape(np.zeros(4), 1e-5)
 
