@@ -11,6 +11,17 @@ from ._bloch import rotate as rotate
 from ._bloch import simulate as simulate
 from ._epg import epg_cpmg as epg_cpmg
 from ._epg import epg_gre as epg_gre
+from ._phantoms import TISSUES as TISSUES
+from ._phantoms import Phantom as Phantom
+from ._phantoms import cylinder as cylinder
+from ._phantoms import shepp_logan as shepp_logan
+from ._pulseq import PulseqFile as PulseqFile
+from ._pulseq import decompress_shape as decompress_shape
+from ._pulseq import kspace_trajectory as kspace_trajectory
+from ._pulseq import parse_pulseq as parse_pulseq
+from ._pulseq import pulseq_to_sequence as pulseq_to_sequence
+from ._pulseq import read_pulseq as read_pulseq
+from ._pulseq import simulate_seq as simulate_seq
 from ._pulses import flip_angle as flip_angle
 from ._pulses import from_waveform as from_waveform
 from ._pulses import gaussian as gaussian
@@ -45,3 +56,4 @@ from ._spins import WATER_PROTON_DENSITY as WATER_PROTON_DENSITY
 from ._spins import Spins as Spins
 from ._spins import equilibrium_magnetization as equilibrium_magnetization
 from ._spins import larmor_frequency as larmor_frequency
+from ._spins import shard_spins as shard_spins

@@ -45,7 +45,9 @@ def flip_angle(rf, dt):
     Args:
         rf: [n] complex B1 [T]. dt: [n] or scalar step length [s].
     """
-    return GAMMA_1H * jnp.abs(jnp.sum(jnp.asarray(rf) * dt))
+    rf = jnp.asarray(rf)
+    rf = rf.astype(complex_dtype(rf.dtype))
+    return GAMMA_1H * jnp.abs(jnp.sum(rf * jnp.asarray(dt).astype(rf.dtype)))
 
 
 def hard(flip_angle, duration, n: int = 1, phase=0.0):

@@ -69,7 +69,7 @@ def coil_sensitivities(positions, n_coils: int, radius, coil_radius=None):
     check_static_positive("radius", radius)
     a = radius / 2 if coil_radius is None else coil_radius
     p = jnp.asarray(positions)
-    ang = 2 * jnp.pi * jnp.arange(n_coils) / n_coils
+    ang = 2 * jnp.pi * jnp.arange(n_coils, dtype=p.dtype) / n_coils
     centers = jnp.stack([radius * jnp.cos(ang), radius * jnp.sin(ang),
                          jnp.zeros_like(ang)], axis=-1).astype(p.dtype)
 

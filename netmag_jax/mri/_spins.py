@@ -15,6 +15,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._checks import check_ndim, check_shape, require
 from ..constants import GAMMA_1H, HBAR, K_B
@@ -54,6 +55,25 @@ def equilibrium_magnetization(B0, temperature, proton_density=WATER_PROTON_DENSI
 def larmor_frequency(B0):
     """Larmor angular frequency ``omega0 = gamma B0`` [rad/s] of 1H for B0 [T]."""
     return GAMMA_1H * jnp.asarray(B0)
+
+
+_SPIN_ERRORS = ("T1 must be finite and > 0", "T2 must be finite and > 0",
+                "T2 must not exceed 2 T1 (physical bound)", "positions must be finite",
+                "M0 must be finite", "off_resonance must be finite",
+                "chemical_shift must be finite", "b1 must be finite")
+
+
+@eqx.filter_jit
+def _validate(pos, T1, T2, M0, off, cs, b1):
+    """Run-time value checks of the isochromat parameters: one ``eqx.branched_error_if``
+    (one compiled function per N) reporting the first violated condition."""
+    bad = jnp.stack([
+        ~jnp.all(jnp.isfinite(T1) & (T1 > 0)), ~jnp.all(jnp.isfinite(T2) & (T2 > 0)),
+        ~jnp.all(T2 <= 2.0 * T1), ~jnp.all(jnp.isfinite(pos)), ~jnp.all(jnp.isfinite(M0)),
+        ~jnp.all(jnp.isfinite(off)), ~jnp.all(jnp.isfinite(cs)), ~jnp.all(jnp.isfinite(b1))])
+    first = jnp.argmax(bad)
+    out = (pos, T1, T2, M0, off, cs, b1)
+    return eqx.branched_error_if(out, jnp.any(bad), first, _SPIN_ERRORS)
 
 
 class Spins(eqx.Module):
@@ -98,43 +118,37 @@ class Spins(eqx.Module):
             temperature: [K], only used when M0 is None.
             proton_density: [N] or scalar, relative to water, only used when M0 is None.
         """
-        pos = jnp.asarray(positions)
+        # NumPy for concrete inputs (no per-shape dispatch/compile), JAX for traced ones
+        xp_of = lambda v: jnp if isinstance(v, jax.core.Tracer) else np  # noqa: E731
+        xp = xp_of(positions)
+        pos = xp.asarray(positions)
         dtype = pos.dtype if jnp.issubdtype(pos.dtype, jnp.floating) else jnp.result_type(float)
         pos = pos.astype(dtype)
         if pos.ndim == 1:
-            pos = jnp.stack([jnp.zeros_like(pos), jnp.zeros_like(pos), pos], axis=-1)
+            pos = xp.stack([xp.zeros_like(pos), xp.zeros_like(pos), pos], axis=-1)
         check_ndim("positions", pos, 2)
         check_shape("positions", pos, (None, 3))
         n = pos.shape[0]
 
         def vec(name, v):
-            v = jnp.asarray(v)
+            xv = xp_of(v)
+            v = xv.asarray(v)
             if v.ndim > 1 or (v.ndim == 1 and v.shape[0] != n):
                 raise ValueError(f"{name} must be a scalar or have shape ({n},), got {v.shape}")
-            return jnp.broadcast_to(v.astype(dtype), (n,))
+            return xv.broadcast_to(v.astype(dtype), (n,))
 
         T1 = vec("T1", T1)
         T2 = vec("T2", T2)
-        T1 = require(T1, jnp.isfinite(T1) & (T1 > 0), "T1 must be finite and > 0")
-        T2 = require(T2, jnp.isfinite(T2) & (T2 > 0), "T2 must be finite and > 0")
-        T2 = require(T2, T2 <= 2.0 * T1, "T2 must not exceed 2 T1 (physical bound)")
-        B0 = jnp.asarray(B0).astype(dtype)
+        B0 = xp_of(B0).asarray(B0).astype(dtype)
         if B0.ndim != 0:
             raise ValueError(f"B0 must be a scalar, got shape {B0.shape}")
         if M0 is None:
             M0 = vec("proton_density", proton_density) * equilibrium_magnetization(
                 B0, temperature).astype(dtype)
-        self.positions = require(pos, jnp.isfinite(pos), "positions must be finite")
-        self.T1 = T1
-        self.T2 = T2
-        M0 = vec("M0", M0)
-        self.M0 = require(M0, jnp.isfinite(M0), "M0 must be finite")
-        self.off_resonance = require(vec("off_resonance", off_resonance),
-                                     jnp.isfinite(jnp.asarray(off_resonance)),
-                                     "off_resonance must be finite")
-        self.chemical_shift = vec("chemical_shift", chemical_shift)
-        self.b1 = require(vec("b1", b1), jnp.isfinite(jnp.asarray(b1)), "b1 must be finite")
-        self.B0 = B0
+        (self.positions, self.T1, self.T2, self.M0, self.off_resonance, self.chemical_shift,
+         self.b1) = _validate(pos, T1, T2, vec("M0", M0), vec("off_resonance", off_resonance),
+                              vec("chemical_shift", chemical_shift), vec("b1", b1))
+        self.B0 = jnp.asarray(B0)
 
     @property
     def n(self) -> int:
@@ -149,3 +163,24 @@ class Spins(eqx.Module):
     def frequency_offset(self):
         """Total off-resonance [Hz], shape [N]: ``off_resonance + 1e-6 cs gamma_bar B0``."""
         return self.off_resonance + 1e-6 * self.chemical_shift * (GAMMA_1H / (2 * jnp.pi)) * self.B0
+
+
+def shard_spins(spins: Spins, mesh=None) -> Spins:
+    """Place the isochromat axis of ``spins`` on a 1-D device mesh (all devices by default).
+
+    Every per-spin leaf ([N] or [N, 3]) is split along N with ``NamedSharding``; ``B0`` is
+    replicated. :func:`simulate` under ``jit`` then runs each device's spins locally (the
+    signal sum becomes an all-reduce). N must be a multiple of the number of devices.
+    """
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    from ..parallel import device_mesh
+
+    mesh = device_mesh() if mesh is None else mesh
+    n_dev = mesh.devices.size
+    if spins.n % n_dev:
+        raise ValueError(f"number of spins {spins.n} is not a multiple of the {n_dev} devices")
+    split = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
+    repl = NamedSharding(mesh, PartitionSpec())
+    return jax.tree_util.tree_map(
+        lambda x: jax.device_put(x, split if x.ndim > 0 else repl), spins)

@@ -1,3 +1,20 @@
-"""Equilibrium magnetism of independent moments and of the free electron gas."""
+"""Equilibrium magnetism of independent moments and of the free electron gas.
+
+- ``Paramagnet(J, g, n)``: exact 2J+1-level ion in a field; moment, magnetization,
+  susceptibility, entropy, heat capacity, all by autodiff of one free energy.
+- ``SingleIon(J, g, stevens)``: Zeeman + Stevens crystal field, diagonalised; moment vector,
+  susceptibility tensor with Van Vleck terms; ``stevens_operator``, ``angular_momentum``.
+- ``curie_constant``, ``curie_constant_molar``, ``effective_moment``, ``curie_weiss``.
+- ``brillouin(J, x)``, ``langevin(x)``: the closed-form moment curves.
+"""
 
 from .._numerics import brillouin as brillouin, langevin as langevin
+from ._paramagnet import (
+    Paramagnet as Paramagnet,
+    curie_constant as curie_constant,
+    curie_constant_molar as curie_constant_molar,
+    curie_weiss as curie_weiss,
+    effective_moment as effective_moment,
+)
+from ._single_ion import SingleIon as SingleIon
+from ._stevens import angular_momentum as angular_momentum, stevens_operator as stevens_operator
