@@ -22,7 +22,8 @@ amplitude |G| <= Gmax likewise with tanh; RF energy and gradient slew enter as p
 Public names: :class:`Target` (with the constructors :func:`slice_target`,
 :func:`uniform_target`), :func:`optimize_pulse` -> :class:`DesignResult`, :func:`simulate_pulse`,
 :func:`sinc_pulse`, :func:`slr_pulse` (sigpy, imported lazily), :func:`pulseq_shape`,
-:func:`compress_shape`, :func:`decompress_shape`, :func:`plot_design`.
+:func:`compress_shape` (inverted by ``netmag_jax.mri.decompress_shape``, the Pulseq
+reader's), :func:`plot_design`.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from ._design_sim import cayley_klein, complex_dtype, magnetization, precess
 __all__ = [
     "Target", "slice_target", "uniform_target", "DesignResult", "optimize_pulse",
     "simulate_pulse", "sinc_pulse", "slr_pulse", "pulseq_shape", "compress_shape",
-    "decompress_shape", "plot_design", "max_flip_angle", "profile_loss", "target_error",
+    "plot_design", "max_flip_angle", "profile_loss", "target_error",
 ]
 
 _KINDS = ("mz", "mxy", "mxy_abs", "beta_sq", "alpha", "beta")
@@ -520,28 +521,6 @@ def compress_shape(w, quantum=1e-9):
             out.append(d[i])
         i = j + 1
     return w.size, np.asarray(out)
-
-
-def decompress_shape(num_samples, data):
-    """Inverse of :func:`compress_shape`; ValueError if the data do not give num_samples."""
-    data = np.asarray(data, float)
-    vals = []
-    i = 0
-    while i < data.size:
-        if i + 1 < data.size and data[i + 1] == data[i]:
-            if i + 2 >= data.size:
-                raise ValueError("compressed shape ends inside a run (missing count)")
-            cnt = data[i + 2]
-            if cnt < 0 or cnt != int(cnt):
-                raise ValueError(f"invalid run count {cnt} at position {i + 2}")
-            vals += [data[i]] * (int(cnt) + 2)
-            i += 3
-        else:
-            vals.append(data[i])
-            i += 1
-    if len(vals) != num_samples:
-        raise ValueError(f"compressed shape gives {len(vals)} samples, expected {num_samples}")
-    return np.cumsum(vals)
 
 
 def plot_design(result, path=None, compare=None, labels=("designed", "reference")):
