@@ -291,3 +291,33 @@ def test_plot_writes_png(tmp_path):
     res = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, max_iter=2)
     design.plot_design(res, tmp_path / "p.png", compare=design.sinc_pulse(n, T, math.pi / 2))
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_target_constructors_ideal_values():
+    """Ideal rotations: excitation M_xy = i sin(theta) (B1 along +x tips z to +y), inversion
+    M_z = -1, refocusing beta^2 = -1 (Pauly 1991), saturation M_z = 0; outside: no rotation."""
+    cases = [("excitation", "mxy", 1j, 0.0), ("inversion", "mz", -1.0, 1.0),
+             ("refocusing", "beta_sq", -1.0, 0.0), ("saturation", "mz", 0.0, 1.0),
+             ("refocusing", "beta", 1j, 0.0), ("inversion", "alpha", 0.0, 1.0)]
+    for pulse, kind, inside, outside in cases:
+        t = design.slice_target(pulse, 4e-3, n_positions=41, kind=kind
+                                if kind not in ("mxy", "mz", "beta_sq") else None)
+        assert t.kind == kind
+        v = np.asarray(t.value)[0, 0]
+        assert v[20] == pytest.approx(inside, abs=1e-12)
+        assert v[0] == pytest.approx(outside, abs=1e-12)
+    assert design.slice_target("excitation", 4e-3, n_positions=41).rewind == 0.5
+    t = design.uniform_target("excitation", flip_angle=math.pi / 6, phase=math.pi / 2)
+    assert complex(t.value[0, 0, 0]) == pytest.approx(-0.5, abs=1e-12)
+    assert t.required_flip_angle() == pytest.approx(math.pi / 6)
+
+
+def test_progress_callback_and_early_stopping(capsys):
+    """progress prints the loss; callback sees every iteration; a loose tolerance stops early."""
+    n, T, G, tgt = _small_problem()
+    seen = []
+    res = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, max_iter=50, tol=0.5,
+                                patience=2, progress=1, callback=lambda i, v: seen.append(v))
+    assert res.converged and res.n_iter < 50
+    assert seen == list(res.loss_history)
+    assert "loss" in capsys.readouterr().out
