@@ -22,7 +22,7 @@ class HysteresisResult(NamedTuple):
     """Result of ``hysteresis``.
 
     Attributes:
-        H: field along the sweep direction [A/m], shape (n_virgin + 4 n,).
+        H: field along the sweep direction [A/m], shape (n_virgin + 2 (2 n + 1),).
         M: <m> . direction at each field (dimensionless, M/Ms), same shape.
         branch: 0 virgin, 1 descending, 2 ascending, same shape.
         m_final: magnetization at the end of the sweep (nx, ny, nz, 3).
@@ -60,7 +60,8 @@ def hysteresis(model: Micromagnet, m0, H_max, direction=(1.0, 0.0, 0.0), n: int 
         m0: starting (e.g. demagnetized) unit magnetization (nx, ny, nz, 3).
         H_max: sweep amplitude [A/m] (> 0).
         direction: field direction, unit vector (3,).
-        n: points per half of each branch (static); each branch has 2 n points.
+        n: points per half of each branch (static); each branch has 2 n + 1 points
+            (H = 0 is one of them).
         n_virgin: points on the virgin curve 0 -> H_max (static).
         tol, max_steps: passed to ``relax`` at each field.
     Returns:
@@ -72,11 +73,11 @@ def hysteresis(model: Micromagnet, m0, H_max, direction=(1.0, 0.0, 0.0), n: int 
     d = _unit("direction", direction).astype(model.H_ext.dtype)
     H_max = positive(jnp.asarray(H_max, dtype=model.H_ext.dtype), "H_max")
     virgin = jnp.linspace(0.0, 1.0, n_virgin) * H_max
-    down = jnp.linspace(1.0, -1.0, 2 * n) * H_max
+    down = jnp.linspace(1.0, -1.0, 2 * n + 1) * H_max
     up = -down
     Hs = jnp.concatenate([virgin, down, up])
-    branch = jnp.concatenate([jnp.zeros(n_virgin, int), jnp.ones(2 * n, int),
-                              jnp.full(2 * n, 2)])
+    branch = jnp.concatenate([jnp.zeros(n_virgin, int), jnp.ones(2 * n + 1, int),
+                              jnp.full(2 * n + 1, 2)])
 
     def step(m, H):
         mod = eqx.tree_at(lambda mm: mm.H_ext, model, H * d)
@@ -84,7 +85,7 @@ def hysteresis(model: Micromagnet, m0, H_max, direction=(1.0, 0.0, 0.0), n: int 
         return r.m, (jnp.dot(mod.average(r.m), d.astype(r.m.dtype)), r.converged)
 
     m_final, (M, conv) = jax.lax.scan(step, jnp.asarray(m0), Hs)
-    Hd, Md = down, M[n_virgin:n_virgin + 2 * n]
+    Hd, Md = down, M[n_virgin:n_virgin + 2 * n + 1]
     rem = jnp.interp(0.0, Hd[::-1], Md[::-1])
     hc = -_crossing(Hd, Md)
     return HysteresisResult(H=Hs, M=M, branch=branch, m_final=m_final, remanence=rem,

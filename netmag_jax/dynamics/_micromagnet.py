@@ -131,6 +131,7 @@ class Micromagnet(eqx.Module):
         return m
 
     # --- energy terms -----------------------------------------------------------------------
+    @eqx.filter_jit
     def local_energy(self, m):
         """Exchange + anisotropy + Zeeman + DMI energy [J] of m (nx, ny, nz, 3)."""
         m = self._check_m(m)
@@ -157,6 +158,7 @@ class Micromagnet(eqx.Module):
             E = E - D * V / self.cell[1] * jnp.sum(cy[..., 0])
         return E
 
+    @eqx.filter_jit
     def demag_field(self, m):
         """Demagnetizing field H_d = -Ms N * m [A/m], shape (nx, ny, nz, 3)."""
         m = self._check_m(m)
@@ -178,10 +180,12 @@ class Micromagnet(eqx.Module):
         Ms = self.Ms.astype(m.dtype)
         return -0.5 * C.MU_0 * Ms * self.volume * jnp.sum(m * self.demag_field(m))
 
+    @eqx.filter_jit
     def energy(self, m):
         """Total energy E [J] of m (nx, ny, nz, 3)."""
         return self.local_energy(m) + self.demag_energy(m)
 
+    @eqx.filter_jit
     def field(self, m, t=None):
         """Effective field H_eff = -1/(mu0 Ms V) dE/dm [A/m], shape (nx, ny, nz, 3).
 
@@ -191,6 +195,7 @@ class Micromagnet(eqx.Module):
         g = jax.grad(self.local_energy)(m)
         return -g / (C.MU_0 * self.Ms.astype(m.dtype) * self.volume) + self.demag_field(m)
 
+    @eqx.filter_jit
     def torque(self, m):
         """Normalized torque |m x H_eff| / Ms per cell (dimensionless), shape (nx, ny, nz)."""
         return safe_norm(cross(m, self.field(m)), axis=-1) / self.Ms.astype(m.dtype)
@@ -273,7 +278,6 @@ class RelaxResult(NamedTuple):
     converged: jax.Array
 
 
-@eqx.filter_jit
 def relax(model: Micromagnet, m0, *, tol: float = 1e-5, max_steps: int = 20000,
           throw: bool = True) -> RelaxResult:
     r"""Minimize the energy on the sphere |m| = 1 (projected steepest descent, BB steps).
@@ -293,6 +297,13 @@ def relax(model: Micromagnet, m0, *, tol: float = 1e-5, max_steps: int = 20000,
         RelaxResult.
     """
     m0 = model._check_m(m0)
+    if int(max_steps) < 1:
+        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+    return _relax(model, m0, jnp.asarray(tol, m0.dtype), jnp.asarray(max_steps), throw)
+
+
+@eqx.filter_jit
+def _relax(model, m0, tol, max_steps, throw):
     m0 = require(m0, jnp.isfinite(m0).all()
                  & (jnp.abs(safe_norm(m0, axis=-1) - 1.0) < 1e-6).all(),
                  "m0 must be finite unit vectors")
