@@ -80,7 +80,7 @@ def hysteresis(model: Micromagnet, m0, H_max, direction=(1.0, 0.0, 0.0), n: int 
                               jnp.full(2 * n + 1, 2)])
 
     def step(m, H):
-        mod = eqx.tree_at(lambda mm: mm.H_ext, model, H * d)
+        mod = model.with_field(H * d)
         r = relax(mod, m, tol=tol, max_steps=max_steps, throw=False)
         return r.m, (jnp.dot(mod.average(r.m), d.astype(r.m.dtype)), r.converged)
 

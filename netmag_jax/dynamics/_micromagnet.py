@@ -120,6 +120,13 @@ class Micromagnet(eqx.Module):
         """Cell volume V = dx dy dz [m^3]."""
         return self.cell[0] * self.cell[1] * self.cell[2]
 
+    def with_field(self, H_ext):
+        """Copy of the model with applied field ``H_ext`` [A/m], shape (3,) (no kernel rebuild)."""
+        H_ext = jnp.asarray(H_ext, dtype=self.H_ext.dtype)
+        if H_ext.shape != (3,):
+            raise ValueError(f"H_ext must have shape (3,), got {H_ext.shape}")
+        return eqx.tree_at(lambda q: q.H_ext, self, H_ext)
+
     def exchange_length(self):
         """Exchange length l_ex = sqrt(2 A / (mu0 Ms^2)) [m]."""
         return jnp.sqrt(2.0 * self.A / (C.MU_0 * self.Ms**2))
