@@ -102,8 +102,8 @@ def _polish(theta, h, psi):
 def stoner_wohlfarth(h, psi) -> SWBranches:
     r"""Stable equilibria of the Stoner-Wohlfarth particle (both hysteresis branches).
 
-    Minima of e(theta) = sin^2(theta)/2 - h cos(theta - psi), found on a 4096-point grid and
-    polished by Newton's method (gradients w.r.t. h and psi by the implicit function theorem).
+    Minima of e(theta) = sin^2(theta)/2 - h cos(theta - psi), bracketed by sign changes of
+    e'(theta) on a 4096-point grid and polished by Newton's method (gradients w.r.t. h and psi by the implicit function theorem).
     A minimum closer than ~1e-5 (in h) to its switching field may be missed by the grid.
 
     Args:
@@ -115,8 +115,10 @@ def stoner_wohlfarth(h, psi) -> SWBranches:
     h = jnp.asarray(h, dtype=float)
     psi = jnp.asarray(psi, dtype=h.dtype)
     grid = jnp.linspace(-jnp.pi, jnp.pi, _N_GRID, endpoint=False, dtype=h.dtype)
-    e = sw_energy(grid, h, psi)
-    is_min = (e < jnp.roll(e, 1)) & (e <= jnp.roll(e, -1))
+    # minima bracketed by a sign change - -> + of e'(theta) (robust in float32, unlike
+    # comparing energies that differ by less than the round-off of e itself)
+    de = 0.5 * jnp.sin(2.0 * grid) + h * jnp.sin(grid - psi)
+    is_min = (de < 0) & (jnp.roll(de, -1) >= 0)
     cu = jnp.cos(grid)
     up_score = jnp.where(is_min, cu, -jnp.inf)
     dn_score = jnp.where(is_min, -cu, -jnp.inf)
