@@ -67,7 +67,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     axs[0].legend(fontsize=7)
 
     deltas = [3.0, 4.5] if quick else [2.5, 3.5, 4.5, 5.5]
-    n_spins = 128 if quick else 256
+    n_spins = 96 if quick else 256
     sims = []
     for i, d in enumerate(deltas):
         n_steps = int(60 * np.exp(d)) // 5 * 5 + 5

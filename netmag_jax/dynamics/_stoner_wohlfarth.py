@@ -12,6 +12,7 @@ h_sw(psi) = (|cos psi|^(2/3) + |sin psi|^(2/3))^(-3/2).
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -99,6 +100,7 @@ def _polish(theta, h, psi):
     return t - de(t) / jnp.where(curv > 1e-12, curv, 1e-12)
 
 
+@jax.jit
 def stoner_wohlfarth(h, psi) -> SWBranches:
     r"""Stable equilibria of the Stoner-Wohlfarth particle (both hysteresis branches).
 
@@ -151,6 +153,7 @@ class SWLoop(NamedTuple):
     remanence: jax.Array
 
 
+@functools.partial(jax.jit, static_argnames=("n",))
 def sw_loop(psi, h_max: float = 2.0, n: int = 401) -> SWLoop:
     """Hysteresis loop of the SW particle at field angle psi [rad] (fields in units of H_K).
 
