@@ -16,6 +16,9 @@ dx x dy x dz (V = dx dy dz), each term summed over cells (SI, joules)::
 Effective field H_eff = -1/(mu0 Ms V) dE/dm [A/m]: the local terms by autodiff of their
 energy, the demag field directly (it is linear in m, so autodiff would only double the
 FFT work); both agree with the autodiff of the total energy (tested).
+
+Precision: everything follows the dtype of m. In float32 the field agrees with float64 to a
+few 1e-7 relative (tested at 3e-5); the demag kernel itself is always computed in float64.
 """
 
 from __future__ import annotations
