@@ -145,7 +145,6 @@ def main(quick: bool = False) -> dict:
         import torch
         import magnumnp as mn
 
-        torch.set_num_threads(max(1, torch.get_num_threads()))
         mesh = mn.Mesh(shape, cell)
         state = mn.State(mesh)
         state.material = {"Ms": Ms, "A": A, "alpha": alpha}
@@ -191,6 +190,10 @@ def main(quick: bool = False) -> dict:
         res[f"jax_cell_steps_per_s_{prec}"] = cs
         lines.append(f"jax {prec} in lax.scan: {res[f'jax_step_in_scan_{prec}_s'] * 1e3:.3f} ms "
                      f"per step = {cs:.3g} cell-steps/s")
+    if "check_magnumnp_field_rel_err" in res:
+        lines.append(f"magnum.np field rel. err vs NumPy {res['check_magnumnp_field_rel_err']:.1e}")
+    if "magnumnp_error" in res:
+        lines.append(f"magnum.np not run: {res['magnumnp_error']}")
     if "magnumnp_step_s" in res:
         res["magnumnp_cell_steps_per_s"] = n_cells / res["magnumnp_step_s"]
         lines.append(f"magnum.np Heun: {res['magnumnp_cell_steps_per_s']:.3g} cell-steps/s")
