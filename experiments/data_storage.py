@@ -52,7 +52,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     numbers = {"delta_10_years": {"value": delta_10y, "reference": 40.3, "unit": "1",
                                   "source": "ln(10 yr / 1 ns) (tau0 = 1 ns)"}}
     for name, (K, _) in MATERIALS.items():
-        tau = np.asarray(dyn.retention_time(K, jnp.asarray(V), T))
+        tau = np.clip(np.asarray(dyn.retention_time(K, jnp.asarray(V), T)), None, 1e30)
         axs[0].semilogy(D * 1e9, tau, label=name)
         D10 = (delta_10y * C.K_B * T / K) ** (1 / 3)
         key = "min_grain_" + name.split()[0].replace("L1_0", "FePt")
