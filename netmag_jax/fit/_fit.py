@@ -106,9 +106,10 @@ def _check_sigma(sigma):
 
 
 def _tols(dtype, ftol, xtol, gtol):
+    """Tolerances as arrays (traced in the jitted solver, so changing them does not
+    recompile)."""
     d = default_tol(dtype)
-    return (d if ftol is None else float(ftol), d if xtol is None else float(xtol),
-            d if gtol is None else float(gtol))
+    return tuple(jnp.asarray(d if t is None else float(t), dtype) for t in (ftol, xtol, gtol))
 
 
 def _model_out_shape(model, x, p0):
@@ -217,8 +218,9 @@ def curve_fit(model: Callable, x, y, p0, bounds=None, sigma=None, noise: str = "
         starts = jnp.concatenate([p0[None], starts])
     ftol, xtol, gtol = _tols(dt, ftol, xtol, gtol)
     m_eff = y.shape[0] * (2 if jnp.iscomplexobj(y) else 1)
-    out = _curve_fit_jit(model, x, y, w, p0, lo, hi, starts, noise, bool(absolute_sigma),
-                         int(max_iter), ftol, xtol, gtol)
+    out = _curve_fit_jit(model, x, y, w, p0, lo, hi, starts, noise,
+                         jnp.asarray(bool(absolute_sigma)),
+                         jnp.asarray(int(max_iter), jnp.int32), ftol, xtol, gtol)
     return FitResult(*out[:4], out[4] == SUCCESS, out[5], out[4], out[6], dof=m_eff - n)
 
 
@@ -357,7 +359,8 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
                   for k, v in arrays.items()}
     ftol, xtol, gtol = _tols(dt, ftol, xtol, gtol)
     out = _fit_voxels_jit(model, None if x_per_voxel else xf, arrays, lo, hi, starts, noise,
-                          bool(absolute_sigma), int(max_iter), ftol, xtol, gtol)
+                          jnp.asarray(bool(absolute_sigma)),
+                          jnp.asarray(int(max_iter), jnp.int32), ftol, xtol, gtol)
 
     def unflat(a):
         return a.reshape((n_chunks * C,) + a.shape[2:])[:V].reshape(vox + a.shape[2:])

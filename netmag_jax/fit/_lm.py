@@ -95,7 +95,10 @@ def _finite_or_inf(c):
 
 def lm_solve(model: Callable, x, y, w, p0, lo, hi, *, noise: str, max_iter: int,
              ftol: float, xtol: float, gtol: float):
-    """Minimise one problem. Returns (p, cost, n_iter, status_before_covariance)."""
+    """Minimise one problem. Returns (p, cost, n_iter, status_before_covariance).
+
+    ``max_iter``, ``ftol``, ``xtol``, ``gtol`` may be traced scalars (no recompilation).
+    """
     obj = _make_objective(model, x, y, w, noise)
     dt = p0.dtype
     n = p0.shape[0]
@@ -167,6 +170,8 @@ def lm_solve(model: Callable, x, y, w, p0, lo, hi, *, noise: str, max_iter: int,
 def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma: bool):
     """Covariance of the parameters at the optimum, chi2, and a rank-deficiency flag.
 
+    ``absolute_sigma`` may be a traced bool.
+
     gaussian: cov = (J^T J)^+ (pseudo-inverse by SVD of J, singular values below
     eps * max(m, n) * s_max dropped, as scipy.optimize.curve_fit), times chi2 / (m - n)
     unless ``absolute_sigma``. rician: cov = inverse of the Hessian of the NLL (observed
@@ -189,8 +194,8 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma: bool)
         keep = s > eps * max(m, n) * s[0]
         inv_s2 = jnp.where(keep, 1.0 / jnp.where(keep, s, 1.0) ** 2, 0.0)
         cov = (vt.T * inv_s2) @ vt
-        if not absolute_sigma:
-            cov = cov * (chi2 / max(m - n, 1)) if m > n else jnp.full_like(cov, jnp.inf)
+        scale = chi2 / (m - n) if m > n else jnp.asarray(jnp.inf, dt)
+        cov = jnp.where(absolute_sigma, cov, cov * scale)
         singular = ~jnp.all(keep)
     else:
         sigma = 1.0 / w
