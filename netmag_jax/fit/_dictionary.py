@@ -70,7 +70,7 @@ def dictionary_match(dictionary, params, Y, *, chunk_size: int = 4096) -> MatchR
         bad = False
     if bad:
         raise ValueError("every dictionary row must be finite and non-zero")
-    dtype = jnp.result_type(dictionary.dtype, Y.dtype)
+    dtype = _common_dtype(dictionary, Y)
     Dn = (dictionary / dnorm[:, None]).astype(dtype)
     vox = Y.shape[:-1]
     V = math.prod(vox)
@@ -89,6 +89,17 @@ def dictionary_match(dictionary, params, Y, *, chunk_size: int = 4096) -> MatchR
     scale = jnp.where(good, scale, jnp.nan)
     return MatchResult(params[idx], idx, scale, corr.real if jnp.iscomplexobj(corr) else corr,
                        good)
+
+
+def _common_dtype(*arrays):
+    """Widest float precision of the inputs, complex if any input is complex (explicit, so it
+    works under strict dtype promotion)."""
+    prec = [jnp.finfo(a.dtype).dtype if jnp.issubdtype(a.dtype, jnp.inexact)
+            else jnp.dtype(jnp.result_type(float)) for a in arrays]
+    base = max(prec, key=lambda d: d.itemsize)
+    if any(jnp.iscomplexobj(a) for a in arrays):
+        return jnp.dtype(jnp.complex128 if base.itemsize == 8 else jnp.complex64)
+    return base
 
 
 @jax.jit

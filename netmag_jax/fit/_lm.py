@@ -44,7 +44,7 @@ STATUS_MESSAGES = {
     MAX_ITER: "maximum number of iterations reached",
     NONFINITE: "non-finite cost or model values",
     SINGULAR: "parameters not determined by the data (singular Jacobian / Hessian)",
-    BAD_DATA: "data contain NaN/inf or the voxel is masked out",
+    BAD_DATA: "bad data (NaN/inf, all zero, or masked out)",
 }
 
 
