@@ -93,9 +93,12 @@ def _check_p0_in_bounds(p0, lo, hi):
         p = np.asarray(p0)
         if np.any(~np.isfinite(p)):
             raise ValueError("p0 must be finite")
-        if np.any(p < np.asarray(lo)) or np.any(p > np.asarray(hi)):
-            raise ValueError(f"p0 lies outside the bounds (p0 = {p}, lower = {np.asarray(lo)},"
-                             f" upper = {np.asarray(hi)})")
+        out = (p < np.asarray(lo)) | (p > np.asarray(hi))
+        if np.any(out):
+            first = p.reshape(-1, p.shape[-1])[np.any(out.reshape(-1, p.shape[-1]), 1)][0]
+            raise ValueError(f"p0 lies outside the bounds ({int(np.any(out, -1).sum())} "
+                             f"start(s), e.g. {first}; lower = {np.asarray(lo)}, "
+                             f"upper = {np.asarray(hi)})")
 
 
 def _check_sigma(sigma):
@@ -331,23 +334,56 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
     if mask is not None:
         good = good & mask.reshape(V)
     xf = x.reshape((V,) + x.shape[len(vox):]) if x_per_voxel else x
+    m_eff = m * (2 if cplx else 1)
+    ftol, xtol, gtol = _tols(dt, ftol, xtol, gtol)
 
-    n_dev = 1
-    if sharding is not None:
-        n_dev = _n_shards(sharding)
-    C = min(int(chunk_size), max(V, 1))
+    # outside jit: fit only the good voxels (background costs nothing), scatter back after
+    sel = None
+    if is_concrete(good):
+        good_np = np.asarray(good)
+        if not good_np.all():
+            sel = np.nonzero(good_np)[0]
+            Yf, wf, p0f, good = Yf[sel], wf[sel], p0f[sel], good[sel]
+            if x_per_voxel:
+                xf = xf[sel]
+    Vf = Yf.shape[0]
+    if Vf > 0:
+        out = _run_chunks(model, xf, x_per_voxel, Yf, wf, p0f, good, lo, hi, starts, noise,
+                          absolute_sigma, max_iter, ftol, xtol, gtol, chunk_size, sharding)
+    else:
+        out = None
+    shapes = ((n,), (n,), (n, n), (), (), (), ())
+    fills = (jnp.nan, jnp.nan, jnp.nan, jnp.nan, BAD_DATA, 0, jnp.nan)
+    dtypes = (dt, dt, dt, dt, jnp.int32, jnp.int32, dt)
+    full = []
+    for k in range(7):
+        if sel is None and out is not None:
+            a = out[k]
+        else:
+            a = jnp.full((V,) + shapes[k], fills[k], dtypes[k])
+            if out is not None:
+                a = a.at[sel].set(out[k].astype(dtypes[k]))
+        full.append(a.reshape(vox + shapes[k]))
+    p, se, cov, chi2, st, it, cost = full
+    return FitResult(p, se, cov, chi2, st == SUCCESS, it, st, cost, dof=m_eff - n)
+
+
+def _run_chunks(model, xf, x_per_voxel, Yf, wf, p0f, good, lo, hi, starts, noise,
+                absolute_sigma, max_iter, ftol, xtol, gtol, chunk_size, sharding):
+    """Pad the V fitted voxels to whole chunks, run them with lax.map, return (V, ...)."""
+    V = Yf.shape[0]
+    n_dev = 1 if sharding is None else _n_shards(sharding)
+    C = min(int(chunk_size), V)
     C = -(-C // n_dev) * n_dev
-    n_chunks = max(-(-V // C), 1)
+    n_chunks = -(-V // C)
     pad = n_chunks * C - V
 
     def padded(a):
         if pad == 0:
             return a
-        fill = jnp.broadcast_to(a[:1], (pad,) + a.shape[1:]) if V > 0 else jnp.zeros(
-            (pad,) + a.shape[1:], a.dtype)
-        return jnp.concatenate([a, fill])
+        return jnp.concatenate([a, jnp.broadcast_to(a[:1], (pad,) + a.shape[1:])])
 
-    # replace bad voxels' data by harmless values so the loop stays finite
+    # replace bad voxels' data (only under jit) by harmless values so the loop stays finite
     safe_Y = jnp.where(good[:, None], Yf, jnp.ones((), Yf.dtype))
     safe_w = jnp.where(good[:, None], wf, 1.0)
     arrays = dict(Y=padded(safe_Y), w=padded(safe_w), p0=padded(p0f), good=padded(good))
@@ -357,17 +393,10 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
     if sharding is not None:
         arrays = {k: jax.device_put(v, _chunk_sharding(sharding, v.ndim))
                   for k, v in arrays.items()}
-    ftol, xtol, gtol = _tols(dt, ftol, xtol, gtol)
     out = _fit_voxels_jit(model, None if x_per_voxel else xf, arrays, lo, hi, starts, noise,
                           jnp.asarray(bool(absolute_sigma)),
                           jnp.asarray(int(max_iter), jnp.int32), ftol, xtol, gtol)
-
-    def unflat(a):
-        return a.reshape((n_chunks * C,) + a.shape[2:])[:V].reshape(vox + a.shape[2:])
-
-    p, se, cov, chi2, st, it, cost = (unflat(o) for o in out)
-    m_eff = m * (2 if cplx else 1)
-    return FitResult(p, se, cov, chi2, st == SUCCESS, it, st, cost, dof=m_eff - n)
+    return tuple(o.reshape((n_chunks * C,) + o.shape[2:])[:V] for o in out)
 
 
 def _n_shards(sharding) -> int:
