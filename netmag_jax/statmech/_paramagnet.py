@@ -1,0 +1,266 @@
+"""Independent moments of angular momentum J: the exact 2J+1-level paramagnet, Curie and
+Curie-Weiss laws.
+
+Hamiltonian of one ion in a field B along z (electron convention, moment
+:math:`\\mu = -g\\mu_B \\mathbf{J}`):
+
+.. math::
+    H = g\\mu_B B J_z,\\qquad E_m = g\\mu_B B m,\\quad m = -J, \\dots, J.
+
+Everything follows from one free energy :math:`F(B, T) = -k_B T \\ln Z` by automatic
+differentiation: moment :math:`\\mu = -\\partial F/\\partial B` (positive along B),
+susceptibility, entropy :math:`S = -\\partial F/\\partial T`, heat capacity
+:math:`C = -T\\,\\partial^2 F/\\partial T^2`. Internally energies are carried in kelvin
+(:math:`E/k_B`) so that float32 never meets 1e-46-sized intermediate numbers.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._checks import finite, is_concrete, positive, require
+from .._numerics import logsumexp
+from ..constants import K_B, MU_0, MU_B, N_A
+
+#: mu_B / k_B [K/T]
+MUB_OVER_KB = MU_B / K_B
+
+
+def validate_J(J) -> float:
+    """Return J as a float, raising ValueError unless it is a positive multiple of 1/2."""
+    try:
+        Jf = float(J)
+    except (TypeError, ValueError):
+        raise ValueError(f"J must be a number (a positive multiple of 1/2), got {J!r}") from None
+    if not np.isfinite(Jf) or Jf <= 0 or abs(2 * Jf - round(2 * Jf)) > 1e-9:
+        raise ValueError(f"J must be a positive multiple of 1/2, got {J!r}")
+    return round(2 * Jf) / 2
+
+
+def _leaf(name: str, value):
+    """A physical parameter as an array leaf; concrete values are checked finite and > 0 now."""
+    if isinstance(value, (bool, str)) or value is None:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    arr = jnp.asarray(value)
+    if arr.shape != ():
+        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
+    if not jnp.issubdtype(arr.dtype, jnp.floating):
+        arr = jnp.asarray(float(value))
+    if is_concrete(arr):
+        v = float(arr)
+        if not np.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return arr
+
+
+def _float(x):
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+@eqx.filter_jit
+def _vectorized(fn, *args):
+    return jnp.vectorize(fn)(*args)
+
+
+def broadcast_apply(fn, *args):
+    """Apply a scalar function ``fn`` (a bound method of a Module, or a function) elementwise
+    over broadcast array arguments, compiled once per structure and shape."""
+    args = [_float(a) for a in args]
+    dtype = jnp.result_type(*args)
+    args = [a.astype(dtype) for a in args]
+    return _vectorized(fn, *args)
+
+
+class Paramagnet(eqx.Module):
+    r"""Ideal paramagnet of independent ions with angular momentum J and Landé factor g.
+
+    Exact partition function over the 2J+1 Zeeman levels :math:`E_m = g\mu_B B m`:
+
+    .. math::
+        F(B,T) = -k_B T \ln \sum_{m=-J}^{J} e^{-g\mu_B B m / k_B T},\qquad
+        \mu(B,T) = -\frac{\partial F}{\partial B} = g\mu_B J\, B_J\!\Big(\frac{g\mu_B J B}{k_B T}\Big).
+
+    The sum is a log-sum-exp, finite with finite derivatives of all orders at B = 0.
+
+    Args:
+        J: angular momentum quantum number, a positive multiple of 1/2 (static: it fixes the
+            number of levels).
+        g: Landé g-factor, > 0 (array leaf, differentiable). Default 2.
+        n: number density of ions [m^-3], > 0, needed only by ``magnetization`` and
+            ``susceptibility`` (array leaf). Default None.
+
+    All methods take scalars or arrays that broadcast against each other; B in tesla
+    (:math:`B = \mu_0 H` of the applied field), T in kelvin.
+    """
+
+    J: float = eqx.field(static=True)
+    g: jax.Array
+    n: jax.Array | None
+
+    def __init__(self, J, g=2.0, n=None):
+        self.J = validate_J(J)
+        self.g = _leaf("g", g)
+        self.n = None if n is None else _leaf("n", n)
+
+    # --- single-sample core, in kelvin ------------------------------------------------------
+    def _levels(self, dtype):
+        m = np.arange(-self.J, self.J + 0.5, 1.0)
+        return jnp.asarray(m, dtype=dtype)
+
+    def _free_energy_K(self, B, T):
+        """F / k_B [K] for scalar B [T], T [K]."""
+        g = positive(self.g, "g")
+        T = positive(T, "T (temperature)")
+        B = finite(B, "B (field)")
+        x = g * MUB_OVER_KB * B / T  # g mu_B B / k_B T
+        m = self._levels(jnp.result_type(x))
+        return -T * logsumexp(-x * m)
+
+    def _moment(self, B, T):
+        return -jax.grad(self._free_energy_K, argnums=0)(B, T) / MUB_OVER_KB
+
+    def _dmoment_dB(self, B, T):
+        return jax.grad(self._moment, argnums=0)(B, T)
+
+    def _density(self):
+        if self.n is None:
+            raise ValueError("this Paramagnet has no density: construct it with n=<ions per m^3> "
+                             "to get magnetization or volume susceptibility")
+        return positive(self.n, "n (density)")
+
+    def _entropy_K(self, B, T):
+        return -jax.grad(self._free_energy_K, argnums=1)(B, T)
+
+    def _heat_capacity_K(self, B, T):
+        return -T * jax.grad(jax.grad(self._free_energy_K, argnums=1), argnums=1)(B, T)
+
+    def _vec(self, fn, *args):
+        return broadcast_apply(fn, *args)
+
+    # --- public -----------------------------------------------------------------------------
+    def free_energy(self, B, T):
+        r"""Free energy per ion :math:`F = -k_B T \ln Z` [J].
+
+        Args:
+            B: field [T], any shape. T: temperature [K], > 0, broadcasting against B.
+        Returns:
+            F [J per ion], broadcast shape.
+        """
+        return K_B * self._vec(self._free_energy_K, B, T)
+
+    def moment(self, B, T):
+        r"""Thermal moment per ion along B, :math:`\mu = -\partial F/\partial B` [mu_B].
+
+        Equals :math:`g J B_J(g\mu_B J B/k_B T)`; saturates at :math:`gJ` for
+        :math:`B/T\to\infty`.
+
+        Args:
+            B: field [T], any shape. T: temperature [K], > 0, broadcasting against B.
+        Returns:
+            moment [mu_B per ion], broadcast shape.
+        """
+        return self._vec(self._moment, B, T)
+
+    def magnetization(self, B, T):
+        r"""Magnetization :math:`M = n \mu_B \langle\mu\rangle` [A/m] (needs ``n``).
+
+        Args:
+            B: field [T], any shape. T: temperature [K], > 0.
+        Returns:
+            M [A/m], broadcast shape.
+        """
+        n = self._density()
+        return (n * MU_B) * self.moment(B, T)
+
+    def susceptibility(self, T, B=0.0):
+        r"""Differential SI volume susceptibility :math:`\chi = \mu_0\,\partial M/\partial B`
+        (dimensionless), by autodiff of the free energy (needs ``n``).
+
+        At B = 0 and high T this is Curie's law :math:`\chi = C/T` with ``curie_constant``.
+
+        Args:
+            T: temperature [K], > 0, any shape. B: field [T], broadcasting; default 0.
+        Returns:
+            chi (SI, dimensionless), broadcast shape.
+        """
+        n = self._density()
+        return (n * (MU_0 * MU_B)) * self._vec(self._dmoment_dB, B, T)
+
+    def entropy(self, B, T):
+        r"""Entropy per ion :math:`S = -\partial F/\partial T` [J/K].
+
+        Tends to :math:`k_B\ln(2J+1)` at high T and to 0 at low T in a field.
+        """
+        return K_B * self._vec(self._entropy_K, B, T)
+
+    def heat_capacity(self, B, T):
+        r"""Heat capacity per ion :math:`C = -T\,\partial^2F/\partial T^2` [J/K]
+        (Schottky anomaly; for J = 1/2, :math:`C = k_B x^2/\cosh^2 x`, :math:`x = g\mu_B B/2k_BT`).
+        """
+        return K_B * self._vec(self._heat_capacity_K, B, T)
+
+
+def curie_constant(J, g, n):
+    r"""Curie constant of the SI volume susceptibility [K].
+
+    .. math:: C = \frac{\mu_0 n g^2 \mu_B^2 J(J+1)}{3 k_B},\qquad \chi = C/T.
+
+    Args:
+        J: angular momentum, positive multiple of 1/2 (checked at run time).
+        g: Landé factor, > 0.
+        n: number density of moments [m^-3], > 0.
+    Returns:
+        C [K], broadcast shape of the arguments.
+    """
+    J, g, n = (_float(v) for v in (J, g, n))
+    J = require(J, (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
+                "J must be > 0 and a multiple of 1/2")
+    g = positive(g, "g")
+    n = positive(n, "n (density)")
+    return (MU_0 * MU_B**2 / (3.0 * K_B)) * n * g**2 * J * (J + 1.0)
+
+
+def curie_constant_molar(J, g):
+    r"""Molar Curie constant [m^3 K / mol]: :math:`C_m = \mu_0 N_A g^2\mu_B^2 J(J+1)/(3k_B)`.
+
+    Multiply by ``constants.chi_si_molar_to_cgs`` to get emu K/mol (= :math:`\mu_{eff}^2/8`).
+    """
+    J, g = _float(J), _float(g)
+    J = require(J, (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
+                "J must be > 0 and a multiple of 1/2")
+    g = positive(g, "g")
+    return (MU_0 * N_A * MU_B**2 / (3.0 * K_B)) * g**2 * J * (J + 1.0)
+
+
+def effective_moment(J, g):
+    r"""Effective paramagnetic moment :math:`\mu_{eff} = g\sqrt{J(J+1)}` [mu_B]."""
+    J, g = _float(J), _float(g)
+    J = require(J, (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
+                "J must be > 0 and a multiple of 1/2")
+    g = positive(g, "g")
+    return g * jnp.sqrt(J * (J + 1.0))
+
+
+def curie_weiss(T, C, theta):
+    r"""Curie-Weiss susceptibility :math:`\chi = C/(T - \theta)` (SI, dimensionless if C in K).
+
+    Valid in the paramagnetic phase only: T > theta is checked (``eqx.error_if``).
+
+    Args:
+        T: temperature [K], > 0, any shape. C: Curie constant [K], > 0.
+        theta: Weiss temperature [K] (> 0 ferromagnetic, < 0 antiferromagnetic correlations).
+    Returns:
+        chi, broadcast shape.
+    """
+    T, C, theta = (_float(v) for v in (T, C, theta))
+    T = positive(T, "T (temperature)")
+    C = positive(C, "C (Curie constant)")
+    theta = finite(theta, "theta")
+    T = require(T, T > theta, "curie_weiss needs T > theta (paramagnetic phase)")
+    return C / (T - theta)
