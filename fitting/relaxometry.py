@@ -348,9 +348,16 @@ def _load(path, imag=None):
     return data, affine
 
 
-def _mask(args, shape):
+def auto_mask(Y, threshold):
+    """Voxels whose largest |signal| exceeds ``threshold`` x its 99th percentile over voxels
+    (drops the noise-only background; threshold 0 keeps every voxel)."""
+    peak = np.max(np.abs(Y), axis=-1)
+    return peak > threshold * np.percentile(peak, 99)
+
+
+def _mask(args, shape, Y):
     if args.mask is None:
-        return None
+        return auto_mask(Y, args.threshold) if args.threshold > 0 else None
     m, _ = nf.load_nifti(args.mask)
     if m.shape != shape:
         raise ValueError(f"mask shape {m.shape} does not match the image {shape}")
@@ -370,6 +377,9 @@ def build_parser():
     def common(s):
         s.add_argument("--data", required=True, type=Path, help="NIfTI, last axis = contrast")
         s.add_argument("--mask", type=Path, help="NIfTI mask (non-zero = fit)")
+        s.add_argument("--threshold", type=float, default=0.1,
+                       help="without --mask: fit voxels whose peak signal exceeds this "
+                            "fraction of the 99th percentile (0: fit all)")
         s.add_argument("--out", type=Path, default=Path("maps"), help="output folder")
         s.add_argument("--prefix", default="sub-01", help="BIDS prefix of output files")
         s.add_argument("--x64", action="store_true", help="fit in float64")
@@ -427,7 +437,7 @@ def main(argv=None) -> int:
     imag = getattr(args, "data_imag", None)
     Y, affine = _load(args.data, imag)
     vox, m = Y.shape[:-1], Y.shape[-1]
-    mask = _mask(args, vox)
+    mask = _mask(args, vox, Y)
     kw = dict(mask=mask, chunk_size=args.chunk_size)
     if args.cmd == "ir":
         _check_len("inversion times", args.ti, m)

@@ -61,7 +61,7 @@ def _make_objective(model: Callable, x, y, w, noise: str):
     """
     if noise == "gaussian":
         def resid(p):
-            r = realify((y - model(x, *p)) * w)
+            r = weighted_residual(y, model(x, *p), w)
             return r, r
 
         def obj(p):
@@ -82,11 +82,13 @@ def _make_objective(model: Callable, x, y, w, noise: str):
     return obj
 
 
-def realify(r):
-    """Complex residuals -> [Re, Im] stacked (each complex point counts as two data)."""
-    if jnp.iscomplexobj(r):
-        return jnp.concatenate([jnp.real(r), jnp.imag(r)])
-    return r
+def weighted_residual(y, f, w):
+    """(y - f) w; complex residuals -> [Re, Im] stacked (each complex point counts as two
+    data, both with weight w)."""
+    d = y - f
+    if jnp.iscomplexobj(d):
+        return jnp.concatenate([jnp.real(d) * w, jnp.imag(d) * w])
+    return d * w
 
 
 def _finite_or_inf(c):
@@ -183,7 +185,7 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma: bool)
     eps = jnp.finfo(dt).eps
 
     def resid(q):
-        return realify((y - model(x, *q)) * w)
+        return weighted_residual(y, model(x, *q), w)
 
     r = resid(p)
     m = r.shape[0]

@@ -52,7 +52,8 @@ def inversion_recovery_complex(TI, a, b, T1, phi):
 
     Args: as ``inversion_recovery``, plus phi [rad].
     """
-    return inversion_recovery(TI, a, b, T1) * jnp.exp(1j * phi)
+    s = inversion_recovery(TI, a, b, T1)
+    return lax.complex(s * jnp.cos(phi), s * jnp.sin(phi))
 
 
 def spgr(alpha, M0, T1, TR):
@@ -67,15 +68,24 @@ def spgr(alpha, M0, T1, TR):
     return M0 * jnp.sin(alpha) * (1.0 - E1) / (1.0 - E1 * jnp.cos(alpha))
 
 
+def _cis(r, phi):
+    """r e^{i phi} for real r, phi (explicit, valid under strict dtype promotion)."""
+    return lax.complex(r * jnp.cos(phi), r * jnp.sin(phi))
+
+
 def _epg_rotation(alpha, phi):
     """Weigel's EPG RF mixing matrix for flip alpha [rad] about the axis at phase phi."""
+    alpha = jnp.asarray(alpha)
+    phi = jnp.asarray(phi, alpha.dtype)
     c2 = jnp.cos(alpha / 2) ** 2
     s2 = jnp.sin(alpha / 2) ** 2
     sa = jnp.sin(alpha)
-    e = jnp.exp(1j * phi)
-    return jnp.array([[c2, e * e * s2, -1j * e * sa],
-                      [jnp.conj(e) ** 2 * s2, c2, 1j * jnp.conj(e) * sa],
-                      [-0.5j * jnp.conj(e) * sa, 0.5j * e * sa, jnp.cos(alpha) + 0j]])
+    h = jnp.pi / 2
+    return jnp.stack([
+        jnp.stack([_cis(c2, 0.0 * phi), _cis(s2, 2 * phi), _cis(sa, phi - h)]),
+        jnp.stack([_cis(s2, -2 * phi), _cis(c2, 0.0 * phi), _cis(sa, h - phi)]),
+        jnp.stack([_cis(0.5 * sa, -phi - h), _cis(0.5 * sa, phi + h),
+                   _cis(jnp.cos(alpha), 0.0 * phi)])])
 
 
 def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):
@@ -97,16 +107,18 @@ def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):
     """
     K = n_echoes + 2  # dephasing orders reachable by the echoes that are read out
     dt = jnp.result_type(T2, float)
-    ctype = jnp.result_type(dt, jnp.complex64)
+    ctype = jnp.complex128 if jnp.dtype(dt) == jnp.float64 else jnp.complex64
     E2 = jnp.exp(-0.5 * esp / T2)
     E1 = jnp.exp(-0.5 * esp / T1)
+    B1 = jnp.asarray(B1, dt)
     state = jnp.zeros((3, K), ctype).at[2, 0].set(1.0)
     state = (_epg_rotation(B1 * jnp.pi / 2, jnp.pi / 2).astype(ctype) @ state)
     R = _epg_rotation(B1 * refocus, 0.0).astype(ctype)
 
     def relax_shift(s):
-        fp, fm, z = s[0] * E2, s[1] * E2, s[2] * E1
-        z = z.at[0].add(1.0 - E1)
+        e2, e1 = E2.astype(ctype), E1.astype(ctype)
+        fp, fm, z = s[0] * e2, s[1] * e2, s[2] * e1
+        z = z.at[0].add(1.0 - e1)
         fp = jnp.concatenate([jnp.zeros((1,), ctype), fp[:-1]])
         fm = jnp.concatenate([fm[1:], jnp.zeros((1,), ctype)])
         fp = fp.at[0].set(jnp.conj(fm[0]))
