@@ -174,8 +174,9 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma: bool)
 
     ``absolute_sigma`` may be a traced bool.
 
-    gaussian: cov = (J^T J)^+ (pseudo-inverse by SVD of J, singular values below
-    eps * max(m, n) * s_max dropped, as scipy.optimize.curve_fit), times chi2 / (m - n)
+    gaussian: cov = (J^T J)^+ (pseudo-inverse by SVD of J with its columns scaled to unit
+    norm, singular values below eps * max(m, n) * s_max dropped, as scipy.optimize.curve_fit
+    does without the scaling), times chi2 / (m - n)
     unless ``absolute_sigma``. rician: cov = inverse of the Hessian of the NLL (observed
     Fisher information; sigma is the known noise level, so the scale is absolute).
     chi2 = sum(((y - f) w)^2) in both cases.
@@ -192,10 +193,14 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma: bool)
     chi2 = jnp.sum(r * r)
     if noise == "gaussian":
         J = jax.jacfwd(resid)(p)
-        _, s, vt = jnp.linalg.svd(J, full_matrices=False)
+        # columns scaled to unit norm first (equal to scipy's unscaled SVD when the problem
+        # is well conditioned; keeps float32 fits with disparate parameter scales usable)
+        cn = jnp.sqrt(jnp.sum(J * J, axis=0))
+        cn = jnp.where(cn > 0, cn, 1.0)
+        _, s, vt = jnp.linalg.svd(J / cn, full_matrices=False)
         keep = s > eps * max(m, n) * s[0]
         inv_s2 = jnp.where(keep, 1.0 / jnp.where(keep, s, 1.0) ** 2, 0.0)
-        cov = (vt.T * inv_s2) @ vt
+        cov = ((vt.T * inv_s2) @ vt) / (cn[:, None] * cn[None, :])
         scale = chi2 / (m - n) if m > n else jnp.asarray(jnp.inf, dt)
         cov = jnp.where(absolute_sigma, cov, cov * scale)
         singular = ~jnp.all(keep)
