@@ -50,11 +50,11 @@ def main(quick: bool = False) -> dict:
 
     # --- netmag_jax ---
     fit = lambda: nf.fit_voxels(nf.exponential_decay, TEj, Yj, p0,  # noqa: E731
-                                chunk_size=16384).params
+                                chunk_size=1024).params
     _timeit(lambda: nf.fit_voxels(nf.exponential_decay, TEj, Yj[:64], p0,
-                                  chunk_size=16384).params)  # compile (other shape)
+                                  chunk_size=1024).params)  # compile (other shape)
     fit()  # compile for this shape
-    t_nm, P = _timeit(fit, repeat=2)
+    t_nm, P = _timeit(fit, repeat=3)
     P = np.asarray(P)
 
     # --- scipy loop ---

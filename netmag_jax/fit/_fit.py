@@ -244,7 +244,7 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
                mask=None, starts=None, x_per_voxel: bool | None = None,
                absolute_sigma: bool = False, max_iter: int = 200, ftol: float | None = None,
                xtol: float | None = None, gtol: float | None = None,
-               chunk_size: int = 4096, sharding=None) -> FitResult:
+               chunk_size: int = 1024, sharding=None) -> FitResult:
     r"""Fit ``model(x, *p)`` independently in every voxel of ``Y`` (vmap + chunks + sharding).
 
     Same objective, bounds, covariance and options as ``curve_fit``, for each voxel. Voxels
