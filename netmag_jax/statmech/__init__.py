@@ -2,6 +2,8 @@
 
 - ``Paramagnet(J, g, n)``: exact 2J+1-level ion in a field; moment, magnetization,
   susceptibility, entropy, heat capacity, all by autodiff of one free energy.
+- ``SingleIon(J, g, stevens)``: Zeeman + Stevens crystal field, diagonalised; moment vector,
+  susceptibility tensor with Van Vleck terms; ``stevens_operator``, ``angular_momentum``.
 - ``curie_constant``, ``curie_constant_molar``, ``effective_moment``, ``curie_weiss``.
 - ``brillouin(J, x)``, ``langevin(x)``: the closed-form moment curves.
 """
@@ -14,3 +16,5 @@ from ._paramagnet import (
     curie_weiss as curie_weiss,
     effective_moment as effective_moment,
 )
+from ._single_ion import SingleIon as SingleIon
+from ._stevens import angular_momentum as angular_momentum, stevens_operator as stevens_operator

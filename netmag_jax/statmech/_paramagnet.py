@@ -21,61 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import finite, is_concrete, positive, require
+from .._checks import finite, positive, require
 from .._numerics import logsumexp
 from ..constants import K_B, MU_0, MU_B, N_A
-
-#: mu_B / k_B [K/T]
-MUB_OVER_KB = MU_B / K_B
-
-
-def validate_J(J) -> float:
-    """Return J as a float, raising ValueError unless it is a positive multiple of 1/2."""
-    try:
-        Jf = float(J)
-    except (TypeError, ValueError):
-        raise ValueError(f"J must be a number (a positive multiple of 1/2), got {J!r}") from None
-    if not np.isfinite(Jf) or Jf <= 0 or abs(2 * Jf - round(2 * Jf)) > 1e-9:
-        raise ValueError(f"J must be a positive multiple of 1/2, got {J!r}")
-    return round(2 * Jf) / 2
-
-
-def _leaf(name: str, value):
-    """A physical parameter as an array leaf; concrete values are checked finite and > 0 now."""
-    if isinstance(value, (bool, str)) or value is None:
-        raise ValueError(f"{name} must be a number > 0, got {value!r}")
-    arr = jnp.asarray(value)
-    if arr.shape != ():
-        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
-    if not jnp.issubdtype(arr.dtype, jnp.floating):
-        arr = jnp.asarray(float(value))
-    if is_concrete(arr):
-        v = float(arr)
-        if not np.isfinite(v) or v <= 0:
-            raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    return arr
-
-
-def _float(x):
-    x = jnp.asarray(x)
-    if not jnp.issubdtype(x.dtype, jnp.floating):
-        x = x.astype(jnp.result_type(float))
-    return x
-
-
-@eqx.filter_jit
-def _vectorized(fn, *args):
-    return jnp.vectorize(fn)(*args)
-
-
-def broadcast_apply(fn, *args):
-    """Apply a scalar function ``fn`` (a bound method of a Module, or a function) elementwise
-    over broadcast array arguments, compiled once per structure and shape."""
-    args = [_float(a) for a in args]
-    dtype = jnp.result_type(*args)
-    args = [a.astype(dtype) for a in args]
-    return _vectorized(fn, *args)
-
+from ._common import MUB_OVER_KB, broadcast_apply, validate_J
+from ._common import float_array as _float, scalar_leaf as _leaf
 
 class Paramagnet(eqx.Module):
     r"""Ideal paramagnet of independent ions with angular momentum J and Landé factor g.

@@ -1,0 +1,62 @@
+"""Shared private helpers of the statmech modules."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .._checks import is_concrete
+from ..constants import K_B, MU_B
+
+#: mu_B / k_B [K/T]
+MUB_OVER_KB = MU_B / K_B
+
+
+def validate_J(J) -> float:
+    """Return J as a float, raising ValueError unless it is a positive multiple of 1/2."""
+    try:
+        Jf = float(J)
+    except (TypeError, ValueError):
+        raise ValueError(f"J must be a number (a positive multiple of 1/2), got {J!r}") from None
+    if not np.isfinite(Jf) or Jf <= 0 or abs(2 * Jf - round(2 * Jf)) > 1e-9:
+        raise ValueError(f"J must be a positive multiple of 1/2, got {J!r}")
+    return round(2 * Jf) / 2
+
+
+def scalar_leaf(name: str, value):
+    """A physical parameter as an array leaf; concrete values are checked finite and > 0 now."""
+    if isinstance(value, (bool, str)) or value is None:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    arr = jnp.asarray(value)
+    if arr.shape != ():
+        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
+    if not jnp.issubdtype(arr.dtype, jnp.floating):
+        arr = jnp.asarray(float(value))
+    if is_concrete(arr):
+        v = float(arr)
+        if not np.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    return arr
+
+
+def float_array(x):
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(jnp.result_type(float))
+    return x
+
+
+@eqx.filter_jit
+def _vectorized(fn, signature, *args):
+    return jnp.vectorize(fn, signature=signature)(*args)
+
+
+def broadcast_apply(fn, *args, signature=None):
+    """Apply a single-sample function ``fn`` (a bound method of a Module, or a function) over
+    broadcast array arguments (``jnp.vectorize`` with ``signature``), compiled once per
+    structure and shape (array arguments are traced, so new values do not recompile)."""
+    args = [float_array(a) for a in args]
+    dtype = jnp.result_type(*args)
+    args = [a.astype(dtype) for a in args]
+    return _vectorized(fn, signature, *args)
