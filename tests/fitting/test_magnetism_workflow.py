@@ -121,10 +121,10 @@ def test_mt_unit_is_emu_per_mol_oe():
 @pytest.mark.skipif(not hasattr(statmech, "SingleIon"), reason="statmech.SingleIon not merged")
 def test_cef_fit_improves_on_published_start():
     """Crystal-field fit of the six Stevens parameters to M(H) at 2, 10, 50 K, both
-    directions (every 4th point): converges, reduces chi2_red from the published start by more
+    directions (every 8th point, 15 iterations): reduces chi2_red from the published start by more
     than 10x, and the fitted levels keep the 8 Kramers doublets within 0-40 meV."""
     CF = _load("crystal_field")
-    res, out, _ = CF.fit_cef(thin=4, max_iter=40)
+    res, out, _ = CF.fit_cef(thin=8, max_iter=15)
     assert np.all(np.isfinite(np.asarray(res.params)))
     assert out["chi2_red"] < out["chi2_red_published"] / 10
     assert len(out["levels_meV"]) == 8 and max(out["levels_meV"]) < 40
