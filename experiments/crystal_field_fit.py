@@ -96,7 +96,7 @@ def run(out: Path, quick: bool = False) -> dict:
     # 3. crystal field (needs statmech.SingleIon)
     if hasattr(statmech, "SingleIon"):
         temps = [2, 50] if quick else [2, 10, 50]
-        thin = 8 if quick else 2
+        thin = 16 if quick else 2
         parts = []
         for a, d in enumerate(("ab", "c")):
             x, y, s = _curves(mh, d, temps)
@@ -104,7 +104,7 @@ def run(out: Path, quick: bool = False) -> dict:
         x, y, s = (np.concatenate(p) for p in zip(*parts))
         r0 = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=0)
         r = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True,
-                         max_iter=8 if quick else 60)
+                         max_iter=3 if quick else 60)
         for i, (k, q) in enumerate(KEYS):
             numbers[f"B{k}{q}"] = {"value": float(r.params[i] * B_PUBLISHED[i]),
                                    "reference": float(B_PUBLISHED[i]), "unit": "meV",

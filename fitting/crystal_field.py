@@ -102,6 +102,8 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
         "model": "Er3+ J=15/2, g=6/5, D3d Stevens B20..B66, no exchange",
         "start": "Scheie et al., PRB 101, 144432 (2020)",
         "params_meV": {n: [float(b), float(d)] for n, b, d in zip(names, bkq, dbkq)},
+        "params_meV_stderr_scaled": {  # stderr x sqrt(chi2_red): model error included
+            n: float(d * np.sqrt(max(float(res.chi2_red), 1.0))) for n, d in zip(names, dbkq)},
         "published_meV": {n: float(b) for n, b in zip(names, SCHEIE_2020_MEV)},
         "chi2_red": float(res.chi2_red), "chi2_red_published": float(start.chi2_red),
         "n_points": int(y.size), "converged": bool(res.converged), "status": res.message(),

@@ -9,7 +9,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from .._checks import check_option, is_concrete, require
 from ._lm import (BAD_DATA, NONFINITE, SINGULAR, STATUS_MESSAGES, SUCCESS, covariance,
@@ -265,10 +264,10 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
         starts: optional (S, n) shared extra starting points (multi-start per voxel).
         x_per_voxel: force (True) or forbid (False) treating x as per-voxel; None: per-voxel
             iff x.ndim == Y.ndim and x.shape == Y.shape with Y.ndim > 1.
-        chunk_size: voxels per vmapped chunk (memory bound); chunks run with ``lax.map``.
+        chunk_size: voxels per vmapped chunk (memory bound; chunks are dispatched one
+            after the other from Python, so under an outer ``jit`` use one chunk).
         sharding: optional ``jax.sharding.Mesh`` (its first axis splits the voxels of each
-            chunk across devices) or a ``jax.sharding.Sharding`` for the (chunks, chunk_size)
-            voxel grid.
+            chunk across devices) or a ``jax.sharding.Sharding`` for a (chunk, ...) array.
         absolute_sigma, max_iter, ftol, xtol, gtol: as ``curve_fit``.
     Returns:
         FitResult with leading shape Y.shape[:-1].
@@ -370,10 +369,15 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
 
 def _run_chunks(model, xf, x_per_voxel, Yf, wf, p0f, good, lo, hi, starts, noise,
                 absolute_sigma, max_iter, ftol, xtol, gtol, chunk_size, sharding):
-    """Pad the V fitted voxels to whole chunks, run them with lax.map, return (V, ...)."""
+    """Fit the V voxels in chunks of C (a power of two up to chunk_size, a multiple of the
+    device count), one jitted vmapped call per chunk; return (V, ...) outputs.
+
+    The chunk shape does not depend on V beyond the power-of-two bucket, so maps of any size
+    reuse one compiled solver; chunks are dispatched asynchronously.
+    """
     V = Yf.shape[0]
     n_dev = 1 if sharding is None else _n_shards(sharding)
-    C = min(int(chunk_size), V)
+    C = min(int(chunk_size), 1 << max(V - 1, 0).bit_length())
     C = -(-C // n_dev) * n_dev
     n_chunks = -(-V // C)
     pad = n_chunks * C - V
@@ -389,14 +393,20 @@ def _run_chunks(model, xf, x_per_voxel, Yf, wf, p0f, good, lo, hi, starts, noise
     arrays = dict(Y=padded(safe_Y), w=padded(safe_w), p0=padded(p0f), good=padded(good))
     if x_per_voxel:
         arrays["x"] = padded(xf)
-    arrays = {k: v.reshape((n_chunks, C) + v.shape[1:]) for k, v in arrays.items()}
-    if sharding is not None:
-        arrays = {k: jax.device_put(v, _chunk_sharding(sharding, v.ndim))
-                  for k, v in arrays.items()}
-    out = _fit_voxels_jit(model, None if x_per_voxel else xf, arrays, lo, hi, starts, noise,
-                          jnp.asarray(bool(absolute_sigma)),
-                          jnp.asarray(int(max_iter), jnp.int32), ftol, xtol, gtol)
-    return tuple(o.reshape((n_chunks * C,) + o.shape[2:])[:V] for o in out)
+    x_shared = None if x_per_voxel else xf
+    absolute_sigma = jnp.asarray(bool(absolute_sigma))
+    max_iter = jnp.asarray(int(max_iter), jnp.int32)
+    outs = []
+    for i in range(n_chunks):
+        chunk = {k: v[i * C:(i + 1) * C] for k, v in arrays.items()}
+        if sharding is not None:
+            chunk = {k: jax.device_put(v, _chunk_sharding(sharding, v.ndim))
+                     for k, v in chunk.items()}
+        outs.append(_fit_chunk_jit(model, x_shared, chunk, lo, hi, starts, noise,
+                                   absolute_sigma, max_iter, ftol, xtol, gtol))
+    if n_chunks == 1:
+        return tuple(o[:V] for o in outs[0])
+    return tuple(jnp.concatenate([o[k] for o in outs])[:V] for k in range(7))
 
 
 def _n_shards(sharding) -> int:
@@ -410,13 +420,13 @@ def _n_shards(sharding) -> int:
 def _chunk_sharding(sharding, ndim):
     P = jax.sharding.PartitionSpec
     if isinstance(sharding, jax.sharding.Mesh):
-        spec = P(None, sharding.axis_names[0], *([None] * (ndim - 2)))
+        spec = P(sharding.axis_names[0], *([None] * (ndim - 1)))
         return jax.sharding.NamedSharding(sharding, spec)
     return sharding
 
 
 @eqx.filter_jit
-def _fit_voxels_jit(model, x_shared, arrays, lo, hi, starts, noise, absolute_sigma, max_iter,
+def _fit_chunk_jit(model, x_shared, arrays, lo, hi, starts, noise, absolute_sigma, max_iter,
                     ftol, xtol, gtol):
     kw = dict(noise=noise, absolute_sigma=absolute_sigma, max_iter=max_iter, ftol=ftol,
               xtol=xtol, gtol=gtol)
@@ -435,7 +445,7 @@ def _fit_voxels_jit(model, x_shared, arrays, lo, hi, starts, noise, absolute_sig
                 jnp.where(g, chi2, nan), jnp.where(g, status, BAD_DATA).astype(jnp.int32),
                 jnp.where(g, it, 0), jnp.where(g, cost, nan))
 
-    return lax.map(jax.vmap(one), arrays)
+    return jax.vmap(one)(arrays)
 
 
 __all__ = ["FitResult", "curve_fit", "fit_voxels"]
