@@ -14,7 +14,9 @@ Input: a 4-D (or 2-D/3-D) NIfTI whose last axis is the contrast (TI, flip angle 
 Output (qMRI-BIDS names, times in seconds): ``<prefix>_T1map.nii.gz`` / ``_T2map``,
 ``_M0map``, ``_B1map`` (EPG), ``<prefix>_desc-stderr_T1map.nii.gz`` (standard errors),
 ``<prefix>_desc-converged_mask.nii.gz`` (1 where the voxel fit succeeded; background and
-failed voxels are 0 and NaN in the maps), a JSON summary and a PNG of the maps.
+failed voxels are 0 and NaN in the maps), a JSON summary and a PNG of the maps. Without
+``--mask``, voxels whose peak signal is below ``--threshold`` (default 0.1) of the 99th
+percentile are treated as background and not fitted.
 
 Models (``netmag_jax.fit``): magnitude IR |a + b exp(-TI/T1)| fitted with polarity restoration
 (Barral et al., MRM 64:1057, 2010: the points before the signal minimum are sign-flipped, the
