@@ -1,0 +1,215 @@
+"""Crystal-field fit of Er3+ in CsErSe2 to measured M(H) at 2, 10, 50 K, H // ab and H // c.
+
+Usage (also as ``netmag fit crystal_field ...``)::
+
+    python fitting/crystal_field.py units --out out/      # the unit of M/H in the MT file
+    python fitting/crystal_field.py fit --out out/        # the crystal-field fit
+    python fitting/crystal_field.py fit --temps 2 10 --max-iter 50 --out out/
+
+Model: one Er3+ ion (J = 15/2, g_J = 6/5), H = sum B_k^q O_k^q + g_J mu_B B.J with the D3d
+(trigonal) Stevens operators O20, O40, O43, O60, O63, O66 (Hutchings' normalisation, as
+PyCrystalField), ``netmag_jax.statmech.SingleIon``; the thermal moment along the field is
+compared with M(H) (field along x for ab, along z for c). The fit starts from the published
+CsErSe2 parameters of Scheie et al., Phys. Rev. B 101, 144432 (2020), in meV:
+B20 = -3.559e-2, B40 = -3.849e-4, B43 = -1.393e-2, B60 = 3.154e-6, B63 = -4.695e-6,
+B66 = 3.381e-5; the fitted parameters are the ratios B_kq / B_kq(published), reported back in
+meV with standard errors. Data: fitting/data/CsErSe2 (zero-field offset subtracted per curve,
+sigma from repeated points; see its PROVENANCE.md). No exchange / demagnetisation is
+included, so the reduced chi2 also measures what a single-ion model leaves out at 2 K.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import netmag_jax.fit as nf
+from netmag_jax import constants as const
+from netmag_jax import statmech
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # sibling workflow (magnetism) for the M(H) loader
+from magnetism import label_temperature, load_mh  # noqa: E402
+
+DATA = HERE / "data" / "CsErSe2"
+KEYS = ((2, 0), (4, 0), (4, 3), (6, 0), (6, 3), (6, 6))
+#: Scheie et al., PRB 101, 144432 (2020): CsErSe2 Stevens parameters [meV], order KEYS
+SCHEIE_2020_MEV = np.array([-3.559e-2, -3.849e-4, -1.393e-2, 3.154e-6, -4.695e-6, 3.381e-5])
+J_ER, G_ER = 7.5, 1.2
+
+
+def _single_ion(bkq_meV):
+    if not hasattr(statmech, "SingleIon"):
+        raise ImportError("crystal-field fits need netmag_jax.statmech.SingleIon "
+                          "(not in this version of netmag_jax)")
+    st = {k: const.meV_to_J(bkq_meV[i]) for i, k in enumerate(KEYS)}
+    return statmech.SingleIon(J_ER, G_ER, stevens=st, method="eigh")
+
+
+def moment_along(bkq_meV, B, T, axis):
+    """Moment [mu_B] along the field for fields B [T] (m,), temperatures T [K] (m,),
+    axis (m,) 0 = ab (x), 1 = c (z)."""
+    ion = _single_ion(bkq_meV)
+    u = jnp.where(axis[:, None] == 0, jnp.array([1.0, 0.0, 0.0]), jnp.array([0.0, 0.0, 1.0]))
+    mu = ion.moment(B[:, None] * u, T)
+    return jnp.sum(mu * u, axis=-1)
+
+
+def cef_model(x, *ratios):
+    """``model(x, r20, r40, r43, r60, r63, r66)``: x rows (B [T], T [K], axis); B_kq =
+    r_kq * published B_kq."""
+    bkq = jnp.stack(ratios) * jnp.asarray(SCHEIE_2020_MEV, x.dtype)
+    return moment_along(bkq, x[:, 0], x[:, 1], x[:, 2].astype(jnp.int32))
+
+
+def load_data(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, path=None):
+    """Stacked (x, y, sigma, curves) from the M(H) file: both directions, chosen temps."""
+    path = DATA / "CsErSe2_MH.dat" if path is None else path
+    xs, ys, ss, curves = [], [], [], []
+    for axis, sel in ((0, "H//ab"), (1, "H//c")):
+        for c in load_mh(path, sel, list(temps), max_field):
+            B, M = c["B"][::thin], c["M"][::thin]
+            xs.append(np.stack([B, np.full(B.shape, c["T"]), np.full(B.shape, axis)], 1))
+            ys.append(M)
+            ss.append(np.full(M.shape, c["sigma"]))
+            curves.append(dict(c, axis=axis))
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ss), curves
+
+
+def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_floor=0.0):
+    """Fit the six Stevens parameters to M(H). Returns (FitResult, summary dict, data).
+
+    rel_floor: optional relative uncertainty added in quadrature to the noise sigma.
+    """
+    x, y, s, curves = load_data(temps, max_field, thin)
+    s = np.sqrt(s ** 2 + (rel_floor * np.abs(y)) ** 2)
+    start = nf.curve_fit(cef_model, x, y, np.ones(6), sigma=s, absolute_sigma=True,
+                         max_iter=0)
+    res = nf.curve_fit(cef_model, x, y, np.ones(6), sigma=s, absolute_sigma=True,
+                       max_iter=max_iter)
+    bkq = np.asarray(res.params) * SCHEIE_2020_MEV
+    dbkq = np.asarray(res.stderr) * np.abs(SCHEIE_2020_MEV)
+    names = [f"B{k}{q}" for k, q in KEYS]
+    levels = np.asarray(_single_ion(jnp.asarray(bkq)).energy_levels(jnp.zeros(3)))
+    levels0 = np.asarray(_single_ion(jnp.asarray(SCHEIE_2020_MEV)).energy_levels(jnp.zeros(3)))
+    summary = {
+        "model": "Er3+ J=15/2, g=6/5, D3d Stevens B20..B66, no exchange",
+        "start": "Scheie et al., PRB 101, 144432 (2020)",
+        "params_meV": {n: [float(b), float(d)] for n, b, d in zip(names, bkq, dbkq)},
+        "params_meV_stderr_scaled": {  # stderr x sqrt(chi2_red): model error included
+            n: float(d * np.sqrt(max(float(res.chi2_red), 1.0))) for n, d in zip(names, dbkq)},
+        "published_meV": {n: float(b) for n, b in zip(names, SCHEIE_2020_MEV)},
+        "chi2_red": float(res.chi2_red), "chi2_red_published": float(start.chi2_red),
+        "n_points": int(y.size), "converged": bool(res.converged), "status": res.message(),
+        "n_iter": int(res.n_iter),
+        "levels_meV": _levels_meV(levels), "levels_meV_published": _levels_meV(levels0),
+        "curves": [{"label": c["label"], "T": c["T"], "sigma": c["sigma"],
+                    "offset": c["offset"]} for c in curves],
+    }
+    return res, summary, (x, y, s, curves)
+
+
+def _levels_meV(levels):
+    """Zero-field levels [J] -> doublet energies above the ground doublet [meV]."""
+    e = np.sort(np.asarray(levels).ravel())
+    e = const.J_to_meV(e - e[0])
+    return [round(float(v), 4) for v in e[::2]]  # Kramers doublets: every second level
+
+
+def mt_units(path_mh=None, path_mt=None):
+    """Ratio (M/H from the MT file) / (M[mu_B]/H[Oe]) at matching (T, H): N_A mu_B = 5585
+    means emu mol^-1 Oe^-1."""
+    mh = nf.read_column_pairs(DATA / "CsErSe2_MH.dat" if path_mh is None else path_mh)
+    mt = nf.read_column_pairs(DATA / "CsErSe2_MT.dat" if path_mt is None else path_mt)
+    rows = []
+    for lab, (H, M) in mh.items():
+        T = label_temperature(lab)
+        direction = lab.split()[-1]
+        for mt_lab, (Tm, chi) in mt.items():
+            if not mt_lab.endswith(direction):
+                continue
+            B = float(mt_lab.split()[0])
+            sel = np.abs(H - B * 1e4) < 1.0
+            near = np.abs(Tm - T) < 0.05 * T
+            if sel.any() and near.any():
+                rows.append(dict(T=T, B=B, direction=direction,
+                                 ratio=float(np.mean(chi[near]) /
+                                             (np.mean(M[sel]) / (B * 1e4)))))
+    r = np.array([row["ratio"] for row in rows])
+    n_a_mu_b = const.N_A * const.MU_B * 1e3  # emu/mol per mu_B/ion
+    return {"n_pairs": len(rows), "ratio_mean": float(r.mean()), "ratio_std": float(r.std()),
+            "ratio_median": float(np.median(r)), "N_A_muB_emu_per_mol": n_a_mu_b,
+            "unit": "emu mol^-1 Oe^-1" if abs(np.median(r) / n_a_mu_b - 1) < 0.03 else
+            "unknown", "rows": rows}
+
+
+def _plot(path, res, data):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, y, s, curves = data
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, axis, name in ((axes[0], 0, "H // ab"), (axes[1], 1, "H // c")):
+        for c in (c for c in curves if c["axis"] == axis):
+            Bf = np.linspace(0.01, c["B"].max(), 80)
+            xx = jnp.asarray(np.stack([Bf, np.full(Bf.shape, c["T"]),
+                                       np.full(Bf.shape, axis)], 1))
+            ax.plot(c["B"], c["M"], "o", ms=3, label=f"{c['T']:g} K data")
+            ax.plot(Bf, np.asarray(cef_model(xx, *res.params)), "-", label=f"{c['T']:g} K fit")
+            ax.plot(Bf, np.asarray(cef_model(xx, *jnp.ones(6))), ":", color="gray")
+        ax.set_title(f"CsErSe2, {name} (dotted: published B_kq)", fontsize=9)
+        ax.set_xlabel("mu0 H [T]")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("M [mu_B / Er]")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return Path(path).name
+
+
+def build_parser():
+    p = argparse.ArgumentParser(prog="netmag fit crystal_field",
+                                description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("fit", help="fit the six Stevens parameters to M(H)")
+    s.add_argument("--temps", type=float, nargs="+", default=[2.0, 10.0, 50.0])
+    s.add_argument("--max-field", type=float, help="largest field used [T]")
+    s.add_argument("--thin", type=int, default=1, help="use every n-th point")
+    s.add_argument("--max-iter", type=int, default=100)
+    s.add_argument("--rel-floor", type=float, default=0.0,
+                   help="relative uncertainty added to the noise sigma")
+    s.add_argument("--no-figure", action="store_true")
+    u = sub.add_parser("units", help="find the unit of M/H in the MT file")
+    for a in (s, u):
+        a.add_argument("--out", type=Path, default=Path("crystal_field_fit"))
+    return p
+
+
+def main(argv=None) -> int:
+    jax.config.update("jax_enable_x64", True)  # a user script: real data, float64 fits
+    args = build_parser().parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.cmd == "units":
+        out = mt_units()
+        (args.out / "mt_units.json").write_text(json.dumps(out, indent=2))
+        print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=2))
+        return 0
+    res, out, data = fit_cef(args.temps, args.max_field, args.thin, args.max_iter,
+                             args.rel_floor)
+    if not args.no_figure:
+        out["figure"] = _plot(args.out / "cef_fit.png", res, data)
+    (args.out / "cef_fit.json").write_text(json.dumps(out, indent=2, default=float))
+    print(json.dumps({k: v for k, v in out.items() if k != "curves"}, indent=2, default=float))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

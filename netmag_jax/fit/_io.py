@@ -1,0 +1,110 @@
+"""Readers and writers for measured data: column-pair text files and NIfTI maps."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+_MISSING = {"", "--", "-", "nan", "NaN", "NA", "n/a"}
+
+
+def _parse_float(tok: str, where: str) -> float:
+    tok = tok.strip()
+    if tok in _MISSING:
+        return np.nan
+    try:
+        return float(tok)
+    except ValueError:
+        raise ValueError(f"{where}: cannot read {tok!r} as a number") from None
+
+
+def read_column_pairs(path, delimiter: str = "\t") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Read a text table whose columns come in (x, y) pairs, one header label per pair.
+
+    The format met in magnetometry exports: a header line naming each column pair (labels
+    separated by one or more delimiters), then rows of ``2 * n_pairs`` fields; shorter
+    columns are padded with empty fields or ``--``; CRLF or LF line ends. Rows missing in a
+    pair are dropped from that pair only, so the pairs may have different lengths. Values are
+    returned as written (no unit conversion).
+
+    Args:
+        path: file path.
+        delimiter: field separator (tab by default).
+    Returns:
+        dict label -> (x, y), each a 1-D float64 NumPy array, in file order.
+    Raises:
+        ValueError: unreadable file, no data, a header whose label count does not match the
+            number of column pairs, or a field that is not a number.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read {path}: {e}") from e
+    lines = [ln.rstrip("\r\n") for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln.strip()]
+    if len(lines) < 2:
+        raise ValueError(f"{path}: needs a header line and at least one data row")
+    labels = [s.strip() for s in re.split(re.escape(delimiter) + "+", lines[0].strip())
+              if s.strip()]
+    rows = [ln.split(delimiter) for ln in lines[1:]]
+    n_fields = max(len(r) for r in rows)
+    if n_fields % 2:
+        raise ValueError(f"{path}: {n_fields} columns, expected an even number (x, y pairs)")
+    n_pairs = n_fields // 2
+    if len(labels) != n_pairs:
+        raise ValueError(f"{path}: header names {len(labels)} column pairs, data have "
+                         f"{n_pairs}")
+    data = np.full((len(rows), n_fields), np.nan)
+    for i, r in enumerate(rows):
+        for j, tok in enumerate(r):
+            data[i, j] = _parse_float(tok, f"{path.name} line {i + 2} column {j + 1}")
+    out = {}
+    for k, lab in enumerate(labels):
+        x, y = data[:, 2 * k], data[:, 2 * k + 1]
+        ok = np.isfinite(x) & np.isfinite(y)
+        if not np.any(ok):
+            raise ValueError(f"{path}: column pair {lab!r} holds no data")
+        if lab in out:
+            raise ValueError(f"{path}: duplicate column label {lab!r}")
+        out[lab] = (x[ok], y[ok])
+    return out
+
+
+def _nibabel():
+    try:
+        import nibabel
+    except ImportError:
+        raise ImportError("reading and writing NIfTI needs the optional dependency nibabel: "
+                          "pip install 'netmag_jax[io]' (or pip install nibabel)") from None
+    return nibabel
+
+
+def load_nifti(path) -> tuple[np.ndarray, np.ndarray]:
+    """Load a NIfTI image as (data as float array, 4x4 affine). Needs nibabel.
+
+    Raises:
+        ImportError: nibabel is not installed.
+        ValueError: the file cannot be read.
+    """
+    nib = _nibabel()
+    try:
+        img = nib.load(str(path))
+        return np.asarray(img.get_fdata()), np.asarray(img.affine)
+    except Exception as e:  # nibabel raises several types for unreadable files
+        raise ValueError(f"cannot read NIfTI file {path}: {e}") from e
+
+
+def save_nifti(path, data, affine=None) -> Path:
+    """Write an array as a NIfTI-1 image (float32; NaN kept) with ``affine`` (default eye).
+
+    Returns the path written. Needs nibabel.
+    """
+    nib = _nibabel()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    aff = np.eye(4) if affine is None else np.asarray(affine, float)
+    nib.save(nib.Nifti1Image(np.asarray(data, np.float32), aff), str(path))
+    return path
