@@ -150,3 +150,11 @@ def test_bad_input():
         gas.magnetization(float("nan"), 3.0)
     with pytest.raises(Exception, match="Stoner parameter"):
         gas.stoner_product(-1.0, 3.0)
+
+
+def test_float32_pauli():
+    """float32 (the gallery's default precision): chi_P within 1e-5 of float64."""
+    na = ElectronGas(SODIUM_N)
+    chi32 = na.pauli_susceptibility(T3.astype(np.float32))
+    assert chi32.dtype == jnp.float32
+    np.testing.assert_allclose(chi32, na.pauli_susceptibility(T3), rtol=1e-5)
