@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test quick bench clean
+.PHONY: run test quick bench browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,16 @@ run: $(STAMP)
 quick: $(STAMP)
 	$(PY) -m netmag_jax.cli run --quick --out results
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q
+
+# Headless Chromium (Debian package) for the report's browser test. Installed when missing and
+# the machine allows it (root with apt-get); otherwise that one test is skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium >/dev/null) \
+	  || echo "note: chromium not installed; the browser test will be skipped"; }
 
 bench: $(STAMP)
 	$(PY) -m pip install -e ".[bench]"

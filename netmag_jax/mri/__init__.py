@@ -1,1 +1,59 @@
-"""netmag_jax.mri (under construction in this release)."""
+"""MRI: a differentiable Bloch engine with pulses, sequences, coils, EPG, Pulseq and phantoms.
+
+Rotating frame at the Larmor frequency ``omega0 = gamma B0`` (see ``Spins``); SI units
+(T, T/m, s, m, Hz, A/m). Everything is differentiable with respect to RF and gradient
+waveforms and tissue parameters.
+"""
+
+from ._bloch import BlochResult as BlochResult
+from ._bloch import cayley_klein as cayley_klein
+from ._bloch import rotate as rotate
+from ._bloch import simulate as simulate
+from ._epg import epg_cpmg as epg_cpmg
+from ._epg import epg_gre as epg_gre
+from ._phantoms import TISSUES as TISSUES
+from ._phantoms import Phantom as Phantom
+from ._phantoms import cylinder as cylinder
+from ._phantoms import shepp_logan as shepp_logan
+from ._pulseq import PulseqFile as PulseqFile
+from ._pulseq import decompress_shape as decompress_shape
+from ._pulseq import kspace_trajectory as kspace_trajectory
+from ._pulseq import parse_pulseq as parse_pulseq
+from ._pulseq import pulseq_to_sequence as pulseq_to_sequence
+from ._pulseq import read_pulseq as read_pulseq
+from ._pulseq import simulate_seq as simulate_seq
+from ._pulses import flip_angle as flip_angle
+from ._pulses import from_waveform as from_waveform
+from ._pulses import gaussian as gaussian
+from ._pulses import hard as hard
+from ._pulses import hyperbolic_secant as hyperbolic_secant
+from ._pulses import pulse_dt as pulse_dt
+from ._pulses import sinc as sinc
+from ._pulses import slice_select_gradient as slice_select_gradient
+from ._sequences import Sequence as Sequence
+from ._sequences import SequenceBuilder as SequenceBuilder
+from ._sequences import bssfp as bssfp
+from ._sequences import bssfp_signal as bssfp_signal
+from ._sequences import bssfp_signal_on_resonance as bssfp_signal_on_resonance
+from ._sequences import cartesian_gre as cartesian_gre
+from ._sequences import cpmg as cpmg
+from ._sequences import ernst_angle as ernst_angle
+from ._sequences import ernst_signal as ernst_signal
+from ._sequences import fid as fid
+from ._sequences import gre as gre
+from ._sequences import inversion_recovery as inversion_recovery
+from ._sequences import inversion_recovery_signal as inversion_recovery_signal
+from ._sequences import reconstruct_cartesian as reconstruct_cartesian
+from ._sequences import rf_spoiling_phases as rf_spoiling_phases
+from ._sequences import spin_echo as spin_echo
+from ._sequences import spin_echo_signal as spin_echo_signal
+from ._signal import add_noise as add_noise
+from ._signal import coil_sensitivities as coil_sensitivities
+from ._signal import induced_emf as induced_emf
+from ._signal import loop_coil_b1 as loop_coil_b1
+from ._signal import thermal_noise_std as thermal_noise_std
+from ._spins import WATER_PROTON_DENSITY as WATER_PROTON_DENSITY
+from ._spins import Spins as Spins
+from ._spins import equilibrium_magnetization as equilibrium_magnetization
+from ._spins import larmor_frequency as larmor_frequency
+from ._spins import shard_spins as shard_spins

@@ -1,0 +1,352 @@
+r"""The Bloch engine: piecewise-constant steps, each an exact rotation then exact relaxation.
+
+In the rotating frame (see ``_spins``) the Bloch equation of one isochromat is
+
+.. math::
+    \dot{\mathbf M} = \gamma\,\mathbf M\times\mathbf B_\mathrm{eff}
+      - \frac{M_x\hat x + M_y\hat y}{T_2} - \frac{M_z - M_0}{T_1}\hat z,\qquad
+    \mathbf B_\mathrm{eff} = \big(b_1\,\mathrm{Re}\,B_1,\; b_1\,\mathrm{Im}\,B_1,\;
+      \mathbf G\cdot\mathbf r + 2\pi\,\Delta f/\gamma\big),
+
+with gamma = ``GAMMA_1H`` > 0, so the precession is left-handed (clockwise about B): an RF
+pulse along +x tips +z towards +y, and an off-resonance ``df > 0`` makes
+``Mxy = Mx + i My`` turn as ``exp(-i 2 pi df t)``; with ``k = gamma/(2 pi) int G dt`` the
+signal is ``s(k) = int m(r) exp(-i 2 pi k . r) dr`` (the usual MRI Fourier convention).
+
+Each step of length ``dt`` holds B_eff constant and applies (i) the exact rotation by the
+rotation vector ``w = -gamma B_eff dt`` (Rodrigues' formula, written in ``theta^2 = |w|^2``
+with a series near 0 so that values and all derivatives are finite at zero field), then
+(ii) the exact relaxation ``Mxy *= exp(-dt/T2)``, ``Mz = M0 + (Mz - M0) exp(-dt/T1)``.
+This is the usual first-order splitting (error O(dt^2 |B| / T) per step, zero when the
+rotation is about z since z-rotations commute with relaxation).
+"""
+
+from __future__ import annotations
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._checks import check_ndim, is_concrete, require
+from ..constants import GAMMA_1H
+from ._spins import Spins
+
+def complex_dtype(dtype):
+    """complex128 for float64 (or complex128) input, complex64 otherwise."""
+    return jnp.complex128 if jnp.dtype(dtype) in (jnp.float64, jnp.complex128) else jnp.complex64
+
+
+def cis(phi):
+    """exp(i phi) for real phi, as a complex array of the matching precision."""
+    phi = jnp.asarray(phi)
+    if not jnp.issubdtype(phi.dtype, jnp.floating):
+        phi = phi.astype(jnp.result_type(float))
+    return jax.lax.complex(jnp.cos(phi), jnp.sin(phi))
+
+
+_SERIES_S = 1e-2  # theta^2 below which the Taylor series is used (error < 1e-15 relative)
+
+
+def _rotation_coefficients(s):
+    """A = sin(theta)/theta, B = (1 - cos theta)/theta^2, C = cos theta from s = theta^2 >= 0.
+
+    Double-where: the closed form is evaluated at s = 1 where the series is used, so values
+    and derivatives of every order are finite at s = 0.
+    """
+    small = s < _SERIES_S
+    s_safe = jnp.where(small, jnp.ones_like(s), s)
+    th = jnp.sqrt(s_safe)
+    half = jnp.sin(0.5 * th)
+    A_closed = jnp.sin(th) / th
+    B_closed = 2.0 * half * half / s_safe
+    A_series = 1.0 - s / 6.0 * (1.0 - s / 20.0 * (1.0 - s / 42.0))
+    B_series = 0.5 * (1.0 - s / 12.0 * (1.0 - s / 30.0 * (1.0 - s / 56.0)))
+    A = jnp.where(small, A_series, A_closed)
+    B = jnp.where(small, B_series, B_closed)
+    return A, B, 1.0 - B * s
+
+
+def rotate(M, w):
+    r"""Rotate vectors ``M`` [..., 3] by rotation vectors ``w`` [..., 3] (angle |w|, right-handed).
+
+    .. math:: \mathbf M' = \cos\theta\,\mathbf M + \frac{\sin\theta}{\theta}\,\mathbf w\times
+              \mathbf M + \frac{1-\cos\theta}{\theta^2}(\mathbf w\cdot\mathbf M)\,\mathbf w
+
+    Finite values and gradients at ``w = 0``.
+    """
+    M = jnp.asarray(M)
+    w = jnp.asarray(w)
+    A, B, C = _rotation_coefficients(jnp.sum(w * w, axis=-1, keepdims=True))
+    return C * M + A * jnp.cross(w, M) + B * jnp.sum(w * M, axis=-1, keepdims=True) * w
+
+
+def _step(state, inputs, spin):
+    """One step for all spins; ``state`` = (Mx, My, Mz) each [N]."""
+    mx, my, mz = state
+    rf_re, rf_im, g, dt = inputs
+    x, y, z, b1, omega_off, r1, r2, m0 = spin
+    gdt = GAMMA_1H * dt
+    wx = -gdt * b1 * rf_re
+    wy = -gdt * b1 * rf_im
+    wz = -dt * (GAMMA_1H * (g[0] * x + g[1] * y + g[2] * z) + omega_off)
+    A, B, C = _rotation_coefficients(wx * wx + wy * wy + wz * wz)
+    wm = B * (wx * mx + wy * my + wz * mz)
+    nx = C * mx + A * (wy * mz - wz * my) + wm * wx
+    ny = C * my + A * (wz * mx - wx * mz) + wm * wy
+    nz = C * mz + A * (wx * my - wy * mx) + wm * wz
+    e2 = jnp.exp(-dt * r2)
+    e1m1 = jnp.expm1(-dt * r1)  # E1 - 1, accurate for dt << T1
+    return (nx * e2, ny * e2, nz + (nz - m0) * e1m1)
+
+
+class BlochResult(eqx.Module):
+    """Output of :func:`simulate`.
+
+    Attributes:
+        M: [N, 3] final magnetization (same unit as ``Spins.M0``).
+        signal: received complex signal at the ADC samples: [n_adc] without coils,
+            [n_coils, n_adc] with coil sensitivities; ``None`` without ADC.
+        M_adc: [n_adc, N, 3] magnetization at the ADC samples when ``record_magnetization``.
+    """
+
+    M: jax.Array
+    signal: jax.Array | None = None
+    M_adc: jax.Array | None = None
+
+
+def _adc_indices(adc, n):
+    """Concrete ADC sample indices (sample = end of step i) from a bool mask or an int list."""
+    if adc is None:
+        return None
+    if not is_concrete(adc):
+        raise ValueError("adc must be concrete (a NumPy bool mask or index list), not traced")
+    a = np.asarray(adc)
+    if a.dtype == bool:
+        if a.shape != (n,):
+            raise ValueError(f"adc mask must have shape ({n},), got {a.shape}")
+        return np.nonzero(a)[0]
+    if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+        raise ValueError("adc must be a bool mask [n] or a 1-D array of integer step indices")
+    if a.size and (a.min() < 0 or a.max() >= n):
+        raise ValueError(f"ADC sample indices outside the sequence (0..{n - 1}): "
+                         f"min {a.min()}, max {a.max()}")
+    return a
+
+
+def _auto_chunk(n):
+    return int(math.ceil(math.sqrt(n))) if n > 128 else None
+
+
+def simulate(rf, gradient, dt, spins: Spins, adc=None, M_init=None, *, coils=None,
+             adc_phase=None, checkpoint="auto", record_magnetization=False) -> BlochResult:
+    r"""Simulate the Bloch equation for piecewise-constant RF and gradient waveforms.
+
+    Step i lasts ``dt[i]``, with complex RF ``rf[i]`` (B1x + i B1y [T], rotating frame) and
+    gradient ``gradient[i]`` [T/m]; the step is an exact rotation about
+    ``B_eff = (b1 Re rf, b1 Im rf, G.r + 2 pi df/gamma)`` by ``-gamma |B_eff| dt`` followed by
+    exact T1/T2 relaxation (module docstring). ADC sample ``i`` is taken at the end of step i.
+    The demodulated signal of coil c is
+
+    .. math:: s_c(t_i) = e^{-i\phi_i}\sum_{j} C_{cj}\,(M_{x,j} + i M_{y,j})(t_i),
+
+    with ``C`` the coil sensitivities and ``phi_i`` the receiver phase (RF spoiling).
+    Differentiable w.r.t. rf, gradient, dt and every field of ``spins``. Long sequences
+    are split into ~sqrt(n) checkpointed chunks so reverse-mode memory is O(sqrt(n) N).
+    Precision: float32 agrees with float64 to ~1e-5 M0 over hundreds of steps (tested).
+
+    Args:
+        rf: [n] complex B1 [T] (a real array is taken as B1x).
+        gradient: [n, 3] T/m.
+        dt: [n] s (or a scalar for all steps), > 0 (checked at run time).
+        spins: :class:`Spins` with N isochromats.
+        adc: None, a bool mask [n], or integer step indices (concrete).
+        M_init: [N, 3] initial magnetization; default equilibrium (0, 0, M0).
+        coils: optional [n_coils, N] complex receive sensitivities.
+        adc_phase: optional receiver phase [rad], [n] (per step) or [n_adc].
+        checkpoint: "auto" (checkpointed chunks of ceil(sqrt(n)) steps when n > 128: reverse
+            mode stores O(sqrt(n) N) and is faster, being memory-bound), None/False (plain
+            scan, ~1.5x faster forward-only) or an int chunk length.
+        record_magnetization: also return M at the ADC samples ([n_adc, N, 3]).
+    Returns:
+        :class:`BlochResult` (``M`` [N, 3], ``signal``, ``M_adc``).
+    """
+    if not isinstance(spins, Spins):
+        raise TypeError("spins must be a netmag_jax.mri.Spins")
+    dtype = spins.dtype
+    cdtype = complex_dtype(dtype)
+    rf = jnp.asarray(rf)
+    check_ndim("rf", rf, 1)
+    n = rf.shape[0]
+    if n == 0:
+        raise ValueError("the sequence must have at least one step")
+    rf = rf.astype(cdtype)
+    gradient = jnp.asarray(gradient).astype(dtype)
+    if gradient.shape != (n, 3):
+        raise ValueError(f"gradient must have shape ({n}, 3) to match rf, got {gradient.shape}")
+    dt = jnp.asarray(dt).astype(dtype)
+    if dt.ndim == 0:
+        dt = jnp.broadcast_to(dt, (n,))
+    if dt.shape != (n,):
+        raise ValueError(f"dt must be a scalar or have shape ({n},) to match rf, got {dt.shape}")
+    idx = _adc_indices(adc, n)
+    N = spins.n
+    if coils is not None:
+        coils = jnp.asarray(coils).astype(cdtype)
+        if coils.ndim != 2 or coils.shape[1] != N:
+            raise ValueError(f"coils must have shape (n_coils, {N}), got {coils.shape}")
+    if adc_phase is not None:
+        if idx is None:
+            raise ValueError("adc_phase given without adc")
+        adc_phase = jnp.asarray(adc_phase).astype(dtype)
+        if adc_phase.shape == (n,):
+            adc_phase = adc_phase[idx]
+        elif adc_phase.shape != (len(idx),):
+            raise ValueError(f"adc_phase must have shape ({n},) or ({len(idx)},), "
+                             f"got {adc_phase.shape}")
+
+    if M_init is not None:
+        M_init = jnp.asarray(M_init).astype(dtype)
+        if M_init.shape != (N, 3):
+            raise ValueError(f"M_init must have shape ({N}, 3), got {M_init.shape}")
+    chunk = _auto_chunk(n) if checkpoint == "auto" else (int(checkpoint) if checkpoint else None)
+    if chunk is not None and chunk >= n:
+        chunk = None
+    return _run(rf, gradient, dt, spins, M_init, coils, adc_phase,
+                idx=None if idx is None else tuple(int(i) for i in idx), chunk=chunk,
+                record_magnetization=bool(record_magnetization))
+
+
+@eqx.filter_jit
+def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk,
+         record_magnetization):
+    """Jitted core of :func:`simulate` (inputs already shaped and cast)."""
+    n = rf.shape[0]
+    cdtype = rf.dtype
+    rf = require(rf, jnp.isfinite(rf.real) & jnp.isfinite(rf.imag), "rf must be finite")
+    gradient = require(gradient, jnp.isfinite(gradient), "gradient must be finite")
+    dt = require(dt, jnp.isfinite(dt) & (dt > 0), "dt must be finite and > 0")
+    if M_init is None:
+        zero = jnp.zeros_like(spins.M0)
+        state = (zero, zero, spins.M0)
+    else:
+        M_init = require(M_init, jnp.isfinite(M_init), "M_init must be finite")
+        state = (M_init[:, 0], M_init[:, 1], M_init[:, 2])
+
+    pos = spins.positions
+    spin = (pos[:, 0], pos[:, 1], pos[:, 2], spins.b1,
+            2 * jnp.pi * spins.frequency_offset(), 1.0 / spins.T1, 1.0 / spins.T2, spins.M0)
+    want_out = idx is not None and len(idx) > 0
+
+    def emit(st):
+        if not want_out:
+            return None
+        mxy = jax.lax.complex(st[0], st[1])
+        out = {"s": coils @ mxy if coils is not None else jnp.sum(mxy)[None]}
+        if record_magnetization:
+            out["M"] = jnp.stack(st, axis=-1)
+        return out
+
+    # Every step emits the coil sums (N operations, cheap next to the rotation) and the ADC
+    # steps are gathered afterwards.
+    def body(st, inp):
+        st = _step(st, inp, spin)
+        return st, emit(st)
+
+    xs = (rf.real, rf.imag, gradient, dt)
+    if chunk is not None:
+        n_chunks = -(-n // chunk)
+        pad = n_chunks * chunk - n
+        # zero-length steps are the identity (no rotation, exp(0) = 1 relaxation)
+        xs = jax.tree_util.tree_map(
+            lambda a: jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)]), xs)
+        xs = jax.tree_util.tree_map(lambda a: a.reshape((n_chunks, chunk) + a.shape[1:]), xs)
+
+        @jax.checkpoint
+        def chunk_body(st, xc):
+            return jax.lax.scan(body, st, xc)
+
+        state, ys = jax.lax.scan(chunk_body, state, xs)
+        if ys is not None:
+            ys = jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:])[:n], ys)
+    else:
+        state, ys = jax.lax.scan(body, state, xs)
+
+    M = jnp.stack(state, axis=-1)
+    if not want_out:
+        empty = None if idx is None else jnp.zeros(
+            (0,) if coils is None else (coils.shape[0], 0), cdtype)
+        return BlochResult(M=M, signal=empty, M_adc=None)
+    sel = jnp.asarray(idx, dtype=jnp.int32)
+    sig = ys["s"][sel]  # [n_adc, C]
+    if adc_phase is not None:
+        sig = sig * cis(-adc_phase)[:, None]
+    sig = sig.T if coils is not None else sig[:, 0]
+    M_adc = ys["M"][sel] if record_magnetization else None
+    return BlochResult(M=M, signal=sig, M_adc=M_adc)
+
+
+def cayley_klein(rf, gradient, dt, positions, off_resonance=None, b1=None):
+    r"""Cayley-Klein parameters (alpha, beta) of the total rotation of a pulse, no relaxation.
+
+    Per step the spin-domain rotation for ``w = -gamma B_eff dt`` (angle theta = |w|,
+    axis n = w/theta) is ``a = cos(theta/2) - i n_z sin(theta/2)``,
+    ``b = -i (n_x + i n_y) sin(theta/2)``, composed as
+    ``(a, b) <- (a_j a - conj(b_j) b, b_j a + conj(a_j) b)``. From equilibrium,
+    ``Mxy = 2 conj(alpha) beta M0`` and ``Mz = (|alpha|^2 - |beta|^2) M0``.
+    This is the SLR parameterisation (Pauly et al., IEEE TMI 10, 53 (1991)); Pauly's
+    sigpy ``abrm`` uses the rotation vector ``+gamma B dt``, i.e. equals this with rf and
+    gradient negated.
+
+    Args:
+        rf: [n] complex T; gradient: [n, 3] T/m; dt: [n] or scalar s.
+        positions: [N, 3] m. off_resonance: [N] Hz or None. b1: [N] relative or None.
+    Returns:
+        (alpha [N], beta [N]) complex.
+    """
+    positions = jnp.asarray(positions)
+    dtype = positions.dtype if jnp.issubdtype(positions.dtype, jnp.floating) \
+        else jnp.result_type(float)
+    positions = positions.astype(dtype)
+    check_ndim("positions", positions, 2)
+    N = positions.shape[0]
+    cdtype = complex_dtype(dtype)
+    rf = jnp.asarray(rf).astype(cdtype)
+    check_ndim("rf", rf, 1)
+    n = rf.shape[0]
+    gradient = jnp.asarray(gradient).astype(dtype)
+    if gradient.shape != (n, 3):
+        raise ValueError(f"gradient must have shape ({n}, 3), got {gradient.shape}")
+    dt = jnp.broadcast_to(jnp.asarray(dt).astype(dtype), (n,)) if jnp.ndim(dt) == 0 \
+        else jnp.asarray(dt).astype(dtype)
+    if dt.shape != (n,):
+        raise ValueError(f"dt must have shape ({n},), got {dt.shape}")
+    off = jnp.zeros((N,), dtype) if off_resonance is None else \
+        jnp.broadcast_to(jnp.asarray(off_resonance).astype(dtype), (N,))
+    b1 = jnp.ones((N,), dtype) if b1 is None else jnp.broadcast_to(jnp.asarray(b1).astype(dtype), (N,))
+
+    def body(ab, inp):
+        ar, ai, br, bi = ab
+        r_re, r_im, g, h = inp
+        wx = -GAMMA_1H * h * b1 * r_re
+        wy = -GAMMA_1H * h * b1 * r_im
+        wz = -h * (GAMMA_1H * (positions @ g) + 2 * jnp.pi * off)
+        s = wx * wx + wy * wy + wz * wz
+        # sin(theta/2)/theta and cos(theta/2), double-where safe at theta = 0
+        A, _, C = _rotation_coefficients(0.25 * s)  # sin(theta/2)/(theta/2), cos(theta/2)
+        sh = 0.5 * A
+        X, Y, Z = wx * sh, wy * sh, wz * sh  # a_j = C - i Z, b_j = Y - i X (real arithmetic)
+        return (C * ar + Z * ai - Y * br + X * bi,
+                C * ai - Z * ar - Y * bi - X * br,
+                Y * ar + X * ai + C * br - Z * bi,
+                Y * ai - X * ar + C * bi + Z * br), None
+
+    one = jnp.ones((N,), dtype)
+    zero = jnp.zeros((N,), dtype)
+    (ar, ai, br, bi), _ = jax.lax.scan(body, (one, zero, zero, zero),
+                                       (rf.real, rf.imag, gradient, dt))
+    a = jax.lax.complex(ar, ai)
+    b = jax.lax.complex(br, bi)
+    return a, b

@@ -1,0 +1,40 @@
+"""The MRI experiments run in quick mode and reproduce their reference numbers."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.slow
+def test_mri_signal_experiment(tmp_path):
+    res = _load("mri_signal").run(tmp_path, quick=True)
+    num = res["numbers"]
+    for f in res["figures"]:
+        assert (tmp_path / f).is_file()
+    assert num["M0_water_3T_310K"]["value"] == pytest.approx(9.33e-3, rel=2e-3)
+    assert num["larmor_frequency_3T"]["value"] == pytest.approx(
+        num["larmor_frequency_3T"]["reference"], rel=1e-6)
+    assert num["T2star_fit"]["value"] == pytest.approx(num["T2star_fit"]["reference"], rel=0.02)
+    assert num["emf_peak_1mL_3T"]["value"] == pytest.approx(
+        num["emf_peak_1mL_3T"]["reference"], rel=1e-4)
+    assert num["spin_echo_max_error"]["value"] < 1e-4
+    assert num["ir_null_TI"]["value"] == pytest.approx(num["ir_null_TI"]["reference"], rel=1e-3)
+    assert num["cpmg_epg_vs_isochromats"]["value"] < 2e-6
+    assert num["slice_fwhm_10deg"]["value"] == pytest.approx(5e-3, rel=0.1)
+
+
+@pytest.mark.slow
+def test_mri_image_experiment(tmp_path):
+    res = _load("mri_image").run(tmp_path, quick=True)
+    assert (tmp_path / "gre_image.png").is_file()
+    assert res["numbers"]["image_vs_epg_correlation"]["value"] > 0.9
