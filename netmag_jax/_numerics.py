@@ -140,3 +140,96 @@ def log1pexp(x):
 
 
 logsumexp = jax.nn.logsumexp
+
+
+# --- complete Fermi-Dirac integrals -----------------------------------------------------------
+_FD_NODES, _FD_WEIGHTS = (tuple(a) for a in __import__("numpy").polynomial.legendre.leggauss(64))
+_FD_ASYMPTOTIC_FROM = 40.0  # eta above which the Sommerfeld series is used
+# c_k = 2 (1 - 2^(1-2k)) zeta(2k), k = 1..7 (Sommerfeld coefficients)
+_ZETA_EVEN = (1.6449340668482264, 1.0823232337111382, 1.0173430619844491, 1.0040773561979443,
+              1.0009945751278181, 1.0002460865533080, 1.0000612481350587)
+_SOMMERFELD_C = tuple(2.0 * (1.0 - 2.0 ** (1 - 2 * k)) * z for k, z in enumerate(_ZETA_EVEN, 1))
+
+
+def _fd_quadrature(j: float, eta):
+    """Gauss-Legendre in t = sqrt(x), two 64-node panels split at the Fermi edge t = sqrt(eta)."""
+    import math
+
+    import numpy as np
+
+    dtype = eta.dtype
+    nodes = jnp.asarray(np.asarray(_FD_NODES), dtype=dtype)
+    weights = jnp.asarray(np.asarray(_FD_WEIGHTS), dtype=dtype)
+    ep = jax.lax.stop_gradient(jnp.maximum(eta, 0.0))
+    t0 = jnp.sqrt(ep)
+    t1 = jnp.sqrt(ep + 60.0)  # occupation < e^-60 beyond t1
+    pref = 2.0 / math.gamma(j + 1.0)
+
+    def panel(a, b):
+        half = 0.5 * (b - a)
+        t = 0.5 * (a + b)[..., None] + half[..., None] * nodes
+        occ = jax.nn.sigmoid(eta[..., None] - t * t)
+        return half * jnp.sum(weights * t ** (2.0 * j + 1.0) * occ, axis=-1)
+
+    return pref * (panel(jnp.zeros_like(t0), t0) + panel(t0, t1))
+
+
+def _fd_sommerfeld(j: float, eta):
+    """Sommerfeld asymptotic series eta^(j+1)/Gamma(j+2) [1 + sum_k c_k (j+1)_(2k) eta^(-2k)]
+    (falling factorials); exact up to cos(pi j) F_j(-eta), which vanishes for half-odd j."""
+    import math
+
+    inv2 = 1.0 / (eta * eta)
+    acc = jnp.zeros_like(eta)
+    coeffs = []
+    fall = 1.0
+    for k, c in enumerate(_SOMMERFELD_C, 1):
+        fall *= (j + 1.0 - (2 * k - 2)) * (j + 1.0 - (2 * k - 1))
+        coeffs.append(c * fall)
+    for c in reversed(coeffs):
+        acc = (acc + c) * inv2
+    return eta ** (j + 1.0) / math.gamma(j + 2.0) * (1.0 + acc)
+
+
+def fermi_dirac(j: float, eta):
+    r"""Complete Fermi-Dirac integral (normalised, 'script F'), j in {-1/2, 1/2, 3/2}.
+
+    .. math::
+        \mathcal F_j(\eta) = \frac{1}{\Gamma(j+1)}\int_0^\infty
+            \frac{x^j\,dx}{e^{x-\eta}+1},\qquad \frac{d\mathcal F_j}{d\eta} = \mathcal F_{j-1},
+
+    so that :math:`\mathcal F_j(\eta)\to e^{\eta}` for :math:`\eta\to-\infty` (Boltzmann) and
+    :math:`\mathcal F_{1/2}(\eta)\to \tfrac{4}{3\sqrt\pi}\eta^{3/2}` for
+    :math:`\eta\to\infty`.
+
+    Method: for :math:`\eta < 40`, the substitution :math:`x = t^2` (no endpoint singularity)
+    and two 64-node Gauss-Legendre panels on :math:`[0, \sqrt{\eta_+}]` and
+    :math:`[\sqrt{\eta_+}, \sqrt{\eta_+ + 60}]`, split at the Fermi edge where the
+    occupation (a ``sigmoid``, overflow-free) has its poles; for :math:`\eta \ge 40` the
+    Sommerfeld series to :math:`\eta^{-14}` (for half-odd j it has no exponential correction).
+    Relative accuracy ~1e-13 in float64 (tested against adaptive quadrature), ~1e-6 in float32.
+    Derivatives with respect to eta are those of the integrand (the panel limits carry no
+    gradient), hence consistent: ``grad(F_{1/2}) = F_{-1/2}``. Finite for every finite eta
+    (underflows to 0 below eta ~ -700 in float64, -85 in float32).
+
+    Args:
+        j: order, one of -0.5, 0.5, 1.5 (static).
+        eta: reduced chemical potential :math:`\mu/k_BT`, any shape, dimensionless.
+    Returns:
+        :math:`\mathcal F_j(\eta)`, same shape and dtype.
+    """
+    if j not in (-0.5, 0.5, 1.5):
+        raise ValueError(f"fermi_dirac: j must be one of -0.5, 0.5, 1.5, got {j!r}")
+    eta = jnp.asarray(eta)
+    if not jnp.issubdtype(eta.dtype, jnp.floating):
+        eta = eta.astype(jnp.result_type(float))
+    big = eta >= _FD_ASYMPTOTIC_FROM
+    eta_q = jnp.where(big, jnp.zeros_like(eta), eta)
+    eta_a = jnp.where(big, eta, jnp.full_like(eta, _FD_ASYMPTOTIC_FROM))
+    return jnp.where(big, _fd_sommerfeld(j, eta_a), _fd_quadrature(j, eta_q))
+
+
+def fermi_dirac_half(eta):
+    r""":math:`\mathcal F_{1/2}(\eta)` (see ``fermi_dirac``): electron density of a parabolic
+    band per spin is :math:`n_\sigma = N_c\,\mathcal F_{1/2}(\mu/k_BT)`."""
+    return fermi_dirac(0.5, eta)

@@ -4,11 +4,13 @@
   susceptibility, entropy, heat capacity, all by autodiff of one free energy.
 - ``SingleIon(J, g, stevens)``: Zeeman + Stevens crystal field, diagonalised; moment vector,
   susceptibility tensor with Van Vleck terms; ``stevens_operator``, ``angular_momentum``.
+- ``ElectronGas(n, m_eff, g)``: Pauli / Landau / Stoner susceptibility, chemical potential.
 - ``curie_constant``, ``curie_constant_molar``, ``effective_moment``, ``curie_weiss``.
 - ``brillouin(J, x)``, ``langevin(x)``: the closed-form moment curves.
 """
 
-from .._numerics import brillouin as brillouin, langevin as langevin
+from .._numerics import brillouin as brillouin, fermi_dirac as fermi_dirac, langevin as langevin
+from ._electron_gas import ElectronGas as ElectronGas
 from ._paramagnet import (
     Paramagnet as Paramagnet,
     curie_constant as curie_constant,

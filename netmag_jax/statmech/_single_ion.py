@@ -40,7 +40,8 @@ def _expm_hermitian(a):
     r"""exp(A) for a Hermitian matrix A with small trace-shifted spectrum (here A <= 0).
 
     Scaling and squaring with a degree-14 Taylor polynomial (Horner):
-    :math:`e^A = (T_{14}(A/2^s))^{2^s}` with :math:`s = \lceil\log_2(2\|A\|_1)ceil`, so that
+    :math:`e^A = (T_{14}(A/2^s))^{2^s}` with :math:`s = \lceil\log_2(2\|A\|_1)
+ceil`, so that
     :math:`\|A/2^s\| \le 1/2`. The number of squarings is data dependent but is applied with a
     fixed-length loop and ``where`` (traceable, reverse-differentiable, one compiled body); s
     itself carries no gradient (it is piecewise constant). Smooth in A to all orders.
@@ -49,9 +50,12 @@ def _expm_hermitian(a):
     s = jnp.clip(jnp.ceil(jnp.log2(jnp.maximum(2.0 * norm, 1e-30))), 0, _MAX_SQUARINGS)
     x = a / (2.0**s).astype(a.dtype)
     eye = jnp.eye(a.shape[-1], dtype=a.dtype)
-    r = eye
-    for k in range(_TAYLOR_DEGREE, 0, -1):
-        r = eye + (x @ r) / k
+
+    def horner(i, r):
+        k = (_TAYLOR_DEGREE - i).astype(a.real.dtype)
+        return eye + (x @ r) / k.astype(a.dtype)
+
+    r = jax.lax.fori_loop(0, _TAYLOR_DEGREE, horner, eye)
 
     def square(i, r):
         return jnp.where(i < s, r @ r, r)
