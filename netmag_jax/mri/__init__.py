@@ -57,3 +57,5 @@ from ._spins import Spins as Spins
 from ._spins import equilibrium_magnetization as equilibrium_magnetization
 from ._spins import larmor_frequency as larmor_frequency
 from ._spins import shard_spins as shard_spins
+
+from . import design as design  # RF-pulse optimisation (optax), netmag_jax.mri.design
