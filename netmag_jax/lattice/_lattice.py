@@ -51,6 +51,11 @@ class Lattice(eqx.Module):
     colour_sites: np.ndarray    # [n_colours, m] int32, padded with N
     stagger: np.ndarray         # [N] float64 in {-1, 0, +1}
     name: str = eqx.field(static=True, default="lattice")
+    #: for a Bravais lattice (one basis atom): the supercell shape; sites are then the C-order
+    #: flattening of this grid and bond ``cell * len(grid_offsets) + k`` joins a cell to the
+    #: cell shifted by ``grid_offsets[k]`` (used by the fast roll-based Monte Carlo kernels)
+    grid_shape: tuple | None = eqx.field(static=True, default=None)
+    grid_offsets: tuple = eqx.field(static=True, default=())
 
     @property
     def n_sites(self) -> int:
@@ -268,7 +273,9 @@ def from_cell(cell, basis, supercell, shells, tol: float = 1e-3, sublattice=None
                    neighbors=neighbors.astype(np.int32),
                    neighbor_bond=neighbor_bond.astype(np.int32),
                    sublattice=sub.astype(np.int32), colour_sites=_colour_table(colour, N),
-                   stagger=np.zeros(N) if stagger is None else stagger, name=name)
+                   stagger=np.zeros(N) if stagger is None else stagger, name=name,
+                   grid_shape=tuple(int(v) for v in sc) if nb == 1 else None,
+                   grid_offsets=tuple(o[2] for o in kept) if nb == 1 else ())
 
 
 def _check_L(L, even: bool = False, multiple: int = 1, what: str = "") -> int:

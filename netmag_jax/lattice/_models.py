@@ -67,6 +67,23 @@ def classical_exchange(J, S, convention: str = "S(S+1)"):
     return J * jnp.ones_like(S)
 
 
+def _site_moments(lattice: Lattice, moments):
+    """Per-site moment weights [N] from None (all 1), a scalar, [n_sublattices] or [N]."""
+    dt = jnp.result_type(float)
+    N, ns = lattice.n_sites, lattice.n_sublattices
+    if moments is None:
+        return jnp.ones((N,), dt)
+    w = jnp.asarray(moments, dtype=dt)
+    if w.ndim == 0:
+        w = jnp.full((N,), w)
+    elif w.shape == (ns,) and ns != N:
+        w = w[jnp.asarray(lattice.sublattice)]
+    elif w.shape != (N,):
+        raise ValueError(f"moments must be a scalar, [n_sublattices]=({ns},) or [N]=({N},), "
+                         f"got shape {w.shape}")
+    return _checks.finite(w, "moments")
+
+
 def _bond_couplings(lattice: Lattice, J):
     nb = lattice.n_bonds
     if J is None:
@@ -83,7 +100,10 @@ class SpinModel(eqx.Module):
     """Classical n-component spin model on a lattice (see the module docstring).
 
     Fields: ``lattice``; ``J`` [n_bonds] joules; ``h`` [n] joules; ``D`` joules;
-    ``axis`` [n] unit vector; ``n_components`` (static).
+    ``axis`` [n] unit vector; ``moments`` [N] dimensionless moment of each site in units of
+    a reference moment (the Zeeman energy of site i is :math:`-w_i h\cdot S_i` and the
+    magnetization :math:`m = \frac1N\sum_i w_i S_i`; unequal sublattice moments make a
+    ferrimagnet); ``n_components`` (static).
     """
 
     lattice: Lattice
@@ -91,9 +111,11 @@ class SpinModel(eqx.Module):
     h: jnp.ndarray
     D: jnp.ndarray
     axis: jnp.ndarray
+    moments: jnp.ndarray
     n_components: int = eqx.field(static=True)
 
-    def __init__(self, lattice: Lattice, J=None, h=0.0, D=0.0, axis=None, n_components=3):
+    def __init__(self, lattice: Lattice, J=None, h=0.0, D=0.0, axis=None, n_components=3,
+                 moments=None):
         if not isinstance(lattice, Lattice):
             raise TypeError(f"lattice must be a Lattice, got {type(lattice).__name__}")
         self.lattice = lattice
@@ -114,6 +136,7 @@ class SpinModel(eqx.Module):
         if axis.shape != (n,):
             raise ValueError(f"axis must have shape ({n},), got {axis.shape}")
         self.axis = axis / jnp.linalg.norm(axis)
+        self.moments = _site_moments(lattice, moments)
 
     def neighbor_couplings(self):
         """Per-slot couplings [N, z] (joules) aligned with ``lattice.neighbors``."""
@@ -129,27 +152,24 @@ class SpinModel(eqx.Module):
         s = s.reshape(s.shape[0], -1)
         b = jnp.asarray(self.lattice.bonds)
         e_bond = -jnp.sum(self.J * jnp.sum(s[b[:, 0]] * s[b[:, 1]], axis=-1))
-        e_zee = -jnp.sum(s @ self.h)
+        e_zee = -jnp.sum(self.moments * (s @ self.h))
         e_ani = -self.D * jnp.sum((s @ self.axis) ** 2)
         return e_bond + e_zee + e_ani
 
-    def ground_state_energy_ferro(self):
-        """Energy [J] per site of the fully aligned state along ``axis`` (h = 0 part only)."""
-        return -(jnp.sum(self.J) + self.D * self.lattice.n_sites) / self.lattice.n_sites
 
-
-def Ising(lattice: Lattice, J=None, h=0.0) -> SpinModel:
+def Ising(lattice: Lattice, J=None, h=0.0, moments=None) -> SpinModel:
     r"""Ising model, S_i = +-1: :math:`H = -\sum_b J_b S_iS_j - h\sum_i S_i`.
 
     Args:
         lattice: a :class:`Lattice`.
         J: exchange, joules: scalar (all bonds) or [n_bonds]; default the lattice's ``J``.
-        h: Zeeman energy per spin, joules (``mu B``).
+        h: Zeeman energy per unit moment, joules (``mu B``).
+        moments: site moments w_i (see :class:`SpinModel`): None, scalar, [n_sublattices], [N].
     """
-    return SpinModel(lattice, J=J, h=h, D=0.0, axis=None, n_components=1)
+    return SpinModel(lattice, J=J, h=h, D=0.0, axis=None, n_components=1, moments=moments)
 
 
-def XY(lattice: Lattice, J=None, h=0.0, D=0.0, axis=None) -> SpinModel:
+def XY(lattice: Lattice, J=None, h=0.0, D=0.0, axis=None, moments=None) -> SpinModel:
     r"""Planar (XY) model of unit 2-vectors, :math:`H = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot
     S_i - D\sum_i (S_i\cdot\hat n)^2`.
 
@@ -159,11 +179,12 @@ def XY(lattice: Lattice, J=None, h=0.0, D=0.0, axis=None) -> SpinModel:
         h: Zeeman energy per spin, joules: scalar (along x) or [2].
         D: in-plane uniaxial anisotropy, joules (> 0 easy axis).
         axis: [2] anisotropy axis (default x).
+        moments: site moments w_i (see :class:`SpinModel`).
     """
-    return SpinModel(lattice, J=J, h=h, D=D, axis=axis, n_components=2)
+    return SpinModel(lattice, J=J, h=h, D=D, axis=axis, n_components=2, moments=moments)
 
 
-def Heisenberg(lattice: Lattice, J=None, h=0.0, anisotropy=None) -> SpinModel:
+def Heisenberg(lattice: Lattice, J=None, h=0.0, anisotropy=None, moments=None) -> SpinModel:
     r"""Classical Heisenberg model of unit 3-vectors.
 
     :math:`H = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot S_i - D\sum_i (S_i\cdot\hat n)^2`.
@@ -174,6 +195,7 @@ def Heisenberg(lattice: Lattice, J=None, h=0.0, anisotropy=None) -> SpinModel:
         h: Zeeman energy per spin, joules: scalar (along x, the first component) or [3].
         anisotropy: ``None`` or ``(D [joule], axis [3])``: single-ion anisotropy,
             D > 0 easy axis, D < 0 easy plane.
+        moments: site moments w_i (see :class:`SpinModel`).
     """
     D, axis = (0.0, None) if anisotropy is None else anisotropy
-    return SpinModel(lattice, J=J, h=h, D=D, axis=axis, n_components=3)
+    return SpinModel(lattice, J=J, h=h, D=D, axis=axis, n_components=3, moments=moments)

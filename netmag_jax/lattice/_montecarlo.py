@@ -35,11 +35,16 @@ class _Params(eqx.Module):
     bonds: jnp.ndarray       # [n_bonds, 2] int
     Jb: jnp.ndarray          # [n_bonds] K
     h: jnp.ndarray           # [n] K
+    w: jnp.ndarray           # [N] site moments
     D: jnp.ndarray           # K
     axis: jnp.ndarray        # [n]
     colours: jnp.ndarray     # [n_colours, m] int, padded with N
     stagger: jnp.ndarray     # [N]
     sub_onehot: jnp.ndarray  # [n_sub, N] / counts
+    Jdir: jnp.ndarray | None  # grid lattices: [n_offsets, *grid] K, bond cell -> cell + c_k
+    masks: jnp.ndarray | None  # grid lattices: [n_colours, *grid] bool
+    grid: tuple | None = eqx.field(static=True, default=None)
+    offsets: tuple = eqx.field(static=True, default=())
 
 
 def _params(model: SpinModel, dtype) -> _Params:
@@ -48,24 +53,62 @@ def _params(model: SpinModel, dtype) -> _Params:
     onehot = (sub[None, :] == np.arange(lat.n_sublattices)[:, None]).astype(np.float64)
     onehot = onehot / onehot.sum(axis=1, keepdims=True)
     c = lambda x: jnp.asarray(x, dtype=dtype)  # noqa: E731
-    return _Params(Jn=c(model.neighbor_couplings() / K_B), nbr=jnp.asarray(lat.neighbors),
+    grid, Jdir, masks = lat.grid_shape, None, None
+    if grid is not None:
+        nk = len(lat.grid_offsets)
+        Jdir = jnp.moveaxis(c(model.J / K_B).reshape(grid + (nk,)), -1, 0)
+        N = lat.n_sites
+        masks = np.zeros((lat.n_colours, N + 1), bool)
+        masks[np.arange(lat.n_colours)[:, None], lat.colour_sites] = True
+        masks = jnp.asarray(masks[:, :N].reshape((lat.n_colours,) + grid))
+    return _Params(grid=grid, offsets=lat.grid_offsets, Jdir=Jdir, masks=masks,
+                   Jn=c(model.neighbor_couplings() / K_B), nbr=jnp.asarray(lat.neighbors),
                    bonds=jnp.asarray(lat.bonds), Jb=c(model.J / K_B), h=c(model.h / K_B),
+                   w=c(model.moments),
                    D=c(model.D / K_B), axis=c(model.axis),
                    colours=jnp.asarray(lat.colour_sites), stagger=c(lat.stagger),
                    sub_onehot=c(onehot))
 
 
-def _random_unit(key, shape, n, dtype):
+def _unit_from_uniform(u, n):
+    """Uniformly distributed unit n-vectors (n = 1, 2, 3) from uniforms u [..., n_u(n)]."""
     if n == 1:
-        return jnp.where(jax.random.bernoulli(key, 0.5, shape), 1.0, -1.0)[..., None].astype(dtype)
-    v = jax.random.normal(key, shape + (n,), dtype)
-    nrm = jnp.sqrt(jnp.sum(v * v, axis=-1, keepdims=True))
-    return v / jnp.where(nrm > 0, nrm, 1.0)
+        return jnp.where(u[..., :1] < 0.5, 1.0, -1.0).astype(u.dtype)
+    phi = 2.0 * jnp.pi * u[..., 0]
+    if n == 2:
+        return jnp.stack([jnp.cos(phi), jnp.sin(phi)], axis=-1)
+    z = 2.0 * u[..., 1] - 1.0
+    rho = jnp.sqrt(jnp.maximum(1.0 - z * z, 0.0))
+    return jnp.stack([rho * jnp.cos(phi), rho * jnp.sin(phi), z], axis=-1)
+
+
+def _n_uniform(n):
+    """Uniforms per site per colour pass: one for acceptance plus the proposal's."""
+    return {1: 1, 2: 2, 3: 3}[n]
+
+
+def _random_unit(key, shape, n, dtype):
+    return _unit_from_uniform(jax.random.uniform(key, shape + (max(n - 1, 1),), dtype), n)
 
 
 def _local_field(p: _Params, spins, idx):
     """Exchange + Zeeman field (K) on sites ``idx``: sum_k J_ik S_k + h, shape [m, n]."""
-    return jnp.einsum("mz,mzn->mn", p.Jn[idx], spins[p.nbr[idx]]) + p.h
+    return jnp.einsum("mz,mzn->mn", p.Jn[idx], spins[p.nbr[idx]]) + p.w[idx][:, None] * p.h
+
+
+def _shift(x, c, d):
+    """x[i + c] on a periodic grid (the first d axes of x)."""
+    return jnp.roll(x, tuple(-v for v in c), axis=tuple(range(d)))
+
+
+def _grid_field(p: _Params, s):
+    """Exchange + Zeeman field (K) on every site of a grid lattice, s [*grid, n]."""
+    d = len(p.grid)
+    f = p.w.reshape(p.grid)[..., None] * p.h
+    for k, c in enumerate(p.offsets):
+        Jk = p.Jdir[k][..., None]
+        f = f + Jk * _shift(s, c, d) + _shift(Jk * s, tuple(-v for v in c), d)
+    return f
 
 
 def _single_site_energy_change(p: _Params, field, old, new):
@@ -73,53 +116,62 @@ def _single_site_energy_change(p: _Params, field, old, new):
     return -jnp.sum((new - old) * field, axis=-1) - ani
 
 
-def metropolis_sweep(p: _Params, key, spins, beta):
-    """One checkerboard Metropolis sweep of ``spins`` [N, n] at inverse temperature beta [1/K].
-
-    Sites of one colour are proposed a flip (Ising) or a new uniformly random direction (XY,
-    Heisenberg) all at once and accepted with min(1, exp(-beta dE)).
-    """
-    N, n = spins.shape
-
-    def colour_step(spins, inp):
-        key, idx = inp
-        k1, k2 = jax.random.split(key)
-        idx_r = jnp.minimum(idx, N - 1)
-        old = spins[idx_r]
-        field = _local_field(p, spins, idx_r)
-        new = -old if n == 1 else _random_unit(k1, idx.shape, n, spins.dtype)
-        dE = _single_site_energy_change(p, field, old, new)
-        u = jax.random.uniform(k2, idx.shape, spins.dtype)
-        acc = u < jnp.exp(-beta * jnp.maximum(dE, 0.0))
-        return spins.at[idx].set(jnp.where(acc[:, None], new, old), mode="drop"), None
-
-    keys = jax.random.split(key, p.colours.shape[0])
-    spins, _ = jax.lax.scan(colour_step, spins, (keys, p.colours))
-    return spins
-
-
-def _overrelax_sweep(p: _Params, key, spins, beta):
-    """Reflect each spin about its local field (energy-conserving for D = 0; the anisotropy
-    change, if any, is accepted by Metropolis), colour by colour."""
-    N, n = spins.shape
-
-    def colour_step(spins, inp):
-        key, idx = inp
-        idx_r = jnp.minimum(idx, N - 1)
-        old = spins[idx_r]
-        field = _local_field(p, spins, idx_r)
+def _proposal(field, old, u, n, overrelax):
+    if overrelax:   # reflection about the local field (field-free sites stay put)
         f2 = jnp.sum(field * field, axis=-1, keepdims=True)
         ok = f2 > 0
         proj = jnp.sum(old * field, axis=-1, keepdims=True) / jnp.where(ok, f2, 1.0)
-        new = jnp.where(ok, 2.0 * proj * field - old, old)
+        return jnp.where(ok, 2.0 * proj * field - old, old)
+    return -old if n == 1 else _unit_from_uniform(u[..., 1:], n)
+
+
+def _uniform_shape(p: _Params, N, n):
+    m = N if p.grid is not None else p.colours.shape[1]
+    return (p.colours.shape[0], m, _n_uniform(n))
+
+
+def _sweep(p: _Params, u, spins, beta, overrelax: bool = False):
+    """One colour-by-colour pass over ``spins`` [N, n] with uniforms ``u`` [n_colours, M, n_u].
+
+    Sites of one colour are all proposed at once (a flip for Ising, a uniformly random new
+    direction for XY/Heisenberg, or the over-relaxation reflection) and accepted with
+    min(1, exp(-beta dE)). Grid lattices use rolls on the whole grid with a colour mask;
+    others gather the sites of each colour.
+    """
+    N, n = spins.shape
+    if p.grid is not None:
+        def colour_step(s, inp):
+            uc, mask = inp
+            uc = uc.reshape(p.grid + (uc.shape[-1],))
+            field = _grid_field(p, s)
+            new = _proposal(field, s, uc, n, overrelax)
+            dE = _single_site_energy_change(p, field, s, new)
+            acc = mask & (uc[..., 0] < jnp.exp(-beta * jnp.maximum(dE, 0.0)))
+            return jnp.where(acc[..., None], new, s), None
+
+        s, _ = jax.lax.scan(colour_step, spins.reshape(p.grid + (n,)), (u, p.masks))
+        return s.reshape(N, n)
+
+    def colour_step(spins, inp):
+        uc, idx = inp
+        idx_r = jnp.minimum(idx, N - 1)
+        old = spins[idx_r]
+        field = _local_field(p, spins, idx_r)
+        new = _proposal(field, old, uc, n, overrelax)
         dE = _single_site_energy_change(p, field, old, new)
-        u = jax.random.uniform(key, idx.shape, spins.dtype)
-        acc = u < jnp.exp(-beta * jnp.maximum(dE, 0.0))
+        acc = uc[..., 0] < jnp.exp(-beta * jnp.maximum(dE, 0.0))
         return spins.at[idx].set(jnp.where(acc[:, None], new, old), mode="drop"), None
 
-    keys = jax.random.split(key, p.colours.shape[0])
-    spins, _ = jax.lax.scan(colour_step, spins, (keys, p.colours))
+    spins, _ = jax.lax.scan(colour_step, spins, (u, p.colours))
     return spins
+
+
+def metropolis_sweep(p: _Params, key, spins, beta):
+    """One checkerboard Metropolis sweep of ``spins`` [N, n] at inverse temperature beta [1/K]
+    (see :func:`_sweep`)."""
+    N, n = spins.shape
+    return _sweep(p, jax.random.uniform(key, _uniform_shape(p, N, n), spins.dtype), spins,
+                  beta)
 
 
 def wolff_update(p: _Params, key, spins, beta):
@@ -153,7 +205,7 @@ def wolff_update(p: _Params, key, spins, beta):
 
     cluster, _, _ = jax.lax.while_loop(cond, body, (start, start, kg))
     new = spins - 2.0 * proj[:, None] * r[None, :]
-    dE = jnp.sum(jnp.where(cluster, -(new - spins) @ p.h
+    dE = jnp.sum(jnp.where(cluster, -p.w * ((new - spins) @ p.h)
                            - p.D * ((new @ p.axis) ** 2 - (spins @ p.axis) ** 2), 0.0))
     acc = jax.random.uniform(ka, (), spins.dtype) < jnp.exp(-beta * jnp.maximum(dE, 0.0))
     return jnp.where((cluster & acc)[:, None], new, spins)
@@ -161,16 +213,22 @@ def wolff_update(p: _Params, key, spins, beta):
 
 def _energy(p: _Params, spins):
     """Energy per site (K)."""
-    b = p.bonds
-    e = -jnp.sum(p.Jb * jnp.sum(spins[b[:, 0]] * spins[b[:, 1]], axis=-1))
-    e = e - jnp.sum(spins @ p.h) - p.D * jnp.sum((spins @ p.axis) ** 2)
+    if p.grid is not None:
+        s = spins.reshape(p.grid + (spins.shape[1],))
+        e = -sum(jnp.sum(p.Jdir[k][..., None] * s * _shift(s, c, len(p.grid)))
+                 for k, c in enumerate(p.offsets))
+    else:
+        b = p.bonds
+        e = -jnp.sum(p.Jb * jnp.sum(spins[b[:, 0]] * spins[b[:, 1]], axis=-1))
+    e = e - jnp.sum(p.w * (spins @ p.h)) - p.D * jnp.sum((spins @ p.axis) ** 2)
     return e / spins.shape[0]
 
 
 def _measure(p: _Params, spins):
-    m = jnp.mean(spins, axis=0)
-    ms = jnp.mean(p.stagger[:, None] * spins, axis=0)
-    msub = p.sub_onehot @ spins
+    ws = p.w[:, None] * spins
+    m = jnp.mean(ws, axis=0)
+    ms = jnp.mean(p.stagger[:, None] * ws, axis=0)
+    msub = p.sub_onehot @ ws
     return m, ms, msub, _energy(p, spins)
 
 
@@ -223,104 +281,100 @@ class Observables(eqx.Module):
 
 
 def _primaries(m, ms, msub, e):
-    """Per-sample primary quantities [..., k] for one temperature."""
-    a2 = jnp.sum(m * m, axis=-1)
-    a = jnp.sqrt(a2)
-    s2 = jnp.sum(ms * ms, axis=-1)
+    """Per-sample primary quantities [..., k] (NumPy float64)."""
+    m, ms, msub, e = (np.asarray(x, dtype=np.float64) for x in (m, ms, msub, e))
+    a2 = np.sum(m * m, axis=-1)
+    a = np.sqrt(a2)
+    s2 = np.sum(ms * ms, axis=-1)
     ref = msub[..., 0, :]
-    rn = jnp.sqrt(jnp.sum(ref * ref, axis=-1, keepdims=True))
-    u = ref / jnp.where(rn > 0, rn, 1.0)
-    proj = jnp.sum(msub * u[..., None, :], axis=-1)               # [..., n_sub]
-    cols = [a, a2, a2 * a2, jnp.sqrt(s2), s2, e, e * e]
-    return jnp.concatenate([jnp.stack(cols, -1), m, proj], axis=-1)
+    rn = np.sqrt(np.sum(ref * ref, axis=-1, keepdims=True))
+    u = ref / np.where(rn > 0, rn, 1.0)
+    proj = np.sum(msub * u[..., None, :], axis=-1)               # [..., n_sub]
+    cols = [a, a2, a2 * a2, np.sqrt(s2), s2, e, e * e]
+    return np.concatenate([np.stack(cols, -1), m, proj], axis=-1)
 
 
-def _derived(mean, N, T, n, n_sub):
-    a, a2, a4, s, s2, e, e2 = (mean[i] for i in range(7))
-    mvec = mean[7:7 + n]
-    proj = mean[7 + n:7 + n + n_sub]
-    return dict(
-        magnetization=a, staggered_magnetization=s, energy=e * K_B,
-        susceptibility=N * (a2 - a * a) / (T * K_B),
-        uniform_susceptibility=N * (a2 - jnp.sum(mvec * mvec)) / (T * K_B),
-        staggered_susceptibility=N * (s2 - s * s) / (T * K_B),
-        specific_heat=N * (e2 - e * e) / (T * T) * K_B,
-        binder=1.0 - a4 / (3.0 * a2 * a2),
-        sublattice_magnetization=proj)
+def _derived(mean, N, T, n):
+    """Observables from the means of the primaries (last axis), T broadcast against them."""
+    a, a2, a4, s, s2, e, e2 = (mean[..., i] for i in range(7))
+    mvec = mean[..., 7:7 + n]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return dict(
+            magnetization=a, staggered_magnetization=s, energy=e * K_B,
+            susceptibility=N * (a2 - a * a) / (T * K_B),
+            uniform_susceptibility=N * (a2 - np.sum(mvec * mvec, axis=-1)) / (T * K_B),
+            staggered_susceptibility=N * (s2 - s * s) / (T * K_B),
+            specific_heat=N * (e2 - e * e) / (T * T) * K_B,
+            binder=1.0 - a4 / (3.0 * a2 * a2),
+            sublattice_magnetization=mean[..., 7 + n:])
 
 
-def _analyse(series, N, T, n, n_sub, n_blocks):
-    """series [C, S, k] for one temperature -> derived values, jackknife errors, tau."""
-    C, S, k = series.shape
+def _analyse(prim, N, T, n, n_blocks):
+    """prim [C, S, nT, k] -> derived values, jackknife errors over C*n_blocks blocks, and the
+    blocking estimate of tau_int of |m| and E."""
+    C, S, nT, k = prim.shape
     bs = S // n_blocks
-    blocks = series[:, :bs * n_blocks].reshape(C, n_blocks, bs, k).mean(axis=2)
-    blocks = blocks.reshape(C * n_blocks, k)
+    x = prim[:, :bs * n_blocks]
+    blocks = x.reshape(C, n_blocks, bs, nT, k).mean(axis=2).reshape(C * n_blocks, nT, k)
     B = blocks.shape[0]
-    total = jnp.mean(blocks, axis=0)
-    loo = (total[None, :] * B - blocks) / (B - 1)
-    full = _derived(total, N, T, n, n_sub)
-    jk = jax.vmap(lambda mu: _derived(mu, N, T, n, n_sub))(loo)
-    errs = {key: jnp.sqrt((B - 1) * jnp.mean((v - jnp.mean(v, axis=0)) ** 2, axis=0))
+    total = blocks.mean(axis=0)
+    loo = (total[None] * B - blocks) / (B - 1)
+    full = _derived(total, N, T, n)
+    jk = _derived(loo, N, T, n)
+    errs = {key: np.sqrt((B - 1) * np.mean((v - v.mean(axis=0)) ** 2, axis=0))
             for key, v in jk.items()}
-    var = jnp.var(series[:, :bs * n_blocks].reshape(-1, k), axis=0)
-    varb = jnp.var(blocks, axis=0)
-    tau = bs * varb / (2.0 * jnp.where(var > 0, var, 1.0))
-    return full, errs, tau[0], tau[5]
+    var = x.reshape(-1, nT, k).var(axis=0)
+    varb = blocks.var(axis=0)
+    tau = bs * varb / (2.0 * np.where(var > 0, var, 1.0))
+    return full, errs, tau[:, 0], tau[:, 5]
 
 
 @functools.partial(jax.jit, static_argnames=("n_equil", "n_sweeps", "method", "pt",
-                                              "n_overrelax", "n_clusters", "n_blocks"))
-def _run(p, key, temps, spins0, n_equil, n_sweeps, method, pt, n_overrelax, n_clusters,
-         n_blocks):
+                                              "n_overrelax", "n_clusters"))
+def _run(p, key, temps, spins0, n_equil, n_sweeps, method, pt, n_overrelax, n_clusters):
     betas = 1.0 / temps
     nT = temps.shape[0]
 
-    def one_T(key, spins, beta):
-        keys = jax.random.split(key, 2 + n_clusters)
-        spins = metropolis_sweep(p, keys[0], spins, beta)
-        for _ in range(n_overrelax):
-            spins = _overrelax_sweep(p, keys[1], spins, beta)
+    N, n = spins0.shape[2], spins0.shape[3]
+    ushape = _uniform_shape(p, N, n)
+    n_pass = 1 + n_overrelax
+
+    def one_T(u, key, spins, beta):
+        spins = _sweep(p, u[0], spins, beta)
+        for i in range(n_overrelax):
+            spins = _sweep(p, u[1 + i], spins, beta, overrelax=True)
         if method == "wolff":
-            for c in range(n_clusters):
-                spins = wolff_update(p, keys[2 + c], spins, beta)
+            for key in jax.random.split(key, n_clusters):
+                spins = wolff_update(p, key, spins, beta)
         return spins
 
-    def sweep(carry, _):
-        spins, key, t = carry
-        key, k1, k2 = jax.random.split(key, 3)
-        spins = jax.vmap(one_T)(jax.random.split(k1, nT), spins, betas)
+    def sweep(carry, key):
+        spins, t = carry
+        k1, k2, k3 = jax.random.split(key, 3)
+        u = jax.random.uniform(k1, (nT, n_pass) + ushape, temps.dtype)
+        spins = jax.vmap(one_T)(u, jax.random.split(k3, nT), spins, betas)
         obs = jax.vmap(lambda s: _measure(p, s))(spins)
         if pt and nT > 1:
             e = obs[3] * spins.shape[1]
-            start = t % 2
             i = jnp.arange(nT)
-            partner = jnp.where((i - start) % 2 == 0, i + 1, i - 1)
+            partner = jnp.where((i - t % 2) % 2 == 0, i + 1, i - 1)
             valid = (partner >= 0) & (partner < nT)
             partner_c = jnp.clip(partner, 0, nT - 1)
-            lower = jnp.minimum(i, partner_c)
-            u = jax.random.uniform(k2, (nT,), temps.dtype)[lower]
+            u = jax.random.uniform(k2, (nT,), temps.dtype)[jnp.minimum(i, partner_c)]
             dlog = (betas - betas[partner_c]) * (e - e[partner_c])
             acc = valid & (u < jnp.exp(jnp.minimum(dlog, 0.0)))
             perm = jnp.where(acc, partner_c, i)
             spins = spins[perm]
             obs = jax.tree_util.tree_map(lambda x: x[perm], obs)
-        return (spins, key, t + 1), obs
+        return (spins, t + 1), obs
 
     def chain(key, spins):
-        k1, k2 = jax.random.split(key)
-        (spins, _, t), _ = jax.lax.scan(sweep, (spins, k1, 0), None, length=n_equil)
-        (spins, _, _), obs = jax.lax.scan(sweep, (spins, k2, t), None, length=n_sweeps)
-        return spins, obs
+        keys = jax.random.split(key, n_equil + n_sweeps)
+        (spins, _), obs = jax.lax.scan(sweep, (spins, 0), keys)
+        return spins, jax.tree_util.tree_map(lambda x: x[n_equil:], obs)
 
     C = spins0.shape[0]
-    spins, obs = jax.vmap(chain)(jax.random.split(key, C), spins0)
-    prim = _primaries(*obs)                                     # [C, S, nT, k]
-    prim = jnp.moveaxis(prim, 2, 0)                             # [nT, C, S, k]
-    N, n = spins0.shape[2], spins0.shape[3]
-    n_sub = p.sub_onehot.shape[0]
-    full, errs, tau_m, tau_e = jax.vmap(
-        lambda s, T: _analyse(s, N, T, n, n_sub, n_blocks))(prim, temps)
-    return full, errs, tau_m, tau_e, spins
+    return jax.vmap(chain)(jax.random.split(key, C), spins0)
 
 
 def _initial(model: SpinModel, key, init, n_chains, nT, dtype):
@@ -394,14 +448,17 @@ def simulate(model: SpinModel, key, temperatures, n_sweeps: int, n_equil: int,
     p = eqx.tree_at(lambda q: q.Jn, p, _checks.finite(p.Jn, "J"))
     ki, kr = jax.random.split(key)
     spins0 = _initial(model, ki, init, int(n_chains), temps.shape[0], dtype)
-    full, errs, tau_m, tau_e, spins = _run(
-        p, kr, temps, spins0, int(n_equil), int(n_sweeps), method, bool(parallel_tempering),
-        int(n_overrelax), int(n_clusters), int(n_blocks))
+    spins, obs = _run(p, kr, temps, spins0, int(n_equil), int(n_sweeps), method,
+                      bool(parallel_tempering), int(n_overrelax), int(n_clusters))
+    full, errs, tau_m, tau_e = _analyse(_primaries(*obs), model.lattice.n_sites,
+                                        np.asarray(temps, dtype=np.float64),
+                                        model.n_components, int(n_blocks))
     kw = {}
     for k, v in full.items():
-        kw[k] = v
-        kw[k + "_err"] = errs[k]
-    return Observables(temperatures=temps, tau_m=tau_m, tau_e=tau_e, spins=spins, **kw)
+        kw[k] = jnp.asarray(v, dtype=dtype)
+        kw[k + "_err"] = jnp.asarray(errs[k], dtype=dtype)
+    return Observables(temperatures=temps, tau_m=jnp.asarray(tau_m, dtype=dtype),
+                       tau_e=jnp.asarray(tau_e, dtype=dtype), spins=spins, **kw)
 
 
 def binder_crossing(temperatures, binder_a, binder_b):
