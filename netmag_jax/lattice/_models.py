@@ -97,7 +97,7 @@ def _bond_couplings(lattice: Lattice, J):
 
 
 class SpinModel(eqx.Module):
-    """Classical n-component spin model on a lattice (see the module docstring).
+    r"""Classical n-component spin model on a lattice (see the module docstring).
 
     Fields: ``lattice``; ``J`` [n_bonds] joules; ``h`` [n] joules; ``D`` joules;
     ``axis`` [n] unit vector; ``moments`` [N] dimensionless moment of each site in units of
