@@ -67,21 +67,28 @@ def weiss(T, Tc, J=0.5, B=0.0, g=2.0, throw: bool = True):
     if classical:
         _checks.check_option("J", J, ("classical",))
     T, Tc, B = jnp.broadcast_arrays(T, Tc, B)
-
-    def one(T, Tc, B):
-        if classical:
-            def fn(m, _):
-                return m - langevin(3.0 * Tc / T * m + g * MU_B * B / (K_B * T))
-        else:
-            Jq = jnp.asarray(J, dtype=dt)
-
-            def fn(m, _):
-                x = 3.0 * Jq / (Jq + 1.0) * Tc / T * m + g * MU_B * Jq * B / (K_B * T)
-                return m - brillouin(Jq, x)
-        return _root(fn, jnp.ones((), dt), None, throw)
-
-    flat = jax.vmap(one)(T.ravel(), Tc.ravel(), B.ravel())
+    Jq = jnp.asarray(1.0 if classical else J, dtype=dt)
+    flat = _weiss_solve(T.ravel(), Tc.ravel(), B.ravel(), Jq, jnp.asarray(g, dtype=dt),
+                        classical, throw)
     return flat.reshape(T.shape)
+
+
+def _weiss_residual_quantum(m, args):
+    T, Tc, B, J, g = args
+    x = 3.0 * J / (J + 1.0) * Tc / T * m + g * MU_B * J * B / (K_B * T)
+    return m - brillouin(J, x)
+
+
+def _weiss_residual_classical(m, args):
+    T, Tc, B, _, g = args
+    return m - langevin(3.0 * Tc / T * m + g * MU_B * B / (K_B * T))
+
+
+@eqx.filter_jit
+def _weiss_solve(T, Tc, B, J, g, classical, throw):
+    fn = _weiss_residual_classical if classical else _weiss_residual_quantum
+    one = lambda T, Tc, B: _root(fn, jnp.ones((), T.dtype), (T, Tc, B, J, g), throw)  # noqa
+    return jax.vmap(one)(T, Tc, B)
 
 
 def mean_field_tc(model_or_zJ, S=None, n_components: int | None = None):
@@ -216,17 +223,7 @@ class TwoSublattice(eqx.Module):
         if T.ndim or B.ndim:
             raise ValueError("solve takes scalar T and B; use jax.vmap for many")
 
-        def fn(y, args):
-            mod, T, B = args
-            sA, sB = y[0] * mod.J_A, y[1] * mod.J_B
-            hA = mod.g_A * MU_B * B + mod.a_AA * sA + mod.a_AB * sB
-            hB = mod.g_B * MU_B * B + mod.a_BA * sA + mod.a_BB * sB
-            return jnp.stack([y[0] - brillouin(mod.J_A, mod.J_A * hA / (K_B * T)),
-                              y[1] - brillouin(mod.J_B, mod.J_B * hB / (K_B * T))])
-
-        y0 = jnp.stack([jnp.ones((), dt), jnp.where(self.a_AB < 0, -1.0, 1.0).astype(dt)])
-        y = _root(fn, y0, (self, T, B), throw)
-        return self.g_A * self.J_A * y[0], self.g_B * self.J_B * y[1]
+        return _two_solve(self, T, B, throw)
 
     def net_moment(self, T, B=0.0, throw: bool = True):
         """Net moment per formula unit, mu_B: n_A M_A + n_B M_B (signed, along A)."""
@@ -237,8 +234,8 @@ class TwoSublattice(eqx.Module):
         r"""Parallel susceptibility per formula unit at B = 0, J/T^2: :math:`\chi_\parallel =
         \mu_B\, \partial(n_AM_A + n_BM_B)/\partial B` (field along the ordered moments; by
         implicit differentiation). Multiply by mu_0 N_f/V for the SI volume susceptibility."""
-        f = lambda b: self.net_moment(T, b, throw)  # noqa: E731
-        return MU_B * jax.jacfwd(f)(jnp.zeros((), jnp.result_type(float)))
+        dt = jnp.result_type(float)
+        return _chi_parallel(self, jnp.asarray(T, dtype=dt), throw)
 
     def perpendicular_susceptibility(self, T):
         r"""Perpendicular susceptibility of the equal-sublattice antiferromagnet, J/T^2 per
@@ -264,10 +261,49 @@ class TwoSublattice(eqx.Module):
         dt = jnp.result_type(float)
         T_lo = _checks.positive(jnp.asarray(T_lo, dtype=dt), "T_lo")
         T_hi = _checks.positive(jnp.asarray(T_hi, dtype=dt), "T_hi")
-        f = lambda T, _: self.net_moment(T, 0.0, throw)  # noqa: E731
-        T_hi = _checks.require(T_hi, f(T_lo, None) * f(T_hi, None) < 0,
-                               "the net moment must change sign between T_lo and T_hi")
-        sol = optx.root_find(f, optx.Bisection(rtol=_tol(dt), atol=_tol(dt)),
-                             0.5 * (T_lo + T_hi), None,
-                             options=dict(lower=T_lo, upper=T_hi), max_steps=200, throw=throw)
-        return jnp.where(sol.result == optx.RESULTS.successful, sol.value, jnp.nan)
+        return _compensation(self, T_lo, T_hi, throw)
+
+
+def _two_residual(y, args):
+    mod, T, B = args
+    sA, sB = y[0] * mod.J_A, y[1] * mod.J_B
+    hA = mod.g_A * MU_B * B + mod.a_AA * sA + mod.a_AB * sB
+    hB = mod.g_B * MU_B * B + mod.a_BA * sA + mod.a_BB * sB
+    return jnp.stack([y[0] - brillouin(mod.J_A, mod.J_A * hA / (K_B * T)),
+                      y[1] - brillouin(mod.J_B, mod.J_B * hB / (K_B * T))])
+
+
+@eqx.filter_jit
+def _two_solve(mod, T, B, throw):
+    dt = T.dtype
+    y0 = jnp.stack([jnp.ones((), dt), jnp.where(mod.a_AB < 0, -1.0, 1.0).astype(dt)])
+    y = _root(_two_residual, y0, (mod, T, B), throw)
+    return mod.g_A * mod.J_A * y[0], mod.g_B * mod.J_B * y[1]
+
+
+def _net(mod, T, B, throw):
+    mA, mB = _two_solve(mod, T, B, throw)
+    return mod.n_A * mA + mod.n_B * mB
+
+
+@eqx.filter_jit
+def _chi_parallel(mod, T, throw):
+    T = _checks.positive(T, "T")
+    return MU_B * jax.jacfwd(lambda b: _net(mod, T, b, throw))(jnp.zeros((), T.dtype))
+
+
+def _comp_residual(T, args):
+    mod, throw = args
+    return _net(mod, T, jnp.zeros((), T.dtype), throw)
+
+
+@eqx.filter_jit
+def _compensation(mod, T_lo, T_hi, throw):
+    dt = T_lo.dtype
+    zero = jnp.zeros((), dt)
+    T_hi = _checks.require(T_hi, _net(mod, T_lo, zero, throw) * _net(mod, T_hi, zero, throw) < 0,
+                           "the net moment must change sign between T_lo and T_hi")
+    sol = optx.root_find(_comp_residual, optx.Bisection(rtol=_tol(dt), atol=_tol(dt)),
+                         0.5 * (T_lo + T_hi), (mod, throw),
+                         options=dict(lower=T_lo, upper=T_hi), max_steps=200, throw=throw)
+    return jnp.where(sol.result == optx.RESULTS.successful, sol.value, jnp.nan)
