@@ -28,10 +28,10 @@ __all__ = ["weiss", "mean_field_tc", "TwoSublattice"]
 
 
 def _tol(dtype):
-    return 1e-12 if jnp.finfo(dtype).bits == 64 else 1e-6
+    return 1e-12 if jnp.finfo(dtype).bits == 64 else 1e-5
 
 
-def _root(fn, y0, args, throw, max_steps=256):
+def _root(fn, y0, args, throw, max_steps=1024):
     dt = jnp.asarray(y0).dtype
     sol = optx.root_find(fn, optx.Newton(rtol=_tol(dt), atol=_tol(dt)), y0, args,
                          max_steps=max_steps, throw=throw)
