@@ -179,8 +179,12 @@ class TwoSublattice(eqx.Module):
         return self.a_AB * self.n_A / self.n_B
 
     def _curie(self):
-        return (self.J_A * (self.J_A + 1.0) / (3.0 * K_B),
-                self.J_B * (self.J_B + 1.0) / (3.0 * K_B))
+        """c_X k_B = J_X(J_X+1)/3 (dimensionless; exchange is used in kelvin, a/k_B, so that
+        float32 never meets k_B^-2)."""
+        return self.J_A * (self.J_A + 1.0) / 3.0, self.J_B * (self.J_B + 1.0) / 3.0
+
+    def _a_kelvin(self):
+        return self.a_AA / K_B, self.a_BB / K_B, self.a_AB / K_B, self.a_BA / K_B
 
     def neel_temperature(self):
         r"""Ordering temperature (T_N, or T_c of a ferrimagnet), kelvin: the largest eigenvalue
@@ -189,8 +193,9 @@ class TwoSublattice(eqx.Module):
         a_AA = a_BB = 0 this is Neel's :math:`T_c = \lambda\sqrt{C_A C_B}`,
         i.e. :math:`\sqrt{c_A c_B a_{AB} a_{BA}}`."""
         cA, cB = self._curie()
-        tr = cA * self.a_AA + cB * self.a_BB
-        det = cA * cB * (self.a_AA * self.a_BB - self.a_AB * self.a_BA)
+        aAA, aBB, aAB, aBA = self._a_kelvin()
+        tr = cA * aAA + cB * aBB
+        det = cA * cB * (aAA * aBB - aAB * aBA)
         return 0.5 * tr + jnp.sqrt(jnp.maximum(0.25 * tr * tr - det, 0.0))
 
     def curie_weiss_theta(self):
@@ -199,9 +204,10 @@ class TwoSublattice(eqx.Module):
         / \sum_X n_X g_X^2 c_X`. For equal sublattices :math:`\theta/T_N = (a_{AA}+a_{AB})/
         (a_{AA}-a_{AB})` (= -1 without intra-sublattice exchange)."""
         cA, cB = self._curie()
+        aAA, aBB, aAB, aBA = self._a_kelvin()
         vA, vB = self.n_A * self.g_A * cA, self.n_B * self.g_B * cB
-        num = (vA * (self.a_AA * cA * self.g_A + self.a_AB * cB * self.g_B)
-               + vB * (self.a_BA * cA * self.g_A + self.a_BB * cB * self.g_B))
+        num = (vA * (aAA * cA * self.g_A + aAB * cB * self.g_B)
+               + vB * (aBA * cA * self.g_A + aBB * cB * self.g_B))
         return num / (vA * self.g_A + vB * self.g_B)
 
     def solve(self, T, B=0.0, throw: bool = True):
@@ -246,7 +252,7 @@ class TwoSublattice(eqx.Module):
               & (self.a_AA == self.a_BB) & (self.a_AB < 0))
         a = _checks.require(self.a_AB, eq, "perpendicular_susceptibility needs equal "
                             "sublattices coupled antiferromagnetically (a_AB < 0)")
-        chi_perp = self.g_A ** 2 * MU_B ** 2 / (-a)
+        chi_perp = self.g_A ** 2 * MU_B * (MU_B / (-a))
         return jnp.where(T < self.neel_temperature(), chi_perp, self.susceptibility(T))
 
     def powder_susceptibility(self, T):
