@@ -12,6 +12,6 @@ from ._models import (Heisenberg as Heisenberg, Ising as Ising, SpinModel as Spi
                       classical_exchange as classical_exchange,
                       exchange_from_K as exchange_from_K, exchange_from_meV as exchange_from_meV)
 from ._montecarlo import (Observables as Observables, binder_crossing as binder_crossing,
-                          simulate as simulate)
+                          evolve as evolve, simulate as simulate)
 from ._meanfield import (TwoSublattice as TwoSublattice, mean_field_tc as mean_field_tc,
                          weiss as weiss)

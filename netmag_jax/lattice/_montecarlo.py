@@ -24,7 +24,7 @@ from .. import _checks
 from ..constants import K_B
 from ._models import SpinModel
 
-__all__ = ["simulate", "Observables", "binder_crossing", "metropolis_sweep"]
+__all__ = ["simulate", "evolve", "Observables", "binder_crossing", "metropolis_sweep"]
 
 
 class _Params(eqx.Module):
@@ -459,6 +459,47 @@ def simulate(model: SpinModel, key, temperatures, n_sweeps: int, n_equil: int,
         kw[k + "_err"] = jnp.asarray(errs[k], dtype=dtype)
     return Observables(temperatures=temps, tau_m=jnp.asarray(tau_m, dtype=dtype),
                        tau_e=jnp.asarray(tau_e, dtype=dtype), spins=spins, **kw)
+
+
+@functools.partial(jax.jit, static_argnames=("n_sweeps", "n_overrelax"))
+def _evolve(p, key, spins, beta, n_sweeps, n_overrelax):
+    N, n = spins.shape
+    shape = (1 + n_overrelax,) + _uniform_shape(p, N, n)
+
+    def body(s, k):
+        u = jax.random.uniform(k, shape, s.dtype)
+        s = _sweep(p, u[0], s, beta)
+        for i in range(n_overrelax):
+            s = _sweep(p, u[1 + i], s, beta, overrelax=True)
+        return s, None
+
+    return jax.lax.scan(body, spins, jax.random.split(key, n_sweeps))[0]
+
+
+def evolve(model: SpinModel, key, spins, temperature, n_sweeps: int, n_overrelax: int = 0):
+    """Advance one configuration by ``n_sweeps`` checkerboard Metropolis sweeps (no
+    measurements): the bare kernel of :func:`simulate`, for long runs and benchmarks.
+
+    Args:
+        model: :class:`SpinModel`.
+        key: PRNG key.
+        spins: [N, n] unit spins (Ising: [N, 1] of +-1).
+        temperature: K (> 0), scalar.
+        n_sweeps: number of sweeps (>= 1).
+        n_overrelax: over-relaxation passes after each sweep (XY / Heisenberg).
+    Returns:
+        the configuration after the sweeps, [N, n].
+    """
+    if not isinstance(model, SpinModel):
+        raise TypeError("model must be a SpinModel")
+    N, n = model.lattice.n_sites, model.n_components
+    dtype = jnp.result_type(float)
+    spins = jnp.asarray(spins, dtype)
+    _checks.check_shape("spins", spins, (N, n))
+    if int(n_sweeps) != n_sweeps or n_sweeps < 1:
+        raise ValueError(f"n_sweeps must be an integer >= 1, got {n_sweeps!r}")
+    T = _checks.positive(jnp.asarray(temperature, dtype), "temperature")
+    return _evolve(_params(model, dtype), key, spins, 1.0 / T, int(n_sweeps), int(n_overrelax))
 
 
 def binder_crossing(temperatures, binder_a, binder_b):
