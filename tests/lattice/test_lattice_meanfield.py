@@ -160,3 +160,17 @@ def test_meanfield_bad_input():
         _af().solve(0.0)
     with pytest.raises(Exception, match="equal sublattices"):
         _ferri().perpendicular_susceptibility(1.0)
+
+
+def test_meanfield_jit_vmap_eager_agree():
+    """weiss under jit equals eager; TwoSublattice.solve under vmap equals a Python loop."""
+    T = jnp.array([0.4, 0.8, 1.3])
+    np.testing.assert_allclose(jax.jit(lambda t: nl.weiss(t, 1.0, 1.0))(T),
+                               nl.weiss(T, 1.0, 1.0), rtol=1e-12)
+    af = _af()
+    Ts = jnp.array([1.0, 3.0, 6.0])
+    mA, mB = jax.vmap(af.solve)(Ts)
+    for i, t in enumerate(Ts):
+        a, b = af.solve(t)
+        assert float(mA[i]) == pytest.approx(float(a), rel=1e-12)
+        assert float(mB[i]) == pytest.approx(float(b), rel=1e-12)
