@@ -30,8 +30,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     T = np.linspace(1.0, 4.0, 11 if quick else 21)
     lat = nl.square(L)
     o = nl.simulate(nl.Ising(lat, J=-K_B), jax.random.key(1), T,
-                    n_sweeps=400 if quick else 2000, n_equil=100 if quick else 300,
-                    n_chains=2 if quick else 4, init="neel")
+                    n_sweeps=400 if quick else 1000, n_equil=100 if quick else 200,
+                    n_chains=2, init="neel")
     ms, m = np.asarray(o.staggered_magnetization), np.asarray(o.magnetization)
     sub = np.asarray(o.sublattice_magnetization)
     chi_u = np.asarray(o.uniform_susceptibility) * K_B

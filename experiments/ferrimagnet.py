@@ -46,8 +46,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     # Monte Carlo: square-lattice Ising antiferromagnet with moments (1, 1/2) vs (1, 1)
     L = 16 if quick else 32
     Tm = np.linspace(1.0, 4.0, 11 if quick else 21)
-    kw = dict(n_sweeps=400 if quick else 2000, n_equil=100 if quick else 300,
-              n_chains=2 if quick else 4, init="neel")
+    kw = dict(n_sweeps=400 if quick else 1000, n_equil=100 if quick else 200,
+              n_chains=2, init="neel")
     lat = nl.square(L)
     mc_f = nl.simulate(nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 0.5])),
                        jax.random.key(3), Tm, **kw)

@@ -55,8 +55,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     L = 16 if quick else 32
     T = np.linspace(1.4, 3.4, 11 if quick else 21)
     o = nl.simulate(nl.Ising(nl.square(L)), jax.random.key(0), T,
-                    n_sweeps=300 if quick else 2000, n_equil=80 if quick else 300,
-                    n_chains=2 if quick else 4, init="ferro")
+                    n_sweeps=300 if quick else 1000, n_equil=80 if quick else 200,
+                    n_chains=2, init="ferro")
     m, dm = np.asarray(o.magnetization), np.asarray(o.magnetization_err)
     chi = np.asarray(o.susceptibility) * K_B
     T_peak = float(T[np.argmax(chi)])
@@ -118,7 +118,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     for n_cells in (2, 3):
         model = nl.Heisenberg(euo_lattice(n_cells))
         runs[n_cells] = nl.simulate(model, jax.random.key(7 + n_cells), Te,
-                                    n_sweeps=250 if quick else 1500, n_equil=80 if quick else 300,
+                                    n_sweeps=250 if quick else 1000, n_equil=80 if quick else 200,
                                     n_overrelax=0 if quick else 1, n_chains=4, init="ferro")
     Tc_mf = float(nl.mean_field_tc(model, n_components=3))
     Tc_mf_quantum = float(nl.mean_field_tc((12 * 2 * EUO_J1_K + 6 * 2 * EUO_J2_K) * K_B,
