@@ -113,7 +113,7 @@ def test_classical_chain_energy(n, exact):
     integral) from Metropolis + over-relaxation."""
     T = np.array([0.5, 1.0, 2.0])
     model = nl.SpinModel(nl.chain(64), n_components=n)
-    o = nl.simulate(model, jax.random.key(n), T, n_sweeps=800, n_equil=100, n_overrelax=1,
+    o = nl.simulate(model, jax.random.key(n), T, n_sweeps=400, n_equil=50, n_overrelax=1,
                     n_chains=4)
     _close(o.energy / K_B, -exact(1.0 / T), o.energy_err / K_B)
 
