@@ -44,6 +44,9 @@ class _Params(eqx.Module):
     Jdir: jnp.ndarray | None  # grid lattices: [n_offsets, *grid] K, bond cell -> cell + c_k
     masks: jnp.ndarray | None  # grid lattices: [n_colours, *grid] bool
     grid: tuple | None = eqx.field(static=True, default=None)
+    #: grid lattices whose bonds all carry one J (known when the model is built): the field
+    #: is then J times the sum of the rolled neighbours (fewer passes over memory)
+    uniform_J: bool = eqx.field(static=True, default=False)
     offsets: tuple = eqx.field(static=True, default=())
 
 
@@ -61,7 +64,15 @@ def _params(model: SpinModel, dtype) -> _Params:
         masks = np.zeros((lat.n_colours, N + 1), bool)
         masks[np.arange(lat.n_colours)[:, None], lat.colour_sites] = True
         masks = jnp.asarray(masks[:, :N].reshape((lat.n_colours,) + grid))
+    uniform = False
+    if grid is not None:
+        try:
+            Jc = np.asarray(model.J)
+            uniform = bool(Jc.size > 0 and np.all(Jc == Jc.flat[0]))
+        except Exception:   # traced couplings: keep the general per-bond kernel
+            uniform = False
     return _Params(grid=grid, offsets=lat.grid_offsets, Jdir=Jdir, masks=masks,
+                   uniform_J=uniform,
                    Jn=c(model.neighbor_couplings() / K_B), nbr=jnp.asarray(lat.neighbors),
                    bonds=jnp.asarray(lat.bonds), Jb=c(model.J / K_B), h=c(model.h / K_B),
                    w=c(model.moments),
@@ -105,14 +116,24 @@ def _grid_field(p: _Params, s):
     """Exchange + Zeeman field (K) on every site of a grid lattice, s [*grid, n]."""
     d = len(p.grid)
     f = p.w.reshape(p.grid)[..., None] * p.h
+    if p.uniform_J:
+        nb = sum(_shift(s, c, d) + _shift(s, tuple(-v for v in c), d) for c in p.offsets)
+        return f + p.Jdir.reshape(-1)[0] * nb
     for k, c in enumerate(p.offsets):
         Jk = p.Jdir[k][..., None]
         f = f + Jk * _shift(s, c, d) + _shift(Jk * s, tuple(-v for v in c), d)
     return f
 
 
+def _dot(x, v):
+    """x . v over the last axis, written elementwise so that XLA fuses it (no dot call)."""
+    return jnp.sum(x * v, axis=-1)
+
+
 def _single_site_energy_change(p: _Params, field, old, new):
-    ani = p.D * ((new @ p.axis) ** 2 - (old @ p.axis) ** 2)
+    if old.shape[-1] == 1:      # Ising: (S.n)^2 = 1, no anisotropy energy change
+        return -jnp.sum((new - old) * field, axis=-1)
+    ani = p.D * (_dot(new, p.axis) ** 2 - _dot(old, p.axis) ** 2)
     return -jnp.sum((new - old) * field, axis=-1) - ani
 
 
@@ -187,7 +208,7 @@ def wolff_update(p: _Params, key, spins, beta):
     N, n = spins.shape
     kr, ks, kg, ka = jax.random.split(key, 4)
     r = _random_unit(kr, (), n, spins.dtype)
-    proj = spins @ r                                             # [N]
+    proj = _dot(spins, r)                                            # [N]
     seed = jax.random.randint(ks, (), 0, N)
     w = p.Jn * proj[:, None] * proj[p.nbr]                       # [N, z]
     p_add = -jnp.expm1(-2.0 * beta * jnp.maximum(w, 0.0))
@@ -205,8 +226,8 @@ def wolff_update(p: _Params, key, spins, beta):
 
     cluster, _, _ = jax.lax.while_loop(cond, body, (start, start, kg))
     new = spins - 2.0 * proj[:, None] * r[None, :]
-    dE = jnp.sum(jnp.where(cluster, -p.w * ((new - spins) @ p.h)
-                           - p.D * ((new @ p.axis) ** 2 - (spins @ p.axis) ** 2), 0.0))
+    dE = jnp.sum(jnp.where(cluster, -p.w * _dot(new - spins, p.h)
+                           - p.D * (_dot(new, p.axis) ** 2 - _dot(spins, p.axis) ** 2), 0.0))
     acc = jax.random.uniform(ka, (), spins.dtype) < jnp.exp(-beta * jnp.maximum(dE, 0.0))
     return jnp.where((cluster & acc)[:, None], new, spins)
 
@@ -220,7 +241,7 @@ def _energy(p: _Params, spins):
     else:
         b = p.bonds
         e = -jnp.sum(p.Jb * jnp.sum(spins[b[:, 0]] * spins[b[:, 1]], axis=-1))
-    e = e - jnp.sum(p.w * (spins @ p.h)) - p.D * jnp.sum((spins @ p.axis) ** 2)
+    e = e - jnp.sum(p.w * _dot(spins, p.h)) - p.D * jnp.sum(_dot(spins, p.axis) ** 2)
     return e / spins.shape[0]
 
 

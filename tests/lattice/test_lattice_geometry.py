@@ -156,6 +156,14 @@ def test_grid_and_gather_sweeps_agree(n):
     assert float(mc._energy(p, a)) == pytest.approx(float(mc._energy(q, a)), rel=1e-12)
     assert float(mc._energy(p, a)) == pytest.approx(
         float(model.energy(a) / K_B / lat.n_sites), rel=1e-12)
+    # uniform couplings take the scalar-J roll kernel: same sweep as the gather kernel
+    mu = nl.SpinModel(lat, J=0.8 * K_B, h=0.2 * K_B, n_components=n)
+    pu = mc._params(mu, jnp.float64)
+    assert pu.uniform_J
+    qu = mc._Params(**{**{f: getattr(pu, f) for f in pu.__dataclass_fields__},
+                       "grid": None, "Jdir": None, "masks": None, "offsets": (),
+                       "uniform_J": False})
+    assert np.allclose(sweep(pu, u, s, 0.7), sweep(qu, uq, s, 0.7), atol=1e-12)
     if n == 3:   # over-relaxation conserves the exchange + Zeeman energy when D = 0
         m0 = nl.SpinModel(lat, J=J, h=0.2 * K_B, n_components=3)
         p0 = mc._params(m0, jnp.float64)
