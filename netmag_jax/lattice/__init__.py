@@ -1,1 +1,17 @@
-"""netmag_jax.lattice (under construction in this release)."""
+"""Interacting spins: lattices, exchange models, Monte Carlo and mean field.
+
+Energy convention everywhere: :math:`H = -\\sum_{\\rm bonds} J_{ij} S_i\\cdot S_j` with each
+bond once (J > 0 ferromagnetic), classical unit spins for Monte Carlo, exchange in joules,
+temperatures in kelvin.
+"""
+
+from ._lattice import (Lattice as Lattice, bcc as bcc, chain as chain, cubic as cubic,
+                       fcc as fcc, from_cell as from_cell, honeycomb as honeycomb,
+                       by_name as by_name, square as square, triangular as triangular)
+from ._models import (Heisenberg as Heisenberg, Ising as Ising, SpinModel as SpinModel, XY as XY,
+                      classical_exchange as classical_exchange,
+                      exchange_from_K as exchange_from_K, exchange_from_meV as exchange_from_meV)
+from ._montecarlo import (Observables as Observables, binder_crossing as binder_crossing,
+                          evolve as evolve, simulate as simulate)
+from ._meanfield import (TwoSublattice as TwoSublattice, mean_field_tc as mean_field_tc,
+                         weiss as weiss)

@@ -1,0 +1,201 @@
+r"""Classical spin models on a lattice: Ising, XY and Heisenberg.
+
+All three share one Hamiltonian, for classical unit vectors :math:`S_i` with n = 1 (Ising,
+S = +-1), 2 (XY) or 3 (Heisenberg) components:
+
+.. math::
+    H = -\sum_{\langle ij\rangle} J_{ij}\, S_i\cdot S_j \;-\; \sum_i h\cdot S_i
+        \;-\; D \sum_i (S_i\cdot \hat n)^2,
+
+with the sum over bonds taking each bond once (J > 0 ferromagnetic, J < 0
+antiferromagnetic), ``h`` the Zeeman energy per spin (``h = mu B`` for a moment mu [J/T]
+along B [T]) and D > 0 an easy axis :math:`\hat n`. All energies are in joules.
+
+Exchange constants quoted for quantum spins of length S use other conventions; see
+:func:`classical_exchange` to convert, and :func:`exchange_from_meV` / :func:`exchange_from_K`
+for units.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _checks
+from ..constants import K_B, MEV
+from ._lattice import Lattice
+
+__all__ = ["SpinModel", "Ising", "XY", "Heisenberg", "exchange_from_meV", "exchange_from_K",
+           "classical_exchange"]
+
+
+def exchange_from_meV(J_meV):
+    """Exchange constant in meV -> joules."""
+    return J_meV * MEV
+
+
+def exchange_from_K(J_K):
+    """Exchange constant J/k_B in kelvin -> joules."""
+    return J_K * K_B
+
+
+def classical_exchange(J, S, convention: str = "S(S+1)"):
+    r"""Exchange for classical *unit* spins from a constant quoted for quantum spins S.
+
+    A Hamiltonian :math:`-J \hat S_i\cdot\hat S_j` of spins of length S maps onto unit vectors
+    :math:`-\tilde J\, s_i\cdot s_j` with
+
+    * ``"S(S+1)"``: :math:`\tilde J = J S(S+1)` (matches the quantum high-temperature
+      expansion and the mean-field :math:`T_c = zJS(S+1)/3k_B`),
+    * ``"S^2"``: :math:`\tilde J = J S^2` (matches the classical ground-state energy),
+    * ``"unit"``: :math:`\tilde J = J` (already for unit spins).
+
+    Args:
+        J: exchange constant, joules (any shape).
+        S: spin quantum number (> 0).
+        convention: one of "S(S+1)", "S^2", "unit".
+    Returns:
+        the exchange for unit spins, joules.
+    """
+    _checks.check_option("convention", convention, ("S(S+1)", "S^2", "unit"))
+    S = _checks.positive(jnp.asarray(S, dtype=jnp.result_type(float)), "S")
+    if convention == "S(S+1)":
+        return J * S * (S + 1.0)
+    if convention == "S^2":
+        return J * S * S
+    return J * jnp.ones_like(S)
+
+
+def _site_moments(lattice: Lattice, moments):
+    """Per-site moment weights [N] from None (all 1), a scalar, [n_sublattices] or [N]."""
+    dt = jnp.result_type(float)
+    N, ns = lattice.n_sites, lattice.n_sublattices
+    if moments is None:
+        return jnp.ones((N,), dt)
+    w = jnp.asarray(moments, dtype=dt)
+    if w.ndim == 0:
+        w = jnp.full((N,), w)
+    elif w.shape == (ns,) and ns != N:
+        w = w[jnp.asarray(lattice.sublattice)]
+    elif w.shape != (N,):
+        raise ValueError(f"moments must be a scalar, [n_sublattices]=({ns},) or [N]=({N},), "
+                         f"got shape {w.shape}")
+    return _checks.finite(w, "moments")
+
+
+def _bond_couplings(lattice: Lattice, J):
+    nb = lattice.n_bonds
+    if J is None:
+        J = lattice.J
+    J = jnp.asarray(J, dtype=jnp.result_type(float))
+    if J.ndim == 0:
+        J = jnp.full((nb,), J)
+    elif J.shape != (nb,):
+        raise ValueError(f"J must be a scalar or have shape (n_bonds,) = ({nb},), got {J.shape}")
+    return J
+
+
+class SpinModel(eqx.Module):
+    r"""Classical n-component spin model on a lattice (see the module docstring).
+
+    Fields: ``lattice``; ``J`` [n_bonds] joules; ``h`` [n] joules; ``D`` joules;
+    ``axis`` [n] unit vector; ``moments`` [N] dimensionless moment of each site in units of
+    a reference moment (the Zeeman energy of site i is :math:`-w_i h\cdot S_i` and the
+    magnetization :math:`m = \frac1N\sum_i w_i S_i`; unequal sublattice moments make a
+    ferrimagnet); ``n_components`` (static).
+    """
+
+    lattice: Lattice
+    J: jnp.ndarray
+    h: jnp.ndarray
+    D: jnp.ndarray
+    axis: jnp.ndarray
+    moments: jnp.ndarray
+    n_components: int = eqx.field(static=True)
+
+    def __init__(self, lattice: Lattice, J=None, h=0.0, D=0.0, axis=None, n_components=3,
+                 moments=None):
+        if not isinstance(lattice, Lattice):
+            raise TypeError(f"lattice must be a Lattice, got {type(lattice).__name__}")
+        self.lattice = lattice
+        self.n_components = int(n_components)
+        n = self.n_components
+        self.J = _checks.finite(_bond_couplings(lattice, J), "J")
+        h = jnp.asarray(h, dtype=jnp.result_type(float))
+        if h.ndim == 0:
+            h = jnp.zeros((n,)).at[0].set(h) if n > 1 else h[None]
+        if h.shape != (n,):
+            raise ValueError(f"h must be a scalar or have shape ({n},), got {h.shape}")
+        self.h = _checks.finite(h, "h")
+        self.D = _checks.finite(jnp.asarray(D, dtype=jnp.result_type(float)), "D")
+        if self.D.ndim != 0:
+            raise ValueError("D must be a scalar")
+        axis = jnp.zeros((n,)).at[0].set(1.0) if axis is None else jnp.asarray(
+            axis, dtype=jnp.result_type(float))
+        if axis.shape != (n,):
+            raise ValueError(f"axis must have shape ({n},), got {axis.shape}")
+        self.axis = axis / jnp.linalg.norm(axis)
+        self.moments = _site_moments(lattice, moments)
+
+    def neighbor_couplings(self):
+        """Per-slot couplings [N, z] (joules) aligned with ``lattice.neighbors``."""
+        Jp = jnp.concatenate([self.J, jnp.zeros((1,), self.J.dtype)])
+        return Jp[jnp.asarray(self.lattice.neighbor_bond)]
+
+    def energy(self, spins):
+        r"""Total energy [J] of a configuration ``spins`` [N, n] (Ising: [N] or [N, 1]).
+
+        :math:`E = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot S_i - D\sum_i (S_i\cdot\hat n)^2`.
+        """
+        s = jnp.asarray(spins)
+        s = s.reshape(s.shape[0], -1)
+        b = jnp.asarray(self.lattice.bonds)
+        e_bond = -jnp.sum(self.J * jnp.sum(s[b[:, 0]] * s[b[:, 1]], axis=-1))
+        e_zee = -jnp.sum(self.moments * (s @ self.h))
+        e_ani = -self.D * jnp.sum((s @ self.axis) ** 2)
+        return e_bond + e_zee + e_ani
+
+
+def Ising(lattice: Lattice, J=None, h=0.0, moments=None) -> SpinModel:
+    r"""Ising model, S_i = +-1: :math:`H = -\sum_b J_b S_iS_j - h\sum_i S_i`.
+
+    Args:
+        lattice: a :class:`Lattice`.
+        J: exchange, joules: scalar (all bonds) or [n_bonds]; default the lattice's ``J``.
+        h: Zeeman energy per unit moment, joules (``mu B``).
+        moments: site moments w_i (see :class:`SpinModel`): None, scalar, [n_sublattices], [N].
+    """
+    return SpinModel(lattice, J=J, h=h, D=0.0, axis=None, n_components=1, moments=moments)
+
+
+def XY(lattice: Lattice, J=None, h=0.0, D=0.0, axis=None, moments=None) -> SpinModel:
+    r"""Planar (XY) model of unit 2-vectors, :math:`H = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot
+    S_i - D\sum_i (S_i\cdot\hat n)^2`.
+
+    Args:
+        lattice: a :class:`Lattice`.
+        J: exchange, joules: scalar or [n_bonds]; default the lattice's ``J``.
+        h: Zeeman energy per spin, joules: scalar (along x) or [2].
+        D: in-plane uniaxial anisotropy, joules (> 0 easy axis).
+        axis: [2] anisotropy axis (default x).
+        moments: site moments w_i (see :class:`SpinModel`).
+    """
+    return SpinModel(lattice, J=J, h=h, D=D, axis=axis, n_components=2, moments=moments)
+
+
+def Heisenberg(lattice: Lattice, J=None, h=0.0, anisotropy=None, moments=None) -> SpinModel:
+    r"""Classical Heisenberg model of unit 3-vectors.
+
+    :math:`H = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot S_i - D\sum_i (S_i\cdot\hat n)^2`.
+
+    Args:
+        lattice: a :class:`Lattice`.
+        J: exchange, joules: scalar or [n_bonds]; default the lattice's ``J``.
+        h: Zeeman energy per spin, joules: scalar (along x, the first component) or [3].
+        anisotropy: ``None`` or ``(D [joule], axis [3])``: single-ion anisotropy,
+            D > 0 easy axis, D < 0 easy plane.
+        moments: site moments w_i (see :class:`SpinModel`).
+    """
+    D, axis = (0.0, None) if anisotropy is None else anisotropy
+    return SpinModel(lattice, J=J, h=h, D=D, axis=axis, n_components=3, moments=moments)
