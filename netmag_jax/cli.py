@@ -52,6 +52,14 @@ def load_module(path: Path, package: str = "netmag_scripts"):
     return mod
 
 
+def load_experiment(path: Path):
+    """Import an experiment module (``experiments/<name>.py``) from its file."""
+    mod = load_module(Path(path), "netmag_experiments")
+    if not hasattr(mod, "run"):
+        raise ValueError(f"experiment {Path(path).name} defines no run(out, quick)")
+    return mod
+
+
 def _select(available: dict[str, Path], only: list[str] | None, what: str) -> dict[str, Path]:
     if not only:
         return available
@@ -71,9 +79,7 @@ def run_gallery(out: Path, quick: bool = False, only: list[str] | None = None) -
     results = {}
     t_all = time.perf_counter()
     for i, (name, path) in enumerate(selected.items(), 1):
-        mod = load_module(path, "netmag_experiments")
-        if not hasattr(mod, "run"):
-            raise SystemExit(f"netmag: experiment {path.name} defines no run(out, quick)")
+        mod = load_experiment(path)
         title = getattr(mod, "TITLE", name)
         print(f"[{i}/{len(selected)}] {name}: {title} ...", flush=True)
         t0 = time.perf_counter()
