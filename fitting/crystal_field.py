@@ -49,7 +49,7 @@ def _single_ion(bkq_meV):
         raise ImportError("crystal-field fits need netmag_jax.statmech.SingleIon "
                           "(not in this version of netmag_jax)")
     st = {k: const.meV_to_J(bkq_meV[i]) for i, k in enumerate(KEYS)}
-    return statmech.SingleIon(J_ER, G_ER, stevens=st, method="eigh")
+    return statmech.SingleIon(J_ER, G_ER, stevens=st, method="expm")
 
 
 def moment_along(bkq_meV, B, T, axis):

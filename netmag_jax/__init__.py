@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 from . import constants as constants
 from . import statmech as statmech
 from . import classical as classical
+from . import lattice as lattice
 from . import dynamics as dynamics
 from . import mri as mri
 from . import fit as fit

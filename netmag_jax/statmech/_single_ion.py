@@ -40,8 +40,7 @@ def _expm_hermitian(a):
     r"""exp(A) for a Hermitian matrix A with small trace-shifted spectrum (here A <= 0).
 
     Scaling and squaring with a degree-14 Taylor polynomial (Horner):
-    :math:`e^A = (T_{14}(A/2^s))^{2^s}` with :math:`s = \lceil\log_2(2\|A\|_1)
-ceil`, so that
+    :math:`e^A = (T_{14}(A/2^s))^{2^s}` with :math:`s = \lceil\log_2(2\|A\|_1)\rceil`, so that
     :math:`\|A/2^s\| \le 1/2`. The number of squarings is data dependent but is applied with a
     fixed-length loop and ``where`` (traceable, reverse-differentiable, one compiled body); s
     itself carries no gradient (it is piecewise constant). Smooth in A to all orders.
