@@ -23,7 +23,7 @@ quick: $(STAMP)
 	$(PY) -m netmag_jax.cli run --quick --out results
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 # Headless Chromium (Debian package) for the report's browser test. Installed when missing and
 # the machine allows it (root with apt-get); otherwise that one test is skipped with a reason.

@@ -9,9 +9,10 @@ with Stevens operators :math:`O_k^q` (k = 2, 4, 6; Hutchings' normalisation, see
 ``stevens_operator``) and crystal-field parameters :math:`B_k^q` in joules.
 
 Free energy :math:`F = -k_B T\ln\mathrm{Tr}\,e^{-H/k_BT}`, evaluated as
-:math:`F = E_0 - k_BT\ln\mathrm{Tr}\exp[-(H - E_0)/k_BT]` with the ground energy :math:`E_0`
-from ``eigh`` (a constant shift, exact for any E_0, so it carries no gradient) and the matrix
-exponential by scaling and squaring (Taylor, ``_expm_hermitian``). The trace of the matrix exponential is a smooth function
+:math:`F = E_0 - k_BT\ln\mathrm{Tr}\exp[-(H - E_0)/k_BT]` with the shift :math:`E_0 =
+\mathrm{Tr}\,H/(2J+1)` (exact for any E_0, so it carries no gradient) and the log-trace of the
+matrix exponential by scaling and squaring with renormalisation (``_log_trace_expm_hermitian``;
+no eigendecomposition, so it is safe inside compiled solver loops and never overflows). The trace of the matrix exponential is a smooth function
 of H, so every derivative -- moment :math:`-\partial F/\partial\mathbf B`, the susceptibility
 tensor :math:`-\partial^2 F/\partial B_a\partial B_b` (Curie *and* Van Vleck terms), and their
 gradients with respect to :math:`B_k^q` -- is finite and exact also where levels are degenerate
@@ -36,14 +37,19 @@ _TAYLOR_DEGREE = 14  # truncation error (1/2)^15 / 15! ~ 2e-17 at ||X|| <= 1/2
 _MAX_SQUARINGS = 24  # ||A|| up to 2^23 (e.g. a 1000 K level span at T = 1e-4 K)
 
 
-def _expm_hermitian(a):
-    r"""exp(A) for a Hermitian matrix A with small trace-shifted spectrum (here A <= 0).
+def _log_trace_expm_hermitian(a):
+    r"""ln Tr exp(A) for a Hermitian matrix A, by scaling and squaring with renormalisation.
 
-    Scaling and squaring with a degree-14 Taylor polynomial (Horner):
-    :math:`e^A = (T_{14}(A/2^s))^{2^s}` with :math:`s = \lceil\log_2(2\|A\|_1)\rceil`, so that
-    :math:`\|A/2^s\| \le 1/2`. The number of squarings is data dependent but is applied with a
-    fixed-length loop and ``where`` (traceable, reverse-differentiable, one compiled body); s
-    itself carries no gradient (it is piecewise constant). Smooth in A to all orders.
+    A degree-14 Taylor polynomial gives :math:`M_0 = T_{14}(A/2^s) \approx e^{A/2^s}` with
+    :math:`s = \lceil\log_2(2\|A\|_1)\rceil`, so that :math:`\|A/2^s\| \le 1/2` (all
+    eigenvalues of M_0 positive). Then :math:`e^A = M_0^{2^s}`; each squaring is divided by its
+    trace t_k and the logarithms are accumulated,
+    :math:`\ln\mathrm{Tr}\,e^A = 2^s\ln c_0 + \sum_k 2^{s-k}\ln t_k` (c_0 = Tr M_0), so
+    nothing overflows or underflows whatever the spread of the spectrum. The number of
+    squarings is data dependent but is applied with a fixed-length loop and ``where``
+    (traceable, reverse-differentiable, one compiled body); s carries no gradient (it is
+    piecewise constant). Smooth in A to all orders. No ``eigh``: batched Hermitian
+    eigendecompositions inside XLA CPU while-loops were seen to deadlock (jaxlib 0.10.2).
     """
     norm = jax.lax.stop_gradient(jnp.max(jnp.sum(jnp.abs(a), axis=-1)))
     s = jnp.clip(jnp.ceil(jnp.log2(jnp.maximum(2.0 * norm, 1e-30))), 0, _MAX_SQUARINGS)
@@ -55,11 +61,20 @@ def _expm_hermitian(a):
         return eye + (x @ r) / k.astype(a.dtype)
 
     r = jax.lax.fori_loop(0, _TAYLOR_DEGREE, horner, eye)
+    c0 = jnp.real(jnp.trace(r))
+    r = r / c0.astype(a.dtype)
 
-    def square(i, r):
-        return jnp.where(i < s, r @ r, r)
+    def square(i, carry):
+        r, log_acc = carry
+        active = i < s
+        r2 = r @ r
+        t = jnp.real(jnp.trace(r2))
+        t_safe = jnp.where(active, t, jnp.ones_like(t))
+        return (jnp.where(active, r2 / t_safe.astype(a.dtype), r),
+                jnp.where(active, 2.0 * log_acc + jnp.log(t_safe), log_acc))
 
-    return jax.lax.fori_loop(0, _MAX_SQUARINGS, square, r)
+    _, log_tr = jax.lax.fori_loop(0, _MAX_SQUARINGS, square, (r, jnp.log(c0)))
+    return log_tr
 
 
 def fibonacci_sphere(n: int) -> np.ndarray:
@@ -92,6 +107,9 @@ class SingleIon(eqx.Module):
             (moment, entropy) are exact everywhere, but second derivatives (susceptibility,
             gradients of the moment with respect to B_kq or T) are not defined where levels are
             degenerate (B = 0 with Kramers doublets) -- use it for M(B) at B != 0.
+            Known issue: with jaxlib 0.10.2 on CPU, batched Hermitian ``eigh`` inside a
+            compiled loop (e.g. the Jacobians of ``fit.curve_fit``) was seen to deadlock in
+            the LAPACK kernel's thread pool; ``"expm"`` uses no ``eigh`` and is safe there.
     """
 
     J: float = eqx.field(static=True)
@@ -156,11 +174,10 @@ class SingleIon(eqx.Module):
         if self.method == "eigh":
             e = jnp.linalg.eigvalsh(h)
             return -T * logsumexp(-e / T)
-        e0 = jax.lax.stop_gradient(jnp.linalg.eigvalsh(h)[0])
+        e0 = jax.lax.stop_gradient(jnp.real(jnp.trace(h)) / self.dim)
         eye = jnp.eye(self.dim, dtype=h.dtype)
         a = -(h - e0.astype(h.dtype) * eye) / T.astype(h.dtype)
-        z = jnp.real(jnp.trace(_expm_hermitian(a)))
-        return e0 - T * jnp.log(z)
+        return e0 - T * _log_trace_expm_hermitian(a)
 
     def _moment(self, B, T):
         return -jax.grad(self._free_energy_K, argnums=0)(B, T) / MUB_OVER_KB

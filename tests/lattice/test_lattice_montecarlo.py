@@ -131,6 +131,20 @@ def test_cubic_ising_tc_from_binder_crossing():
     assert abs(Tc / 4.5115 - 1) < 0.01
 
 
+@pytest.mark.slow
+def test_square_ising_tc_from_binder_crossing():
+    """Binder cumulants of L = 8 and 16 cross within 1% of Onsager's Tc = 2/ln(1+sqrt 2)
+    = 2.269185 J/k_B (2D Ising); fixed keys, 8 chains per temperature."""
+    T = np.array([2.19, 2.24, 2.29, 2.34])
+    U = {}
+    for L in (8, 16):
+        o = nl.simulate(nl.Ising(nl.square(L)), jax.random.key(100 + L), T, n_sweeps=1500,
+                        n_equil=200, n_chains=8)
+        U[L] = o.binder
+    Tc = float(nl.binder_crossing(T, U[8], U[16]))
+    assert abs(Tc / 2.269185 - 1) < 0.01
+
+
 def test_binder_crossing_interpolates():
     """Two straight lines crossing at T = 2.3 (analytic)."""
     T = jnp.array([2.0, 2.2, 2.4, 2.6])

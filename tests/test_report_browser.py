@@ -1,0 +1,58 @@
+"""The gallery report opens in a real headless browser (Debian's Chromium) with every figure.
+
+The report's inline script counts the <img> elements that finished loading with a non-zero
+size and writes the counts into <body data-figures-*>; Chromium's --dump-dom prints the DOM
+after the page's load event, so the counts are what a user's browser saw.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium not installed (make test installs it where it can)")
+
+
+def _rendered_body(index, profile_dir) -> dict:
+    r = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile_dir}", "--virtual-time-budget=10000",
+         "--dump-dom", index.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    body = re.search(r"<body([^>]*)>", r.stdout)
+    assert body, "no <body> in the rendered DOM"
+    attrs = dict(re.findall(r'data-figures-(\w+)="([^"]*)"', body.group(1)))
+    assert "total" in attrs, "the page's load script did not run"
+    return attrs, r.stdout
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_gallery_report_loads_every_figure(tmp_path):
+    out = tmp_path / "results"
+    r = subprocess.run([sys.executable, "-m", "netmag_jax.cli", "run", "--quick", "--only",
+                        "spintronics", "independent_moments", "--out", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "[2/2]" in r.stdout  # progress is shown while it runs
+    index = out / "index.html"
+    attrs, dom = _rendered_body(index, tmp_path / "profile")
+    n_png = len(list(out.glob("*/*.png")))
+    assert n_png >= 2
+    assert int(attrs["total"]) == n_png
+    assert int(attrs["loaded"]) == n_png, f"broken: {attrs['broken']}"
+    # each experiment has its section and a table of numbers against references
+    assert dom.count("<table>") == 2 and "reference" in dom
+
+    # negative control: a missing figure is reported as broken by the browser
+    victim = sorted(out.glob("spintronics/*.png"))[0]
+    victim.unlink()
+    attrs, _ = _rendered_body(index, tmp_path / "profile2")
+    assert int(attrs["loaded"]) == n_png - 1
+    assert victim.name in attrs["broken"]
