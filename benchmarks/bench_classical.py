@@ -97,26 +97,46 @@ def main(quick: bool = False) -> dict:
     u, phi = rng.uniform(size=n_chk), rng.uniform(0, 2 * np.pi, n_chk)
     r0 = np.sqrt(u)[:, None] * np.stack([np.cos(phi), np.sin(phi)], -1)
     v0 = rng.standard_normal((n_chk, 2))
-    jr = simulate_charges(jax.random.key(0), B, T, R, n_particles=n_chk, n_steps=s_chk, dt=dt,
-                          friction=0.0, n_record=n_chk, positions=r0 * R,
-                          velocities=v0 * v_th)
+    jr = simulate_charges(
+        jax.random.key(0),
+        B,
+        T,
+        R,
+        n_particles=n_chk,
+        n_steps=s_chk,
+        dt=dt,
+        friction=0.0,
+        n_record=n_chk,
+        positions=r0 * R,
+        velocities=v0 * v_th,
+    )
     sums_chk, traj = numpy_simulate(r0, v0, s_chk, omega, h, 0.0, rng, record=True)
     ni = sums_chk[0][0]
     traj_diff = float(np.max(np.abs(np.asarray(jr.trajectory) / R - traj)))
     int_rel = abs(float(jr.interior) / unit - ni) / abs(ni)
-    print(f"deterministic check ({n_chk} electrons, {s_chk} steps, no bath): "
-          f"max |r_jax - r_numpy| / R = {traj_diff:.2e}, interior moment rel. diff {int_rel:.1e}")
+    print(
+        f"deterministic check ({n_chk} electrons, {s_chk} steps, no bath): "
+        f"max |r_jax - r_numpy| / R = {traj_diff:.2e}, interior moment rel. diff {int_rel:.1e}"
+    )
     if traj_diff > 1e-8 or int_rel > 1e-8:
         raise AssertionError("JAX and NumPy trajectories disagree")
 
     # (2) with the bath: statistical agreement, and timing
     def run_jax(seed):
-        res = simulate_charges(jax.random.key(seed), B, T, R, n_particles=n_particles,
-                               n_steps=n_steps, dt=dt, friction=gamma)
+        res = simulate_charges(
+            jax.random.key(seed),
+            B,
+            T,
+            R,
+            n_particles=n_particles,
+            n_steps=n_steps,
+            dt=dt,
+            friction=gamma,
+        )
         jax.block_until_ready(res.total)
         return res
 
-    run_jax(1)                                            # compile
+    run_jax(1)  # compile
     t0 = time.perf_counter()
     res = run_jax(2)
     t_jax = time.perf_counter() - t0
@@ -130,20 +150,30 @@ def main(quick: bool = False) -> dict:
     t_np = time.perf_counter() - t0
 
     z = {}
-    for (name, (s_np, e_np)) in zip(("interior", "edge", "total"), sums):
+    for name, (s_np, e_np) in zip(("interior", "edge", "total"), sums, strict=False):
         s_j = float(getattr(res, name)) / unit
         e_j = float(getattr(res, name + "_err")) / unit
         z[name] = (s_j - s_np) / math.hypot(e_j, e_np)
-        print(f"  {name:8s}: jax {s_j:+.3f} +- {e_j:.3f}   numpy {s_np:+.3f} +- {e_np:.3f}   "
-              f"(|q| R v_th units), z = {z[name]:+.2f}")
+        print(
+            f"  {name:8s}: jax {s_j:+.3f} +- {e_j:.3f}   numpy {s_np:+.3f} +- {e_np:.3f}   "
+            f"(|q| R v_th units), z = {z[name]:+.2f}"
+        )
     if max(abs(x) for x in z.values()) > 4.0:
         raise AssertionError("JAX and NumPy moments disagree beyond 4 sigma")
     ratio = t_np / t_jax
-    print(f"{n_particles} electrons x {n_steps} steps: JAX (jit) {t_jax:.3f} s, "
-          f"NumPy {t_np:.3f} s, NumPy/JAX = {ratio:.1f}x")
-    return {"n_particles": n_particles, "n_steps": n_steps, "jax_s": t_jax, "numpy_s": t_np,
-            "speedup_vs_numpy": ratio, "trajectory_max_diff": traj_diff,
-            "moment_z": z}
+    print(
+        f"{n_particles} electrons x {n_steps} steps: JAX (jit) {t_jax:.3f} s, "
+        f"NumPy {t_np:.3f} s, NumPy/JAX = {ratio:.1f}x"
+    )
+    return {
+        "n_particles": n_particles,
+        "n_steps": n_steps,
+        "jax_s": t_jax,
+        "numpy_s": t_np,
+        "speedup_vs_numpy": ratio,
+        "trajectory_max_diff": traj_diff,
+        "moment_z": z,
+    }
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import numpy as np
 
 
 def _timeit(f, n_min=5, t_min=0.5):
-    f()                                                  # warm-up / compile
+    f()  # warm-up / compile
     n, t0 = 0, time.perf_counter()
     while n < n_min or time.perf_counter() - t0 < t_min:
         f()
@@ -33,7 +33,7 @@ class NumpyMicromagnet:
         self.H_ext = np.asarray(H_ext, float)
         self.pad = tuple(2 * n if n > 1 else 1 for n in shape)
         offs = []
-        for n, d in zip(shape, cell):
+        for n, d in zip(shape, cell, strict=False):
             idx = np.concatenate([np.arange(n), [0], np.arange(-(n - 1), 0)]) if n > 1 else [0]
             offs.append(np.asarray(idx, float) * d)
         X, Y, Z = np.meshgrid(*offs, indexing="ij")
@@ -50,9 +50,14 @@ class NumpyMicromagnet:
 
         Mk = np.fft.rfftn(self.Ms * m, s=self.pad, axes=(0, 1, 2))
         xx, yy, zz, xy, xz, yz = self.Kk
-        Hk = np.stack([xx * Mk[..., 0] + xy * Mk[..., 1] + xz * Mk[..., 2],
-                       xy * Mk[..., 0] + yy * Mk[..., 1] + yz * Mk[..., 2],
-                       xz * Mk[..., 0] + yz * Mk[..., 1] + zz * Mk[..., 2]], axis=-1)
+        Hk = np.stack(
+            [
+                xx * Mk[..., 0] + xy * Mk[..., 1] + xz * Mk[..., 2],
+                xy * Mk[..., 0] + yy * Mk[..., 1] + yz * Mk[..., 2],
+                xz * Mk[..., 0] + yz * Mk[..., 1] + zz * Mk[..., 2],
+            ],
+            axis=-1,
+        )
         nx, ny, nz = self.shape
         H = -np.fft.irfftn(Hk, s=self.pad, axes=(0, 1, 2))[:nx, :ny, :nz]
         mp = np.pad(m, ((1, 1), (1, 1), (1, 1), (0, 0)), mode="edge")
@@ -95,7 +100,7 @@ def main(quick: bool = False) -> dict:
     from netmag_jax import constants as C
     from netmag_jax import dynamics as dyn
 
-    shape = (50, 12, 1) if quick else (100, 25, 1)     # SP4: 500 x 125 x 3 nm, 5 nm cells
+    shape = (50, 12, 1) if quick else (100, 25, 1)  # SP4: 500 x 125 x 3 nm, 5 nm cells
     cell = (500e-9 / shape[0], 125e-9 / shape[1], 3e-9)
     Ms, A, alpha, dt = 8e5, 1.3e-11, 0.02, 2e-13
     H = np.array([-24.6e-3, 4.3e-3, 0.0]) / C.MU_0
@@ -122,8 +127,13 @@ def main(quick: bool = False) -> dict:
     err_step = float(np.max(np.abs(np.asarray(step64(m0_64)) - s_ref)))
     assert err_field < 1e-10 and err_step < 1e-10, (err_field, err_step)
 
-    res = {"mesh": list(shape), "cells": n_cells, "dt_s": dt,
-           "check_field_rel_err": err_field, "check_step_abs_err": err_step}
+    res = {
+        "mesh": list(shape),
+        "cells": n_cells,
+        "dt_s": dt,
+        "check_field_rel_err": err_field,
+        "check_step_abs_err": err_step,
+    }
     m64 = jnp.asarray(m_np)
     m32 = jnp.asarray(m_np, jnp.float32)
     res["jax_field_f64_s"] = _timeit(lambda: field(m64).block_until_ready())
@@ -136,8 +146,9 @@ def main(quick: bool = False) -> dict:
     res["numpy_step_s"] = _timeit(lambda: ref.step(m_np, dt, alpha))
     # many steps inside one jit (lax.scan), the way llg is used
     n_scan = 50
-    many = eqx.filter_jit(lambda m: dyn.llg(m, mm.field, dt, n_scan, alpha=alpha,
-                                            save_every=n_scan).m[-1])
+    many = eqx.filter_jit(
+        lambda m: dyn.llg(m, mm.field, dt, n_scan, alpha=alpha, save_every=n_scan).m[-1]
+    )
     res["jax_step_in_scan_f64_s"] = _timeit(lambda: many(m0_64).block_until_ready()) / n_scan
     res["jax_step_in_scan_f32_s"] = _timeit(lambda: many(m0_32).block_until_ready()) / n_scan
 
@@ -152,8 +163,9 @@ def main(quick: bool = False) -> dict:
         terms = [mn.DemagField(), mn.ExchangeField(), mn.ExternalField(torch.tensor(H))]
         llg = mn.LLGSolver(terms)
         h_mn = sum(t.h(state) for t in terms).cpu().numpy()
-        res["check_magnumnp_field_rel_err"] = float(np.max(np.abs(h_mn - h_ref))
-                                                    / np.max(np.abs(h_ref)))
+        res["check_magnumnp_field_rel_err"] = float(
+            np.max(np.abs(h_mn - h_ref)) / np.max(np.abs(h_ref))
+        )
 
         def mn_step():
             m = state.m
@@ -169,8 +181,10 @@ def main(quick: bool = False) -> dict:
     except Exception as e:  # magnum.np is optional
         res["magnumnp_error"] = f"{type(e).__name__}: {e}"[:200]
 
-    lines = [f"mesh {shape} ({n_cells} cells), dt = {dt:g} s; field rel. err vs NumPy "
-             f"{err_field:.1e}, step abs. err {err_step:.1e}"]
+    lines = [
+        f"mesh {shape} ({n_cells} cells), dt = {dt:g} s; field rel. err vs NumPy "
+        f"{err_field:.1e}, step abs. err {err_step:.1e}"
+    ]
     for key in ("field", "step"):
         for peer in ("numpy", "magnumnp"):
             pk = f"{peer}_{key}_s"
@@ -178,18 +192,24 @@ def main(quick: bool = False) -> dict:
                 for prec in ("f64", "f32"):
                     jk = f"jax_{key}_{prec}_s"
                     res[f"ratio_{key}_{peer}_over_jax_{prec}"] = res[pk] / res[jk]
-                    lines.append(f"{key:5s} {peer:8s} {res[pk] * 1e3:8.3f} ms / jax {prec} "
-                                 f"{res[jk] * 1e3:8.3f} ms = {res[pk] / res[jk]:6.2f}x")
+                    lines.append(
+                        f"{key:5s} {peer:8s} {res[pk] * 1e3:8.3f} ms / jax {prec} "
+                        f"{res[jk] * 1e3:8.3f} ms = {res[pk] / res[jk]:6.2f}x"
+                    )
     if "magnumnp_demag_s" in res:
         res["ratio_demag_magnumnp_over_jax_f64"] = res["magnumnp_demag_s"] / res["jax_demag_f64_s"]
-        lines.append(f"demag magnumnp {res['magnumnp_demag_s'] * 1e3:8.3f} ms / jax f64 "
-                     f"{res['jax_demag_f64_s'] * 1e3:8.3f} ms = "
-                     f"{res['ratio_demag_magnumnp_over_jax_f64']:6.2f}x")
+        lines.append(
+            f"demag magnumnp {res['magnumnp_demag_s'] * 1e3:8.3f} ms / jax f64 "
+            f"{res['jax_demag_f64_s'] * 1e3:8.3f} ms = "
+            f"{res['ratio_demag_magnumnp_over_jax_f64']:6.2f}x"
+        )
     for prec in ("f64", "f32"):
         cs = n_cells / res[f"jax_step_in_scan_{prec}_s"]
         res[f"jax_cell_steps_per_s_{prec}"] = cs
-        lines.append(f"jax {prec} in lax.scan: {res[f'jax_step_in_scan_{prec}_s'] * 1e3:.3f} ms "
-                     f"per step = {cs:.3g} cell-steps/s")
+        lines.append(
+            f"jax {prec} in lax.scan: {res[f'jax_step_in_scan_{prec}_s'] * 1e3:.3f} ms "
+            f"per step = {cs:.3g} cell-steps/s"
+        )
     if "check_magnumnp_field_rel_err" in res:
         lines.append(f"magnum.np field rel. err vs NumPy {res['check_magnumnp_field_rel_err']:.1e}")
     if "magnumnp_error" in res:

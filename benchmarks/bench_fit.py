@@ -49,10 +49,18 @@ def main(quick: bool = False) -> dict:
     res_out = {"n_voxels": n, "dtype": str(dt)}
 
     # --- netmag_jax ---
-    fit = lambda: nf.fit_voxels(nf.exponential_decay, TEj, Yj, p0,  # noqa: E731
-                                chunk_size=1024).params
-    _timeit(lambda: nf.fit_voxels(nf.exponential_decay, TEj, Yj[:64], p0,
-                                  chunk_size=1024).params)  # compile (other shape)
+    fit = lambda: (
+        nf.fit_voxels(
+            nf.exponential_decay,
+            TEj,
+            Yj,
+            p0,  # noqa: E731
+            chunk_size=1024,
+        ).params
+    )
+    _timeit(
+        lambda: nf.fit_voxels(nf.exponential_decay, TEj, Yj[:64], p0, chunk_size=1024).params
+    )  # compile (other shape)
     fit()  # compile for this shape
     t_nm, P = _timeit(fit, repeat=3)
     P = np.asarray(P)
@@ -78,8 +86,9 @@ def main(quick: bool = False) -> dict:
         model = lmfit.Model(f_np)
         pars = model.make_params(a=100.0, b=0.1)
         t0 = time.perf_counter()
-        Pl = np.array([list(model.fit(Y[i], pars, t=TE).best_values.values())
-                       for i in range(n_lmfit)])
+        Pl = np.array(
+            [list(model.fit(Y[i], pars, t=TE).best_values.values()) for i in range(n_lmfit)]
+        )
         t_lm = (time.perf_counter() - t0) / n_lmfit
         assert np.max(np.abs(Pl / Ps[:n_lmfit] - 1)) < 1e-4
     except ImportError:
@@ -104,8 +113,12 @@ def main(quick: bool = False) -> dict:
         pass
 
     fps = n / t_nm
-    res_out.update(netmag_fits_per_s=fps, scipy_fits_per_s=1 / t_sp,
-                   ratio_vs_scipy=fps * t_sp, max_rel_diff_vs_scipy=float(rel))
+    res_out.update(
+        netmag_fits_per_s=fps,
+        scipy_fits_per_s=1 / t_sp,
+        ratio_vs_scipy=fps * t_sp,
+        max_rel_diff_vs_scipy=float(rel),
+    )
     print(f"mono-exp T2, {n} voxels x 32 echoes ({dt}):")
     print(f"  netmag_jax fit_voxels : {fps:12.0f} fits/s")
     print(f"  scipy curve_fit loop  : {1 / t_sp:12.0f} fits/s   ratio {fps * t_sp:8.1f}x")
@@ -121,8 +134,9 @@ def main(quick: bool = False) -> dict:
     TI = np.geomspace(0.025, 4.0, 12)
     nir = n // 4
     T1 = rng.uniform(0.2, 2.0, nir)
-    Yir = jnp.asarray(np.abs(1 - 2 * np.exp(-TI / T1[:, None])) +
-                      0.005 * rng.standard_normal((nir, 12)), dt)
+    Yir = jnp.asarray(
+        np.abs(1 - 2 * np.exp(-TI / T1[:, None])) + 0.005 * rng.standard_normal((nir, 12)), dt
+    )
     pir = jnp.asarray([1.0, -2.0, 1.0], dt)
     TIj = jnp.asarray(TI, dt)
     fir = lambda: nf.fit_voxels(nf.inversion_recovery_magnitude, TIj, Yir, pir).params  # noqa

@@ -25,7 +25,7 @@ def numpy_sweeps(s, T, n_sweeps, rng):
     masks = [(ij % 2) == c for c in (0, 1)]
     for _ in range(n_sweeps):
         for mask in masks:
-            h = (np.roll(s, 1, 0) + np.roll(s, -1, 0) + np.roll(s, 1, 1) + np.roll(s, -1, 1))
+            h = np.roll(s, 1, 0) + np.roll(s, -1, 0) + np.roll(s, 1, 1) + np.roll(s, -1, 1)
             dE = 2.0 * s * h
             acc = mask & (rng.random(s.shape, dtype=np.float32) < np.exp(-dE / T))
             s = np.where(acc, -s, s)
@@ -65,32 +65,39 @@ def main(quick: bool = False) -> dict:
     assert abs(ej - en) < tol and abs(mj - mn) < tol, (ej, en, mj, mn, tol)
 
     f_jax = lambda: nl.evolve(model, key, sj, T, n).block_until_ready()  # noqa: E731
-    f_jax()   # compile
+    f_jax()  # compile
     t_jax = _time(f_jax)
     rng = np.random.default_rng(1)
     t_np = _time(lambda: numpy_sweeps(sn, T, n, rng), repeat=2)
     flips = L * L * n
-    res = {"L": L, "sweeps": n, "energy_per_site": {"jax": ej, "numpy": en},
-           "jax_flips_per_s": flips / t_jax, "numpy_flips_per_s": flips / t_np,
-           "ratio_jax_over_numpy": t_np / t_jax,
-           "spin_memory_bytes": int(L * L * 4)}
+    res = {
+        "L": L,
+        "sweeps": n,
+        "energy_per_site": {"jax": ej, "numpy": en},
+        "jax_flips_per_s": flips / t_jax,
+        "numpy_flips_per_s": flips / t_np,
+        "ratio_jax_over_numpy": t_np / t_jax,
+        "spin_memory_bytes": int(L * L * 4),
+    }
 
     Lh = 16 if quick else 32
     hm = nl.Heisenberg(nl.cubic(Lh))
-    hs = jnp.zeros((Lh ** 3, 3), jnp.float32).at[:, 2].set(1.0)
+    hs = jnp.zeros((Lh**3, 3), jnp.float32).at[:, 2].set(1.0)
     nh = 10 if quick else 30
     f_h = lambda: nl.evolve(hm, key, hs, 1.4, nh, n_overrelax=1).block_until_ready()  # noqa
     f_h()
     t_h = _time(f_h)
     res["heisenberg_L"] = Lh
-    res["heisenberg_updates_per_s"] = Lh ** 3 * nh * 2 / t_h   # Metropolis + over-relaxation
+    res["heisenberg_updates_per_s"] = Lh**3 * nh * 2 / t_h  # Metropolis + over-relaxation
 
     print(f"2D Ising L={L}, {n} sweeps, T=2.0: E/N jax {ej:.4f} numpy {en:.4f}")
     print(f"  netmag_jax : {res['jax_flips_per_s'] / 1e6:8.1f} Mflips/s")
     print(f"  NumPy      : {res['numpy_flips_per_s'] / 1e6:8.1f} Mflips/s")
     print(f"  ratio jax/numpy = {res['ratio_jax_over_numpy']:.1f}x")
-    print(f"Heisenberg cubic L={Lh}: {res['heisenberg_updates_per_s'] / 1e6:.1f} M site "
-          "updates/s (Metropolis + over-relaxation)")
+    print(
+        f"Heisenberg cubic L={Lh}: {res['heisenberg_updates_per_s'] / 1e6:.1f} M site "
+        "updates/s (Metropolis + over-relaxation)"
+    )
     return res
 
 

@@ -30,8 +30,11 @@ def _numpy_bloch(rf, g, dt, pos, T1, T2, M0, gamma):
     M = np.zeros((N, 3))
     M[:, 2] = M0
     for k in range(len(dt)):
-        w = -gamma * dt[k] * np.stack([np.full(N, rf[k].real), np.full(N, rf[k].imag),
-                                       pos @ g[k]], -1)
+        w = (
+            -gamma
+            * dt[k]
+            * np.stack([np.full(N, rf[k].real), np.full(N, rf[k].imag), pos @ g[k]], -1)
+        )
         th = np.sqrt(np.sum(w * w, -1, keepdims=True))
         n = w / np.where(th > 0, th, 1.0)
         c, s = np.cos(th), np.sin(th)
@@ -71,12 +74,18 @@ def main(quick: bool = False) -> dict:
     G = -2 * np.pi / n_t / (GAMMA_1H * dt)
     grad = np.tile([[0.0, 0.0, G]], (n_t, 1))
     pos = np.stack([0 * x, 0 * x, x], -1)
-    for name, fdt, cdt in [("float32", jnp.float32, jnp.complex64),
-                           ("float64", jnp.float64, jnp.complex128)]:
+    for name, fdt, cdt in [
+        ("float32", jnp.float32, jnp.complex64),
+        ("float64", jnp.float64, jnp.complex128),
+    ]:
         if name == "float64" and not jax.config.jax_enable_x64:
             continue
-        args = (jnp.asarray(B1, cdt), jnp.asarray(grad, fdt), jnp.asarray(dt, fdt),
-                jnp.asarray(pos, fdt))
+        args = (
+            jnp.asarray(B1, cdt),
+            jnp.asarray(grad, fdt),
+            jnp.asarray(dt, fdt),
+            jnp.asarray(pos, fdt),
+        )
         f = jax.jit(mri.cayley_klein)
         a, b = f(*args)
         jax.block_until_ready(b)
@@ -94,7 +103,9 @@ def main(quick: bool = False) -> dict:
                 a, b = results[f"_ab_{name}"]
                 err = float(np.max(np.abs(2 * np.conj(a) * b - 2 * np.conj(a_s) * b_s)))
                 results[f"max_abs_diff_mxy_{name}_vs_sigpy"] = err
-                results[f"speedup_{name}_vs_sigpy"] = t_sp / results[f"netmag_cayley_klein_{name}_s"]
+                results[f"speedup_{name}_vs_sigpy"] = (
+                    t_sp / results[f"netmag_cayley_klein_{name}_s"]
+                )
     for k in [k for k in results if k.startswith("_ab_")]:
         del results[k]
 

@@ -40,8 +40,12 @@ def _problem(n_spins, n_steps, dtype):
     g = jnp.zeros((n_steps, 3), dtype).at[:, 2].set(10e-3)
     z = jnp.linspace(-0.01, 0.01, n_spins, dtype=dtype)
     pos = jnp.stack([jnp.zeros_like(z), jnp.zeros_like(z), z], -1)
-    spins = mri.Spins(positions=pos, T1=jnp.full(z.shape, 1.0, dtype),
-                      T2=jnp.full(z.shape, 0.1, dtype), M0=jnp.ones_like(z))
+    spins = mri.Spins(
+        positions=pos,
+        T1=jnp.full(z.shape, 1.0, dtype),
+        T2=jnp.full(z.shape, 0.1, dtype),
+        M0=jnp.ones_like(z),
+    )
     return rf.astype(jnp.complex64 if dtype == jnp.float32 else jnp.complex128), g, dt, spins
 
 
@@ -71,8 +75,10 @@ def main(quick: bool = False) -> dict:
         t = _best(lambda: run(rf, g, dt, sh))
         t1_strong = t if n == 1 else t1_strong
         out["strong"].append({"devices": n, "seconds": t, "speedup": t1_strong / t})
-        print(f"strong  {n:3d} devices  {n_strong} spins  {t * 1e3:8.2f} ms  "
-              f"speed-up {t1_strong / t:5.2f}x (ideal {n}x)")
+        print(
+            f"strong  {n:3d} devices  {n_strong} spins  {t * 1e3:8.2f} ms  "
+            f"speed-up {t1_strong / t:5.2f}x (ideal {n}x)"
+        )
     for n in counts:
         rf, g, dt, spins = _problem(per_dev * n, n_steps, dtype)
         sh = mri.shard_spins(spins, device_mesh(devices[:n]))
@@ -80,8 +86,10 @@ def main(quick: bool = False) -> dict:
         t = _best(lambda: run(rf, g, dt, sh))
         t1_weak = t if n == 1 else t1_weak
         out["weak"].append({"devices": n, "seconds": t, "efficiency": t1_weak / t})
-        print(f"weak    {n:3d} devices  {per_dev * n} spins  {t * 1e3:8.2f} ms  "
-              f"efficiency {t1_weak / t:5.2f} (ideal 1.00)")
+        print(
+            f"weak    {n:3d} devices  {per_dev * n} spins  {t * 1e3:8.2f} ms  "
+            f"efficiency {t1_weak / t:5.2f} (ideal 1.00)"
+        )
     return out
 
 

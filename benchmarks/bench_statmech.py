@@ -25,11 +25,22 @@ import numpy as np  # noqa: E402
 
 from netmag_jax.constants import HBAR, K_B, M_E, MU_B, meV_to_J  # noqa: E402
 from netmag_jax.statmech import (  # noqa: E402
-    ElectronGas, Paramagnet, SingleIon, angular_momentum, brillouin, stevens_operator,
+    ElectronGas,
+    Paramagnet,
+    SingleIon,
+    angular_momentum,
+    brillouin,
+    stevens_operator,
 )
 
-ER_CF = {(2, 0): -3.6e-2, (4, 0): -3.9e-4, (4, 3): -1.4e-2, (6, 0): 3.1e-6, (6, 3): -8.9e-6,
-         (6, 6): 3.4e-6}  # meV, size of the CsErSe2 parameters
+ER_CF = {
+    (2, 0): -3.6e-2,
+    (4, 0): -3.9e-4,
+    (4, 3): -1.4e-2,
+    (6, 0): 3.1e-6,
+    (6, 3): -8.9e-6,
+    (6, 6): 3.4e-6,
+}  # meV, size of the CsErSe2 parameters
 
 
 def _best(fn, repeat):
@@ -68,8 +79,9 @@ def bench_single_ion(n_points, repeat):
     T = rng.uniform(1.8, 50.0, n_points)
     res = {}
     ref = _numpy_er_moment(B, T)
-    np.testing.assert_allclose(_numpy_er_moment(B[:20], T[:20], batched=False), ref[:20],
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        _numpy_er_moment(B[:20], T[:20], batched=False), ref[:20], rtol=1e-10, atol=1e-12
+    )
     t_np = _best(lambda: _numpy_er_moment(B, T), repeat)
     t_loop = _best(lambda: _numpy_er_moment(B, T, batched=False), max(1, repeat // 2))
     res["numpy_batched_s"], res["numpy_loop_s"] = t_np, t_loop
@@ -100,8 +112,9 @@ def bench_paramagnet(n_points, repeat):
     f = jax.jit(lambda b, t: p.moment(b, t))
     Bj, Tj = jnp.asarray(B), jnp.asarray(T)
     np.testing.assert_allclose(f(Bj, Tj), numpy_closed_form(), rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(f(Bj, Tj), g * J * brillouin(J, g * MU_B * J * Bj / (K_B * Tj)),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        f(Bj, Tj), g * J * brillouin(J, g * MU_B * J * Bj / (K_B * Tj)), rtol=1e-12, atol=1e-14
+    )
     t_np = _best(numpy_closed_form, repeat)
     t_j = _best(lambda: f(Bj, Tj).block_until_ready(), repeat)
     return {"numpy_closed_form_s": t_np, "jax_autodiff_s": t_j, "speedup_vs_numpy": t_np / t_j}
@@ -118,17 +131,22 @@ def bench_electron_gas(n_temps, repeat):
     def f_half(eta):
         def g(t):
             return 2 * t * t / (math.exp(t * t - eta) + 1) if t * t - eta < 700 else 0.0
+
         a = math.sqrt(max(eta, 0.0))
-        return (quad(g, 0, a, epsrel=1e-12, limit=200)[0]
-                + quad(g, a, math.sqrt(max(eta, 0.0) + 60), epsrel=1e-12, limit=200)[0]) \
-            / math.gamma(1.5)
+        return (
+            quad(g, 0, a, epsrel=1e-12, limit=200)[0]
+            + quad(g, a, math.sqrt(max(eta, 0.0) + 60), epsrel=1e-12, limit=200)[0]
+        ) / math.gamma(1.5)
 
     def scipy_mu():
         out = []
         for t in T:
             y = n / (2 * nc_const * t**1.5)
-            out.append(K_B * t * brentq(lambda e: math.log(f_half(e) / y), -60.0, 1e5,
-                                        xtol=1e-13, rtol=1e-13))
+            out.append(
+                K_B
+                * t
+                * brentq(lambda e: math.log(f_half(e) / y), -60.0, 1e5, xtol=1e-13, rtol=1e-13)
+            )
         return np.array(out)
 
     gas = ElectronGas(n)

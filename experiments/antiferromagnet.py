@@ -24,14 +24,20 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
 
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    TN_exact = 2.0 / math.log(1.0 + math.sqrt(2.0))   # J < 0 square Ising: same as ferro
+    TN_exact = 2.0 / math.log(1.0 + math.sqrt(2.0))  # J < 0 square Ising: same as ferro
 
     L = 16 if quick else 32
     T = np.linspace(1.0, 4.0, 11 if quick else 21)
     lat = nl.square(L)
-    o = nl.simulate(nl.Ising(lat, J=-K_B), jax.random.key(1), T,
-                    n_sweeps=400 if quick else 1000, n_equil=100 if quick else 200,
-                    n_chains=2, init="neel")
+    o = nl.simulate(
+        nl.Ising(lat, J=-K_B),
+        jax.random.key(1),
+        T,
+        n_sweeps=400 if quick else 1000,
+        n_equil=100 if quick else 200,
+        n_chains=2,
+        init="neel",
+    )
     ms, m = np.asarray(o.staggered_magnetization), np.asarray(o.magnetization)
     sub = np.asarray(o.sublattice_magnetization)
     chi_u = np.asarray(o.uniform_susceptibility) * K_B
@@ -46,32 +52,50 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     TN = float(af.neel_temperature())
     theta = float(af.curie_weiss_theta())
     Tm = np.linspace(0.05, 3.0, 120) * TN
-    chi_par = np.array([float(af.susceptibility(t)) for t in Tm]) / MU_B ** 2
-    chi_perp = np.array([float(af.perpendicular_susceptibility(t)) for t in Tm]) / MU_B ** 2
+    chi_par = np.array([float(af.susceptibility(t)) for t in Tm]) / MU_B**2
+    chi_perp = np.array([float(af.perpendicular_susceptibility(t)) for t in Tm]) / MU_B**2
     chi_pow = (chi_par + 2 * chi_perp) / 3
     mA = np.array([float(af.solve(t)[0]) for t in Tm])
 
     numbers = {
-        "ising_af_staggered_m_T1": {"value": float(ms[i_low]),
-                                    "reference": float((1 - np.sinh(2.0 / T[i_low]) ** -4)
-                                                       ** 0.125),
-                                    "unit": "per site",
-                                    "source": "Onsager/Yang via the exact sublattice-flip map "
-                                              "J -> -J on a bipartite lattice"},
-        "ising_af_net_m_T1": {"value": float(m[i_low]), "reference": 0.0, "unit": "per site",
-                              "source": "sublattices cancel (M_A = -M_B)"},
-        "ising_af_sublattice_sum_T1": {"value": float(sub[i_low, 0] + sub[i_low, 1]),
-                                       "reference": 0.0, "unit": "per site of a sublattice",
-                                       "source": "M_A + M_B = 0"},
-        "ising_af_steepest_Tchi_T": {"value": T_cusp, "reference": TN_exact, "unit": "|J|/k_B",
-                                     "source": "Onsager T_N; Fisher 1962: d(T chi)/dT ~ C "
-                                               "peaks at T_N (grid resolution)"},
-        "meanfield_theta_over_TN": {"value": theta / TN, "reference": -1.0, "unit": "",
-                                    "source": "Neel: theta/T_N = (a_AA+a_AB)/(a_AA-a_AB) = -1 "
-                                              "without intra-sublattice exchange"},
+        "ising_af_staggered_m_T1": {
+            "value": float(ms[i_low]),
+            "reference": float((1 - np.sinh(2.0 / T[i_low]) ** -4) ** 0.125),
+            "unit": "per site",
+            "source": "Onsager/Yang via the exact sublattice-flip map "
+            "J -> -J on a bipartite lattice",
+        },
+        "ising_af_net_m_T1": {
+            "value": float(m[i_low]),
+            "reference": 0.0,
+            "unit": "per site",
+            "source": "sublattices cancel (M_A = -M_B)",
+        },
+        "ising_af_sublattice_sum_T1": {
+            "value": float(sub[i_low, 0] + sub[i_low, 1]),
+            "reference": 0.0,
+            "unit": "per site of a sublattice",
+            "source": "M_A + M_B = 0",
+        },
+        "ising_af_steepest_Tchi_T": {
+            "value": T_cusp,
+            "reference": TN_exact,
+            "unit": "|J|/k_B",
+            "source": "Onsager T_N; Fisher 1962: d(T chi)/dT ~ C peaks at T_N (grid resolution)",
+        },
+        "meanfield_theta_over_TN": {
+            "value": theta / TN,
+            "reference": -1.0,
+            "unit": "",
+            "source": "Neel: theta/T_N = (a_AA+a_AB)/(a_AA-a_AB) = -1 "
+            "without intra-sublattice exchange",
+        },
         "meanfield_chi_par_over_perp_at_0.05TN": {
-            "value": float(chi_par[0] / chi_perp[0]), "reference": 0.0, "unit": "",
-            "source": "chi_par -> 0 as T -> 0 (Neel)"},
+            "value": float(chi_par[0] / chi_perp[0]),
+            "reference": 0.0,
+            "unit": "",
+            "source": "chi_par -> 0 as T -> 0 (Neel)",
+        },
     }
 
     fig, ax = plt.subplots(1, 3, figsize=(14, 4))
@@ -84,8 +108,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax[0].legend(fontsize=8)
     ax[1].errorbar(T, chi_u, np.asarray(o.uniform_susceptibility_err) * K_B, fmt="o-")
     ax[1].axvline(TN_exact, color="gray", lw=0.8, label="T_N (Onsager)")
-    ax[1].set(xlabel="T [|J|/k_B]", ylabel="uniform chi k_B per site",
-              title="chi: steepest rise at T_N")
+    ax[1].set(
+        xlabel="T [|J|/k_B]", ylabel="uniform chi k_B per site", title="chi: steepest rise at T_N"
+    )
     ax[1].legend()
     ax[2].plot(Tm / TN, chi_par, label="chi parallel")
     ax[2].plot(Tm / TN, chi_perp, label="chi perpendicular")
@@ -93,8 +118,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax2 = ax[2].twinx()
     ax2.plot(Tm / TN, mA, "r:", label="M_A")
     ax2.set_ylabel("M_A [mu_B]", color="r")
-    ax[2].set(xlabel="T / T_N", ylabel="chi [mu_B^2 / J per 2 ions]",
-              title="Neel mean field, S = 5/2")
+    ax[2].set(
+        xlabel="T / T_N", ylabel="chi [mu_B^2 / J per 2 ions]", title="Neel mean field, S = 5/2"
+    )
     ax[2].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out / "antiferromagnet.png", dpi=100)
@@ -104,7 +130,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "below T_N: the staggered magnetization follows Onsager's curve (flipping one "
         "sublattice maps J -> -J exactly) while the net moment stays ~0. The uniform "
         "susceptibility rises most steeply at T_N (Fisher: d(T chi)/dT ~ C) and peaks above. Neel's two-sublattice mean field gives "
-        "theta/T_N = -1, chi_par falling to 0 at T = 0 and a constant chi_perp below T_N.")
+        "theta/T_N = -1, chi_par falling to 0 at T = 0 and a constant chi_perp below T_N."
+    )
     return {"summary": summary, "figures": ["antiferromagnet.png"], "numbers": numbers}
 
 

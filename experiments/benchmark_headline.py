@@ -67,11 +67,18 @@ def run(out: Path, quick: bool = False) -> dict:
         t0 = time.perf_counter()
         res = _load(name).main(quick=True)
         for key, r in _ratios(res).items():
-            numbers[f"{name}: {key}"] = {"value": r, "reference": None, "unit": "x",
-                                         "source": f"peer: {peer}; measured now, quick size"}
+            numbers[f"{name}: {key}"] = {
+                "value": r,
+                "reference": None,
+                "unit": "x",
+                "source": f"peer: {peer}; measured now, quick size",
+            }
             bars.append((f"{name}: {key}", r))
-        numbers[f"{name}: seconds"] = {"value": time.perf_counter() - t0, "unit": "s",
-                                       "source": "wall time of the quick benchmark"}
+        numbers[f"{name}: seconds"] = {
+            "value": time.perf_counter() - t0,
+            "unit": "s",
+            "source": "wall time of the quick benchmark",
+        }
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(bars) + 1.2))
     labels = [b[0] for b in bars]
     vals = [b[1] for b in bars]
@@ -84,9 +91,14 @@ def run(out: Path, quick: bool = False) -> dict:
     fig.tight_layout()
     fig.savefig(out / "ratios.png", dpi=110)
     plt.close(fig)
-    return {"summary": ("Each benchmark times a netmag_jax kernel and a named peer in one process, "
-                        "after jit warm-up and a check that both compute the same numbers. "
-                        "Bars are speed ratios at quick (small) sizes, where fixed overheads "
-                        "weigh more; full-size ratios are in benchmarks/README.md "
-                        "(netmag bench)."),
-            "figures": ["ratios.png"], "numbers": numbers}
+    return {
+        "summary": (
+            "Each benchmark times a netmag_jax kernel and a named peer in one process, "
+            "after jit warm-up and a check that both compute the same numbers. "
+            "Bars are speed ratios at quick (small) sizes, where fixed overheads "
+            "weigh more; full-size ratios are in benchmarks/README.md "
+            "(netmag bench)."
+        ),
+        "figures": ["ratios.png"],
+        "numbers": numbers,
+    }

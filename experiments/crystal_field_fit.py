@@ -18,8 +18,9 @@ KEYS = ((2, 0), (4, 0), (4, 3), (6, 0), (6, 3), (6, 6))
 # Scheie et al., PRB 101, 144432 (2020): CsErSe2 Stevens parameters [meV], order KEYS, fitted
 # to neutron spectra; best fit printed in asche1/PyCrystalField
 # Publications/AErSe2/CES_CEF_fit2.ipynb (commit ef4001f958d957a0a95f4b31da7e87b71e326d7b)
-B_PUBLISHED = np.array([-3.55882648e-2, -3.84909550e-4, -1.39341508e-2, 3.15375656e-6,
-                        -4.69499691e-6, 3.38115268e-5])
+B_PUBLISHED = np.array(
+    [-3.55882648e-2, -3.84909550e-4, -1.39341508e-2, 3.15375656e-6, -4.69499691e-6, 3.38115268e-5]
+)
 MU_FREE = 1.2 * math.sqrt(7.5 * 8.5)  # g_J sqrt(J(J+1)) of Er3+ = 9.58 mu_B
 
 
@@ -31,7 +32,7 @@ def _curves(mh, direction, temps, max_field=None):
         M = M - np.mean(M[H == 0]) if np.any(H == 0) else M
         same = np.abs(np.diff(H)) < 1.0
         sig = float(np.sqrt(np.mean(np.diff(M)[same] ** 2) / 2))
-        keep = (H > 0) & ((H <= max_field * 1e4) if max_field else True)
+        keep = (H > 0) & ((max_field * 1e4 >= H) if max_field else True)
         xs.append(np.stack([H[keep] * 1e-4, np.full(keep.sum(), float(T))], 1))
         ys.append(M[keep])
         ss.append(np.full(keep.sum(), sig))
@@ -53,6 +54,7 @@ def cef(x, *r):
 
 def run(out: Path, quick: bool = False) -> dict:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -68,16 +70,30 @@ def run(out: Path, quick: bool = False) -> dict:
     for d in ("ab", "c"):
         T, chi = mt[f"1 T H//{d}"]
         s = T >= 100
-        r = nf.curve_fit(nf.curie_weiss_chi, T[s], chi[s], [10.0, 0.0, 0.0], sigma=0.01 * chi[s],
-                         absolute_sigma=True)
+        r = nf.curve_fit(
+            nf.curie_weiss_chi,
+            T[s],
+            chi[s],
+            [10.0, 0.0, 0.0],
+            sigma=0.01 * chi[s],
+            absolute_sigma=True,
+        )
         C[d] = float(r.params[0])
-        numbers[f"theta_CW_{d}"] = {"value": float(r.params[1]), "reference": None, "unit": "K",
-                                    "source": f"fit 100-350 K, +- {float(r.stderr[1]):.2f}"}
+        numbers[f"theta_CW_{d}"] = {
+            "value": float(r.params[1]),
+            "reference": None,
+            "unit": "K",
+            "source": f"fit 100-350 K, +- {float(r.stderr[1]):.2f}",
+        }
         ax[0].plot(T, 1 / chi, ".", ms=2, label=f"H // {d}")
         ax[0].plot(T[s], 1 / np.asarray(nf.curie_weiss_chi(T[s], *r.params)), "k-", lw=0.8)
     mu = math.sqrt((2 * C["ab"] + C["c"]) / 3 / nf.CURIE_CGS_PER_MUEFF2)
-    numbers["mu_eff_powder"] = {"value": mu, "reference": MU_FREE, "unit": "mu_B",
-                                "source": "free Er3+ ion g_J sqrt(J(J+1))"}
+    numbers["mu_eff_powder"] = {
+        "value": mu,
+        "reference": MU_FREE,
+        "unit": "mu_B",
+        "source": "free Er3+ ion g_J sqrt(J(J+1))",
+    }
     ax[0].set_xlabel("T [K]")
     ax[0].set_ylabel("1/chi [mol/emu]")
     ax[0].set_title("Curie-Weiss, 1 T", fontsize=9)
@@ -87,8 +103,12 @@ def run(out: Path, quick: bool = False) -> dict:
     for i, d in enumerate(("ab", "c")):
         x, y, s = _curves(mh, d, [2], max_field=0.6)
         r = nf.curve_fit(doublet, x, y, [5.0, 0.0], sigma=s, absolute_sigma=True)
-        numbers[f"g_{d}_doublet"] = {"value": float(r.params[0]), "reference": None, "unit": "1",
-                                     "source": f"2 K, <= 0.6 T, chi2_red {float(r.chi2_red):.1f}"}
+        numbers[f"g_{d}_doublet"] = {
+            "value": float(r.params[0]),
+            "reference": None,
+            "unit": "1",
+            "source": f"2 K, <= 0.6 T, chi2_red {float(r.chi2_red):.1f}",
+        }
         ax[1].plot(x[:, 0], y, "o", ms=3, label=f"2 K H // {d}")
         ax[1].plot(x[:, 0], np.asarray(doublet(jnp.asarray(x), *r.params)), "k-", lw=0.8)
     if hasattr(statmech, "SingleIon"):  # the published crystal field's ground-doublet g
@@ -98,10 +118,12 @@ def run(out: Path, quick: bool = False) -> dict:
             e = np.asarray(ion.energy_levels(jnp.asarray(u)))
             numbers[f"g_{d}_published_cef"] = {
                 "value": float((e[1] - e[0]) / (const.MU_B * 1e-3)),
-                "reference": numbers[f"g_{d}_doublet"]["value"], "unit": "1",
+                "reference": numbers[f"g_{d}_doublet"]["value"],
+                "unit": "1",
                 "source": "reference = effective-doublet fit of the 2 K data above (no "
-                          "exchange); value = Zeeman splitting of the published CEF ground "
-                          "doublet in 1 mT"}
+                "exchange); value = Zeeman splitting of the published CEF ground "
+                "doublet in 1 mT",
+            }
     ax[1].set_xlabel("mu0 H [T]")
     ax[1].set_ylabel("M [mu_B/Er]")
     ax[1].set_title("ground doublet (effective S = 1/2)", fontsize=9)
@@ -114,29 +136,42 @@ def run(out: Path, quick: bool = False) -> dict:
         for a, d in enumerate(("ab", "c")):
             x, y, s = _curves(mh, d, temps)
             parts.append((np.c_[x, np.full(len(y), a)][::thin], y[::thin], s[::thin]))
-        x, y, s = (np.concatenate(p) for p in zip(*parts))
+        x, y, s = (np.concatenate(p) for p in zip(*parts, strict=False))
         r0 = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=0)
-        r = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True,
-                         max_iter=60)
+        r = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=60)
         for i, (k, q) in enumerate(KEYS):
-            numbers[f"B{k}{q}"] = {"value": float(r.params[i] * B_PUBLISHED[i]),
-                                   "reference": float(B_PUBLISHED[i]), "unit": "meV",
-                                   "source": f"Scheie et al. PRB 101, 144432 (2020), neutron fit "
-                                             f"(CES_CEF_fit2.ipynb, asche1/PyCrystalField); fit +- "
-                                             f"{float(r.stderr[i] * abs(B_PUBLISHED[i])):.2g}"}
-        numbers["cef_chi2_red"] = {"value": float(r.chi2_red),
-                                   "reference": float(r0.chi2_red), "unit": "1",
-                                   "source": "reference = published parameters, same data"}
+            numbers[f"B{k}{q}"] = {
+                "value": float(r.params[i] * B_PUBLISHED[i]),
+                "reference": float(B_PUBLISHED[i]),
+                "unit": "meV",
+                "source": f"Scheie et al. PRB 101, 144432 (2020), neutron fit "
+                f"(CES_CEF_fit2.ipynb, asche1/PyCrystalField); fit +- "
+                f"{float(r.stderr[i] * abs(B_PUBLISHED[i])):.2g}",
+            }
+        numbers["cef_chi2_red"] = {
+            "value": float(r.chi2_red),
+            "reference": float(r0.chi2_red),
+            "unit": "1",
+            "source": "reference = published parameters, same data",
+        }
         for a, d in enumerate(("ab", "c")):
             m = x[:, 2] == a
             ax[2].plot(x[m, 0], y[m], "o", ms=2, label=f"H // {d} data")
             ax[2].plot(x[m, 0], np.asarray(cef(jnp.asarray(x[m]), *r.params)), "k.", ms=2)
-        ax[2].set_title(f"CEF fit (black), chi2_red {float(r.chi2_red):.0f} vs published "
-                        f"{float(r0.chi2_red):.0f}", fontsize=9)
+        ax[2].set_title(
+            f"CEF fit (black), chi2_red {float(r.chi2_red):.0f} vs published "
+            f"{float(r0.chi2_red):.0f}",
+            fontsize=9,
+        )
         ax[2].legend(fontsize=7)
     else:
-        ax[2].text(0.5, 0.5, "crystal-field fit: full mode only (needs statmech.SingleIon)",
-                   ha="center", fontsize=8)
+        ax[2].text(
+            0.5,
+            0.5,
+            "crystal-field fit: full mode only (needs statmech.SingleIon)",
+            ha="center",
+            fontsize=8,
+        )
     ax[2].set_xlabel("mu0 H [T]")
     fig.tight_layout()
     fig.savefig(out / "cserse2_fits.png", dpi=90)
@@ -149,7 +184,8 @@ def run(out: Path, quick: bool = False) -> dict:
             "of the two directions) close to the free-ion 9.58 mu_B. Middle: the 2 K low-field "
             "M(H) is that of an anisotropic ground Kramers doublet (g_ab > g_c, easy plane). "
             "Right: a crystal-field fit of the six D3d Stevens parameters to M(H) at 2-50 K in "
-            "both directions, started from the published parameters (no exchange included)."),
+            "both directions, started from the published parameters (no exchange included)."
+        ),
         "figures": figs,
         "numbers": numbers,
     }

@@ -21,9 +21,11 @@ TITLE = "Data storage: retention time vs grain volume (Neel-Arrhenius, thermal L
 
 T = 300.0
 TEN_YEARS = 10 * 365.25 * 24 * 3600.0
-MATERIALS = {"CoCrPt (K = 0.3 MJ/m^3)": (3.0e5, 4.0e5),      # K [J/m^3], Ms [A/m]
-             "CoPt multilayer (K = 1 MJ/m^3)": (1.0e6, 6.0e5),
-             "L1_0 FePt (K = 6.6 MJ/m^3)": (6.6e6, 1.1e6)}
+MATERIALS = {
+    "CoCrPt (K = 0.3 MJ/m^3)": (3.0e5, 4.0e5),  # K [J/m^3], Ms [A/m]
+    "CoPt multilayer (K = 1 MJ/m^3)": (1.0e6, 6.0e5),
+    "L1_0 FePt (K = 6.6 MJ/m^3)": (6.6e6, 1.1e6),
+}
 
 
 def _escape_time(delta, key, n_spins, n_steps, Ms=8e5, K=2e5, alpha=1.0):
@@ -33,31 +35,51 @@ def _escape_time(delta, key, n_spins, n_steps, Ms=8e5, K=2e5, alpha=1.0):
     z = jnp.array([0.0, 0.0, 1.0])
     dt = 0.05 / (dyn.GAMMA_E * C.MU_0 * HK)
     save = 5
-    sol = dyn.llg(jnp.tile(z, (n_spins, 1)), lambda m, t: HK * m[..., 2:3] * z, dt, n_steps,
-                  alpha=alpha, save_every=save, temperature=T, Ms=Ms, volume=V, key=key)
+    sol = dyn.llg(
+        jnp.tile(z, (n_spins, 1)),
+        lambda m, t: HK * m[..., 2:3] * z,
+        dt,
+        n_steps,
+        alpha=alpha,
+        save_every=save,
+        temperature=T,
+        Ms=Ms,
+        volume=V,
+        key=key,
+    )
     crossed = np.asarray(sol.m[:, :, 2]) < -0.5
     hit = crossed.any(0)
     first = np.where(hit, crossed.argmax(0), crossed.shape[0]) * save * dt
-    tau = first.sum() / max(hit.sum(), 1)                # exponential MLE with censoring
+    tau = first.sum() / max(hit.sum(), 1)  # exponential MLE with censoring
     return tau, tau / np.sqrt(max(hit.sum(), 1)), float(dyn.brown_escape_time(K, Ms, V, T, alpha))
 
 
 def run(out: pathlib.Path, quick: bool = False) -> dict:
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    D = np.linspace(3e-9, 15e-9, 200)                 # cubic grain edge [m]
+    D = np.linspace(3e-9, 15e-9, 200)  # cubic grain edge [m]
     V = D**3
     delta_10y = float(np.log(TEN_YEARS / dyn.TAU0))
     fig, axs = plt.subplots(1, 2, figsize=(11, 4.2))
-    numbers = {"delta_10_years": {"value": delta_10y, "reference": 40.3, "unit": "1",
-                                  "source": "ln(10 yr / 1 ns) (tau0 = 1 ns)"}}
+    numbers = {
+        "delta_10_years": {
+            "value": delta_10y,
+            "reference": 40.3,
+            "unit": "1",
+            "source": "ln(10 yr / 1 ns) (tau0 = 1 ns)",
+        }
+    }
     for name, (K, _) in MATERIALS.items():
         tau = np.clip(np.asarray(dyn.retention_time(K, jnp.asarray(V), T)), None, 1e30)
         axs[0].semilogy(D * 1e9, tau, label=name)
         D10 = (delta_10y * C.K_B * T / K) ** (1 / 3)
         key = "min_grain_" + name.split()[0].replace("L1_0", "FePt")
-        numbers[key] = {"value": D10 * 1e9, "reference": None, "unit": "nm",
-                        "source": "edge of a cubic grain with 10-year retention at 300 K"}
+        numbers[key] = {
+            "value": D10 * 1e9,
+            "reference": None,
+            "unit": "nm",
+            "source": "edge of a cubic grain with 10-year retention at 300 K",
+        }
     axs[0].axhline(TEN_YEARS, color="k", ls="--", lw=0.8)
     axs[0].text(3.2e0, TEN_YEARS * 3, "10 years", fontsize=8)
     axs[0].set_ylim(1e-10, 1e20)
@@ -76,8 +98,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     err = np.array([s[1] for s in sims])
     tau_b = np.array([s[2] for s in sims])
     dd = np.linspace(2, 6, 50)
-    brown = np.array([float(dyn.brown_escape_time(2e5, 8e5, x * C.K_B * T / 2e5, T, 1.0))
-                      for x in dd])
+    brown = np.array(
+        [float(dyn.brown_escape_time(2e5, 8e5, x * C.K_B * T / 2e5, T, 1.0)) for x in dd]
+    )
     axs[1].semilogy(dd, brown, "k-", label="Brown (1963) high-barrier formula")
     axs[1].errorbar(deltas, tau_sim, yerr=err, fmt="o", label="thermal LLG, mean first passage")
     axs[1].set_xlabel("Delta = K V / k_B T")
@@ -90,11 +113,16 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     slope = float(np.polyfit(deltas, np.log(tau_sim), 1)[0])
     numbers["llg_over_brown_at_delta_4.5"] = {
         "value": float(tau_sim[-1 if quick else 2] / tau_b[-1 if quick else 2]),
-        "reference": 1.0, "unit": "1",
-        "source": "Brown, Phys. Rev. 130, 1677 (1963), asymptotic in 1/Delta (order of magnitude)"}
-    numbers["arrhenius_slope"] = {"value": slope, "reference": float(np.polyfit(deltas, np.log(tau_b), 1)[0]),
-                                  "unit": "1", "source": "d ln(tau)/d Delta of Brown's formula "
-                                                         "(= 1 - 1/(2 Delta) on average)"}
+        "reference": 1.0,
+        "unit": "1",
+        "source": "Brown, Phys. Rev. 130, 1677 (1963), asymptotic in 1/Delta (order of magnitude)",
+    }
+    numbers["arrhenius_slope"] = {
+        "value": slope,
+        "reference": float(np.polyfit(deltas, np.log(tau_b), 1)[0]),
+        "unit": "1",
+        "source": "d ln(tau)/d Delta of Brown's formula (= 1 - 1/(2 Delta) on average)",
+    }
     return {
         "summary": (
             "A recorded bit lives in the magnetization of tiny grains; thermal agitation flips "
@@ -102,7 +130,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
             "retention time grows exponentially with grain volume: ten years need "
             "K V / k_B T ~ 40. High-anisotropy media (FePt) keep this down to grains of a few "
             "nanometres. The right panel simulates the stochastic LLG equation (Brown's thermal "
-            "field) for a macrospin and recovers the exponential law and Brown's prefactor."),
+            "field) for a macrospin and recovers the exponential law and Brown's prefactor."
+        ),
         "figures": ["data_storage.png"],
         "numbers": numbers,
     }
@@ -111,5 +140,6 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
 if __name__ == "__main__":
     import json
     import sys
+
     res = run(pathlib.Path("results/data_storage"), quick="--quick" in sys.argv)
     print(json.dumps(res["numbers"], indent=1, default=float))

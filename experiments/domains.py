@@ -10,7 +10,6 @@ import pathlib
 import matplotlib
 
 matplotlib.use("Agg")
-import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -20,7 +19,7 @@ from netmag_jax import dynamics as dyn  # noqa: E402
 
 TITLE = "Domains: Landau flux closure, demagnetized platelet, saturation field"
 
-MS, A = 8.0e5, 1.3e-11           # permalloy: Ms [A/m], exchange stiffness [J/m]
+MS, A = 8.0e5, 1.3e-11  # permalloy: Ms [A/m], exchange stiffness [J/m]
 
 
 def _random_state(seed, shape, in_plane=False):
@@ -62,16 +61,16 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     n_sq = 20 if quick else 32
     cell = (6e-9, 6e-9, 10e-9)
     square = dyn.Micromagnet((n_sq, n_sq, 1), cell, Ms=MS, A=A)
-    r_sq = dyn.relax(square, _curl_state(square.shape, 1), tol=1e-4,
-                     max_steps=20000, throw=False)
+    r_sq = dyn.relax(square, _curl_state(square.shape, 1), tol=1e-4, max_steps=20000, throw=False)
     m_sq = r_sq.m
     avg_sq = np.asarray(square.average(m_sq))
     uni = jnp.zeros_like(m_sq).at[..., 0].set(1.0)
     e_ratio = float(square.demag_energy(m_sq) / square.demag_energy(uni))
     # closure: fraction of edge cells whose m is parallel to the edge
     mx, my = np.asarray(m_sq[..., 0, 0]), np.asarray(m_sq[..., 0, 1])
-    edge_par = np.mean(np.concatenate([np.abs(mx[:, 0]), np.abs(mx[:, -1]),
-                                       np.abs(my[0, :]), np.abs(my[-1, :])]))
+    edge_par = np.mean(
+        np.concatenate([np.abs(mx[:, 0]), np.abs(mx[:, -1]), np.abs(my[0, :]), np.abs(my[-1, :])])
+    )
 
     # --- perpendicular platelet (Co-like, Q = K/Kd > 1): random start -> up/down domains ----
     n_pl = 40 if quick else 48
@@ -85,9 +84,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     norm_dev = float(jnp.max(jnp.abs(jnp.linalg.norm(r_pl.m, axis=-1) - 1.0)))
 
     # --- field sweep along z: the field that saturates the platelet ---------------------------
-    Lx, Ly, Lz = (n * d for n, d in zip(shp, cell_p))
+    Lx, Ly, Lz = (n * d for n, d in zip(shp, cell_p, strict=False))
     Nzz = float(dyn.prism_demag_factors(Lx, Ly, Lz)[2])
-    H_est = Nzz * Ms_p                                    # stray field of the saturated film
+    H_est = Nzz * Ms_p  # stray field of the saturated film
     n_f = 5 if quick else 11
     Hs = np.linspace(0.0, 0.3 * H_est, n_f)
     m = r_pl.m
@@ -101,11 +100,13 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     H_sat = float(Hs[i_sat])
 
     fig, axs = plt.subplots(1, 3, figsize=(14, 4.2))
-    _plot_pattern(axs[0], m_sq, cell, f"soft square, relaxed: <m> = "
-                  f"({avg_sq[0]:.2f}, {avg_sq[1]:.2f})")
+    _plot_pattern(
+        axs[0], m_sq, cell, f"soft square, relaxed: <m> = ({avg_sq[0]:.2f}, {avg_sq[1]:.2f})"
+    )
     ext = [0, Lx * 1e9, 0, Ly * 1e9]
-    im = axs[1].imshow(np.asarray(r_pl.m[:, :, 0, 2]).T, origin="lower", cmap="RdBu_r",
-                       vmin=-1, vmax=1, extent=ext)
+    im = axs[1].imshow(
+        np.asarray(r_pl.m[:, :, 0, 2]).T, origin="lower", cmap="RdBu_r", vmin=-1, vmax=1, extent=ext
+    )
     fig.colorbar(im, ax=axs[1], label="m_z")
     axs[1].set_title(f"perpendicular platelet: <m_z> = {avg_pl[2]:.2f}", fontsize=9)
     axs[1].set_xlabel("x [nm]")
@@ -133,28 +134,59 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
             "each domain is saturated (|m_z| ~ 1 away from the walls). A perpendicular field "
             "grows the up domains; the last down domain collapses at a field well below N_zz Ms "
             "(the stray field of the saturated film), since in so small a platelet the walls "
-            "cost as much as the stray-field energy they save."),
+            "cost as much as the stray-field energy they save."
+        ),
         "figures": ["domains.png"],
         "numbers": {
-            "square_net_m": {"value": float(np.linalg.norm(avg_sq)), "reference": 0.0,
-                             "unit": "M/Ms", "source": "flux closure (Landau-Lifshitz 1935)"},
-            "square_demag_energy_ratio": {"value": e_ratio, "reference": None, "unit": "1",
-                                          "source": "E_d(relaxed) / E_d(uniform along x)"},
-            "square_edge_parallel": {"value": float(edge_par), "reference": 1.0, "unit": "1",
-                                     "source": "closure domains: m parallel to the edges"},
-            "square_converged": {"value": bool(r_sq.converged), "reference": True, "unit": "",
-                                 "source": "relax torque < 1e-4"},
-            "platelet_net_mz": {"value": float(avg_pl[2]), "reference": 0.0,
-                                "unit": "M/Ms", "source": "demagnetized state"},
-            "platelet_saturated_fraction": {"value": sat_frac, "reference": None, "unit": "1",
-                                            "source": "cells with |m_z| > 0.9 (domains, "
-                                                      "not walls)"},
-            "platelet_cell_norm_deviation": {"value": norm_dev, "reference": 0.0, "unit": "1",
-                                             "source": "each cell saturated, |m| = 1"},
-            "saturation_field": {"value": C.MU_0 * H_sat * 1e3,
-                                 "reference": C.MU_0 * H_est * 1e3, "unit": "mT",
-                                 "source": "upper bound N_zz Ms (Aharoni prism factor); "
-                                           "value: first sweep field with <m_z> > 0.99"},
+            "square_net_m": {
+                "value": float(np.linalg.norm(avg_sq)),
+                "reference": 0.0,
+                "unit": "M/Ms",
+                "source": "flux closure (Landau-Lifshitz 1935)",
+            },
+            "square_demag_energy_ratio": {
+                "value": e_ratio,
+                "reference": None,
+                "unit": "1",
+                "source": "E_d(relaxed) / E_d(uniform along x)",
+            },
+            "square_edge_parallel": {
+                "value": float(edge_par),
+                "reference": 1.0,
+                "unit": "1",
+                "source": "closure domains: m parallel to the edges",
+            },
+            "square_converged": {
+                "value": bool(r_sq.converged),
+                "reference": True,
+                "unit": "",
+                "source": "relax torque < 1e-4",
+            },
+            "platelet_net_mz": {
+                "value": float(avg_pl[2]),
+                "reference": 0.0,
+                "unit": "M/Ms",
+                "source": "demagnetized state",
+            },
+            "platelet_saturated_fraction": {
+                "value": sat_frac,
+                "reference": None,
+                "unit": "1",
+                "source": "cells with |m_z| > 0.9 (domains, not walls)",
+            },
+            "platelet_cell_norm_deviation": {
+                "value": norm_dev,
+                "reference": 0.0,
+                "unit": "1",
+                "source": "each cell saturated, |m| = 1",
+            },
+            "saturation_field": {
+                "value": C.MU_0 * H_sat * 1e3,
+                "reference": C.MU_0 * H_est * 1e3,
+                "unit": "mT",
+                "source": "upper bound N_zz Ms (Aharoni prism factor); "
+                "value: first sweep field with <m_z> > 0.99",
+            },
         },
     }
 
@@ -162,5 +194,6 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
 if __name__ == "__main__":
     import json
     import sys
+
     res = run(pathlib.Path("results/domains"), quick="--quick" in sys.argv)
     print(json.dumps(res["numbers"], indent=1, default=float))

@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from netmag_jax.constants import EV, K_B, MU_0, MU_B  # noqa: E402
+from netmag_jax.constants import EV, MU_0, MU_B  # noqa: E402
 from netmag_jax.statmech import ElectronGas, Paramagnet  # noqa: E402
 
 TITLE = "Electron gas: Pauli vs Curie, Landau diamagnetism, Stoner enhancement"
@@ -21,8 +21,12 @@ N_SODIUM = 2.65e28  # m^-3 (Ashcroft & Mermin, Table 2.1)
 
 
 def _num(value, reference, unit, source):
-    return {"value": float(value), "reference": None if reference is None else float(reference),
-            "unit": unit, "source": source}
+    return {
+        "value": float(value),
+        "reference": None if reference is None else float(reference),
+        "unit": unit,
+        "source": source,
+    }
 
 
 def run(out: pathlib.Path, quick: bool = False) -> dict:
@@ -37,8 +41,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
 
     # 1. chi(T) from 1 K to 1e3 T_F: Pauli (flat, then Curie above T_F) vs Curie of free spins
     # the plotted grid, then three temperatures for the reported numbers (one evaluation)
-    T_all = jnp.concatenate([jnp.geomspace(1.0, 1e3 * TF, nt - 3),
-                             jnp.asarray([300.0, 0.03 * TF, 1e3 * TF])])
+    T_all = jnp.concatenate(
+        [jnp.geomspace(1.0, 1e3 * TF, nt - 3), jnp.asarray([300.0, 0.03 * TF, 1e3 * TF])]
+    )
     T = T_all
     chi_p = np.asarray(gas.pauli_susceptibility(T), dtype=np.float64)
     chi_l = np.asarray(gas.landau_susceptibility(T), dtype=np.float64)
@@ -81,19 +86,33 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     numbers = {
         "E_F_sodium": _num(EF / EV, 3.24, "eV", "Ashcroft & Mermin, Table 2.1"),
         "T_F_sodium": _num(TF, 3.77e4, "K", "Ashcroft & Mermin, Table 2.1"),
-        "chi_P_sodium_300K": _num(chi_p3[0], 4 * np.pi * 2.59e-6 / 3.93, "SI",
-                                  "Ashcroft & Mermin ch. 31: chi_P = 2.59e-6/(r_s/a0) cgs, "
-                                  "r_s/a0 = 3.93, times 4 pi"),
-        "chi_P_over_curie_300K": _num(chi_p3[0] / chi_c3[0], 1.5 * 300.0 / TF, "",
-                                      "(3n/2E_F)/(n/k_BT) = 3T/(2T_F): only ~T/T_F respond"),
-        "chi_P_Sommerfeld_0.03TF": _num(chi_p3[1] / chi0, 1 - np.pi**2 / 12 * 0.03**2, "chi_P(0)",
-                                       "Sommerfeld: 1 - (pi^2/12)(T/T_F)^2"),
-        "chi_P_over_curie_1000TF": _num(chi_p3[2] / chi_c3[2], 1.0, "",
-                                        "Boltzmann limit T >> T_F: Curie law (to ~1e-5)"),
-        "chi_L_over_chi_P": _num(chi_l[0] / chi_p[0], -1.0 / 3.0, "",
-                                 "Landau: -1/3 for free electrons (m_eff = 1)"),
-        "stoner_enhancement_IN_0.5": _num(chi_s[0] / chi_p[0], 2.0, "",
-                                          "1/(1 - I N(E_F)) with I N(E_F) = 0.5 (T = 1 K)"),
+        "chi_P_sodium_300K": _num(
+            chi_p3[0],
+            4 * np.pi * 2.59e-6 / 3.93,
+            "SI",
+            "Ashcroft & Mermin ch. 31: chi_P = 2.59e-6/(r_s/a0) cgs, r_s/a0 = 3.93, times 4 pi",
+        ),
+        "chi_P_over_curie_300K": _num(
+            chi_p3[0] / chi_c3[0],
+            1.5 * 300.0 / TF,
+            "",
+            "(3n/2E_F)/(n/k_BT) = 3T/(2T_F): only ~T/T_F respond",
+        ),
+        "chi_P_Sommerfeld_0.03TF": _num(
+            chi_p3[1] / chi0,
+            1 - np.pi**2 / 12 * 0.03**2,
+            "chi_P(0)",
+            "Sommerfeld: 1 - (pi^2/12)(T/T_F)^2",
+        ),
+        "chi_P_over_curie_1000TF": _num(
+            chi_p3[2] / chi_c3[2], 1.0, "", "Boltzmann limit T >> T_F: Curie law (to ~1e-5)"
+        ),
+        "chi_L_over_chi_P": _num(
+            chi_l[0] / chi_p[0], -1.0 / 3.0, "", "Landau: -1/3 for free electrons (m_eff = 1)"
+        ),
+        "stoner_enhancement_IN_0.5": _num(
+            chi_s[0] / chi_p[0], 2.0, "", "1/(1 - I N(E_F)) with I N(E_F) = 0.5 (T = 1 K)"
+        ),
     }
     summary = (
         "A free electron gas at the density of sodium (E_F = 3.24 eV) has a spin "
@@ -103,6 +122,10 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "~k_B T of the Fermi level flip. Above T_F the gas becomes classical and the curves "
         "merge into Curie's law. Orbital (Landau) diamagnetism cancels one third of the Pauli "
         "term; a Stoner exchange I enhances chi_P by 1/(1 - I N(E_F)), diverging at the "
-        "Stoner criterion.")
-    return {"summary": summary, "figures": ["pauli_vs_curie.png", "magnetization_300K.png"],
-            "numbers": numbers}
+        "Stoner criterion."
+    )
+    return {
+        "summary": summary,
+        "figures": ["pauli_vs_curie.png", "magnetization_300K.png"],
+        "numbers": numbers,
+    }

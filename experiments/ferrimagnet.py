@@ -46,33 +46,60 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     # Monte Carlo: square-lattice Ising antiferromagnet with moments (1, 1/2) vs (1, 1)
     L = 16 if quick else 32
     Tm = np.linspace(1.0, 4.0, 11 if quick else 21)
-    kw = dict(n_sweeps=400 if quick else 1000, n_equil=100 if quick else 200,
-              n_chains=2, init="neel")
+    kw = dict(
+        n_sweeps=400 if quick else 1000, n_equil=100 if quick else 200, n_chains=2, init="neel"
+    )
     lat = nl.square(L)
-    mc_f = nl.simulate(nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 0.5])),
-                       jax.random.key(3), Tm, **kw)
-    mc_e = nl.simulate(nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 1.0])),
-                       jax.random.key(3), Tm, **kw)
+    mc_f = nl.simulate(
+        nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 0.5])), jax.random.key(3), Tm, **kw
+    )
+    mc_e = nl.simulate(
+        nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 1.0])), jax.random.key(3), Tm, **kw
+    )
 
     numbers = {
-        "meanfield_Tcomp_over_TN": {"value": Tcomp / TN, "reference": None, "unit": "",
-                                    "source": "root of the net moment (N-type curve)"},
-        "meanfield_net_at_Tcomp": {"value": float(fe.net_moment(Tcomp)), "reference": 0.0,
-                                   "unit": "mu_B per formula unit", "source": "definition"},
-        "meanfield_net_T0": {"value": float(net[0]), "reference": 2 * 3.5 - 1.2 * 2 * 2.5,
-                             "unit": "mu_B per formula unit",
-                             "source": "saturated sublattices g S_A - 1.2 g S_B"},
-        "meanfield_equal_moments_max_net": {"value": float(np.max(np.abs(net_eq))),
-                                            "reference": 0.0, "unit": "mu_B",
-                                            "source": "equal sublattices: antiferromagnet"},
-        "meanfield_Tc_neel_formula": {"value": float(simple.neel_temperature()),
-                                      "reference": float(tc_formula), "unit": "K",
-                                      "source": "Neel: Tc = lambda sqrt(C_A C_B)"},
-        "mc_ferri_net_m_T1": {"value": float(mc_f.magnetization[0]),
-                              "reference": float(0.25 * mc_e.staggered_magnetization[0]),
-                              "unit": "per site", "source": "(w_A - w_B)/2 m_s for Ising"},
-        "mc_equal_net_m_T1": {"value": float(mc_e.magnetization[0]), "reference": 0.0,
-                              "unit": "per site", "source": "equal moments cancel"},
+        "meanfield_Tcomp_over_TN": {
+            "value": Tcomp / TN,
+            "reference": None,
+            "unit": "",
+            "source": "root of the net moment (N-type curve)",
+        },
+        "meanfield_net_at_Tcomp": {
+            "value": float(fe.net_moment(Tcomp)),
+            "reference": 0.0,
+            "unit": "mu_B per formula unit",
+            "source": "definition",
+        },
+        "meanfield_net_T0": {
+            "value": float(net[0]),
+            "reference": 2 * 3.5 - 1.2 * 2 * 2.5,
+            "unit": "mu_B per formula unit",
+            "source": "saturated sublattices g S_A - 1.2 g S_B",
+        },
+        "meanfield_equal_moments_max_net": {
+            "value": float(np.max(np.abs(net_eq))),
+            "reference": 0.0,
+            "unit": "mu_B",
+            "source": "equal sublattices: antiferromagnet",
+        },
+        "meanfield_Tc_neel_formula": {
+            "value": float(simple.neel_temperature()),
+            "reference": float(tc_formula),
+            "unit": "K",
+            "source": "Neel: Tc = lambda sqrt(C_A C_B)",
+        },
+        "mc_ferri_net_m_T1": {
+            "value": float(mc_f.magnetization[0]),
+            "reference": float(0.25 * mc_e.staggered_magnetization[0]),
+            "unit": "per site",
+            "source": "(w_A - w_B)/2 m_s for Ising",
+        },
+        "mc_equal_net_m_T1": {
+            "value": float(mc_e.magnetization[0]),
+            "reference": 0.0,
+            "unit": "per site",
+            "source": "equal moments cancel",
+        },
     }
 
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
@@ -84,10 +111,12 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax[0].axhline(0, color="gray", lw=0.5)
     ax[0].set(xlabel="T [K]", ylabel="mu_B per formula unit", title="Neel mean field (N-type)")
     ax[0].legend(fontsize=8)
-    ax[1].errorbar(Tm, mc_f.magnetization, mc_f.magnetization_err, fmt="o-",
-                   label="net |m|, moments 1 : 1/2")
-    ax[1].errorbar(Tm, mc_e.magnetization, mc_e.magnetization_err, fmt="s-",
-                   label="net |m|, moments 1 : 1")
+    ax[1].errorbar(
+        Tm, mc_f.magnetization, mc_f.magnetization_err, fmt="o-", label="net |m|, moments 1 : 1/2"
+    )
+    ax[1].errorbar(
+        Tm, mc_e.magnetization, mc_e.magnetization_err, fmt="s-", label="net |m|, moments 1 : 1"
+    )
     ax[1].plot(Tm, mc_f.staggered_magnetization, "^--", label="staggered, 1 : 1/2")
     ax[1].set(xlabel="T [|J|/k_B]", ylabel="per site", title=f"Ising ferrimagnet MC, L={L}")
     ax[1].legend(fontsize=8)
@@ -101,7 +130,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         f"({Tcomp / TN:.2f} T_N), the N-type curve of rare-earth iron garnets. Making the "
         "sublattices equal gives an antiferromagnet: zero net moment at every T. Monte Carlo "
         "of the square Ising model with moments 1 and 1/2 shows the same: net moment "
-        "(1 - 1/2)/2 m_s below T_N, zero for equal moments.")
+        "(1 - 1/2)/2 m_s below T_N, zero for equal moments."
+    )
     return {"summary": summary, "figures": ["ferrimagnet.png"], "numbers": numbers}
 
 

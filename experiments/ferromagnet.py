@@ -23,7 +23,7 @@ def onsager_m(T):
     """Onsager/Yang spontaneous magnetization of the square Ising model (J/k_B = 1 K)."""
     T = np.asarray(T, dtype=float)
     x = 1.0 - np.sinh(2.0 / T) ** -4
-    return np.where(T < 2.0 / math.log(1 + math.sqrt(2)), np.abs(x) ** 0.125, 0.0)
+    return np.where(2.0 / math.log(1 + math.sqrt(2)) > T, np.abs(x) ** 0.125, 0.0)
 
 
 def euo_lattice(n_cells, J_scale=1.0):
@@ -34,8 +34,13 @@ def euo_lattice(n_cells, J_scale=1.0):
     basis = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
     J1 = nl.classical_exchange(2 * EUO_J1_K * K_B, EUO_S, "S(S+1)") * J_scale
     J2 = nl.classical_exchange(2 * EUO_J2_K * K_B, EUO_S, "S(S+1)") * J_scale
-    return nl.from_cell(EUO_A * np.eye(3), basis, n_cells,
-                        [(EUO_A / math.sqrt(2), float(J1)), (EUO_A, float(J2))], name="EuO")
+    return nl.from_cell(
+        EUO_A * np.eye(3),
+        basis,
+        n_cells,
+        [(EUO_A / math.sqrt(2), float(J1)), (EUO_A, float(J2))],
+        name="EuO",
+    )
 
 
 def run(out: pathlib.Path, quick: bool = False) -> dict:
@@ -54,25 +59,41 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     # --- 2D Ising: M(T), chi(T) ---------------------------------------------------------
     L = 16 if quick else 32
     T = np.linspace(1.4, 3.4, 11 if quick else 21)
-    o = nl.simulate(nl.Ising(nl.square(L)), jax.random.key(0), T,
-                    n_sweeps=300 if quick else 1000, n_equil=80 if quick else 200,
-                    n_chains=2, init="ferro")
+    o = nl.simulate(
+        nl.Ising(nl.square(L)),
+        jax.random.key(0),
+        T,
+        n_sweeps=300 if quick else 1000,
+        n_equil=80 if quick else 200,
+        n_chains=2,
+        init="ferro",
+    )
     m, dm = np.asarray(o.magnetization), np.asarray(o.magnetization_err)
     chi = np.asarray(o.susceptibility) * K_B
     T_peak = float(T[np.argmax(chi)])
-    Tmf = 4.0   # zJ/k_B
+    Tmf = 4.0  # zJ/k_B
     Tf = np.linspace(1.2, 4.5, 200)
     m_mf = np.asarray(nl.weiss(Tf, Tmf, 0.5))
     i2 = int(np.argmin(np.abs(T - 2.0)))
     numbers = {
-        "ising2d_m_at_T2": {"value": float(m[i2]), "reference": float(onsager_m(T[i2])),
-                            "unit": "per site", "source": f"Onsager/Yang exact, L={L} MC at "
-                            f"T={T[i2]:.3f} J/k_B"},
-        "ising2d_chi_peak_T": {"value": T_peak, "reference": Tc_exact, "unit": "J/k_B",
-                               "source": "Onsager Tc = 2/ln(1+sqrt2); finite-L peak shifts up"},
-        "ising2d_meanfield_Tc": {"value": float(nl.mean_field_tc(nl.Ising(nl.square(4)))),
-                                 "reference": Tc_exact, "unit": "J/k_B",
-                                 "source": "mean field zJ/k_B = 4 overestimates Onsager"},
+        "ising2d_m_at_T2": {
+            "value": float(m[i2]),
+            "reference": float(onsager_m(T[i2])),
+            "unit": "per site",
+            "source": f"Onsager/Yang exact, L={L} MC at T={T[i2]:.3f} J/k_B",
+        },
+        "ising2d_chi_peak_T": {
+            "value": T_peak,
+            "reference": Tc_exact,
+            "unit": "J/k_B",
+            "source": "Onsager Tc = 2/ln(1+sqrt2); finite-L peak shifts up",
+        },
+        "ising2d_meanfield_Tc": {
+            "value": float(nl.mean_field_tc(nl.Ising(nl.square(4)))),
+            "reference": Tc_exact,
+            "unit": "J/k_B",
+            "source": "mean field zJ/k_B = 4 overestimates Onsager",
+        },
     }
 
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
@@ -90,26 +111,47 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     plt.close(fig)
     figures = ["ising2d_m_chi.png"]
 
-    if not quick:   # Binder-cumulant crossing of two sizes
+    if not quick:  # Binder-cumulant crossing of two sizes
         Tb = np.linspace(2.15, 2.40, 6)
         U = {}
         for Lb in (8, 16):
-            ob = nl.simulate(nl.Ising(nl.square(Lb)), jax.random.key(Lb), Tb, n_sweeps=1000,
-                             n_equil=200, n_chains=16)
+            ob = nl.simulate(
+                nl.Ising(nl.square(Lb)),
+                jax.random.key(Lb),
+                Tb,
+                n_sweeps=1000,
+                n_equil=200,
+                n_chains=16,
+            )
             U[Lb] = (np.asarray(ob.binder), np.asarray(ob.binder_err))
         Tx = float(nl.binder_crossing(Tb, U[8][0], U[16][0]))
         # classical Heisenberg, simple cubic: Binder crossing of L = 4 and 8
         Th = np.linspace(1.38, 1.50, 5)
-        Uh = {Lh: nl.simulate(nl.Heisenberg(nl.cubic(Lh)), jax.random.key(Lh), Th,
-                              n_sweeps=600, n_equil=150, n_overrelax=1, n_chains=8,
-                              init="ferro").binder for Lh in (4, 8)}
+        Uh = {
+            Lh: nl.simulate(
+                nl.Heisenberg(nl.cubic(Lh)),
+                jax.random.key(Lh),
+                Th,
+                n_sweeps=600,
+                n_equil=150,
+                n_overrelax=1,
+                n_chains=8,
+                init="ferro",
+            ).binder
+            for Lh in (4, 8)
+        }
         numbers["heisenberg_cubic_binder_crossing_4_8"] = {
-            "value": float(nl.binder_crossing(Th, Uh[4], Uh[8])), "reference": 1.443,
-            "unit": "J/k_B", "source": "classical Heisenberg sc Tc = 1.4430 J/k_B (Chen, "
-                                       "Ferrenberg & Landau 1993)"}
+            "value": float(nl.binder_crossing(Th, Uh[4], Uh[8])),
+            "reference": 1.443,
+            "unit": "J/k_B",
+            "source": "classical Heisenberg sc Tc = 1.4430 J/k_B (Chen, Ferrenberg & Landau 1993)",
+        }
         numbers["ising2d_binder_crossing_8_16"] = {
-            "value": Tx, "reference": Tc_exact, "unit": "J/k_B",
-            "source": "Onsager; small-L crossing carries a finite-size shift"}
+            "value": Tx,
+            "reference": Tc_exact,
+            "unit": "J/k_B",
+            "source": "Onsager; small-L crossing carries a finite-size shift",
+        }
         fig, ax = plt.subplots(figsize=(5, 4))
         for Lb, (u, du) in U.items():
             ax.errorbar(Tb, u, du, fmt="o-", label=f"L={Lb}")
@@ -126,26 +168,44 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     runs = {}
     for n_cells in (2, 3):
         model = nl.Heisenberg(euo_lattice(n_cells))
-        runs[n_cells] = nl.simulate(model, jax.random.key(7 + n_cells), Te,
-                                    n_sweeps=250 if quick else 1000, n_equil=80 if quick else 200,
-                                    n_overrelax=0 if quick else 1, n_chains=4, init="ferro")
+        runs[n_cells] = nl.simulate(
+            model,
+            jax.random.key(7 + n_cells),
+            Te,
+            n_sweeps=250 if quick else 1000,
+            n_equil=80 if quick else 200,
+            n_overrelax=0 if quick else 1,
+            n_chains=4,
+            init="ferro",
+        )
     Tc_mf = float(nl.mean_field_tc(model, n_components=3))
-    Tc_mf_quantum = float(nl.mean_field_tc((12 * 2 * EUO_J1_K + 6 * 2 * EUO_J2_K) * K_B,
-                                           S=EUO_S))
+    Tc_mf_quantum = float(nl.mean_field_tc((12 * 2 * EUO_J1_K + 6 * 2 * EUO_J2_K) * K_B, S=EUO_S))
     Tc_mc = float(nl.binder_crossing(Te, runs[2].binder, runs[3].binder))
     oe = runs[3]
-    numbers.update({
-        "EuO_Tc_meanfield": {"value": Tc_mf, "reference": EUO_TC, "unit": "K",
-                             "source": "experiment (Passell et al. 1976); mean field "
-                                       "S(S+1)(z1 2J1 + z2 2J2)/3 overestimates"},
-        "EuO_Tc_meanfield_quantum_formula": {"value": Tc_mf_quantum, "reference": Tc_mf,
-                                             "unit": "K",
-                                             "source": "zJS(S+1)/3k_B equals the classical "
-                                                       "zJ~/3k_B with J~ = J S(S+1)"},
-        "EuO_Tc_montecarlo_binder": {"value": Tc_mc, "reference": EUO_TC, "unit": "K",
-                                     "source": "classical Heisenberg MC, Binder crossing of "
-                                               "32 and 108 Eu sites vs experiment"},
-    })
+    numbers.update(
+        {
+            "EuO_Tc_meanfield": {
+                "value": Tc_mf,
+                "reference": EUO_TC,
+                "unit": "K",
+                "source": "experiment (Passell et al. 1976); mean field "
+                "S(S+1)(z1 2J1 + z2 2J2)/3 overestimates",
+            },
+            "EuO_Tc_meanfield_quantum_formula": {
+                "value": Tc_mf_quantum,
+                "reference": Tc_mf,
+                "unit": "K",
+                "source": "zJS(S+1)/3k_B equals the classical zJ~/3k_B with J~ = J S(S+1)",
+            },
+            "EuO_Tc_montecarlo_binder": {
+                "value": Tc_mc,
+                "reference": EUO_TC,
+                "unit": "K",
+                "source": "classical Heisenberg MC, Binder crossing of "
+                "32 and 108 Eu sites vs experiment",
+            },
+        }
+    )
     fig, ax = plt.subplots(1, 2, figsize=(10, 4))
     ax[0].errorbar(Te, oe.magnetization, oe.magnetization_err, fmt="o-", label="Monte Carlo")
     Tfe = np.linspace(5, 100, 200)
@@ -154,7 +214,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax[0].set(xlabel="T [K]", ylabel="m", title="EuO from unit cell + J1, J2")
     ax[0].legend()
     for n_cells, r in runs.items():
-        ax[1].errorbar(Te, r.binder, r.binder_err, fmt="o-", label=f"{4 * n_cells ** 3} sites")
+        ax[1].errorbar(Te, r.binder, r.binder_err, fmt="o-", label=f"{4 * n_cells**3} sites")
     ax[1].axvline(EUO_TC, color="k", lw=0.8)
     ax[1].set(xlabel="T [K]", ylabel="U4", title="EuO Binder cumulants")
     ax[1].legend()
@@ -170,7 +230,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "finite size). EuO, built from its fcc cell with the neutron-scattering J1, J2: mean "
         f"field gives Tc = {Tc_mf:.0f} K, the classical Heisenberg Monte Carlo "
         f"{Tc_mc:.0f} K (Binder crossing of 32 and 108 sites), experiment 69.3 K: "
-        "fluctuations beyond mean field lower Tc toward the measured value.")
+        "fluctuations beyond mean field lower Tc toward the measured value."
+    )
     return {"summary": summary, "figures": figures, "numbers": numbers}
 
 

@@ -22,7 +22,7 @@ TITLE = "Hysteresis: platelet loop (micromagnetics) and the Stoner-Wohlfarth ast
 def _switching_by_bisection(psi, n_iter=22):
     """Switching field found numerically: smallest |h| where the up branch is gone."""
     exists = jax.jit(lambda h: dyn.stoner_wohlfarth(h, psi).up_exists)
-    lo, hi = 0.0, 1.5           # up branch exists at h = -lo, not at h = -hi
+    lo, hi = 0.0, 1.5  # up branch exists at h = -lo, not at h = -hi
     for _ in range(n_iter):
         mid = 0.5 * (lo + hi)
         if bool(exists(-mid)):
@@ -43,12 +43,20 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     plate = dyn.Micromagnet(shp, cell, Ms=Ms, A=A)
     m0 = np.random.default_rng(0).normal(size=shp + (3,))
     m0 = jnp.asarray(m0 / np.linalg.norm(m0, axis=-1, keepdims=True), dtype=float)
-    m0 = dyn.relax(plate, m0, tol=1e-4, throw=False).m       # demagnetized start
-    Nx, Ny, _ = dyn.prism_demag_factors(*(n * d for n, d in zip(shp, cell)))
-    HK_shape = float((Ny - Nx) * Ms)                            # shape anisotropy field
+    m0 = dyn.relax(plate, m0, tol=1e-4, throw=False).m  # demagnetized start
+    Nx, Ny, _ = dyn.prism_demag_factors(*(n * d for n, d in zip(shp, cell, strict=False)))
+    HK_shape = float((Ny - Nx) * Ms)  # shape anisotropy field
     n = 8 if quick else 24
-    loop = dyn.hysteresis(plate, m0, 1.6 * HK_shape, direction=(np.cos(psi_f), np.sin(psi_f), 0.0),
-                          n=n, n_virgin=4 if quick else 8, tol=1e-4, max_steps=4000)
+    loop = dyn.hysteresis(
+        plate,
+        m0,
+        1.6 * HK_shape,
+        direction=(np.cos(psi_f), np.sin(psi_f), 0.0),
+        n=n,
+        n_virgin=4 if quick else 8,
+        tol=1e-4,
+        max_steps=4000,
+    )
     Hc = float(loop.coercivity)
     Hc_sw = float(dyn.coercivity(psi_f)) * HK_shape
 
@@ -62,8 +70,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     b = np.asarray(loop.branch)
     for k, lab in [(0, "virgin"), (1, "descending"), (2, "ascending")]:
         sel = b == k
-        axs[0].plot(C.MU_0 * np.asarray(loop.H)[sel] * 1e3, np.asarray(loop.M)[sel], "o-",
-                    ms=3, label=lab)
+        axs[0].plot(
+            C.MU_0 * np.asarray(loop.H)[sel] * 1e3, np.asarray(loop.M)[sel], "o-", ms=3, label=lab
+        )
     axs[0].axvline(-C.MU_0 * Hc_sw * 1e3, color="gray", ls="--", label="SW (shape anisotropy)")
     axs[0].set_xlabel("mu0 H [mT] (10 deg from the long axis)")
     axs[0].set_ylabel("M/Ms along H")
@@ -76,7 +85,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     axs[1].set_xlabel("h_parallel = H cos(psi) / H_K")
     axs[1].set_ylabel("h_perp")
     axs[1].set_title("Stoner-Wohlfarth astroid (switching fields)", fontsize=9)
-    for deg in ((5, 45, 85) if quick else (5, 30, 45, 60, 85)):
+    for deg in (5, 45, 85) if quick else (5, 30, 45, 60, 85):
         L = dyn.sw_loop(np.deg2rad(deg), 1.5, 101 if quick else 301)
         axs[2].plot(np.asarray(L.h), np.asarray(L.m), label=f"psi = {deg} deg")
     axs[2].set_xlabel("h = H / H_K")
@@ -95,22 +104,41 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
             "reverses at a coercive field below the coherent-rotation (Stoner-Wohlfarth) value "
             "for its shape anisotropy, since reversal starts at the ends. The single-domain SW "
             "particle switches on the astroid h_sw = (cos^2/3 + sin^2/3)^-3/2; the loops "
-            "change from square (field along the easy axis) to closed lines (hard axis)."),
+            "change from square (field along the easy axis) to closed lines (hard axis)."
+        ),
         "figures": ["hysteresis.png"],
         "numbers": {
-            "platelet_coercivity": {"value": C.MU_0 * Hc * 1e3, "reference": C.MU_0 * Hc_sw * 1e3,
-                                    "unit": "mT",
-                                    "source": "upper bound: SW coherent rotation with shape "
-                                              "anisotropy (N_yy - N_xx) Ms, Aharoni factors"},
-            "platelet_remanence": {"value": float(loop.remanence), "reference": float(np.cos(psi_f)),
-                                   "unit": "M/Ms", "source": "SW uniform state: cos(psi)"},
-            "platelet_converged": {"value": bool(loop.converged), "reference": True, "unit": "",
-                                   "source": "relax at every field"},
-            "sw_switching_field_psi0": {"value": h0_num, "reference": 1.0,
-                                        "unit": "H_K", "source": "Stoner-Wohlfarth 1948: H_K "
-                                                                 "along the easy axis"},
-            "sw_switching_field_psi45": {"value": h45_num, "reference": 0.5, "unit": "H_K",
-                                         "source": "Stoner-Wohlfarth 1948: H_K/2 at 45 deg"},
+            "platelet_coercivity": {
+                "value": C.MU_0 * Hc * 1e3,
+                "reference": C.MU_0 * Hc_sw * 1e3,
+                "unit": "mT",
+                "source": "upper bound: SW coherent rotation with shape "
+                "anisotropy (N_yy - N_xx) Ms, Aharoni factors",
+            },
+            "platelet_remanence": {
+                "value": float(loop.remanence),
+                "reference": float(np.cos(psi_f)),
+                "unit": "M/Ms",
+                "source": "SW uniform state: cos(psi)",
+            },
+            "platelet_converged": {
+                "value": bool(loop.converged),
+                "reference": True,
+                "unit": "",
+                "source": "relax at every field",
+            },
+            "sw_switching_field_psi0": {
+                "value": h0_num,
+                "reference": 1.0,
+                "unit": "H_K",
+                "source": "Stoner-Wohlfarth 1948: H_K along the easy axis",
+            },
+            "sw_switching_field_psi45": {
+                "value": h45_num,
+                "reference": 0.5,
+                "unit": "H_K",
+                "source": "Stoner-Wohlfarth 1948: H_K/2 at 45 deg",
+            },
         },
     }
 
@@ -118,5 +146,6 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
 if __name__ == "__main__":
     import json
     import sys
+
     res = run(pathlib.Path("results/hysteresis"), quick="--quick" in sys.argv)
     print(json.dumps(res["numbers"], indent=1, default=float))

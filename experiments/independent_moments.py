@@ -14,15 +14,24 @@ import numpy as np  # noqa: E402
 
 from netmag_jax.constants import K_B, MU_0, MU_B  # noqa: E402
 from netmag_jax.statmech import (  # noqa: E402
-    Paramagnet, SingleIon, brillouin, curie_constant, curie_weiss, langevin,
+    Paramagnet,
+    SingleIon,
+    brillouin,
+    curie_constant,
+    curie_weiss,
+    langevin,
 )
 
 TITLE = "Independent moments: Brillouin, Curie, Schottky and Van Vleck"
 
 
 def _num(value, reference, unit, source):
-    return {"value": float(value), "reference": None if reference is None else float(reference),
-            "unit": unit, "source": source}
+    return {
+        "value": float(value),
+        "reference": None if reference is None else float(reference),
+        "unit": unit,
+        "source": source,
+    }
 
 
 def run(out: pathlib.Path, quick: bool = False) -> dict:
@@ -40,7 +49,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         temps = (2.0, 6.0)
         b2 = jnp.broadcast_to(b, (2, nb))
         mom = np.asarray(Paramagnet(J, 2.0).moment(b2, jnp.asarray(temps)[:, None]))
-        for T, style, m in zip(temps, ("-", ":"), mom / (2.0 * J)):
+        for T, style, m in zip(temps, ("-", ":"), mom / (2.0 * J), strict=False):
             x = 2.0 * MU_B * J * np.asarray(b) / (K_B * T)
             worst = max(worst, float(np.max(np.abs(m - np.asarray(brillouin(J, x))))))
             ax.plot(x, m, style, lw=1.4, label=f"J = {J:g}" if T == 2.0 else None)
@@ -54,13 +63,14 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     fig.tight_layout()
     fig.savefig(out / "brillouin_curves.png", dpi=120)
     plt.close(fig)
-    numbers["max_dev_from_brillouin"] = _num(worst, 0.0, "fraction of gJ",
-                                             "closed form B_J(x) (brillouin)")
+    numbers["max_dev_from_brillouin"] = _num(
+        worst, 0.0, "fraction of gJ", "closed form B_J(x) (brillouin)"
+    )
 
     # 2. spin-1/2 and spin-1 against their closed forms, several temperatures vs B/T
     fig, axs = plt.subplots(1, 2, figsize=(9, 3.8))
     bt_ref = np.linspace(0.0, 6.0, 200)
-    for ax, J in zip(axs, (0.5, 1.0)):
+    for ax, J in zip(axs, (0.5, 1.0), strict=False):
         temps = jnp.array([1.8, 4.2])[:, None]  # same shapes as above: no new compilation
         bb = jnp.linspace(0.0, 6.0, nb)[None, :] * temps
         mom = np.asarray(Paramagnet(J, 2.0).moment(bb, temps))
@@ -79,8 +89,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     probe_b = jnp.full((2, nb), 7.0).at[0, 0].set(2.0)
     probe_t = jnp.array([1.0, 0.1])[:, None]
     m_half = float(Paramagnet(0.5, 2.0).moment(probe_b, probe_t)[0, 0])
-    numbers["spin_half_moment_2T_1K"] = _num(m_half, np.tanh(MU_B * 2.0 / K_B), "mu_B",
-                                             "two-level tanh law (g = 2)")
+    numbers["spin_half_moment_2T_1K"] = _num(
+        m_half, np.tanh(MU_B * 2.0 / K_B), "mu_B", "two-level tanh law (g = 2)"
+    )
     m_sat = float(Paramagnet(3.5, 2.0).moment(probe_b, probe_t)[1, 0])
     numbers["J7/2_saturation_7T_0.1K"] = _num(m_sat, 7.0, "mu_B", "g J (saturation)")
 
@@ -97,8 +108,12 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax.plot(T, 1 / chi, "k-", label=r"Paramagnet, $1/\chi$ (J = 7/2)")
     for theta, c in ((-20.0, "tab:blue"), (15.0, "tab:red")):
         Tcw = jnp.linspace(max(theta, 0.0) + 2.0, 300.0, nb)
-        ax.plot(Tcw, 1 / np.asarray(curie_weiss(Tcw, C, theta)), color=c,
-                label=rf"Curie-Weiss $\theta$ = {theta:g} K")
+        ax.plot(
+            Tcw,
+            1 / np.asarray(curie_weiss(Tcw, C, theta)),
+            color=c,
+            label=rf"Curie-Weiss $\theta$ = {theta:g} K",
+        )
     ax.set_xlabel("T [K]")
     ax.set_ylabel(r"$1/\chi$ (SI)")
     ax.set_title("Curie law: 1/chi linear in T through the origin")
@@ -106,10 +121,12 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     fig.tight_layout()
     fig.savefig(out / "curie_law.png", dpi=120)
     plt.close(fig)
-    numbers["Gd3+_mu_eff_from_curie_fit"] = _num(mu_eff, 7.94, "mu_B",
-                                                 "g sqrt(J(J+1)) = 7.94 (Kittel, ISSP ch. 11)")
-    numbers["curie_fit_intercept_K"] = _num(icpt * C_fit, 0.0, "K",
-                                            "Curie law: 1/chi = T/C passes through 0")
+    numbers["Gd3+_mu_eff_from_curie_fit"] = _num(
+        mu_eff, 7.94, "mu_B", "g sqrt(J(J+1)) = 7.94 (Kittel, ISSP ch. 11)"
+    )
+    numbers["curie_fit_intercept_K"] = _num(
+        icpt * C_fit, 0.0, "K", "Curie law: 1/chi = T/C passes through 0"
+    )
 
     # 4. Schottky anomaly of spin-1/2 and entropy k_B ln 2
     p = Paramagnet(0.5, 2.0)
@@ -127,10 +144,12 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     fig.tight_layout()
     fig.savefig(out / "schottky.png", dpi=120)
     plt.close(fig)
-    numbers["schottky_peak_C_over_kB"] = _num(c.max(), 0.43922, "k_B",
-                                              "two-level Schottky maximum (analytic)")
-    numbers["schottky_peak_T_over_Delta"] = _num(float(Tt[c.argmax()]) / delta_K, 0.41678, "",
-                                                 "two-level Schottky maximum (analytic)")
+    numbers["schottky_peak_C_over_kB"] = _num(
+        c.max(), 0.43922, "k_B", "two-level Schottky maximum (analytic)"
+    )
+    numbers["schottky_peak_T_over_Delta"] = _num(
+        float(Tt[c.argmax()]) / delta_K, 0.41678, "", "two-level Schottky maximum (analytic)"
+    )
 
     # 5. crystal field: S = 1 with D S_z^2, D = 10 K (singlet ground state): Van Vleck plateau
     D_K = 10.0
@@ -154,11 +173,17 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     fig.savefig(out / "van_vleck.png", dpi=120)
     plt.close(fig)
     numbers["van_vleck_plateau_chi_perp_0.3K"] = _num(
-        chi_ion[0, 0, 0], plateau, "mu_B/T per ion",
-        "2 g^2 mu_B^2 / D (S = 1, D S_z^2; Kahn, Molecular Magnetism, ch. 2)")
+        chi_ion[0, 0, 0],
+        plateau,
+        "mu_B/T per ion",
+        "2 g^2 mu_B^2 / D (S = 1, D S_z^2; Kahn, Molecular Magnetism, ch. 2)",
+    )
     numbers["chi_par_over_curie_0.3K"] = _num(
-        chi_ion[0, 2, 2] / free[0], 1.5 * 2 * np.exp(-D_K / 0.3) / (1 + 2 * np.exp(-D_K / 0.3)),
-        "", "3 e^{-D/T} / (1 + 2 e^{-D/T}) (same closed form)")
+        chi_ion[0, 2, 2] / free[0],
+        1.5 * 2 * np.exp(-D_K / 0.3) / (1 + 2 * np.exp(-D_K / 0.3)),
+        "",
+        "3 e^{-D/T} / (1 + 2 e^{-D/T}) (same closed form)",
+    )
 
     summary = (
         "Independent moments follow from one free energy per ion: the exact 2J+1-level "
@@ -168,8 +193,16 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "1/chi is linear in T through the origin (Curie), shifted by theta for Curie-Weiss. "
         "A spin-1/2 in a field shows the Schottky anomaly. A crystal field that leaves a "
         "non-magnetic singlet ground state (S = 1, D > 0) freezes the Curie response along "
-        "the axis and leaves a temperature-independent Van Vleck susceptibility across it.")
-    return {"summary": summary,
-            "figures": ["brillouin_curves.png", "spin_half_spin_one.png", "curie_law.png",
-                        "schottky.png", "van_vleck.png"],
-            "numbers": numbers}
+        "the axis and leaves a temperature-independent Van Vleck susceptibility across it."
+    )
+    return {
+        "summary": summary,
+        "figures": [
+            "brillouin_curves.png",
+            "spin_half_spin_one.png",
+            "curie_law.png",
+            "schottky.png",
+            "van_vleck.png",
+        ],
+        "numbers": numbers,
+    }

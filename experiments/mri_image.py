@@ -30,8 +30,17 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ph = mri.shepp_logan(n, fov, n_sub=n_sub, slice_thickness=thick)
     TR, TE, flip = 8e-3, 3e-3, math.radians(25)
     dwell = 1e-3 / n  # readout of 1 ms
-    seq = mri.cartesian_gre((fov, fov), (n, n), flip, TR, TE, dwell, pulse_duration=5e-5,
-                            spoiler_moment=1.0 / thick, dummy_scans=dummies)
+    seq = mri.cartesian_gre(
+        (fov, fov),
+        (n, n),
+        flip,
+        TR,
+        TE,
+        dwell,
+        pulse_duration=5e-5,
+        spoiler_moment=1.0 / thick,
+        dummy_scans=dummies,
+    )
     res = seq.simulate(ph.spins)
     img = np.abs(np.asarray(mri.reconstruct_cartesian(res.signal, (n, n))))
 
@@ -45,8 +54,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         if i == 0:
             continue
         t = mri.TISSUES[name]
-        s = mri.epg_gre(jnp.full(n_rep, flip), phases, TR, t["T1"], t["T2"], M0=t["PD"] * M0w,
-                        TE=TE)
+        s = mri.epg_gre(
+            jnp.full(n_rep, flip), phases, TR, t["T1"], t["T2"], M0=t["PD"] * M0w, TE=TE
+        )
         expected[ph.labels == i] = abs(complex(s[-1]))
         ratio[name] = abs(complex(s[-1]))
     # the RF-spoiling transient has not settled at the k-space centre (T1 / TR ~ 100
@@ -56,8 +66,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ratio_ss = {}
     for name in ("white_matter", "gray_matter"):
         t = mri.TISSUES[name]
-        s = mri.epg_gre(jnp.full(n_ss, flip), phases_ss, TR, t["T1"], t["T2"], M0=t["PD"] * M0w,
-                        TE=TE)
+        s = mri.epg_gre(
+            jnp.full(n_ss, flip), phases_ss, TR, t["T1"], t["T2"], M0=t["PD"] * M0w, TE=TE
+        )
         ratio_ss[name] = abs(complex(s[-1]))
     mask = ph.labels > 0
     inner = mask.copy()  # avoid partial-volume edges for the contrast numbers
@@ -84,20 +95,34 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     fig.savefig(out / "gre_image.png", dpi=110)
     plt.close(fig)
     numbers = {
-        "image_vs_epg_correlation": {"value": corr, "reference": 1.0, "unit": "",
-                                     "source": "Pearson correlation of |image| with the EPG "
-                                               "RF-spoiled signal map (1 = identical up to scale)"},
-        "wm_gm_contrast": {"value": wm / gm, "reference": None, "unit": "",
-                           "source": "image mean WM / mean GM (inner pixels); the k-space lines "
-                                     "are acquired during the RF-spoiling transient, so it lies "
-                                     "between the two EPG numbers below"},
+        "image_vs_epg_correlation": {
+            "value": corr,
+            "reference": 1.0,
+            "unit": "",
+            "source": "Pearson correlation of |image| with the EPG "
+            "RF-spoiled signal map (1 = identical up to scale)",
+        },
+        "wm_gm_contrast": {
+            "value": wm / gm,
+            "reference": None,
+            "unit": "",
+            "source": "image mean WM / mean GM (inner pixels); the k-space lines "
+            "are acquired during the RF-spoiling transient, so it lies "
+            "between the two EPG numbers below",
+        },
         "wm_gm_contrast_epg_centre_line": {
-            "value": ratio["white_matter"] / ratio["gray_matter"], "reference": None, "unit": "",
+            "value": ratio["white_matter"] / ratio["gray_matter"],
+            "reference": None,
+            "unit": "",
             "source": "EPG at the k-space-centre repetition (transient), 3 T T1/T2/PD "
-                      "(Wansapura 1999)"},
+            "(Wansapura 1999)",
+        },
         "wm_gm_contrast_epg_steady_state": {
-            "value": ratio_ss["white_matter"] / ratio_ss["gray_matter"], "reference": None,
-            "unit": "", "source": "EPG after 600 repetitions (RF-spoiled steady state)"},
+            "value": ratio_ss["white_matter"] / ratio_ss["gray_matter"],
+            "reference": None,
+            "unit": "",
+            "source": "EPG after 600 repetitions (RF-spoiled steady state)",
+        },
         "n_spins": {"value": int(ph.spins.n), "reference": None, "unit": "", "source": "phantom"},
         "n_steps": {"value": int(seq.n_steps), "reference": None, "unit": "", "source": "sequence"},
     }
@@ -112,7 +137,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "between the EPG value at the k-space-centre line and the EPG steady state (which is "
         "within a few per cent of Ernst's formula); long-T2 CSF is brighter than Ernst's formula predicts because 117 degree RF "
         "spoiling does not fully spoil T2 >> TR (Zur et al. 1991), and the steady state "
-        "is not yet reached for T1 = 4 s.")
+        "is not yet reached for T1 = 4 s."
+    )
     return {"summary": summary, "figures": ["gre_image.png"], "numbers": numbers}
 
 

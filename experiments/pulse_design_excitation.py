@@ -32,20 +32,26 @@ def _metrics(design, rf, G, dt, thickness, w, z):
     ref = np.median(m[pb])
     ripple_pass = float(np.max(np.abs(m[pb] - ref)) / ref)
     ripple_stop = float(np.max(m[sb]) / ref)
-    right = z >= 0   # edge on the right: positions where m crosses 90 % and 10 % of ref
+    right = z >= 0  # edge on the right: positions where m crosses 90 % and 10 % of ref
     zr, mr = z[right], m[right] / ref
     z90 = zr[np.argmax(mr < 0.9)]
     z10 = zr[np.argmax(mr < 0.1)]
     energy = float(np.sum(np.abs(rf) ** 2) * dt)
-    return {"ripple_pass": ripple_pass, "ripple_stop": ripple_stop,
-            "transition": float(z10 - z90), "energy": energy, "profile": m, "top": top}
+    return {
+        "ripple_pass": ripple_pass,
+        "ripple_stop": ripple_stop,
+        "transition": float(z10 - z90),
+        "energy": energy,
+        "profile": m,
+        "top": top,
+    }
 
 
 def run(out: pathlib.Path, quick: bool = False) -> dict:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sigpy.mri.rf import dzrf
     from sigpy.mri.rf.util import dinf
 
     from netmag_jax import mri
@@ -63,8 +69,10 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     iters = 60 if quick else 150
     numbers, fig_rows = {}, []
 
-    for label, flip, ptype, sbw in (("small tip 30°", math.radians(30), "st", STOP_WEIGHT),
-                                    ("90°", math.pi / 2, "ex", 1.0)):
+    for label, flip, ptype, sbw in (
+        ("small tip 30°", math.radians(30), "st", STOP_WEIGHT),
+        ("90°", math.pi / 2, "ex", 1.0),
+    ):
         d1, d2 = 0.01, 0.01
         # sigpy's ripple bookkeeping for the transition band of each pulse type
         dd1, dd2 = (d1, d2) if ptype == "st" else (math.sqrt(d1 / 2), d2 / math.sqrt(2))
@@ -73,43 +81,81 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         if ptype == "st":
             slr = slr * flip / abs(GAMMA_1H * dt * slr.sum())
         peak = float(np.max(np.abs(slr)))
-        target = design.slice_target("excitation", dz, flip_angle=flip, transition=2 * w,
-                                     fov=4 * dz, n_positions=n_pos,
-                                     stopband_weight=sbw)
+        target = design.slice_target(
+            "excitation",
+            dz,
+            flip_angle=flip,
+            transition=2 * w,
+            fov=4 * dz,
+            n_positions=n_pos,
+            stopband_weight=sbw,
+        )
         m_slr = _metrics(design, slr, G, dt, dz, w, z)
         # small tip (linear regime): from a plain sinc, SLR's optimality is the bar;
         # 90 deg (nonlinear regime): start at SLR, lower the error at <= its energy
         init = design.sinc_pulse(n, T, flip, tb) if ptype == "st" else slr
-        res = design.optimize_pulse(target, T, n, b1_max=peak * (1.05 if ptype == "st" else 1),
-                                    gradient=G, init=init, max_iter=iters,
-                                    energy_weight=0.002 if ptype == "st" else 0.0,
-                                    max_energy=None if ptype == "st" else
-                                    0.98 * float(np.sum(np.abs(slr) ** 2) * dt))
+        res = design.optimize_pulse(
+            target,
+            T,
+            n,
+            b1_max=peak * (1.05 if ptype == "st" else 1),
+            gradient=G,
+            init=init,
+            max_iter=iters,
+            energy_weight=0.002 if ptype == "st" else 0.0,
+            max_energy=None if ptype == "st" else 0.98 * float(np.sum(np.abs(slr) ** 2) * dt),
+        )
         rf = np.asarray(res.rf)
         m_opt = _metrics(design, rf, G, dt, dz, w, z)
         err_slr = design.target_error(target, slr, G, dt)
         key = "st" if ptype == "st" else "ex90"
-        numbers.update({
-            f"{key}_ripple_pass_ratio": {"value": m_opt["ripple_pass"] / m_slr["ripple_pass"],
-                                         "reference": 1.0, "unit": "designed / SLR",
-                                         "source": "goal: within 10 % of SLR (st)"},
-            f"{key}_ripple_stop_ratio": {"value": m_opt["ripple_stop"] / m_slr["ripple_stop"],
-                                         "reference": 1.0, "unit": "designed / SLR",
-                                         "source": "goal: within 10 % of SLR (st)"},
-            f"{key}_transition_ratio": {"value": m_opt["transition"] / m_slr["transition"],
-                                        "reference": 1.0, "unit": "designed / SLR",
-                                        "source": "goal: within 10 % of SLR (st)"},
-            f"{key}_energy_ratio": {"value": m_opt["energy"] / m_slr["energy"],
-                                    "reference": 1.0, "unit": "designed / SLR",
-                                    "source": "same duration, TBW, gradient"},
-            f"{key}_target_error_slr": {"value": err_slr, "reference": None, "unit": "RMS",
-                                        "source": "sigpy dzrf, weighted RMS |Mxy - target|"},
-            f"{key}_target_error_designed": {"value": res.target_error, "reference": err_slr,
-                                             "unit": "RMS", "source": "optimize_pulse"},
-            f"{key}_design_seconds": {"value": res.seconds, "reference": 60.0, "unit": "s",
-                                      "source": f"{n} samples, {res.n_iter} L-BFGS iterations"
-                                                f" (goal < 60 s, 2-core CPU)"},
-        })
+        numbers.update(
+            {
+                f"{key}_ripple_pass_ratio": {
+                    "value": m_opt["ripple_pass"] / m_slr["ripple_pass"],
+                    "reference": 1.0,
+                    "unit": "designed / SLR",
+                    "source": "goal: within 10 % of SLR (st)",
+                },
+                f"{key}_ripple_stop_ratio": {
+                    "value": m_opt["ripple_stop"] / m_slr["ripple_stop"],
+                    "reference": 1.0,
+                    "unit": "designed / SLR",
+                    "source": "goal: within 10 % of SLR (st)",
+                },
+                f"{key}_transition_ratio": {
+                    "value": m_opt["transition"] / m_slr["transition"],
+                    "reference": 1.0,
+                    "unit": "designed / SLR",
+                    "source": "goal: within 10 % of SLR (st)",
+                },
+                f"{key}_energy_ratio": {
+                    "value": m_opt["energy"] / m_slr["energy"],
+                    "reference": 1.0,
+                    "unit": "designed / SLR",
+                    "source": "same duration, TBW, gradient",
+                },
+                f"{key}_target_error_slr": {
+                    "value": err_slr,
+                    "reference": None,
+                    "unit": "RMS",
+                    "source": "sigpy dzrf, weighted RMS |Mxy - target|",
+                },
+                f"{key}_target_error_designed": {
+                    "value": res.target_error,
+                    "reference": err_slr,
+                    "unit": "RMS",
+                    "source": "optimize_pulse",
+                },
+                f"{key}_design_seconds": {
+                    "value": res.seconds,
+                    "reference": 60.0,
+                    "unit": "s",
+                    "source": f"{n} samples, {res.n_iter} L-BFGS iterations"
+                    f" (goal < 60 s, 2-core CPU)",
+                },
+            }
+        )
         fig_rows.append((label, slr, rf, m_slr, m_opt))
 
     fig, ax = plt.subplots(len(fig_rows), 2, figsize=(11, 7))
@@ -136,13 +182,15 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         f"{st['st_transition_ratio']:.2f}x those of SLR. 90° (nonlinear): started at SLR with "
         f"its RF energy as the limit, the weighted RMS profile error goes from "
         f"{st['ex90_target_error_slr']:.4f} to {st['ex90_target_error_designed']:.4f} at "
-        f"{st['ex90_energy_ratio']:.2f}x SLR's RF energy and the same peak B1.")
+        f"{st['ex90_energy_ratio']:.2f}x SLR's RF energy and the same peak B1."
+    )
     return {"summary": summary, "figures": ["pulse_design_excitation.png"], "numbers": numbers}
 
 
 if __name__ == "__main__":
     import json
     import sys
+
     r = run(pathlib.Path("results/pulse_design_excitation"), quick="--quick" in sys.argv)
     print(r["summary"])
     print(json.dumps(r["numbers"], indent=1))

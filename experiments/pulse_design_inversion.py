@@ -19,6 +19,7 @@ TITLE = "RF-pulse design: B1/B0-robust inversion vs hyperbolic secant"
 
 def run(out: pathlib.Path, quick: bool = False) -> dict:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -34,19 +35,21 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     df = np.linspace(-200.0, 200.0, 9 if quick else 17)
     target = design.uniform_target("inversion", off_resonance=df, b1_scale=s)
     # the best HS1 pulse (sweep parameter mu) at this duration and peak B1
-    cands = {mu: np.asarray(mri.hyperbolic_secant(T, n, b1_max=b1_peak, beta_t=5.3, mu=mu))
-             for mu in (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)}
+    cands = {
+        mu: np.asarray(mri.hyperbolic_secant(T, n, b1_max=b1_peak, beta_t=5.3, mu=mu))
+        for mu in (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+    }
     errs = {mu: design.target_error(target, p, 0.0, dt) for mu, p in cands.items()}
     mu_best = min(errs, key=errs.get)
     hs, err_hs = cands[mu_best], errs[mu_best]
     e_hs = float(np.sum(np.abs(hs) ** 2) * dt)
-    res = design.optimize_pulse(target, T, n, b1_max=b1_peak, init=hs,
-                                max_iter=60 if quick else 200, max_energy=0.98 * e_hs)
+    res = design.optimize_pulse(
+        target, T, n, b1_max=b1_peak, init=hs, max_iter=60 if quick else 200, max_energy=0.98 * e_hs
+    )
     rf = np.asarray(res.rf)
     # independent check of the designed pulse with the relaxation-free Bloch engine
     S, F = np.meshgrid(s, df, indexing="ij")
-    spins = mri.Spins(np.zeros(S.size), 1e9, 1e9, M0=1.0, off_resonance=F.ravel(),
-                      b1=S.ravel())
+    spins = mri.Spins(np.zeros(S.size), 1e9, 1e9, M0=1.0, off_resonance=F.ravel(), b1=S.ravel())
     grad = np.zeros((n, 3))
     mz_opt = np.asarray(mri.simulate(rf, grad, dt, spins).M)[:, 2].reshape(S.shape)
     mz_hs = np.asarray(mri.simulate(hs, grad, dt, spins).M)[:, 2].reshape(S.shape)
@@ -59,31 +62,69 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax[0].set(xlabel="t [ms]", ylabel="|B1| [µT]", title="waveforms (same peak, duration)")
     ax[0].legend(fontsize=8)
     for a, mz, name in ((ax[1], mz_hs, "hyperbolic secant"), (ax[2], mz_opt, "designed")):
-        im = a.imshow(mz, origin="lower", aspect="auto", vmin=-1, vmax=-0.8,
-                      extent=[df[0], df[-1], s[0], s[-1]], cmap="viridis")
+        im = a.imshow(
+            mz,
+            origin="lower",
+            aspect="auto",
+            vmin=-1,
+            vmax=-0.8,
+            extent=[df[0], df[-1], s[0], s[-1]],
+            cmap="viridis",
+        )
         a.set(xlabel="off-resonance [Hz]", ylabel="B1 scale", title=f"M_z after {name}")
         fig.colorbar(im, ax=a)
     fig.tight_layout()
     fig.savefig(out / "pulse_design_inversion.png", dpi=110)
     plt.close(fig)
     numbers = {
-        "rms_error_hs": {"value": err_hs, "reference": None, "unit": "RMS of Mz + 1",
-                         "source": f"best HS1 pulse: mu = {mu_best:g}, beta T/2 = 5.3"},
-        "rms_error_designed": {"value": res.target_error, "reference": err_hs,
-                               "unit": "RMS of Mz + 1", "source": "optimize_pulse"},
-        "rms_error_designed_bloch_engine": {"value": rms_engine, "reference": res.target_error,
-                                            "unit": "RMS of Mz + 1",
-                                            "source": "mri.simulate of the designed pulse"},
-        "error_improvement": {"value": err_hs / res.target_error, "reference": 1.0,
-                              "unit": "HS error / designed error", "source": "> 1: better"},
-        "energy_ratio": {"value": res.energy / e_hs, "reference": 1.0,
-                         "unit": "designed / HS", "source": "goal <= 1"},
-        "worst_mz_hs": {"value": float(mz_hs.max()), "reference": -1.0, "unit": "M0",
-                        "source": "ideal inversion"},
-        "worst_mz_designed": {"value": float(mz_opt.max()), "reference": -1.0, "unit": "M0",
-                              "source": "ideal inversion"},
-        "design_seconds": {"value": res.seconds, "reference": 60.0, "unit": "s",
-                           "source": f"{n} samples, {res.n_iter} L-BFGS iterations"},
+        "rms_error_hs": {
+            "value": err_hs,
+            "reference": None,
+            "unit": "RMS of Mz + 1",
+            "source": f"best HS1 pulse: mu = {mu_best:g}, beta T/2 = 5.3",
+        },
+        "rms_error_designed": {
+            "value": res.target_error,
+            "reference": err_hs,
+            "unit": "RMS of Mz + 1",
+            "source": "optimize_pulse",
+        },
+        "rms_error_designed_bloch_engine": {
+            "value": rms_engine,
+            "reference": res.target_error,
+            "unit": "RMS of Mz + 1",
+            "source": "mri.simulate of the designed pulse",
+        },
+        "error_improvement": {
+            "value": err_hs / res.target_error,
+            "reference": 1.0,
+            "unit": "HS error / designed error",
+            "source": "> 1: better",
+        },
+        "energy_ratio": {
+            "value": res.energy / e_hs,
+            "reference": 1.0,
+            "unit": "designed / HS",
+            "source": "goal <= 1",
+        },
+        "worst_mz_hs": {
+            "value": float(mz_hs.max()),
+            "reference": -1.0,
+            "unit": "M0",
+            "source": "ideal inversion",
+        },
+        "worst_mz_designed": {
+            "value": float(mz_opt.max()),
+            "reference": -1.0,
+            "unit": "M0",
+            "source": "ideal inversion",
+        },
+        "design_seconds": {
+            "value": res.seconds,
+            "reference": 60.0,
+            "unit": "s",
+            "source": f"{n} samples, {res.n_iter} L-BFGS iterations",
+        },
     }
     summary = (
         f"Inversion over B1 x[0.8, 1.2] and B0 ±200 Hz in {T * 1e3:g} ms with |B1| <= "
@@ -91,13 +132,15 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         f"{err_hs:.4f} (worst M_z {mz_hs.max():.3f}); the optimised pulse {res.target_error:.4f}"
         f" (worst {mz_opt.max():.3f}), {err_hs / res.target_error:.1f}x lower, at "
         f"{res.energy / e_hs:.2f}x the RF energy. The Bloch engine confirms the designed "
-        f"profile (RMS {rms_engine:.4f}).")
+        f"profile (RMS {rms_engine:.4f})."
+    )
     return {"summary": summary, "figures": ["pulse_design_inversion.png"], "numbers": numbers}
 
 
 if __name__ == "__main__":
     import json
     import sys
+
     r = run(pathlib.Path("results/pulse_design_inversion"), quick="--quick" in sys.argv)
     print(r["summary"])
     print(json.dumps(r["numbers"], indent=1))

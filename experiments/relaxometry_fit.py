@@ -12,10 +12,42 @@ TITLE = "Relaxometry: NIST phantom T1 (magnitude IR, multi-start) and T2 (Rician
 
 # ISMRM/NIST system phantom reference values at 3 T, 20 C [s] (Stupic et al., MRM 86:1194,
 # 2021; phantom documentation; rounded): T1 array spheres 1-14, T2 array spheres 1-14.
-T1_REF = np.array([1.989, 1.454, 0.9841, 0.706, 0.4967, 0.3515, 0.2471, 0.1753, 0.1259,
-                   0.0890, 0.0627, 0.04453, 0.03084, 0.02172])
-T2_REF = np.array([0.5813, 0.4035, 0.2781, 0.1909, 0.1333, 0.0969, 0.0641, 0.0464, 0.0320,
-                   0.02256, 0.01581, 0.01124, 0.00791, 0.00559])
+T1_REF = np.array(
+    [
+        1.989,
+        1.454,
+        0.9841,
+        0.706,
+        0.4967,
+        0.3515,
+        0.2471,
+        0.1753,
+        0.1259,
+        0.0890,
+        0.0627,
+        0.04453,
+        0.03084,
+        0.02172,
+    ]
+)
+T2_REF = np.array(
+    [
+        0.5813,
+        0.4035,
+        0.2781,
+        0.1909,
+        0.1333,
+        0.0969,
+        0.0641,
+        0.0464,
+        0.0320,
+        0.02256,
+        0.01581,
+        0.01124,
+        0.00791,
+        0.00559,
+    ]
+)
 
 
 def _noisy_magnitude(S, sigma, rng):
@@ -24,35 +56,41 @@ def _noisy_magnitude(S, sigma, rng):
 
 def run(out: Path, quick: bool = False) -> dict:
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
-    n_vox = 8 if quick else 100          # voxels per sphere
-    sigma = 1.0 / 200.0                   # SNR 200 per channel at M0 = 1
+    n_vox = 8 if quick else 100  # voxels per sphere
+    sigma = 1.0 / 200.0  # SNR 200 per channel at M0 = 1
 
     # T1: magnitude inversion recovery, 12 TIs; multi-start over T1 and polarity
     TI = np.geomspace(0.025, 4.0, 12)
     t1 = np.repeat(T1_REF, n_vox)
     Y = _noisy_magnitude(1.0 - 2.0 * np.exp(-TI / t1[:, None]), sigma, rng)
     starts = [[s, -2.0 * s, t] for s in (1.0, -1.0) for t in (0.02, 0.1, 0.4, 1.5)]
-    ir = nf.fit_voxels(nf.inversion_recovery_magnitude, TI, Y, [1.0, -2.0, 0.5],
-                       bounds=([-10.0, -10.0, 1e-3], [10.0, 10.0, 10.0]), starts=starts)
+    ir = nf.fit_voxels(
+        nf.inversion_recovery_magnitude,
+        TI,
+        Y,
+        [1.0, -2.0, 0.5],
+        bounds=([-10.0, -10.0, 1e-3], [10.0, 10.0, 10.0]),
+        starts=starts,
+    )
     # T2: 32 echoes of 10 ms; Rician maximum likelihood vs a Gaussian least-squares fit
     TE = 0.01 * np.arange(1, 33)
     t2 = np.repeat(T2_REF, n_vox)
     Y2 = _noisy_magnitude(np.exp(-TE / t2[:, None]), sigma, rng)
     kw = dict(bounds=([0.0, 1e-3], [10.0, 5.0]))
-    ric = nf.fit_voxels(nf.exponential_decay, TE, Y2, [1.0, 0.1], sigma=sigma, noise="rician",
-                        **kw)
+    ric = nf.fit_voxels(nf.exponential_decay, TE, Y2, [1.0, 0.1], sigma=sigma, noise="rician", **kw)
     gau = nf.fit_voxels(nf.exponential_decay, TE, Y2, [1.0, 0.1], **kw)
 
     def per_sphere(res, j):
         p = np.asarray(res.params[:, j]).reshape(14, n_vox)
         e = np.asarray(res.stderr[:, j]).reshape(14, n_vox)
-        return p.mean(1), p.std(1), np.sqrt(np.mean(e ** 2, 1))
+        return p.mean(1), p.std(1), np.sqrt(np.mean(e**2, 1))
 
     T1m, T1s, T1e = per_sphere(ir, 2)
     T2m, T2s, T2e = per_sphere(ric, 1)
@@ -87,20 +125,38 @@ def run(out: Path, quick: bool = False) -> dict:
     src_t2 = "NIST/ISMRM system phantom T2 array, 3 T (Stupic et al. 2021); synthetic data"
     numbers = {}
     for k in (0, 4, 9, 13):
-        numbers[f"T1_sphere{k + 1}"] = {"value": float(T1m[k]), "reference": float(T1_REF[k]),
-                                        "unit": "s", "source": src_t1}
+        numbers[f"T1_sphere{k + 1}"] = {
+            "value": float(T1m[k]),
+            "reference": float(T1_REF[k]),
+            "unit": "s",
+            "source": src_t1,
+        }
     for k in (0, 4, 9):
-        numbers[f"T2_sphere{k + 1}_rician"] = {"value": float(T2m[k]),
-                                               "reference": float(T2_REF[k]), "unit": "s",
-                                               "source": src_t2}
+        numbers[f"T2_sphere{k + 1}_rician"] = {
+            "value": float(T2m[k]),
+            "reference": float(T2_REF[k]),
+            "unit": "s",
+            "source": src_t2,
+        }
     numbers["T2_sphere12_gaussian_bias_pct"] = {
-        "value": float(100 * (T2g[11] / T2_REF[11] - 1)), "reference": None, "unit": "%",
-        "source": "least squares ignores the Rician noise floor"}
+        "value": float(100 * (T2g[11] / T2_REF[11] - 1)),
+        "reference": None,
+        "unit": "%",
+        "source": "least squares ignores the Rician noise floor",
+    }
     ratio = float(np.median(np.concatenate([T1s / T1e, T2s[:10] / T2e[:10]])))
-    numbers["scatter_over_stderr"] = {"value": ratio, "reference": 1.0, "unit": "1",
-                                      "source": "calibrated uncertainties"}
-    numbers["fraction_converged"] = {"value": float(np.mean(np.asarray(ir.converged))),
-                                     "reference": 1.0, "unit": "1", "source": "engine flags"}
+    numbers["scatter_over_stderr"] = {
+        "value": ratio,
+        "reference": 1.0,
+        "unit": "1",
+        "source": "calibrated uncertainties",
+    }
+    numbers["fraction_converged"] = {
+        "value": float(np.mean(np.asarray(ir.converged))),
+        "reference": 1.0,
+        "unit": "1",
+        "source": "engine flags",
+    }
     return {
         "summary": (
             "Inversion recovery (magnitude, 12 TIs) and 32-echo spin-echo decays of the 14 "
@@ -108,7 +164,8 @@ def run(out: Path, quick: bool = False) -> dict:
             "complex Gaussian noise, fitted voxel by voxel with netmag_jax.fit.fit_voxels. "
             "Multi-start over T1 and polarity finds the global minimum of the magnitude IR "
             "fit; the Rician likelihood removes the noise-floor bias of least squares for "
-            "short T2. Right: scatter over voxels equals the reported standard errors."),
+            "short T2. Right: scatter over voxels equals the reported standard errors."
+        ),
         "figures": ["relaxometry_fit.png"],
         "numbers": numbers,
     }

@@ -53,8 +53,9 @@ KEYS = ((2, 0), (4, 0), (4, 3), (6, 0), (6, 3), (6, 6))
 #: Scheie et al., PRB 101, 144432 (2020): CsErSe2 Stevens parameters [meV], order KEYS, as
 #: printed (best fit FitCoefRes1c) in asche1/PyCrystalField Publications/AErSe2/
 #: CES_CEF_fit2.ipynb, commit ef4001f958d957a0a95f4b31da7e87b71e326d7b
-SCHEIE_2020_MEV = np.array([-3.55882648e-2, -3.84909550e-4, -1.39341508e-2, 3.15375656e-6,
-                            -4.69499691e-6, 3.38115268e-5])
+SCHEIE_2020_MEV = np.array(
+    [-3.55882648e-2, -3.84909550e-4, -1.39341508e-2, 3.15375656e-6, -4.69499691e-6, 3.38115268e-5]
+)
 #: the same notebook's CsErSe2 peak positions at 1.8 K [meV]: Voigt-fitted elastic line
 #: (0.0752) plus excited peaks (0.7311, 3.3430, 5.0971, 5.3778), minus the energy offset
 #: fitted with the best-fit parameters (xoff = 0.1275): the first four excited doublets
@@ -64,8 +65,10 @@ J_ER, G_ER = 7.5, 1.2
 
 def _single_ion(bkq_meV):
     if not hasattr(statmech, "SingleIon"):
-        raise ImportError("crystal-field fits need netmag_jax.statmech.SingleIon "
-                          "(not in this version of netmag_jax)")
+        raise ImportError(
+            "crystal-field fits need netmag_jax.statmech.SingleIon "
+            "(not in this version of netmag_jax)"
+        )
     st = {k: const.meV_to_J(bkq_meV[i]) for i, k in enumerate(KEYS)}
     return statmech.SingleIon(J_ER, G_ER, stevens=st, method="expm")
 
@@ -120,11 +123,9 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
     rel_floor: optional relative uncertainty added in quadrature to the noise sigma.
     """
     x, y, s, curves = load_data(temps, max_field, thin)
-    s = np.sqrt(s ** 2 + (rel_floor * np.abs(y)) ** 2)
-    start = nf.curve_fit(cef_model, x, y, np.ones(6), sigma=s, absolute_sigma=True,
-                         max_iter=0)
-    res = nf.curve_fit(cef_model, x, y, np.ones(6), sigma=s, absolute_sigma=True,
-                       max_iter=max_iter)
+    s = np.sqrt(s**2 + (rel_floor * np.abs(y)) ** 2)
+    start = nf.curve_fit(cef_model, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=0)
+    res = nf.curve_fit(cef_model, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=max_iter)
     bkq = np.asarray(res.params) * SCHEIE_2020_MEV
     dbkq = np.asarray(res.stderr) * np.abs(SCHEIE_2020_MEV)
     names = [f"B{k}{q}" for k, q in KEYS]
@@ -133,20 +134,28 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
     summary = {
         "model": "Er3+ J=15/2, g=6/5, D3d Stevens B20..B66, no exchange",
         "start": "Scheie et al., PRB 101, 144432 (2020), neutron fit (asche1/PyCrystalField "
-                 "Publications/AErSe2/CES_CEF_fit2.ipynb @ ef4001f9)",
-        "params_meV": {n: [float(b), float(d)] for n, b, d in zip(names, bkq, dbkq)},
+        "Publications/AErSe2/CES_CEF_fit2.ipynb @ ef4001f9)",
+        "params_meV": {n: [float(b), float(d)] for n, b, d in zip(names, bkq, dbkq, strict=False)},
         "params_meV_stderr_scaled": {  # stderr x sqrt(chi2_red): model error included
-            n: float(d * np.sqrt(max(float(res.chi2_red), 1.0))) for n, d in zip(names, dbkq)},
-        "published_meV": {n: float(b) for n, b in zip(names, SCHEIE_2020_MEV)},
-        "chi2_red": float(res.chi2_red), "chi2_red_published": float(start.chi2_red),
-        "n_points": int(y.size), "converged": bool(res.converged), "status": res.message(),
+            n: float(d * np.sqrt(max(float(res.chi2_red), 1.0)))
+            for n, d in zip(names, dbkq, strict=False)
+        },
+        "published_meV": {n: float(b) for n, b in zip(names, SCHEIE_2020_MEV, strict=False)},
+        "chi2_red": float(res.chi2_red),
+        "chi2_red_published": float(start.chi2_red),
+        "n_points": int(y.size),
+        "converged": bool(res.converged),
+        "status": res.message(),
         "n_iter": int(res.n_iter),
-        "levels_meV": _levels_meV(levels), "levels_meV_published": _levels_meV(levels0),
+        "levels_meV": _levels_meV(levels),
+        "levels_meV_published": _levels_meV(levels0),
         "neutron_peaks_meV_published": [float(v) for v in SCHEIE_2020_PEAKS_MEV],
         "g_ab_c": list(ground_doublet_g(bkq)),
         "g_ab_c_published": list(ground_doublet_g(SCHEIE_2020_MEV)),
-        "curves": [{"label": c["label"], "T": c["T"], "sigma": c["sigma"],
-                    "offset": c["offset"]} for c in curves],
+        "curves": [
+            {"label": c["label"], "T": c["T"], "sigma": c["sigma"], "offset": c["offset"]}
+            for c in curves
+        ],
     }
     return res, summary, (x, y, s, curves)
 
@@ -174,19 +183,30 @@ def mt_units(path_mh=None, path_mt=None):
             sel = np.abs(H - B * 1e4) < 1.0
             near = np.abs(Tm - T) < 0.05 * T
             if sel.any() and near.any():
-                rows.append(dict(T=T, B=B, direction=direction,
-                                 ratio=float(np.mean(chi[near]) /
-                                             (np.mean(M[sel]) / (B * 1e4)))))
+                rows.append(
+                    dict(
+                        T=T,
+                        B=B,
+                        direction=direction,
+                        ratio=float(np.mean(chi[near]) / (np.mean(M[sel]) / (B * 1e4))),
+                    )
+                )
     r = np.array([row["ratio"] for row in rows])
     n_a_mu_b = const.N_A * const.MU_B * 1e3  # emu/mol per mu_B/ion
-    return {"n_pairs": len(rows), "ratio_mean": float(r.mean()), "ratio_std": float(r.std()),
-            "ratio_median": float(np.median(r)), "N_A_muB_emu_per_mol": n_a_mu_b,
-            "unit": "emu mol^-1 Oe^-1" if abs(np.median(r) / n_a_mu_b - 1) < 0.03 else
-            "unknown", "rows": rows}
+    return {
+        "n_pairs": len(rows),
+        "ratio_mean": float(r.mean()),
+        "ratio_std": float(r.std()),
+        "ratio_median": float(np.median(r)),
+        "N_A_muB_emu_per_mol": n_a_mu_b,
+        "unit": "emu mol^-1 Oe^-1" if abs(np.median(r) / n_a_mu_b - 1) < 0.03 else "unknown",
+        "rows": rows,
+    }
 
 
 def _plot(path, res, data):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -195,8 +215,7 @@ def _plot(path, res, data):
     for ax, axis, name in ((axes[0], 0, "H // ab"), (axes[1], 1, "H // c")):
         for c in (c for c in curves if c["axis"] == axis):
             Bf = np.linspace(0.01, c["B"].max(), 80)
-            xx = jnp.asarray(np.stack([Bf, np.full(Bf.shape, c["T"]),
-                                       np.full(Bf.shape, axis)], 1))
+            xx = jnp.asarray(np.stack([Bf, np.full(Bf.shape, c["T"]), np.full(Bf.shape, axis)], 1))
             ax.plot(c["B"], c["M"], "o", ms=3, label=f"{c['T']:g} K data")
             ax.plot(Bf, np.asarray(cef_model(xx, *res.params)), "-", label=f"{c['T']:g} K fit")
             ax.plot(Bf, np.asarray(cef_model(xx, *jnp.ones(6))), ":", color="gray")
@@ -211,17 +230,20 @@ def _plot(path, res, data):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="netmag fit crystal_field",
-                                description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="netmag fit crystal_field",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("fit", help="fit the six Stevens parameters to M(H)")
     s.add_argument("--temps", type=float, nargs="+", default=[2.0, 10.0, 50.0])
     s.add_argument("--max-field", type=float, help="largest field used [T]")
     s.add_argument("--thin", type=int, default=1, help="use every n-th point")
     s.add_argument("--max-iter", type=int, default=100)
-    s.add_argument("--rel-floor", type=float, default=0.0,
-                   help="relative uncertainty added to the noise sigma")
+    s.add_argument(
+        "--rel-floor", type=float, default=0.0, help="relative uncertainty added to the noise sigma"
+    )
     s.add_argument("--no-figure", action="store_true")
     u = sub.add_parser("units", help="find the unit of M/H in the MT file")
     for a in (s, u):
@@ -238,8 +260,7 @@ def main(argv=None) -> int:
         (args.out / "mt_units.json").write_text(json.dumps(out, indent=2))
         print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=2))
         return 0
-    res, out, data = fit_cef(args.temps, args.max_field, args.thin, args.max_iter,
-                             args.rel_floor)
+    res, out, data = fit_cef(args.temps, args.max_field, args.thin, args.max_iter, args.rel_floor)
     if not args.no_figure:
         out["figure"] = _plot(args.out / "cef_fit.png", res, data)
     (args.out / "cef_fit.json").write_text(json.dumps(out, indent=2, default=float))

@@ -97,9 +97,8 @@ def load_mh(path, select=None, temps=None, max_field=None, field_unit="Oe"):
         B = H * scale
         keep = B > 0
         if max_field is not None:
-            keep &= B <= max_field
-        curves.append(dict(label=label, T=T, B=B[keep], M=M[keep] - off, sigma=sig,
-                           offset=off))
+            keep &= max_field >= B
+        curves.append(dict(label=label, T=T, B=B[keep], M=M[keep] - off, sigma=sig, offset=off))
     if not curves:
         raise ValueError(f"no column pairs of {path} match select={select!r}, temps={temps}")
     return curves
@@ -113,8 +112,10 @@ def brillouin_model(J):
     """``model(x, g, chi_vv)`` with x = (B [T], T [K]) rows: M = g J B_J(...) + chi_vv B."""
     J = float(J)
     if J not in _BRILLOUIN_MODELS:
+
         def model(x, g, chi_vv):
             return nf.brillouin_moment(x[:, 0], x[:, 1], g, J) + chi_vv * x[:, 0]
+
         _BRILLOUIN_MODELS[J] = model
     return _BRILLOUIN_MODELS[J]
 
@@ -124,22 +125,33 @@ def fit_brillouin(curves, J=0.5, g0=2.0):
     x = np.concatenate([np.stack([c["B"], np.full(c["B"].shape, c["T"])], 1) for c in curves])
     y = np.concatenate([c["M"] for c in curves])
     sigma = np.concatenate([np.full(c["M"].shape, c["sigma"]) for c in curves])
-    res = nf.curve_fit(brillouin_model(J), x, y, [g0, 0.0], sigma=sigma, absolute_sigma=True,
-                       bounds=([0.01, -10.0], [30.0, 10.0]))
+    res = nf.curve_fit(
+        brillouin_model(J),
+        x,
+        y,
+        [g0, 0.0],
+        sigma=sigma,
+        absolute_sigma=True,
+        bounds=([0.01, -10.0], [30.0, 10.0]),
+    )
     g, dg = float(res.params[0]), float(res.stderr[0])
-    out = {"J": J, "g": [g, dg], "chi_vv_muB_per_T": [float(res.params[1]),
-                                                      float(res.stderr[1])],
-           "saturation_moment_muB": [g * J, dg * J],
-           "mu_eff_muB": [g * np.sqrt(J * (J + 1)), dg * np.sqrt(J * (J + 1))],
-           "chi2_red": float(res.chi2_red), "n_points": int(y.size),
-           "converged": bool(res.converged)}
+    out = {
+        "J": J,
+        "g": [g, dg],
+        "chi_vv_muB_per_T": [float(res.params[1]), float(res.stderr[1])],
+        "saturation_moment_muB": [g * J, dg * J],
+        "mu_eff_muB": [g * np.sqrt(J * (J + 1)), dg * np.sqrt(J * (J + 1))],
+        "chi2_red": float(res.chi2_red),
+        "n_points": int(y.size),
+        "converged": bool(res.converged),
+    }
     return res, out, (x, y, sigma)
 
 
 def fit_curie_weiss(T, chi, tmin, tmax, rel_sigma=0.01):
     """Curie-Weiss fit chi = C/(T - theta) + chi0 on tmin <= T <= tmax (chi in emu/mol)."""
     T, chi = np.asarray(T), np.asarray(chi)
-    sel = (T >= tmin) & (T <= tmax)
+    sel = (tmin <= T) & (tmax >= T)
     if sel.sum() < 4:
         raise ValueError(f"fewer than 4 points between {tmin} and {tmax} K")
     T, chi = T[sel], chi[sel]
@@ -148,15 +160,28 @@ def fit_curie_weiss(T, chi, tmin, tmax, rel_sigma=0.01):
     slope = (inv[np.argmax(T)] - inv[np.argmin(T)]) / (T.max() - T.min())
     C0 = 1.0 / slope if slope > 0 else 1.0
     th0 = float(np.clip(T.min() - C0 * inv[np.argmin(T)], -10 * T.max(), 0.9 * T.min()))
-    res = nf.curve_fit(nf.curie_weiss_chi, T, chi, [C0, th0, 0.0], sigma=rel_sigma * chi,
-                       absolute_sigma=True, bounds=([0.0, -1e4, -1.0], [1e4, 0.99 * T.min(), 1.0]))
+    res = nf.curve_fit(
+        nf.curie_weiss_chi,
+        T,
+        chi,
+        [C0, th0, 0.0],
+        sigma=rel_sigma * chi,
+        absolute_sigma=True,
+        bounds=([0.0, -1e4, -1.0], [1e4, 0.99 * T.min(), 1.0]),
+    )
     C, dC = float(res.params[0]), float(res.stderr[0])
     mu = np.sqrt(C / nf.CURIE_CGS_PER_MUEFF2)
-    out = {"C_emuK_per_mol": [C, dC], "theta_K": [float(res.params[1]), float(res.stderr[1])],
-           "chi0_emu_per_mol": [float(res.params[2]), float(res.stderr[2])],
-           "mu_eff_muB": [float(mu), float(0.5 * mu * dC / C)],
-           "chi2_red": float(res.chi2_red), "n_points": int(T.size), "T_range_K": [tmin, tmax],
-           "rel_sigma": rel_sigma, "converged": bool(res.converged)}
+    out = {
+        "C_emuK_per_mol": [C, dC],
+        "theta_K": [float(res.params[1]), float(res.stderr[1])],
+        "chi0_emu_per_mol": [float(res.params[2]), float(res.stderr[2])],
+        "mu_eff_muB": [float(mu), float(0.5 * mu * dC / C)],
+        "chi2_red": float(res.chi2_red),
+        "n_points": int(T.size),
+        "T_range_K": [tmin, tmax],
+        "rel_sigma": rel_sigma,
+        "converged": bool(res.converged),
+    }
     return res, out, (T, chi)
 
 
@@ -169,15 +194,20 @@ def exchange_from_theta(theta, dtheta, S, z):
     """
     f = 3.0 / (z * S * (S + 1.0))
     JK, dJK = f * theta, f * dtheta
-    return {"S": S, "z": z, "J_K": [JK, dJK],
-            "J_meV": [float(const.K_to_meV(JK)), float(const.K_to_meV(dJK))],
-            "J_joule": [float(const.K_to_J(JK)), float(const.K_to_J(dJK))],
-            "relation": "theta = z J S(S+1) / (3 k_B), H = -sum_<ij> J S_i.S_j (bonds once)"}
+    return {
+        "S": S,
+        "z": z,
+        "J_K": [JK, dJK],
+        "J_meV": [float(const.K_to_meV(JK)), float(const.K_to_meV(dJK))],
+        "J_joule": [float(const.K_to_J(JK)), float(const.K_to_J(dJK))],
+        "relation": "theta = z J S(S+1) / (3 k_B), H = -sum_<ij> J S_i.S_j (bonds once)",
+    }
 
 
 # --- figures ------------------------------------------------------------------------------------
 def _plot(path, series, xlabel, ylabel, title):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -199,9 +229,11 @@ def _plot(path, series, xlabel, ylabel, title):
 
 # --- command line -------------------------------------------------------------------------------
 def build_parser():
-    p = argparse.ArgumentParser(prog="netmag fit magnetism",
-                                description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="netmag fit magnetism",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("brillouin", help="g and moment from M(H, T) (Brillouin + Van Vleck)")
     s.add_argument("--data", type=Path, default=DATA / "CsErSe2" / "CsErSe2_MH.dat")
@@ -210,17 +242,16 @@ def build_parser():
     s.add_argument("--J", type=float, default=0.5, help="angular momentum (0.5: doublet)")
     s.add_argument("--max-field", type=float, help="largest field used [T]")
     s.add_argument("--field-unit", choices=["Oe", "T", "A/m"], default="Oe")
-    for name, default, hlp in (("curie-weiss", (100.0, 350.0, "1 T H//ab"),
-                                "chi(T) = C/(T-theta)+chi0"),
-                               ("exchange", (5.0, 20.0, "0.1 T H//ab"),
-                                "exchange J from the Weiss theta")):
+    for name, default, hlp in (
+        ("curie-weiss", (100.0, 350.0, "1 T H//ab"), "chi(T) = C/(T-theta)+chi0"),
+        ("exchange", (5.0, 20.0, "0.1 T H//ab"), "exchange J from the Weiss theta"),
+    ):
         s2 = sub.add_parser(name, help=hlp)
         s2.add_argument("--data", type=Path, default=DATA / "CsErSe2" / "CsErSe2_MT.dat")
         s2.add_argument("--select", default=default[2], help="column label to fit")
         s2.add_argument("--tmin", type=float, default=default[0])
         s2.add_argument("--tmax", type=float, default=default[1])
-        s2.add_argument("--rel-sigma", type=float, default=0.01,
-                        help="relative uncertainty of chi")
+        s2.add_argument("--rel-sigma", type=float, default=0.01, help="relative uncertainty of chi")
         if name == "exchange":
             s2.add_argument("--S", type=float, default=0.5, help="(effective) spin")
             s2.add_argument("--z", type=int, default=6, help="number of neighbours")
@@ -232,6 +263,7 @@ def build_parser():
 
 def main(argv=None) -> int:
     import jax
+
     jax.config.update("jax_enable_x64", True)  # a user script: fits of real data in float64
     args = build_parser().parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -243,33 +275,51 @@ def main(argv=None) -> int:
             series = []
             model = brillouin_model(args.J)
             for c in curves:
-                series.append(dict(kind="data", x=c["B"], y=c["M"], yerr=c["sigma"],
-                                   label=c["label"]))
+                series.append(
+                    dict(kind="data", x=c["B"], y=c["M"], yerr=c["sigma"], label=c["label"])
+                )
                 xx = np.stack([c["B"], np.full(c["B"].shape, c["T"])], 1)
-                series.append(dict(x=c["B"], y=np.asarray(model(jnp.asarray(xx), *res.params)),
-                                   label=f"fit {c['T']:g} K"))
-            out["figure"] = _plot(args.out / "brillouin_fit.png", series, "mu0 H [T]",
-                                  "M [mu_B / ion]", f"J = {args.J:g}: g = {out['g'][0]:.4f}"
-                                  f" +- {out['g'][1]:.4f}, chi2_red = {out['chi2_red']:.2f}")
+                series.append(
+                    dict(
+                        x=c["B"],
+                        y=np.asarray(model(jnp.asarray(xx), *res.params)),
+                        label=f"fit {c['T']:g} K",
+                    )
+                )
+            out["figure"] = _plot(
+                args.out / "brillouin_fit.png",
+                series,
+                "mu0 H [T]",
+                "M [mu_B / ion]",
+                f"J = {args.J:g}: g = {out['g'][0]:.4f}"
+                f" +- {out['g'][1]:.4f}, chi2_red = {out['chi2_red']:.2f}",
+            )
     else:
         pairs = nf.read_column_pairs(args.data)
         if args.select not in pairs:
-            raise SystemExit(f"magnetism: no column {args.select!r} in {args.data}; "
-                             f"have {sorted(pairs)}")
+            raise SystemExit(
+                f"magnetism: no column {args.select!r} in {args.data}; have {sorted(pairs)}"
+            )
         T, chi = pairs[args.select]
         res, out, (Tf, chif) = fit_curie_weiss(T, chi, args.tmin, args.tmax, args.rel_sigma)
         out["column"] = args.select
         if args.cmd == "exchange":
-            out["exchange"] = exchange_from_theta(out["theta_K"][0], out["theta_K"][1],
-                                                  args.S, args.z)
+            out["exchange"] = exchange_from_theta(
+                out["theta_K"][0], out["theta_K"][1], args.S, args.z
+            )
         if not args.no_figure:
             fitted = nf.curie_weiss_chi(Tf, *[float(v) for v in res.params])
-            out["figure"] = _plot(args.out / f"{args.cmd}_fit.png", [
-                dict(kind="data", x=Tf, y=1.0 / chif, label=f"{args.select} (1/chi)"),
-                dict(x=Tf, y=1.0 / np.asarray(fitted), label="Curie-Weiss fit")],
-                "T [K]", "1/chi [mol emu^-1]",
+            out["figure"] = _plot(
+                args.out / f"{args.cmd}_fit.png",
+                [
+                    dict(kind="data", x=Tf, y=1.0 / chif, label=f"{args.select} (1/chi)"),
+                    dict(x=Tf, y=1.0 / np.asarray(fitted), label="Curie-Weiss fit"),
+                ],
+                "T [K]",
+                "1/chi [mol emu^-1]",
                 f"theta = {out['theta_K'][0]:.2f} +- {out['theta_K'][1]:.2f} K, mu_eff = "
-                f"{out['mu_eff_muB'][0]:.3f} mu_B")
+                f"{out['mu_eff_muB'][0]:.3f} mu_B",
+            )
     (args.out / f"{args.cmd}_fit.json").write_text(json.dumps(out, indent=2, default=float))
     print(json.dumps(out, indent=2, default=float))
     return 0

@@ -37,14 +37,47 @@ import jax.numpy as jnp
 import numpy as np
 
 import netmag_jax.fit as nf
+import contextlib
 
 # ISMRM/NIST system phantom (model 130), reference values at 3 T and 20 C, in seconds
 # (NiCl2 "T1 array" and MnCl2 "T2 array" spheres 1-14; Stupic et al., MRM 86:1194, 2021, and
 # the phantom's documentation; rounded). Used as the ground truth of the synthetic data.
-NIST_T1_3T = np.array([1.989, 1.454, 0.9841, 0.706, 0.4967, 0.3515, 0.2471, 0.1753, 0.1259,
-                       0.0890, 0.0627, 0.04453, 0.03084, 0.02172])
-NIST_T2_3T = np.array([0.5813, 0.4035, 0.2781, 0.1909, 0.1333, 0.0969, 0.0641, 0.0464, 0.0320,
-                       0.02256, 0.01581, 0.01124, 0.00791, 0.00559])
+NIST_T1_3T = np.array(
+    [
+        1.989,
+        1.454,
+        0.9841,
+        0.706,
+        0.4967,
+        0.3515,
+        0.2471,
+        0.1753,
+        0.1259,
+        0.0890,
+        0.0627,
+        0.04453,
+        0.03084,
+        0.02172,
+    ]
+)
+NIST_T2_3T = np.array(
+    [
+        0.5813,
+        0.4035,
+        0.2781,
+        0.1909,
+        0.1333,
+        0.0969,
+        0.0641,
+        0.0464,
+        0.0320,
+        0.02256,
+        0.01581,
+        0.01124,
+        0.00791,
+        0.00559,
+    ]
+)
 
 
 # --- fits ---------------------------------------------------------------------------------------
@@ -71,9 +104,15 @@ def fit_ir_magnitude(TI, Y, mask=None, chunk_size=4096):
     p0 = np.stack([a0, -2.0 * a0, np.maximum(t_null / np.log(2.0), 1e-3)], -1)
     p0 = np.repeat(p0[..., None, :], 2, axis=-2)
     msk = None if mask is None else np.repeat(np.asarray(mask)[..., None], 2, axis=-1)
-    res = nf.fit_voxels(nf.inversion_recovery, TI, signed, p0, mask=msk,
-                        bounds=([-np.inf, -np.inf, 1e-4], [np.inf, np.inf, 20.0]),
-                        chunk_size=chunk_size)
+    res = nf.fit_voxels(
+        nf.inversion_recovery,
+        TI,
+        signed,
+        p0,
+        mask=msk,
+        bounds=([-np.inf, -np.inf, 1e-4], [np.inf, np.inf, 20.0]),
+        chunk_size=chunk_size,
+    )
     chi2 = np.where(np.asarray(res.converged), np.asarray(res.chi2), np.inf)
     best = np.argmin(chi2, axis=-1)
     return select_candidate(res, best), np.take_along_axis(ks, best[..., None], -1)[..., 0]
@@ -81,10 +120,12 @@ def fit_ir_magnitude(TI, Y, mask=None, chunk_size=4096):
 
 def select_candidate(res, best):
     """From a FitResult whose last voxel axis enumerates candidates, keep candidate ``best``."""
+
     def sel(a):
         a = np.asarray(a)
         ix = best.reshape(best.shape + (1,) * (a.ndim - best.ndim))
         return np.take_along_axis(a, ix, axis=best.ndim).squeeze(best.ndim)
+
     fields = ("params", "stderr", "covariance", "chi2", "converged", "n_iter", "status", "cost")
     return nf.FitResult(*(jnp.asarray(sel(getattr(res, f))) for f in fields), dof=res.dof)
 
@@ -102,9 +143,15 @@ def fit_ir_complex(TI, Y, mask=None, chunk_size=4096):
     last = Y[..., np.argmax(TI)]
     a0 = np.abs(last)
     p0 = np.stack([a0, -2.0 * a0, np.full(a0.shape, np.median(TI)), np.angle(last)], -1)
-    return nf.fit_voxels(nf.inversion_recovery_complex, TI, Y, p0, mask=mask,
-                         bounds=([-np.inf, -np.inf, 1e-4, -2 * np.pi],
-                                 [np.inf, np.inf, 20.0, 2 * np.pi]), chunk_size=chunk_size)
+    return nf.fit_voxels(
+        nf.inversion_recovery_complex,
+        TI,
+        Y,
+        p0,
+        mask=mask,
+        bounds=([-np.inf, -np.inf, 1e-4, -2 * np.pi], [np.inf, np.inf, 20.0, 2 * np.pi]),
+        chunk_size=chunk_size,
+    )
 
 
 def fit_vfa(flip_deg, TR, Y, b1=None, mask=None, chunk_size=4096):
@@ -130,8 +177,16 @@ def fit_vfa(flip_deg, TR, Y, b1=None, mask=None, chunk_size=4096):
     M0 = np.where(M0 > 1e-6, M0, np.max(np.abs(Y), axis=-1) * 10 + 1e-3)
     p0 = np.stack([M0, np.clip(-TR / np.log(E1), 1e-3, 10.0)], -1)
     model = _spgr_model(float(TR))
-    return nf.fit_voxels(model, alpha, Y, p0, mask=mask, x_per_voxel=True,
-                         bounds=([0.0, 1e-4], [np.inf, 20.0]), chunk_size=chunk_size)
+    return nf.fit_voxels(
+        model,
+        alpha,
+        Y,
+        p0,
+        mask=mask,
+        x_per_voxel=True,
+        bounds=([0.0, 1e-4], [np.inf, 20.0]),
+        chunk_size=chunk_size,
+    )
 
 
 @lru_cache(maxsize=32)
@@ -159,16 +214,26 @@ def fit_t2(TE, Y, mask=None, noise="gaussian", sigma=None, chunk_size=4096):
     """
     TE = np.asarray(TE, float)
     Y = np.asarray(Y, float)
-    return nf.fit_voxels(nf.exponential_decay, TE, Y, _loglinear_p0(TE, Y), mask=mask,
-                         noise=noise, sigma=sigma, bounds=([0.0, 1e-4], [np.inf, 10.0]),
-                         chunk_size=chunk_size)
+    return nf.fit_voxels(
+        nf.exponential_decay,
+        TE,
+        Y,
+        _loglinear_p0(TE, Y),
+        mask=mask,
+        noise=noise,
+        sigma=sigma,
+        bounds=([0.0, 1e-4], [np.inf, 10.0]),
+        chunk_size=chunk_size,
+    )
 
 
 @lru_cache(maxsize=32)
 def epg_model(n_echoes, esp, T1):
     """``model(x, M0, T2, B1)`` for CPMG echoes from EPG (x = echo index, unused values)."""
+
     def model(x, M0, T2, B1):
         return M0 * nf.cpmg_epg(n_echoes, esp, T2, T1, B1)
+
     return model
 
 
@@ -186,8 +251,15 @@ def fit_t2_epg(esp, Y, T1=1.0, mask=None, chunk_size=4096):
     TE = esp * np.arange(1, n + 1)
     p0 = _loglinear_p0(TE, Y)
     p0 = np.concatenate([p0, np.full(p0.shape[:-1] + (1,), 0.9)], -1)
-    return nf.fit_voxels(epg_model(n, float(esp), float(T1)), TE, Y, p0, mask=mask,
-                         bounds=([0.0, 1e-4, 0.4], [np.inf, 10.0, 1.2]), chunk_size=chunk_size)
+    return nf.fit_voxels(
+        epg_model(n, float(esp), float(T1)),
+        TE,
+        Y,
+        p0,
+        mask=mask,
+        bounds=([0.0, 1e-4, 0.4], [np.inf, 10.0, 1.2]),
+        chunk_size=chunk_size,
+    )
 
 
 # --- synthetic data (ground truth known) ---------------------------------------------------------
@@ -196,10 +268,10 @@ def phantom_layout(n_spheres=14, block=8, radius=3.2):
     side = int(np.ceil(np.sqrt(n_spheres)))
     lab = np.zeros((side * block, side * block), int)
     yy, xx = np.mgrid[:block, :block] - (block - 1) / 2
-    disk = xx ** 2 + yy ** 2 <= radius ** 2
+    disk = xx**2 + yy**2 <= radius**2
     for k in range(n_spheres):
         r, c = divmod(k, side)
-        lab[r * block:(r + 1) * block, c * block:(c + 1) * block][disk] = k + 1
+        lab[r * block : (r + 1) * block, c * block : (c + 1) * block][disk] = k + 1
     return lab
 
 
@@ -235,8 +307,12 @@ def synth(kind, seed=0, snr=200.0, block=8):
     elif kind == "vfa":
         fa = np.array([2.0, 5.0, 10.0, 15.0, 20.0, 30.0])
         TR = 0.015
-        S = np.asarray(nf.spgr(np.deg2rad(fa) * b1[..., None], M0[..., None],
-                               safe(T1)[..., None], TR)) * inside[..., None]
+        S = (
+            np.asarray(
+                nf.spgr(np.deg2rad(fa) * b1[..., None], M0[..., None], safe(T1)[..., None], TR)
+            )
+            * inside[..., None]
+        )
         protocol.update(flip_deg=fa, tr=TR)
         truth.update(T1=T1, B1=b1)
     elif kind == "t2":
@@ -247,8 +323,13 @@ def synth(kind, seed=0, snr=200.0, block=8):
         b1 = np.tile(np.linspace(0.8, 1.0, nx), (ny, 1))
         model = epg_model(32, 0.01, 1.0)
         import jax
-        S = np.asarray(jax.vmap(lambda t2, b: model(None, 1.0, t2, b))(
-            safe(T2).ravel(), b1.ravel())).reshape(ny, nx, 32) * M0[..., None]
+
+        S = (
+            np.asarray(
+                jax.vmap(lambda t2, b: model(None, 1.0, t2, b))(safe(T2).ravel(), b1.ravel())
+            ).reshape(ny, nx, 32)
+            * M0[..., None]
+        )
         protocol.update(esp=0.01, t1=1.0)
         truth.update(T2=T2, B1=b1)
     else:
@@ -264,19 +345,24 @@ def synth(kind, seed=0, snr=200.0, block=8):
 def summarize(res, names, units):
     """Median parameters / stderr over converged voxels and the median reduced chi2."""
     ok = np.asarray(res.converged)
-    out = {"n_voxels": int(ok.size), "n_converged": int(ok.sum()),
-           "status": res.message(), "median_chi2_red": float(np.median(
-               np.asarray(res.chi2_red)[ok])) if ok.any() else None}
-    for i, (n, u) in enumerate(zip(names, units)):
+    out = {
+        "n_voxels": int(ok.size),
+        "n_converged": int(ok.sum()),
+        "status": res.message(),
+        "median_chi2_red": float(np.median(np.asarray(res.chi2_red)[ok])) if ok.any() else None,
+    }
+    for i, (n, u) in enumerate(zip(names, units, strict=False)):
         p = np.asarray(res.params[..., i])[ok]
         e = np.asarray(res.stderr[..., i])[ok]
-        out[n] = {"median": float(np.median(p)) if p.size else None,
-                  "median_stderr": float(np.median(e)) if e.size else None, "unit": u}
+        out[n] = {
+            "median": float(np.median(p)) if p.size else None,
+            "median_stderr": float(np.median(e)) if e.size else None,
+            "unit": u,
+        }
     return out
 
 
-def write_outputs(out, prefix, res, names, bids, units, affine=None, figure=True,
-                  extra=None):
+def write_outputs(out, prefix, res, names, bids, units, affine=None, figure=True, extra=None):
     """Write maps (NIfTI when nibabel is present), stderr maps, mask, JSON and a figure.
 
     Returns the summary dict (also written as ``<prefix>_fit.json``).
@@ -285,24 +371,28 @@ def write_outputs(out, prefix, res, names, bids, units, affine=None, figure=True
     out.mkdir(parents=True, exist_ok=True)
     ok = np.asarray(res.converged)
     files = []
-    for i, (n, b) in enumerate(zip(names, bids)):
+    for i, (_n, b) in enumerate(zip(names, bids, strict=False)):
         if b is None:
             continue
         val = np.where(ok, np.asarray(res.params[..., i]), np.nan)
         err = np.where(ok, np.asarray(res.stderr[..., i]), np.nan)
         try:
             files.append(str(nf.save_nifti(out / f"{prefix}_{b}.nii.gz", val, affine).name))
-            files.append(str(nf.save_nifti(out / f"{prefix}_desc-stderr_{b}.nii.gz", err,
-                                           affine).name))
+            files.append(
+                str(nf.save_nifti(out / f"{prefix}_desc-stderr_{b}.nii.gz", err, affine).name)
+            )
         except ImportError as e:
             np.save(out / f"{prefix}_{b}.npy", val)
             files.append(f"{prefix}_{b}.npy")
             print(f"note: {e}; wrote NumPy arrays instead", file=sys.stderr)
-    try:
-        files.append(str(nf.save_nifti(out / f"{prefix}_desc-converged_mask.nii.gz",
-                                       ok.astype(float), affine).name))
-    except ImportError:
-        pass
+    with contextlib.suppress(ImportError):
+        files.append(
+            str(
+                nf.save_nifti(
+                    out / f"{prefix}_desc-converged_mask.nii.gz", ok.astype(float), affine
+                ).name
+            )
+        )
     summary = summarize(res, names, units)
     summary["files"] = files
     if extra:
@@ -315,11 +405,12 @@ def write_outputs(out, prefix, res, names, bids, units, affine=None, figure=True
 
 def _plot_maps(path, res, names, bids, units):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     ok = np.asarray(res.converged)
-    sel = [(i, n, b, u) for i, (n, b, u) in enumerate(zip(names, bids, units)) if b]
+    sel = [(i, n, b, u) for i, (n, b, u) in enumerate(zip(names, bids, units, strict=False)) if b]
     fig, axes = plt.subplots(2, len(sel), figsize=(3.2 * len(sel), 5.6), squeeze=False)
     for col, (i, n, b, u) in enumerate(sel):
         v = np.where(ok, np.asarray(res.params[..., i]), np.nan)
@@ -344,8 +435,9 @@ def _load(path, imag=None):
     if imag is not None:
         im, _ = nf.load_nifti(imag)
         if im.shape != data.shape:
-            raise ValueError(f"real and imaginary images differ in shape: {data.shape} "
-                             f"vs {im.shape}")
+            raise ValueError(
+                f"real and imaginary images differ in shape: {data.shape} vs {im.shape}"
+            )
         data = data + 1j * im
     return data, affine
 
@@ -372,16 +464,23 @@ def _check_len(name, values, m):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="netmag fit relaxometry", description=__doc__.split(
-        "\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="netmag fit relaxometry",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def common(s):
         s.add_argument("--data", required=True, type=Path, help="NIfTI, last axis = contrast")
         s.add_argument("--mask", type=Path, help="NIfTI mask (non-zero = fit)")
-        s.add_argument("--threshold", type=float, default=0.1,
-                       help="without --mask: fit voxels whose peak signal exceeds this "
-                            "fraction of the 99th percentile (0: fit all)")
+        s.add_argument(
+            "--threshold",
+            type=float,
+            default=0.1,
+            help="without --mask: fit voxels whose peak signal exceeds this "
+            "fraction of the 99th percentile (0: fit all)",
+        )
         s.add_argument("--out", type=Path, default=Path("maps"), help="output folder")
         s.add_argument("--prefix", default="sub-01", help="BIDS prefix of output files")
         s.add_argument("--x64", action="store_true", help="fit in float64")
@@ -418,6 +517,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "x64", False):
         import jax
+
         jax.config.update("jax_enable_x64", True)
     if args.cmd == "synth":
         d = synth(args.kind, seed=args.seed, snr=args.snr)
@@ -445,8 +545,11 @@ def main(argv=None) -> int:
         _check_len("inversion times", args.ti, m)
         if np.iscomplexobj(Y):
             res = fit_ir_complex(args.ti, Y, **kw)
-            names, bids, units = ["a", "b", "T1", "phi"], [None, None, "T1map", None], \
-                ["a.u.", "a.u.", "s", "rad"]
+            names, bids, units = (
+                ["a", "b", "T1", "phi"],
+                [None, None, "T1map", None],
+                ["a.u.", "a.u.", "s", "rad"],
+            )
         else:
             res, _ = fit_ir_magnitude(args.ti, Y, **kw)
             names, bids, units = ["a", "b", "T1"], ["M0map", None, "T1map"], ["a.u.", "a.u.", "s"]
@@ -467,12 +570,19 @@ def main(argv=None) -> int:
         names, bids, units = ["M0", "T2"], ["M0map", "T2map"], ["a.u.", "s"]
     else:
         res = fit_t2_epg(args.esp, Y, T1=args.t1, **kw)
-        names, bids, units = ["M0", "T2", "B1"], ["M0map", "T2map", "B1map"], \
-            ["a.u.", "s", "1"]
-    summary = write_outputs(args.out, args.prefix, res, names, bids, units, affine,
-                            figure=not args.no_figure, extra={"workflow": args.cmd})
-    print(json.dumps({k: v for k, v in summary.items() if k != "files"}, indent=2,
-                     default=float))
+        names, bids, units = ["M0", "T2", "B1"], ["M0map", "T2map", "B1map"], ["a.u.", "s", "1"]
+    summary = write_outputs(
+        args.out,
+        args.prefix,
+        res,
+        names,
+        bids,
+        units,
+        affine,
+        figure=not args.no_figure,
+        extra={"workflow": args.cmd},
+    )
+    print(json.dumps({k: v for k, v in summary.items() if k != "files"}, indent=2, default=float))
     return 0
 
 

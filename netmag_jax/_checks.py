@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -28,14 +28,17 @@ def check_ndim(name: str, x, ndim: int | Iterable[int]) -> None:
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
     s = shape_of(x)
     if len(s) not in allowed:
-        raise ValueError(f"{name} must have {' or '.join(map(str, allowed))} dimension(s), "
-                         f"got shape {s}")
+        raise ValueError(
+            f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {s}"
+        )
 
 
 def check_shape(name: str, x, shape: tuple) -> None:
     """Raise ValueError unless ``x`` has ``shape``; ``None`` entries match any length."""
     s = shape_of(x)
-    if len(s) != len(shape) or any(e is not None and e != a for e, a in zip(shape, s)):
+    if len(s) != len(shape) or any(
+        e is not None and e != a for e, a in zip(shape, s, strict=False)
+    ):
         want = tuple("*" if e is None else e for e in shape)
         raise ValueError(f"{name} must have shape {want}, got {s}")
 
@@ -45,8 +48,10 @@ def check_same_length(names: Iterable[str], *xs) -> None:
     names = list(names)
     lens = [shape_of(x)[0] if shape_of(x) else None for x in xs]
     if len(set(lens)) != 1 or lens[0] is None:
-        raise ValueError("leading dimensions must agree: "
-                         + ", ".join(f"{n}: {l}" for n, l in zip(names, lens)))
+        raise ValueError(
+            "leading dimensions must agree: "
+            + ", ".join(f"{n}: {l}" for n, l in zip(names, lens, strict=False))
+        )
 
 
 def check_option(name: str, value, options: Iterable) -> None:

@@ -112,8 +112,9 @@ def brillouin(J, x):
         x = x.astype(jnp.result_type(float))
     J = jnp.asarray(J, dtype=x.dtype)
     twoJ = 2.0 * J
-    J = require(J, (J > 0) & (jnp.abs(twoJ - jnp.round(twoJ)) < 1e-6),
-                "J must be > 0 and a multiple of 1/2")
+    J = require(
+        J, (J > 0) & (jnp.abs(twoJ - jnp.round(twoJ)) < 1e-6), "J must be > 0 and a multiple of 1/2"
+    )
     a = (2.0 * J + 1.0) / (2.0 * J)
     b = 1.0 / (2.0 * J)
     return a * langevin(a * x) - b * langevin(b * x)
@@ -146,8 +147,15 @@ logsumexp = jax.nn.logsumexp
 _FD_NODES, _FD_WEIGHTS = (tuple(a) for a in __import__("numpy").polynomial.legendre.leggauss(64))
 _FD_ASYMPTOTIC_FROM = 40.0  # eta above which the Sommerfeld series is used
 # c_k = 2 (1 - 2^(1-2k)) zeta(2k), k = 1..7 (Sommerfeld coefficients)
-_ZETA_EVEN = (1.6449340668482264, 1.0823232337111382, 1.0173430619844491, 1.0040773561979443,
-              1.0009945751278181, 1.0002460865533080, 1.0000612481350587)
+_ZETA_EVEN = (
+    1.6449340668482264,
+    1.0823232337111382,
+    1.0173430619844491,
+    1.0040773561979443,
+    1.0009945751278181,
+    1.0002460865533080,
+    1.0000612481350587,
+)
 _SOMMERFELD_C = tuple(2.0 * (1.0 - 2.0 ** (1 - 2 * k)) * z for k, z in enumerate(_ZETA_EVEN, 1))
 
 

@@ -65,15 +65,19 @@ def _agreement(value, ref) -> str:
 def write_report(out: Path, results: dict) -> Path:
     """Write ``out/index.html`` for the gallery ``results`` ({name: experiment dict})."""
     out = Path(out)
-    parts = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-             "<title>netmag_jax experiment gallery</title>",
-             f"<style>{_CSS}</style><script>{_SCRIPT}</script></head><body>",
-             "<h1>netmag_jax — experiment gallery</h1>",
-             "<p class='muted'>Each section: what the experiment shows, its figures, and its key "
-             "numbers against their references (analytic limits, published values or an "
-             "independent calculation).</p><nav>"]
-    parts += [f"<a href='#{html.escape(n)}'>{html.escape(r.get('title', n))}</a>"
-              for n, r in results.items()]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<title>netmag_jax experiment gallery</title>",
+        f"<style>{_CSS}</style><script>{_SCRIPT}</script></head><body>",
+        "<h1>netmag_jax — experiment gallery</h1>",
+        "<p class='muted'>Each section: what the experiment shows, its figures, and its key "
+        "numbers against their references (analytic limits, published values or an "
+        "independent calculation).</p><nav>",
+    ]
+    parts += [
+        f"<a href='#{html.escape(n)}'>{html.escape(r.get('title', n))}</a>"
+        for n, r in results.items()
+    ]
     parts.append("</nav>")
     for name, res in results.items():
         parts.append(f"<h2 id='{html.escape(name)}'>{html.escape(res.get('title', name))}</h2>")
@@ -81,24 +85,39 @@ def write_report(out: Path, results: dict) -> Path:
             parts.append(f"<p class='summary'>{html.escape(res['summary'])}</p>")
         for fig in res.get("figures", []):
             src = f"{name}/{fig}"
-            parts.append(f"<figure><img src='{html.escape(src)}' alt='{html.escape(fig)}'>"
-                         f"<figcaption class='muted'>{html.escape(fig)}</figcaption></figure>")
+            parts.append(
+                f"<figure><img src='{html.escape(src)}' alt='{html.escape(fig)}'>"
+                f"<figcaption class='muted'>{html.escape(fig)}</figcaption></figure>"
+            )
         numbers = res.get("numbers", {})
         if numbers:
-            parts.append("<table><tr><th>quantity</th><th>value</th><th>reference</th>"
-                         "<th>difference</th><th>unit</th><th>source</th></tr>")
+            parts.append(
+                "<table><tr><th>quantity</th><th>value</th><th>reference</th>"
+                "<th>difference</th><th>unit</th><th>source</th></tr>"
+            )
             for key, item in numbers.items():
                 if not isinstance(item, dict):
                     item = {"value": item}
                 parts.append(
-                    "<tr>" + "".join(f"<td>{c}</td>" for c in (
-                        html.escape(key), _fmt(item.get("value")), _fmt(item.get("reference")),
-                        _agreement(item.get("value"), item.get("reference")),
-                        html.escape(str(item.get("unit", ""))),
-                        html.escape(str(item.get("source", ""))))) + "</tr>")
+                    "<tr>"
+                    + "".join(
+                        f"<td>{c}</td>"
+                        for c in (
+                            html.escape(key),
+                            _fmt(item.get("value")),
+                            _fmt(item.get("reference")),
+                            _agreement(item.get("value"), item.get("reference")),
+                            html.escape(str(item.get("unit", ""))),
+                            html.escape(str(item.get("source", ""))),
+                        )
+                    )
+                    + "</tr>"
+                )
             parts.append("</table>")
-        parts.append(f"<p class='muted'>ran in {res.get('seconds', 0):.1f} s; numbers in "
-                     f"<a href='{html.escape(name)}/results.json'>results.json</a></p>")
+        parts.append(
+            f"<p class='muted'>ran in {res.get('seconds', 0):.1f} s; numbers in "
+            f"<a href='{html.escape(name)}/results.json'>results.json</a></p>"
+        )
     parts.append("</body></html>")
     path = out / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -33,14 +33,19 @@ REPO = Path(__file__).resolve().parents[1]
 def _folder(name: str) -> Path:
     folder = REPO / name
     if not folder.is_dir():
-        raise SystemExit(f"netmag: no {name}/ folder next to the package ({folder}); "
-                         "run from a clone of the repository")
+        raise SystemExit(
+            f"netmag: no {name}/ folder next to the package ({folder}); "
+            "run from a clone of the repository"
+        )
     return folder
 
 
 def _modules(folder: str, prefix: str = "") -> dict[str, Path]:
-    return {p.stem[len(prefix):]: p for p in sorted(_folder(folder).glob(f"{prefix}*.py"))
-            if not p.name.startswith("_")}
+    return {
+        p.stem[len(prefix) :]: p
+        for p in sorted(_folder(folder).glob(f"{prefix}*.py"))
+        if not p.name.startswith("_")
+    }
 
 
 def load_module(path: Path, package: str = "netmag_scripts"):
@@ -89,11 +94,16 @@ def run_gallery(out: Path, quick: bool = False, only: list[str] | None = None) -
         (out / name).mkdir(parents=True, exist_ok=True)
         (out / name / "results.json").write_text(json.dumps(res, indent=2, default=float))
         results[name] = res
-        print(f"      done in {res['seconds']:.1f} s ({len(res.get('figures', []))} figures)",
-              flush=True)
+        print(
+            f"      done in {res['seconds']:.1f} s ({len(res.get('figures', []))} figures)",
+            flush=True,
+        )
     report = write_report(out, results)
-    print(f"gallery: {len(results)} experiments in {time.perf_counter() - t_all:.0f} s; "
-          f"report at {report}", flush=True)
+    print(
+        f"gallery: {len(results)} experiments in {time.perf_counter() - t_all:.0f} s; "
+        f"report at {report}",
+        flush=True,
+    )
     return results
 
 
@@ -111,8 +121,9 @@ def run_benchmarks(out: Path | None, quick: bool = False, only: list[str] | None
     return results
 
 
-def simulate_file(path: Path, phantom: str = "shepp_logan", n: int = 32,
-                  out: Path = Path("results/simulate")) -> dict:
+def simulate_file(
+    path: Path, phantom: str = "shepp_logan", n: int = 32, out: Path = Path("results/simulate")
+) -> dict:
     """Simulate a Pulseq ``.seq`` file on a numerical phantom; write signal, k-space, image."""
     import numpy as np
 
@@ -131,9 +142,14 @@ def simulate_file(path: Path, phantom: str = "shepp_logan", n: int = 32,
     signal = np.asarray(res["signal"])
     np.save(out / "signal.npy", signal)
     np.save(out / "kspace.npy", np.asarray(res["kspace"]))
-    summary = {"file": str(path), "phantom": phantom, "n": n, "n_adc": int(signal.shape[-1]),
-               "max_abs_signal": float(np.max(np.abs(signal))) if signal.size else 0.0,
-               "image": res["image"] is not None}
+    summary = {
+        "file": str(path),
+        "phantom": phantom,
+        "n": n,
+        "n_adc": int(signal.shape[-1]),
+        "max_abs_signal": float(np.max(np.abs(signal))) if signal.size else 0.0,
+        "image": res["image"] is not None,
+    }
     import matplotlib
 
     matplotlib.use("Agg")
@@ -171,45 +187,72 @@ def design_pulse(args) -> dict:
 
     flip = None if args.flip is None else math.radians(args.flip)
     b0 = np.linspace(-args.b0_range, args.b0_range, 5) if args.b0_range > 0 else (0.0,)
-    b1 = (np.linspace(1 - args.b1_range, 1 + args.b1_range, 5) if args.b1_range > 0
-          else (1.0,))
+    b1 = np.linspace(1 - args.b1_range, 1 + args.b1_range, 5) if args.b1_range > 0 else (1.0,)
     try:
         if args.thickness is not None:
-            target = design.slice_target(args.kind, args.thickness, flip_angle=flip,
-                                         off_resonance=b0, b1_scale=b1)
+            target = design.slice_target(
+                args.kind, args.thickness, flip_angle=flip, off_resonance=b0, b1_scale=b1
+            )
             # slice-select gradient so that the pulse bandwidth tbw / T covers the slice
             gradient = args.tbw / (args.duration * GAMMA_1H_HZ * args.thickness)
         else:
-            target = design.uniform_target(args.kind, flip_angle=flip, off_resonance=b0,
-                                           b1_scale=b1)
+            target = design.uniform_target(
+                args.kind, flip_angle=flip, off_resonance=b0, b1_scale=b1
+            )
             gradient = 0.0
-        res = design.optimize_pulse(target, args.duration, args.samples, b1_max=args.b1_max,
-                                    gradient=gradient, tbw=args.tbw, max_iter=args.iterations,
-                                    init="sinc" if args.thickness is not None else "hard",
-                                    progress=max(args.iterations // 10, 1))
+        res = design.optimize_pulse(
+            target,
+            args.duration,
+            args.samples,
+            b1_max=args.b1_max,
+            gradient=gradient,
+            tbw=args.tbw,
+            max_iter=args.iterations,
+            init="sinc" if args.thickness is not None else "hard",
+            progress=max(args.iterations // 10, 1),
+        )
     except ValueError as err:
         raise SystemExit(f"netmag design: {err}") from None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     shape = res.pulseq_shape()
-    np.savez(out / "pulse.npz", rf=np.asarray(res.rf), gradient=np.asarray(res.gradient),
-             dt=res.dt, magnitude=shape["magnitude"], phase=shape["phase"])
+    np.savez(
+        out / "pulse.npz",
+        rf=np.asarray(res.rf),
+        gradient=np.asarray(res.gradient),
+        dt=res.dt,
+        magnitude=shape["magnitude"],
+        phase=shape["phase"],
+    )
     design.plot_design(res, out / "pulse.png")
-    summary = {"kind": args.kind, "duration_s": args.duration, "samples": args.samples,
-               "b1_max_T": args.b1_max, "target_error": float(res.target_error),
-               "energy_T2s": float(res.energy), "peak_b1_T": float(res.peak_b1),
-               "iterations": int(res.n_iter), "converged": bool(res.converged),
-               "amplitude_hz": float(shape["amplitude_hz"]), "seconds": float(res.seconds)}
+    summary = {
+        "kind": args.kind,
+        "duration_s": args.duration,
+        "samples": args.samples,
+        "b1_max_T": args.b1_max,
+        "target_error": float(res.target_error),
+        "energy_T2s": float(res.energy),
+        "peak_b1_T": float(res.peak_b1),
+        "iterations": int(res.n_iter),
+        "converged": bool(res.converged),
+        "amplitude_hz": float(shape["amplitude_hz"]),
+        "seconds": float(res.seconds),
+    }
     (out / "design.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     return summary
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="netmag", description="netmag_jax: net magnetization, "
-                                "from one spin to the MRI signal")
-    p.add_argument("--device", choices=("cpu", "gpu"), default=None,
-                   help="JAX platform to run on (default: JAX's choice)")
+    p = argparse.ArgumentParser(
+        prog="netmag", description="netmag_jax: net magnetization, from one spin to the MRI signal"
+    )
+    p.add_argument(
+        "--device",
+        choices=("cpu", "gpu"),
+        default=None,
+        help="JAX platform to run on (default: JAX's choice)",
+    )
     p.add_argument("--x64", action="store_true", help="compute in float64")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -218,9 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
     r.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
 
-    f = sub.add_parser("fit", help="run a fitting/ workflow on data files",
-                       description="Run fitting/WORKFLOW.py; options after WORKFLOW go to it "
-                                   "(netmag fit WORKFLOW --help).")
+    f = sub.add_parser(
+        "fit",
+        help="run a fitting/ workflow on data files",
+        description="Run fitting/WORKFLOW.py; options after WORKFLOW go to it "
+        "(netmag fit WORKFLOW --help).",
+    )
     f.add_argument("workflow", help="workflow name (a module in fitting/)")
     f.add_argument("args", nargs=argparse.REMAINDER, help="options for the workflow")
 
@@ -236,12 +282,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--samples", type=int, default=256, help="number of RF samples")
     d.add_argument("--b1-max", type=float, default=15e-6, help="peak B1 limit [T]")
     d.add_argument("--flip", type=float, default=None, help="flip angle [deg]")
-    d.add_argument("--thickness", type=float, default=None,
-                   help="slice thickness [m] (slice-selective); omit for non-selective")
+    d.add_argument(
+        "--thickness",
+        type=float,
+        default=None,
+        help="slice thickness [m] (slice-selective); omit for non-selective",
+    )
     d.add_argument("--tbw", type=float, default=4.0, help="time-bandwidth product")
     d.add_argument("--b0-range", type=float, default=0.0, help="robust over +-this B0 [Hz]")
-    d.add_argument("--b1-range", type=float, default=0.0,
-                   help="robust over B1 scales 1 +- this (e.g. 0.2)")
+    d.add_argument(
+        "--b1-range", type=float, default=0.0, help="robust over B1 scales 1 +- this (e.g. 0.2)"
+    )
     d.add_argument("--iterations", type=int, default=200, help="optimizer iterations")
     d.add_argument("--out", type=Path, default=Path("results/design"), help="output folder")
 
@@ -265,8 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "fit":
         workflows = _modules("fitting")
         if args.workflow not in workflows:
-            raise SystemExit(f"netmag fit: unknown workflow {args.workflow!r}; "
-                             f"available: {sorted(workflows)}")
+            raise SystemExit(
+                f"netmag fit: unknown workflow {args.workflow!r}; available: {sorted(workflows)}"
+            )
         mod = load_module(workflows[args.workflow], "netmag_fitting")
         return int(mod.main(args.args) or 0)
     elif args.command == "simulate":

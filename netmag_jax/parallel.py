@@ -24,7 +24,7 @@ each host passes the same global batch. Test without GPUs by faking devices on t
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -53,7 +53,8 @@ def _pad(tree, n_pad: int):
     if n_pad == 0:
         return tree
     return jax.tree_util.tree_map(
-        lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], n_pad, axis=0)], axis=0), tree)
+        lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], n_pad, axis=0)], axis=0), tree
+    )
 
 
 def shard_batch(tree, mesh: Mesh | None = None):
@@ -91,12 +92,12 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0) -> Callable:
             raise ValueError(f"in_axes has {len(axes)} entries for {len(args)} arguments")
         if any(a not in (0, None) for a in axes):
             raise ValueError("sharded_vmap supports in_axes of 0 or None only")
-        b_args = [a for a, ax in zip(args, axes) if ax == 0]
+        b_args = [a for a, ax in zip(args, axes, strict=False) if ax == 0]
         n = _leading_size(b_args)
         n_pad = (-n) % n_dev
         b_args = shard_batch(_pad(b_args, n_pad), mesh)
         it = iter(b_args)
-        full = [next(it) if ax == 0 else a for a, ax in zip(args, axes)]
+        full = [next(it) if ax == 0 else a for a, ax in zip(args, axes, strict=False)]
         out = batched(*full)
         return jax.tree_util.tree_map(lambda y: y[:n], out)
 

@@ -11,8 +11,9 @@ from netmag_jax import cli
 
 
 def _netmag(*args):
-    return subprocess.run([sys.executable, "-m", "netmag_jax.cli", *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "netmag_jax.cli", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("sub", ["run", "fit", "simulate", "design", "bench"])
@@ -82,17 +83,42 @@ def test_simulate_malformed_file_names_the_line(tmp_path):
 def test_design_infeasible_is_a_clear_error(tmp_path):
     """gamma B1max T = 2.675e8 * 1e-6 * 1e-3 rad = 15.3 deg < 90 deg: infeasible."""
     with pytest.raises(SystemExit, match="infeasible"):
-        cli.main(["design", "excitation", "--duration", "1e-3", "--b1-max", "1e-6",
-                  "--out", str(tmp_path)])
+        cli.main(
+            [
+                "design",
+                "excitation",
+                "--duration",
+                "1e-3",
+                "--b1-max",
+                "1e-6",
+                "--out",
+                str(tmp_path),
+            ]
+        )
 
 
 def test_design_nonselective_inversion_writes_pulse(tmp_path):
-    cli.main(["design", "inversion", "--duration", "4e-3", "--samples", "64",
-              "--b1-max", "15e-6", "--iterations", "20", "--out", str(tmp_path)])
+    cli.main(
+        [
+            "design",
+            "inversion",
+            "--duration",
+            "4e-3",
+            "--samples",
+            "64",
+            "--b1-max",
+            "15e-6",
+            "--iterations",
+            "20",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     d = np.load(tmp_path / "pulse.npz")
     assert d["rf"].shape == (64,)
     assert np.max(np.abs(d["rf"])) <= 15e-6 * (1 + 1e-9)
     import json
+
     summary = json.loads((tmp_path / "design.json").read_text())
     # a 4 ms pulse of <= 15 uT can reach gamma B1 T = 925 deg, so a good inversion is found
     assert summary["target_error"] < 0.05

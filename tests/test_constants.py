@@ -17,9 +17,15 @@ def test_derived_ratios_match_published_values():
 
 def test_unit_round_trips():
     x = np.array([0.3, 2.0, 17.0])
-    for f, g in [(c.meV_to_J, c.J_to_meV), (c.K_to_J, c.J_to_K), (c.meV_to_K, c.K_to_meV),
-                 (c.Oe_to_T, c.T_to_Oe), (c.emu_to_Am2, c.Am2_to_emu),
-                 (c.muB_to_Am2, c.Am2_to_muB), (c.chi_cgs_molar_to_si, c.chi_si_molar_to_cgs)]:
+    for f, g in [
+        (c.meV_to_J, c.J_to_meV),
+        (c.K_to_J, c.J_to_K),
+        (c.meV_to_K, c.K_to_meV),
+        (c.Oe_to_T, c.T_to_Oe),
+        (c.emu_to_Am2, c.Am2_to_emu),
+        (c.muB_to_Am2, c.Am2_to_muB),
+        (c.chi_cgs_molar_to_si, c.chi_si_molar_to_cgs),
+    ]:
         np.testing.assert_allclose(g(f(x)), x, rtol=1e-14)
 
 

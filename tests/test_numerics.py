@@ -50,8 +50,9 @@ def test_brillouin_small_x_slope(J):
 def test_langevin_series_and_limits():
     """L(x) = x/3 - x^3/45 near 0; 1 - 1/x for large x; no overflow at 1e3 or 1e30."""
     x = np.array([1e-8, 1e-4, 1e-2, 0.05])
-    np.testing.assert_allclose(langevin(x), x / 3 - x**3 / 45 + 2 * x**5 / 945 - x**7 / 4725,
-                               rtol=1e-14)
+    np.testing.assert_allclose(
+        langevin(x), x / 3 - x**3 / 45 + 2 * x**5 / 945 - x**7 / 4725, rtol=1e-14
+    )
     # just below the series cut-off, against the closed form (rel. error ~3 eps / x^2 there)
     np.testing.assert_allclose(langevin(0.99), 1 / np.tanh(0.99) - 1 / 0.99, rtol=1e-14)
     big = jnp.array([1e3, -1e3, 1e30])

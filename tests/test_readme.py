@@ -38,8 +38,9 @@ def test_readme_tour_runs_and_its_numbers_hold():
     assert abs(m - m_onsager) < 4 * err + 2e-3
     # 3. FID: free decay between the first and last samples, 63 dwell times of 1 ms
     res = ns["res"]
-    np.testing.assert_allclose(abs(res.signal[-1]) / abs(res.signal[0]),
-                               math.exp(-0.063 / 0.1), rtol=1e-6)
+    np.testing.assert_allclose(
+        abs(res.signal[-1]) / abs(res.signal[0]), math.exp(-0.063 / 0.1), rtol=1e-6
+    )
     # 4. T2 fit: the truth 0.08 s within 4 standard errors
     r = ns["r"]
     assert bool(r.converged)

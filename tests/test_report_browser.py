@@ -14,16 +14,31 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium not installed (make test installs it where it can)")
+    CHROMIUM is None, reason="Chromium not installed (make test installs it where it can)"
+)
 
 
 def _rendered_body(index, profile_dir) -> dict:
     r = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", f"--user-data-dir={profile_dir}", "--virtual-time-budget=10000",
-         "--dump-dom", index.as_uri()],
-        capture_output=True, text=True, timeout=120)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile_dir}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            index.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     body = re.search(r"<body([^>]*)>", r.stdout)
     assert body, "no <body> in the rendered DOM"
@@ -36,9 +51,23 @@ def _rendered_body(index, profile_dir) -> dict:
 @pytest.mark.slow
 def test_gallery_report_loads_every_figure(tmp_path):
     out = tmp_path / "results"
-    r = subprocess.run([sys.executable, "-m", "netmag_jax.cli", "run", "--quick", "--only",
-                        "spintronics", "independent_moments", "--out", str(out)],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "netmag_jax.cli",
+            "run",
+            "--quick",
+            "--only",
+            "spintronics",
+            "independent_moments",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "[2/2]" in r.stdout  # progress is shown while it runs
     index = out / "index.html"

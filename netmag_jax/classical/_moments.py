@@ -71,9 +71,12 @@ _N_SERIES = 8
 
 def _series(p):
     """c_k = (-1)^k/k! int_0^1 s^(k+p) (1 - sqrt s)^2 ds, k = 0.._N_SERIES-1 (closed form)."""
-    return tuple((-1.0) ** k / math.factorial(k)
-                 * (1.0 / (k + p + 1) - 2.0 / (k + p + 1.5) + 1.0 / (k + p + 2))
-                 for k in range(_N_SERIES))
+    return tuple(
+        (-1.0) ** k
+        / math.factorial(k)
+        * (1.0 / (k + p + 1) - 2.0 / (k + p + 1.5) + 1.0 / (k + p + 2))
+        for k in range(_N_SERIES)
+    )
 
 
 _E_SERIES = _series(1)
@@ -91,12 +94,11 @@ def _poly(y, coeffs):
 def _fit_weights(b):
     """(E(b), F(b)) of the module docstring, finite with finite derivatives at b = 0."""
     small = b < _SERIES_CUTOFF
-    bs = jnp.where(small, jnp.ones_like(b), b)          # double-where: safe closed form
+    bs = jnp.where(small, jnp.ones_like(b), b)  # double-where: safe closed form
     b2 = bs * bs
     spi = math.sqrt(math.pi)
-    e_closed = (gammainc(2.0, b2) - 1.5 * spi / bs * gammainc(2.5, b2)
-                + 2.0 / b2 * gammainc(3.0, b2))
-    f_closed = (gammainc(1.0, b2) - spi / bs * gammainc(1.5, b2) + gammainc(2.0, b2) / b2)
+    e_closed = gammainc(2.0, b2) - 1.5 * spi / bs * gammainc(2.5, b2) + 2.0 / b2 * gammainc(3.0, b2)
+    f_closed = gammainc(1.0, b2) - spi / bs * gammainc(1.5, b2) + gammainc(2.0, b2) / b2
     bt = jnp.where(small, b, jnp.zeros_like(b))
     y = bt * bt
     e_series = y * y * _poly(y, _E_SERIES)
@@ -120,8 +122,9 @@ class MomentPrediction(NamedTuple):
     interior_fraction: jnp.ndarray
 
 
-def predicted_moments(B, T, size, n_particles=1, geometry: str = "disk",
-                      charge=-const.E_CHARGE, mass=const.M_E) -> MomentPrediction:
+def predicted_moments(
+    B, T, size, n_particles=1, geometry: str = "disk", charge=-const.E_CHARGE, mass=const.M_E
+) -> MomentPrediction:
     r"""Exact equilibrium interior, edge and total orbital moments of classical charges.
 
     .. math:: \mu_\mathrm{int} = -N\,\frac{k_B T}{B}\,E(b),\quad \mu_\mathrm{edge}
@@ -148,8 +151,14 @@ def predicted_moments(B, T, size, n_particles=1, geometry: str = "disk",
     T = jnp.asarray(T, dtype=B.dtype)
     ell = jnp.asarray(size, dtype=B.dtype) * (1.0 if geometry == "disk" else 0.5)
     B, T, ell = jnp.broadcast_arrays(B, T, ell)
-    return _predict(B, T, ell, jnp.asarray(n_particles, dtype=B.dtype),
-                    jnp.asarray(charge, dtype=B.dtype), jnp.asarray(mass, dtype=B.dtype))
+    return _predict(
+        B,
+        T,
+        ell,
+        jnp.asarray(n_particles, dtype=B.dtype),
+        jnp.asarray(charge, dtype=B.dtype),
+        jnp.asarray(mass, dtype=B.dtype),
+    )
 
 
 @jax.jit

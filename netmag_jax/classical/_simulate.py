@@ -86,16 +86,38 @@ def _concrete_checks(T, mass, size, dt, friction, B, charge):
             if omega_c * d > MAX_CYCLOTRON_ANGLE:
                 raise ValueError(
                     f"dt = {d:g} s does not resolve the cyclotron period 2 pi m/(|q| B) = "
-                    f"{2 * math.pi / omega_c:g} s: need |q B/m| dt <= {MAX_CYCLOTRON_ANGLE}")
+                    f"{2 * math.pi / omega_c:g} s: need |q B/m| dt <= {MAX_CYCLOTRON_ANGLE}"
+                )
             v_th = math.sqrt(const.K_B * float(T) / float(mass))
             if v_th * d > MAX_THERMAL_STEP * float(size):
-                raise ValueError(f"dt = {d:g} s too large: thermal flight v_th dt must be "
-                                 f"<= {MAX_THERMAL_STEP} x size")
+                raise ValueError(
+                    f"dt = {d:g} s too large: thermal flight v_th dt must be "
+                    f"<= {MAX_THERMAL_STEP} x size"
+                )
 
 
 @eqx.filter_jit
-def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, n_particles,
-         n_steps, n_burn, geometry, init, n_record, dt_given, friction_given):
+def _run(
+    key,
+    B,
+    T,
+    size,
+    dt,
+    friction,
+    charge,
+    mass,
+    positions,
+    velocities,
+    *,
+    n_particles,
+    n_steps,
+    n_burn,
+    geometry,
+    init,
+    n_record,
+    dt_given,
+    friction_given,
+):
     # --- tier-2 value checks (return values used below) ------------------------------------
     T = require(T, jnp.isfinite(T) & (T > 0), "T must be finite and > 0")
     mass = require(mass, jnp.isfinite(mass) & (mass > 0), "mass must be finite and > 0")
@@ -103,7 +125,7 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
     B = finite(B, "B")
     ell = size * (1.0 if geometry == "disk" else 0.5)
     v_th = jnp.sqrt(const.K_B * T / mass)
-    omega_c = charge * B / mass                           # signed SI cyclotron frequency
+    omega_c = charge * B / mass  # signed SI cyclotron frequency
     if dt_given:
         dt = require(dt, jnp.isfinite(dt) & (dt > 0), "dt must be finite and > 0")
     else:
@@ -111,17 +133,22 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
         w = jnp.abs(omega_c)
         w_safe = jnp.where(w > 0, w, jnp.ones_like(w))
         dt = jnp.where(w > 0, jnp.minimum(0.2 / w_safe, 0.02 * ell / v_th), 0.02 * ell / v_th)
-    dt = require(dt, jnp.abs(omega_c) * dt <= MAX_CYCLOTRON_ANGLE,
-                 "dt does not resolve the cyclotron period: need |q B/m| dt <= 0.5")
-    dt = require(dt, v_th * dt <= MAX_THERMAL_STEP * size,
-                 "dt too large: v_th dt must be <= 0.1 x size")
+    dt = require(
+        dt,
+        jnp.abs(omega_c) * dt <= MAX_CYCLOTRON_ANGLE,
+        "dt does not resolve the cyclotron period: need |q B/m| dt <= 0.5",
+    )
+    dt = require(
+        dt, v_th * dt <= MAX_THERMAL_STEP * size, "dt too large: v_th dt must be <= 0.1 x size"
+    )
     if friction_given:
-        friction = require(friction, jnp.isfinite(friction) & (friction >= 0),
-                           "friction must be finite and >= 0")
+        friction = require(
+            friction, jnp.isfinite(friction) & (friction >= 0), "friction must be finite and >= 0"
+        )
     else:
         friction = v_th / ell
-    h = dt * v_th / ell                                   # reduced step
-    omega = omega_c * ell / v_th                          # reduced field l / r_c (signed)
+    h = dt * v_th / ell  # reduced step
+    omega = omega_c * ell / v_th  # reduced field l / r_c (signed)
     c_ou = jnp.exp(-friction * dt)
     sgn = jnp.sign(charge)
     dtype = B.dtype
@@ -130,8 +157,9 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
     k_pos, k_vel, k_run, k_burn = jax.random.split(key, 4)
     if geometry == "disk":
         u = jax.random.uniform(k_pos, (n_particles,), dtype=dtype)
-        phi = jax.random.uniform(jax.random.fold_in(k_pos, 1), (n_particles,), dtype=dtype,
-                                 maxval=2.0 * math.pi)
+        phi = jax.random.uniform(
+            jax.random.fold_in(k_pos, 1), (n_particles,), dtype=dtype, maxval=2.0 * math.pi
+        )
         r = jnp.sqrt(u)[:, None] * jnp.stack([jnp.cos(phi), jnp.sin(phi)], axis=-1)
     else:
         r = jax.random.uniform(k_pos, (n_particles, 2), dtype=dtype, minval=-1.0, maxval=1.0)
@@ -141,8 +169,11 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
         v = jnp.zeros((n_particles, 2), dtype=dtype)
     if positions is not None:
         r = positions / ell
-        reach = (jnp.sqrt(jnp.sum(r * r, axis=-1)) if geometry == "disk"
-                 else jnp.max(jnp.abs(r), axis=-1))
+        reach = (
+            jnp.sqrt(jnp.sum(r * r, axis=-1))
+            if geometry == "disk"
+            else jnp.max(jnp.abs(r), axis=-1)
+        )
         r = require(r, reach <= 1.0, "positions must lie inside the box")
     if velocities is not None:
         v = finite(velocities, "velocities") / v_th
@@ -153,8 +184,9 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
 
     state = (r[:, 0], r[:, 1], v[:, 0], v[:, 1])
     if n_burn > 0:
-        state, _ = jax.lax.scan(lambda s, k: (advance(s, k), None), state,
-                                jax.random.split(k_burn, n_burn))
+        state, _ = jax.lax.scan(
+            lambda s, k: (advance(s, k), None), state, jax.random.split(k_burn, n_burn)
+        )
 
     zeros = jnp.zeros((n_particles,), dtype=dtype)
 
@@ -168,8 +200,9 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
         acc = (acc[0] + fi * mom, acc[1] + (1.0 - fi) * mom, acc[2] + v2, acc[3] + fi)
         return (state, acc), jnp.stack([x[:n_record], y[:n_record]], axis=-1)
 
-    (state, acc), traj = jax.lax.scan(body, (state, (zeros, zeros, zeros, zeros)),
-                                      jax.random.split(k_run, n_steps))
+    (state, acc), traj = jax.lax.scan(
+        body, (state, (zeros, zeros, zeros, zeros)), jax.random.split(k_run, n_steps)
+    )
     r = jnp.stack(state[:2], axis=-1)
     v = jnp.stack(state[2:], axis=-1)
     m_int, m_edge, v2, frac = (a / n_steps for a in acc)
@@ -177,7 +210,7 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
     n = n_particles
     root_n = math.sqrt(n)
 
-    def sum_err(x):                                       # sum over charges and its error
+    def sum_err(x):  # sum over charges and its error
         return jnp.sum(x), root_n * jnp.std(x, ddof=1)
 
     def mean_err(x):
@@ -188,19 +221,41 @@ def _run(key, B, T, size, dt, friction, charge, mass, positions, velocities, *, 
     v2_m, v2_e = mean_err(v2)
     f_m, f_e = mean_err(frac)
     return ChargeMoments(
-        interior=i_s * unit_m, interior_err=i_e * unit_m,
-        edge=e_s * unit_m, edge_err=e_e * unit_m,
-        total=t_s * unit_m, total_err=t_e * unit_m,
-        v2=v2_m * v_th ** 2, v2_err=v2_e * v_th ** 2,
-        interior_fraction=f_m, interior_fraction_err=f_e,
-        positions=r * ell, velocities=v * v_th, trajectory=traj * ell)
+        interior=i_s * unit_m,
+        interior_err=i_e * unit_m,
+        edge=e_s * unit_m,
+        edge_err=e_e * unit_m,
+        total=t_s * unit_m,
+        total_err=t_e * unit_m,
+        v2=v2_m * v_th**2,
+        v2_err=v2_e * v_th**2,
+        interior_fraction=f_m,
+        interior_fraction_err=f_e,
+        positions=r * ell,
+        velocities=v * v_th,
+        trajectory=traj * ell,
+    )
 
 
-def simulate_charges(key, B, T, size, *, n_particles: int = 2000, n_steps: int = 2000,
-                     dt=None, friction=None, geometry: str = "disk",
-                     charge=-const.E_CHARGE, mass=const.M_E, n_burn: int = 0,
-                     init: str = "thermal", n_record: int = 0, positions=None,
-                     velocities=None) -> ChargeMoments:
+def simulate_charges(
+    key,
+    B,
+    T,
+    size,
+    *,
+    n_particles: int = 2000,
+    n_steps: int = 2000,
+    dt=None,
+    friction=None,
+    geometry: str = "disk",
+    charge=-const.E_CHARGE,
+    mass=const.M_E,
+    n_burn: int = 0,
+    init: str = "thermal",
+    n_record: int = 0,
+    positions=None,
+    velocities=None,
+) -> ChargeMoments:
     r"""Langevin simulation of N classical charges in a box in the field B ẑ; orbital moments.
 
     Each charge obeys :math:`m\dot{\mathbf v} = q\,\mathbf v\times B\hat z - m\gamma\mathbf v
@@ -249,8 +304,12 @@ def simulate_charges(key, B, T, size, *, n_particles: int = 2000, n_steps: int =
     for name, x in {"dt": dt, "friction": friction}.items():
         if x is not None:
             check_ndim(name, x, 0)
-    for name, x, lo in (("n_particles", n_particles, 2), ("n_steps", n_steps, 1),
-                        ("n_burn", n_burn, 0), ("n_record", n_record, 0)):
+    for name, x, lo in (
+        ("n_particles", n_particles, 2),
+        ("n_steps", n_steps, 1),
+        ("n_burn", n_burn, 0),
+        ("n_record", n_record, 0),
+    ):
         if not isinstance(x, int) or isinstance(x, bool) or x < lo:
             raise ValueError(f"{name} must be an int >= {lo}, got {x!r}")
     if n_record > n_particles:
@@ -261,9 +320,23 @@ def simulate_charges(key, B, T, size, *, n_particles: int = 2000, n_steps: int =
     _concrete_checks(T, mass, size, dt, friction, B, charge)
     dtype = jnp.result_type(float)
     f = lambda x: None if x is None else jnp.asarray(x, dtype=dtype)  # noqa: E731
-    return _run(key, f(B), f(T), f(size), f(1.0 if dt is None else dt),
-                f(0.0 if friction is None else friction), f(charge), f(mass),
-                f(positions), f(velocities),
-                n_particles=n_particles, n_steps=n_steps, n_burn=n_burn, geometry=geometry,
-                init=init, n_record=n_record, dt_given=dt is not None,
-                friction_given=friction is not None)
+    return _run(
+        key,
+        f(B),
+        f(T),
+        f(size),
+        f(1.0 if dt is None else dt),
+        f(0.0 if friction is None else friction),
+        f(charge),
+        f(mass),
+        f(positions),
+        f(velocities),
+        n_particles=n_particles,
+        n_steps=n_steps,
+        n_burn=n_burn,
+        geometry=geometry,
+        init=init,
+        n_record=n_record,
+        dt_given=dt is not None,
+        friction_given=friction is not None,
+    )

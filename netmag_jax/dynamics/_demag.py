@@ -79,9 +79,9 @@ _W = np.array([-1.0, 2.0, -1.0])
 def _stencil_sum(fun, X, Y, Z, dx, dy, dz):
     """sum_{ijk} w_i w_j w_k fun(X + i dx, Y + j dy, Z + k dz) (the 27-point Newell stencil)."""
     acc = np.zeros(np.broadcast(X, Y, Z).shape)
-    for i, wi in zip(_STENCIL, _W):
-        for j, wj in zip(_STENCIL, _W):
-            for k, wk in zip(_STENCIL, _W):
+    for i, wi in zip(_STENCIL, _W, strict=False):
+        for j, wj in zip(_STENCIL, _W, strict=False):
+            for k, wk in zip(_STENCIL, _W, strict=False):
                 acc += wi * wj * wk * fun(X + i * dx, Y + j * dy, Z + k * dz)
     return acc
 
@@ -101,7 +101,7 @@ def _newell_components(X, Y, Z, dx, dy, dz):
 def _triangle_rule(d, n=3):
     """Nodes and weights on [-d, d] for the weight (1 - |u|/d)/d (integrates to 1)."""
     xg, wg = np.polynomial.legendre.leggauss(n)
-    u = 0.5 * d * (xg + 1.0)              # nodes on [0, d]
+    u = 0.5 * d * (xg + 1.0)  # nodes on [0, d]
     w = 0.5 * d * wg * (1.0 - u / d) / d  # weight on [0, d]
     return np.concatenate([-u, u]), np.concatenate([w, w])
 
@@ -113,15 +113,23 @@ def _dipole_components(X, Y, Z, dx, dy, dz):
     uy, wy = _triangle_rule(dy)
     uz, wz = _triangle_rule(dz)
     acc = np.zeros((6,) + np.broadcast(X, Y, Z).shape)
-    for a, wa in zip(ux, wx):
-        for b, wb in zip(uy, wy):
-            for e, we in zip(uz, wz):
+    for a, wa in zip(ux, wx, strict=False):
+        for b, wb in zip(uy, wy, strict=False):
+            for e, we in zip(uz, wz, strict=False):
                 x, y, z = X + a, Y + b, Z + e
                 r2 = x * x + y * y + z * z
                 r5 = r2 * r2 * np.sqrt(r2)
                 w = wa * wb * we * V / (4.0 * np.pi * r5)
-                acc += w * np.stack([r2 - 3 * x * x, r2 - 3 * y * y, r2 - 3 * z * z,
-                                     -3 * x * y, -3 * x * z, -3 * y * z])
+                acc += w * np.stack(
+                    [
+                        r2 - 3 * x * x,
+                        r2 - 3 * y * y,
+                        r2 - 3 * z * z,
+                        -3 * x * y,
+                        -3 * x * z,
+                        -3 * y * z,
+                    ]
+                )
     return acc
 
 
@@ -160,7 +168,7 @@ def mesh_kernel(shape, cell, far: float = 20.0) -> np.ndarray:
         float64 array (6, Px, Py, Pz).
     """
     offs = []
-    for n, d in zip(shape, cell):
+    for n, d in zip(shape, cell, strict=False):
         if n == 1:
             offs.append(np.zeros(1))
         else:
@@ -168,7 +176,7 @@ def mesh_kernel(shape, cell, far: float = 20.0) -> np.ndarray:
             offs.append(idx * float(d))
     X, Y, Z = np.meshgrid(*offs, indexing="ij")
     K = demag_tensor(X, Y, Z, cell, far)
-    for ax, n in enumerate(shape):   # zero the unused slot at index n of each padded axis
+    for ax, n in enumerate(shape):  # zero the unused slot at index n of each padded axis
         if n > 1:
             sl = [slice(None)] * 4
             sl[ax + 1] = n

@@ -48,9 +48,16 @@ def _crossing(H, M):
 
 
 @eqx.filter_jit
-def hysteresis(model: Micromagnet, m0, H_max, direction=(1.0, 0.0, 0.0), n: int = 40,
-               n_virgin: int = 10, tol: float = 1e-4, max_steps: int = 5000
-               ) -> HysteresisResult:
+def hysteresis(
+    model: Micromagnet,
+    m0,
+    H_max,
+    direction=(1.0, 0.0, 0.0),
+    n: int = 40,
+    n_virgin: int = 10,
+    tol: float = 1e-4,
+    max_steps: int = 5000,
+) -> HysteresisResult:
     r"""Quasi-static hysteresis loop M(H) of a Micromagnet (see module docstring).
 
     The model's own ``H_ext`` is replaced by H d at each point of the sweep.
@@ -76,8 +83,9 @@ def hysteresis(model: Micromagnet, m0, H_max, direction=(1.0, 0.0, 0.0), n: int 
     down = jnp.linspace(1.0, -1.0, 2 * n + 1) * H_max
     up = -down
     Hs = jnp.concatenate([virgin, down, up])
-    branch = jnp.concatenate([jnp.zeros(n_virgin, int), jnp.ones(2 * n + 1, int),
-                              jnp.full(2 * n + 1, 2)])
+    branch = jnp.concatenate(
+        [jnp.zeros(n_virgin, int), jnp.ones(2 * n + 1, int), jnp.full(2 * n + 1, 2)]
+    )
 
     def step(m, H):
         mod = model.with_field(H * d)
@@ -85,8 +93,15 @@ def hysteresis(model: Micromagnet, m0, H_max, direction=(1.0, 0.0, 0.0), n: int 
         return r.m, (jnp.dot(mod.average(r.m), d.astype(r.m.dtype)), r.converged)
 
     m_final, (M, conv) = jax.lax.scan(step, jnp.asarray(m0), Hs)
-    Hd, Md = down, M[n_virgin:n_virgin + 2 * n + 1]
+    Hd, Md = down, M[n_virgin : n_virgin + 2 * n + 1]
     rem = jnp.interp(0.0, Hd[::-1], Md[::-1])
     hc = -_crossing(Hd, Md)
-    return HysteresisResult(H=Hs, M=M, branch=branch, m_final=m_final, remanence=rem,
-                            coercivity=hc, converged=jnp.all(conv))
+    return HysteresisResult(
+        H=Hs,
+        M=M,
+        branch=branch,
+        m_final=m_final,
+        remanence=rem,
+        coercivity=hc,
+        converged=jnp.all(conv),
+    )

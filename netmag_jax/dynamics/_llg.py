@@ -29,7 +29,7 @@ Precision: follows the dtype of m0; in float32 |m| stays 1 to ~1e-7 per step (ro
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -126,9 +126,24 @@ def thermal_sigma(alpha, temperature, Ms, volume, dt, gamma=GAMMA_E):
     return jnp.sqrt(2.0 * alpha * C.K_B * temperature / (gamma * C.MU_0**2 * Ms * volume * dt))
 
 
-def llg(m0, field, dt, n_steps: int, *, alpha, gamma=GAMMA_E, save_every: int = 1,
-        temperature=0.0, Ms=None, volume=None, key=None, p=None, h_dl=0.0, h_fl=0.0,
-        t0=0.0) -> LLGSolution:
+def llg(
+    m0,
+    field,
+    dt,
+    n_steps: int,
+    *,
+    alpha,
+    gamma=GAMMA_E,
+    save_every: int = 1,
+    temperature=0.0,
+    Ms=None,
+    volume=None,
+    key=None,
+    p=None,
+    h_dl=0.0,
+    h_fl=0.0,
+    t0=0.0,
+) -> LLGSolution:
     r"""Integrate the stochastic LLG equation with spin torque (geometric Heun, see module doc).
 
     dm/dt = -gamma' mu0 [m x H_a + m x (m x H_b)],  H = field(m, t) + H_th.
@@ -156,8 +171,9 @@ def llg(m0, field, dt, n_steps: int, *, alpha, gamma=GAMMA_E, save_every: int = 
         LLGSolution(t (n_save,), m (n_save,) + m0.shape) at t0 + k save_every dt, k = 1..n_save.
     """
     if n_steps <= 0 or save_every <= 0 or n_steps % save_every:
-        raise ValueError(f"n_steps ({n_steps}) must be a positive multiple of save_every "
-                         f"({save_every})")
+        raise ValueError(
+            f"n_steps ({n_steps}) must be a positive multiple of save_every ({save_every})"
+        )
     m0 = jnp.asarray(m0)
     if m0.ndim < 1 or m0.shape[-1] != 3:
         raise ValueError(f"m0 must have shape (..., 3), got {m0.shape}")
@@ -169,8 +185,7 @@ def llg(m0, field, dt, n_steps: int, *, alpha, gamma=GAMMA_E, save_every: int = 
     if not callable(field):
         H_const = jnp.asarray(field, dtype=m0.dtype)
         if jnp.broadcast_shapes(H_const.shape, m0.shape) != m0.shape:
-            raise ValueError(f"field of shape {H_const.shape} does not broadcast to m0 "
-                             f"{m0.shape}")
+            raise ValueError(f"field of shape {H_const.shape} does not broadcast to m0 {m0.shape}")
         field = _ConstantField(H_const)
     if isinstance(dt, (int, float)):
         check_static_positive("dt", dt)
@@ -178,10 +193,27 @@ def llg(m0, field, dt, n_steps: int, *, alpha, gamma=GAMMA_E, save_every: int = 
         key = jax.random.PRNGKey(0)
     as_arr = lambda x: None if x is None else jnp.asarray(x, dtype=m0.dtype)
     dt, alpha, gamma, temperature, h_dl, h_fl, t0 = map(
-        as_arr, (dt, alpha, gamma, temperature, h_dl, h_fl, t0))
+        as_arr, (dt, alpha, gamma, temperature, h_dl, h_fl, t0)
+    )
     Ms, volume, p = as_arr(Ms), as_arr(volume), as_arr(p)
-    return _llg_jit(m0, field, dt, n_steps, save_every, alpha, gamma, temperature, Ms,
-                    volume, key, p, h_dl, h_fl, t0, thermal)
+    return _llg_jit(
+        m0,
+        field,
+        dt,
+        n_steps,
+        save_every,
+        alpha,
+        gamma,
+        temperature,
+        Ms,
+        volume,
+        key,
+        p,
+        h_dl,
+        h_fl,
+        t0,
+        thermal,
+    )
 
 
 class _ConstantField(eqx.Module):
@@ -192,12 +224,29 @@ class _ConstantField(eqx.Module):
 
 
 @eqx.filter_jit
-def _llg_jit(m0, field, dt, n_steps, save_every, alpha, gamma, temperature, Ms, volume, key,
-             p, h_dl, h_fl, t0, thermal):
+def _llg_jit(
+    m0,
+    field,
+    dt,
+    n_steps,
+    save_every,
+    alpha,
+    gamma,
+    temperature,
+    Ms,
+    volume,
+    key,
+    p,
+    h_dl,
+    h_fl,
+    t0,
+    thermal,
+):
     dtype = m0.dtype
     norm = safe_norm(m0, axis=-1)
-    m0 = require(m0, jnp.isfinite(m0).all() & (jnp.abs(norm - 1.0) < 1e-6),
-                 "m0 must be finite unit vectors")
+    m0 = require(
+        m0, jnp.isfinite(m0).all() & (jnp.abs(norm - 1.0) < 1e-6), "m0 must be finite unit vectors"
+    )
     dt = positive(jnp.asarray(dt, dtype), "dt")
     alpha = nonnegative(jnp.asarray(alpha, dtype), "alpha")
     gamma = positive(jnp.asarray(gamma, dtype), "gamma")
@@ -223,7 +272,7 @@ def _llg_jit(m0, field, dt, n_steps, save_every, alpha, gamma, temperature, Ms, 
 
     def block(carry, k_block):
         m, t = carry
-        if thermal:   # all normals of the block in one call (faster than per step)
+        if thermal:  # all normals of the block in one call (faster than per step)
             xis = jax.random.normal(k_block, (save_every,) + m.shape, dtype)
         else:
             xis = jnp.zeros((save_every,), dtype)

@@ -67,9 +67,20 @@ class Micromagnet(eqx.Module):
     shape: tuple = eqx.field(static=True)
     cell: tuple = eqx.field(static=True)
 
-    def __init__(self, shape, cell, Ms, A=0.0, Ku=0.0, u=(0.0, 0.0, 1.0), Kc=0.0,
-                 cubic_axes=((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)), D=0.0, H_ext=(0.0, 0.0, 0.0),
-                 demag: bool = True):
+    def __init__(
+        self,
+        shape,
+        cell,
+        Ms,
+        A=0.0,
+        Ku=0.0,
+        u=(0.0, 0.0, 1.0),
+        Kc=0.0,
+        cubic_axes=((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+        D=0.0,
+        H_ext=(0.0, 0.0, 0.0),
+        demag: bool = True,
+    ):
         """Build the model.
 
         Args:
@@ -93,7 +104,7 @@ class Micromagnet(eqx.Module):
         cell = tuple(float(d) for d in cell)
         if len(cell) != 3:
             raise ValueError(f"cell must be (dx, dy, dz), got {cell}")
-        for name, d in zip(("dx", "dy", "dz"), cell):
+        for name, d in zip(("dx", "dy", "dz"), cell, strict=False):
             check_static_positive(name, d)
         self.shape, self.cell = shape, cell
         self.Ms = positive(jnp.asarray(Ms, dtype=float), "Ms")
@@ -146,8 +157,7 @@ class Micromagnet(eqx.Module):
         """Exchange + anisotropy + Zeeman + DMI energy [J] of m (nx, ny, nz, 3)."""
         m = self._check_m(m)
         V = self.volume
-        A, Ku, Kc, D, Ms = (x.astype(m.dtype) for x in (self.A, self.Ku, self.Kc, self.D,
-                                                         self.Ms))
+        A, Ku, Kc, D, Ms = (x.astype(m.dtype) for x in (self.A, self.Ku, self.Kc, self.D, self.Ms))
         E = jnp.zeros((), m.dtype)
         for ax, d in enumerate(self.cell):
             if self.shape[ax] > 1:
@@ -157,8 +167,9 @@ class Micromagnet(eqx.Module):
         E = E - Ku * V * jnp.sum(mu * mu)
         c3 = jnp.cross(self.c1, self.c2)
         a = jnp.stack([m @ c.astype(m.dtype) for c in (self.c1, self.c2, c3)], axis=-1) ** 2
-        E = E + Kc * V * jnp.sum(a[..., 0] * a[..., 1] + a[..., 1] * a[..., 2]
-                                      + a[..., 2] * a[..., 0])
+        E = E + Kc * V * jnp.sum(
+            a[..., 0] * a[..., 1] + a[..., 1] * a[..., 2] + a[..., 2] * a[..., 0]
+        )
         E = E - C.MU_0 * Ms * V * jnp.sum(m @ self.H_ext.astype(m.dtype))
         if self.shape[0] > 1:
             cx = cross(m[:-1], m[1:])
@@ -178,9 +189,14 @@ class Micromagnet(eqx.Module):
         Mk = jnp.fft.rfftn(self.Ms.astype(m.dtype) * m, s=pad, axes=(0, 1, 2))
         K = self.kernel.astype(Mk.dtype)
         xx, yy, zz, xy, xz, yz = (K[i] for i in range(6))
-        Hk = jnp.stack([xx * Mk[..., 0] + xy * Mk[..., 1] + xz * Mk[..., 2],
-                        xy * Mk[..., 0] + yy * Mk[..., 1] + yz * Mk[..., 2],
-                        xz * Mk[..., 0] + yz * Mk[..., 1] + zz * Mk[..., 2]], axis=-1)
+        Hk = jnp.stack(
+            [
+                xx * Mk[..., 0] + xy * Mk[..., 1] + xz * Mk[..., 2],
+                xy * Mk[..., 0] + yy * Mk[..., 1] + yz * Mk[..., 2],
+                xz * Mk[..., 0] + yz * Mk[..., 1] + zz * Mk[..., 2],
+            ],
+            axis=-1,
+        )
         H = jnp.fft.irfftn(Hk, s=pad, axes=(0, 1, 2))
         nx, ny, nz = self.shape
         return -H[:nx, :ny, :nz]
@@ -222,17 +238,31 @@ class Micromagnet(eqx.Module):
                 + 4|D|/(mu0 Ms) sum_k 1/d_k + Ms + |H_ext| (concrete values).
         """
         Ms, A = float(self.Ms), float(self.A)
-        inv2 = sum(4.0 / d**2 for n, d in zip(self.shape, self.cell) if n > 1)
-        inv1 = sum(1.0 / d for n, d in zip(self.shape[:2], self.cell[:2]) if n > 1)
-        H = (2.0 * A / (C.MU_0 * Ms) * inv2
-             + 2.0 * (abs(float(self.Ku)) + 2.0 * abs(float(self.Kc))) / (C.MU_0 * Ms)
-             + 4.0 * abs(float(self.D)) / (C.MU_0 * Ms) * inv1
-             + (Ms if self.kernel is not None else 0.0)
-             + float(jnp.linalg.norm(self.H_ext)))
+        inv2 = sum(4.0 / d**2 for n, d in zip(self.shape, self.cell, strict=False) if n > 1)
+        inv1 = sum(1.0 / d for n, d in zip(self.shape[:2], self.cell[:2], strict=False) if n > 1)
+        H = (
+            2.0 * A / (C.MU_0 * Ms) * inv2
+            + 2.0 * (abs(float(self.Ku)) + 2.0 * abs(float(self.Kc))) / (C.MU_0 * Ms)
+            + 4.0 * abs(float(self.D)) / (C.MU_0 * Ms) * inv1
+            + (Ms if self.kernel is not None else 0.0)
+            + float(jnp.linalg.norm(self.H_ext))
+        )
         return GAMMA_E * C.MU_0 * H
 
-    def evolve(self, m0, dt, n_steps: int, *, alpha, save_every: int = 1, temperature=0.0,
-               key=None, p=None, h_dl=0.0, h_fl=0.0) -> LLGSolution:
+    def evolve(
+        self,
+        m0,
+        dt,
+        n_steps: int,
+        *,
+        alpha,
+        save_every: int = 1,
+        temperature=0.0,
+        key=None,
+        p=None,
+        h_dl=0.0,
+        h_fl=0.0,
+    ) -> LLGSolution:
         """Integrate the LLG equation for this model (see ``llg``), with a time-step check.
 
         Args:
@@ -244,12 +274,26 @@ class Micromagnet(eqx.Module):
         """
         m0 = self._check_m(m0)
         if is_concrete(dt) and float(dt) * self.max_frequency() > 1.0:
-            raise ValueError(f"time step dt = {float(dt):.3g} s is unstable for this mesh: "
-                             f"need dt <= {1.0 / self.max_frequency():.3g} s "
-                             "(1 / (gamma mu0 H_max))")
-        return llg(m0, self.field, dt, n_steps, alpha=alpha, save_every=save_every,
-                   temperature=temperature, Ms=self.Ms, volume=self.volume, key=key, p=p,
-                   h_dl=h_dl, h_fl=h_fl)
+            raise ValueError(
+                f"time step dt = {float(dt):.3g} s is unstable for this mesh: "
+                f"need dt <= {1.0 / self.max_frequency():.3g} s "
+                "(1 / (gamma mu0 H_max))"
+            )
+        return llg(
+            m0,
+            self.field,
+            dt,
+            n_steps,
+            alpha=alpha,
+            save_every=save_every,
+            temperature=temperature,
+            Ms=self.Ms,
+            volume=self.volume,
+            key=key,
+            p=p,
+            h_dl=h_dl,
+            h_fl=h_fl,
+        )
 
 
 def _warn_coarse(cell, Ms, A, Ku, Kc):
@@ -263,11 +307,16 @@ def _warn_coarse(cell, Ms, A, Ku, Kc):
     l_min = min(lengths)
     d = max(cell[:2])
     if d > 10.0 * l_min:
-        raise ValueError(f"cell size {d:.3g} m exceeds 10x the exchange/wall length "
-                         f"{l_min:.3g} m: finite-difference results would be meaningless")
+        raise ValueError(
+            f"cell size {d:.3g} m exceeds 10x the exchange/wall length "
+            f"{l_min:.3g} m: finite-difference results would be meaningless"
+        )
     if d > 2.0 * l_min:
-        warnings.warn(f"cell size {d:.3g} m exceeds 2x the exchange/wall length {l_min:.3g} m;"
-                      " domain walls and vortices are under-resolved", stacklevel=3)
+        warnings.warn(
+            f"cell size {d:.3g} m exceeds 2x the exchange/wall length {l_min:.3g} m;"
+            " domain walls and vortices are under-resolved",
+            stacklevel=3,
+        )
 
 
 class RelaxResult(NamedTuple):
@@ -288,8 +337,9 @@ class RelaxResult(NamedTuple):
     converged: jax.Array
 
 
-def relax(model: Micromagnet, m0, *, tol: float = 1e-5, max_steps: int = 20000,
-          throw: bool = True) -> RelaxResult:
+def relax(
+    model: Micromagnet, m0, *, tol: float = 1e-5, max_steps: int = 20000, throw: bool = True
+) -> RelaxResult:
     r"""Minimize the energy on the sphere |m| = 1 (projected steepest descent, BB steps).
 
     Iterates m <- normalize(m + tau h_perp), h_perp = (H_eff - (m.H_eff) m)/Ms (the negative
@@ -314,9 +364,11 @@ def relax(model: Micromagnet, m0, *, tol: float = 1e-5, max_steps: int = 20000,
 
 @eqx.filter_jit
 def _relax(model, m0, tol, max_steps, throw):
-    m0 = require(m0, jnp.isfinite(m0).all()
-                 & (jnp.abs(safe_norm(m0, axis=-1) - 1.0) < 1e-6).all(),
-                 "m0 must be finite unit vectors")
+    m0 = require(
+        m0,
+        jnp.isfinite(m0).all() & (jnp.abs(safe_norm(m0, axis=-1) - 1.0) < 1e-6).all(),
+        "m0 must be finite unit vectors",
+    )
     dtype = m0.dtype
 
     def hperp(m):
@@ -350,7 +402,9 @@ def _relax(model, m0, tol, max_steps, throw):
     t = max_torque(g)
     converged = t < tol
     if throw:
-        m = eqx.error_if(m, jnp.logical_not(converged),
-                         "relax did not converge within max_steps (pass throw=False to inspect)")
-    return RelaxResult(m=m, energy=model.energy(m), max_torque=t, n_steps=k,
-                       converged=converged)
+        m = eqx.error_if(
+            m,
+            jnp.logical_not(converged),
+            "relax did not converge within max_steps (pass throw=False to inspect)",
+        )
+    return RelaxResult(m=m, energy=model.energy(m), max_torque=t, n_steps=k, converged=converged)

@@ -52,7 +52,7 @@ def coercivity(psi):
         psi: field angle from the easy axis [rad], in [0, pi/2] (reduced by symmetry).
     """
     psi = jnp.asarray(psi, dtype=float)
-    a = jnp.arccos(jnp.abs(jnp.cos(psi)))       # fold into [0, pi/2]
+    a = jnp.arccos(jnp.abs(jnp.cos(psi)))  # fold into [0, pi/2]
     return jnp.where(a <= jnp.pi / 4, switching_field(a), jnp.abs(jnp.sin(a) * jnp.cos(a)))
 
 
@@ -133,8 +133,7 @@ def stoner_wohlfarth(h, psi) -> SWBranches:
     down_exists = two | (cu[i_dn] <= 0)
     wrap = lambda t: jnp.arctan2(jnp.sin(t), jnp.cos(t))
     t_up, t_dn = wrap(t_up), wrap(t_dn)
-    return SWBranches(t_up, t_dn, up_exists, down_exists,
-                      jnp.cos(t_up - psi), jnp.cos(t_dn - psi))
+    return SWBranches(t_up, t_dn, up_exists, down_exists, jnp.cos(t_up - psi), jnp.cos(t_dn - psi))
 
 
 class SWLoop(NamedTuple):
@@ -175,8 +174,7 @@ def sw_loop(psi, h_max: float = 2.0, n: int = 401) -> SWLoop:
     f = m_desc[i] / (m_desc[i] - m_desc[i + 1])
     hc = -(hs[i] + f * (hs[i + 1] - hs[i]))
     rem = stoner_wohlfarth(jnp.zeros_like(hs[0]), psi)
-    return SWLoop(jnp.concatenate([hs, hs[::-1]]), jnp.concatenate([m_desc, m_asc]), hc,
-                  rem.m_up)
+    return SWLoop(jnp.concatenate([hs, hs[::-1]]), jnp.concatenate([m_desc, m_asc]), hc, rem.m_up)
 
 
 def anisotropy_field(K, Ms):
@@ -231,6 +229,13 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
 
     gamma = GAMMA_E if gamma is None else gamma
     delta = thermal_stability(K, V, T)
-    rate = (positive(alpha, "alpha") * gamma * C.MU_0 * anisotropy_field(K, Ms)
-            / (1.0 + alpha**2) * jnp.sqrt(delta / jnp.pi) * jnp.exp(-delta))
+    rate = (
+        positive(alpha, "alpha")
+        * gamma
+        * C.MU_0
+        * anisotropy_field(K, Ms)
+        / (1.0 + alpha**2)
+        * jnp.sqrt(delta / jnp.pi)
+        * jnp.exp(-delta)
+    )
     return 1.0 / rate

@@ -7,14 +7,21 @@ signal-model adapters in the ``model(x, *params)`` form, and readers for measure
 
 from ._dictionary import MatchResult as MatchResult, dictionary_match as dictionary_match
 from ._fit import FitResult as FitResult, curve_fit as curve_fit, fit_voxels as fit_voxels
-from ._io import (load_nifti as load_nifti, read_column_pairs as read_column_pairs,
-                  save_nifti as save_nifti)
+from ._io import (
+    load_nifti as load_nifti,
+    read_column_pairs as read_column_pairs,
+    save_nifti as save_nifti,
+)
 from ._lm import STATUS_MESSAGES as STATUS_MESSAGES
-from ._models import (CURIE_CGS_PER_MUEFF2 as CURIE_CGS_PER_MUEFF2,
-                      brillouin_moment as brillouin_moment, cpmg_epg as cpmg_epg,
-                      curie_weiss_chi as curie_weiss_chi, exponential_decay as exponential_decay,
-                      inversion_recovery as inversion_recovery,
-                      inversion_recovery_complex as inversion_recovery_complex,
-                      inversion_recovery_magnitude as inversion_recovery_magnitude,
-                      spgr as spgr)
+from ._models import (
+    CURIE_CGS_PER_MUEFF2 as CURIE_CGS_PER_MUEFF2,
+    brillouin_moment as brillouin_moment,
+    cpmg_epg as cpmg_epg,
+    curie_weiss_chi as curie_weiss_chi,
+    exponential_decay as exponential_decay,
+    inversion_recovery as inversion_recovery,
+    inversion_recovery_complex as inversion_recovery_complex,
+    inversion_recovery_magnitude as inversion_recovery_magnitude,
+    spgr as spgr,
+)
 from ._special import bessel_ratio as bessel_ratio, log_i0 as log_i0, rician_nll as rician_nll

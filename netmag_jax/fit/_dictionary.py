@@ -87,15 +87,18 @@ def dictionary_match(dictionary, params, Y, *, chunk_size: int = 4096) -> MatchR
     corr = jnp.where(good, jnp.abs(ov) / jnp.where(good, ynorm, 1.0), jnp.nan)
     scale = ov / dnorm[idx].astype(ov.dtype)
     scale = jnp.where(good, scale, jnp.nan)
-    return MatchResult(params[idx], idx, scale, corr.real if jnp.iscomplexobj(corr) else corr,
-                       good)
+    return MatchResult(params[idx], idx, scale, corr.real if jnp.iscomplexobj(corr) else corr, good)
 
 
 def _common_dtype(*arrays):
     """Widest float precision of the inputs, complex if any input is complex (explicit, so it
     works under strict dtype promotion)."""
-    prec = [jnp.finfo(a.dtype).dtype if jnp.issubdtype(a.dtype, jnp.inexact)
-            else jnp.dtype(jnp.result_type(float)) for a in arrays]
+    prec = [
+        jnp.finfo(a.dtype).dtype
+        if jnp.issubdtype(a.dtype, jnp.inexact)
+        else jnp.dtype(jnp.result_type(float))
+        for a in arrays
+    ]
     base = max(prec, key=lambda d: d.itemsize)
     if any(jnp.iscomplexobj(a) for a in arrays):
         return jnp.dtype(jnp.complex128 if base.itemsize == 8 else jnp.complex64)

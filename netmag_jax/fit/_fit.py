@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
@@ -11,8 +11,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_option, is_concrete, require
-from ._lm import (BAD_DATA, NONFINITE, SINGULAR, STATUS_MESSAGES, SUCCESS, covariance,
-                  default_tol, lm_solve)
+from ._lm import (
+    BAD_DATA,
+    NONFINITE,
+    SINGULAR,
+    STATUS_MESSAGES,
+    SUCCESS,
+    covariance,
+    default_tol,
+    lm_solve,
+)
 
 
 class FitResult(eqx.Module):
@@ -53,7 +61,9 @@ class FitResult(eqx.Module):
     def message(self) -> str:
         """Human-readable summary of the status codes (counts per code for a map)."""
         codes, counts = np.unique(np.asarray(self.status), return_counts=True)
-        return "; ".join(f"{STATUS_MESSAGES[int(c)]}: {int(k)}" for c, k in zip(codes, counts))
+        return "; ".join(
+            f"{STATUS_MESSAGES[int(c)]}: {int(k)}" for c, k in zip(codes, counts, strict=False)
+        )
 
 
 # --- input checks (tier 1: before tracing) --------------------------------------------------
@@ -95,9 +105,11 @@ def _check_p0_in_bounds(p0, lo, hi):
         out = (p < np.asarray(lo)) | (p > np.asarray(hi))
         if np.any(out):
             first = p.reshape(-1, p.shape[-1])[np.any(out.reshape(-1, p.shape[-1]), 1)][0]
-            raise ValueError(f"p0 lies outside the bounds ({int(np.any(out, -1).sum())} "
-                             f"start(s), e.g. {first}; lower = {np.asarray(lo)}, "
-                             f"upper = {np.asarray(hi)})")
+            raise ValueError(
+                f"p0 lies outside the bounds ({int(np.any(out, -1).sum())} "
+                f"start(s), e.g. {first}; lower = {np.asarray(lo)}, "
+                f"upper = {np.asarray(hi)})"
+            )
 
 
 def _check_sigma(sigma):
@@ -124,10 +136,10 @@ def _model_out_shape(model, x, p0):
 
 # --- one problem ------------------------------------------------------------------------------
 def _fit_one(model, x, y, w, p0, lo, hi, *, noise, absolute_sigma, max_iter, ftol, xtol, gtol):
-    p, cost, it, status = lm_solve(model, x, y, w, p0, lo, hi, noise=noise, max_iter=max_iter,
-                                   ftol=ftol, xtol=xtol, gtol=gtol)
-    cov, chi2, singular = covariance(model, x, y, w, p, noise=noise,
-                                     absolute_sigma=absolute_sigma)
+    p, cost, it, status = lm_solve(
+        model, x, y, w, p0, lo, hi, noise=noise, max_iter=max_iter, ftol=ftol, xtol=xtol, gtol=gtol
+    )
+    cov, chi2, singular = covariance(model, x, y, w, p, noise=noise, absolute_sigma=absolute_sigma)
     status = jnp.where((status == SUCCESS) & singular, SINGULAR, status)
     status = jnp.where(jnp.isfinite(cost) & jnp.all(jnp.isfinite(p)), status, NONFINITE)
     stderr = jnp.sqrt(jnp.abs(jnp.diagonal(cov)))
@@ -138,17 +150,28 @@ def _fit_multistart(model, x, y, w, starts, lo, hi, **kw):
     """Fit from every row of ``starts`` (S, n); keep the converged one with the lowest cost."""
     outs = jax.vmap(lambda s: _fit_one(model, x, y, w, s, lo, hi, **kw))(starts)
     cost, status = outs[6], outs[4]
-    key = jnp.where(jnp.isfinite(cost), cost, jnp.inf) + jnp.where(status == SUCCESS, 0.0,
-                                                                    jnp.inf)
+    key = jnp.where(jnp.isfinite(cost), cost, jnp.inf) + jnp.where(status == SUCCESS, 0.0, jnp.inf)
     fallback = jnp.argmin(jnp.where(jnp.isfinite(cost), cost, jnp.inf))
     best = jnp.where(jnp.isfinite(jnp.min(key)), jnp.argmin(key), fallback)
     return tuple(o[best] for o in outs[:6]) + (outs[6][best],)
 
 
-def curve_fit(model: Callable, x, y, p0, bounds=None, sigma=None, noise: str = "gaussian", *,
-              absolute_sigma: bool = False, starts=None, max_iter: int = 200,
-              ftol: float | None = None, xtol: float | None = None,
-              gtol: float | None = None) -> FitResult:
+def curve_fit(
+    model: Callable,
+    x,
+    y,
+    p0,
+    bounds=None,
+    sigma=None,
+    noise: str = "gaussian",
+    *,
+    absolute_sigma: bool = False,
+    starts=None,
+    max_iter: int = 200,
+    ftol: float | None = None,
+    xtol: float | None = None,
+    gtol: float | None = None,
+) -> FitResult:
     r"""Fit ``model(x, *p)`` to data ``y`` by Levenberg-Marquardt with autodiff Jacobians.
 
     gaussian noise minimises :math:`\chi^2 = \sum_i ((y_i - f(x_i; p)) / \sigma_i)^2`
@@ -208,8 +231,11 @@ def curve_fit(model: Callable, x, y, p0, bounds=None, sigma=None, noise: str = "
     _check_sigma(sigma)
     if sigma is not None and np.shape(sigma) not in ((), y.shape):
         raise ValueError(f"sigma must be a scalar or have shape {y.shape}, got {np.shape(sigma)}")
-    w = jnp.ones(y.shape, dt) if sigma is None else jnp.broadcast_to(
-        1.0 / jnp.asarray(sigma, dt), y.shape)
+    w = (
+        jnp.ones(y.shape, dt)
+        if sigma is None
+        else jnp.broadcast_to(1.0 / jnp.asarray(sigma, dt), y.shape)
+    )
     y = require(y, jnp.isfinite(y), "y must be finite (got NaN or inf)")
     w = require(w, jnp.isfinite(w) & (w > 0), "sigma must be finite and > 0")
     if starts is not None:
@@ -220,17 +246,37 @@ def curve_fit(model: Callable, x, y, p0, bounds=None, sigma=None, noise: str = "
         starts = jnp.concatenate([p0[None], starts])
     ftol, xtol, gtol = _tols(dt, ftol, xtol, gtol)
     m_eff = y.shape[0] * (2 if jnp.iscomplexobj(y) else 1)
-    out = _curve_fit_jit(model, x, y, w, p0, lo, hi, starts, noise,
-                         jnp.asarray(bool(absolute_sigma)),
-                         jnp.asarray(int(max_iter), jnp.int32), ftol, xtol, gtol)
+    out = _curve_fit_jit(
+        model,
+        x,
+        y,
+        w,
+        p0,
+        lo,
+        hi,
+        starts,
+        noise,
+        jnp.asarray(bool(absolute_sigma)),
+        jnp.asarray(int(max_iter), jnp.int32),
+        ftol,
+        xtol,
+        gtol,
+    )
     return FitResult(*out[:4], out[4] == SUCCESS, out[5], out[4], out[6], dof=m_eff - n)
 
 
 @eqx.filter_jit
-def _curve_fit_jit(model, x, y, w, p0, lo, hi, starts, noise, absolute_sigma, max_iter,
-                   ftol, xtol, gtol):
-    kw = dict(noise=noise, absolute_sigma=absolute_sigma, max_iter=max_iter, ftol=ftol,
-              xtol=xtol, gtol=gtol)
+def _curve_fit_jit(
+    model, x, y, w, p0, lo, hi, starts, noise, absolute_sigma, max_iter, ftol, xtol, gtol
+):
+    kw = dict(
+        noise=noise,
+        absolute_sigma=absolute_sigma,
+        max_iter=max_iter,
+        ftol=ftol,
+        xtol=xtol,
+        gtol=gtol,
+    )
     if starts is None:
         p, se, cov, chi2, st, it, cost = _fit_one(model, x, y, w, p0, lo, hi, **kw)
     else:
@@ -239,11 +285,26 @@ def _curve_fit_jit(model, x, y, w, p0, lo, hi, starts, noise, absolute_sigma, ma
 
 
 # --- many voxels ------------------------------------------------------------------------------
-def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = "gaussian", *,
-               mask=None, starts=None, x_per_voxel: bool | None = None,
-               absolute_sigma: bool = False, max_iter: int = 200, ftol: float | None = None,
-               xtol: float | None = None, gtol: float | None = None,
-               chunk_size: int = 1024, sharding=None) -> FitResult:
+def fit_voxels(
+    model: Callable,
+    x,
+    Y,
+    p0,
+    bounds=None,
+    sigma=None,
+    noise: str = "gaussian",
+    *,
+    mask=None,
+    starts=None,
+    x_per_voxel: bool | None = None,
+    absolute_sigma: bool = False,
+    max_iter: int = 200,
+    ftol: float | None = None,
+    xtol: float | None = None,
+    gtol: float | None = None,
+    chunk_size: int = 1024,
+    sharding=None,
+) -> FitResult:
     r"""Fit ``model(x, *p)`` independently in every voxel of ``Y`` (vmap + chunks + sharding).
 
     Same objective, bounds, covariance and options as ``curve_fit``, for each voxel. Voxels
@@ -293,7 +354,7 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
         x = x.astype(dt)
     if x_per_voxel is None:
         x_per_voxel = len(vox) > 0 and x.shape == Y.shape
-    if x_per_voxel and x.shape[:len(vox)] != vox:
+    if x_per_voxel and x.shape[: len(vox)] != vox:
         raise ValueError(f"per-voxel x must have leading shape {vox}, got {x.shape}")
     x1 = x[(0,) * len(vox)] if x_per_voxel else x
     if x1.ndim == 1 and x1.shape[0] != m:
@@ -328,11 +389,14 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
     Yf = Y.reshape(V, m)
     p0f = jnp.broadcast_to(p0, vox + (n,)).reshape(V, n)
     wf = jnp.broadcast_to(1.0 / sig, Y.shape).reshape(V, m)
-    good = (jnp.all(jnp.isfinite(Yf), axis=1) & jnp.all(jnp.isfinite(wf) & (wf > 0), axis=1)
-            & jnp.any(Yf != 0, axis=1))
+    good = (
+        jnp.all(jnp.isfinite(Yf), axis=1)
+        & jnp.all(jnp.isfinite(wf) & (wf > 0), axis=1)
+        & jnp.any(Yf != 0, axis=1)
+    )
     if mask is not None:
         good = good & mask.reshape(V)
-    xf = x.reshape((V,) + x.shape[len(vox):]) if x_per_voxel else x
+    xf = x.reshape((V,) + x.shape[len(vox) :]) if x_per_voxel else x
     m_eff = m * (2 if cplx else 1)
     ftol, xtol, gtol = _tols(dt, ftol, xtol, gtol)
 
@@ -347,8 +411,26 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
                 xf = xf[sel]
     Vf = Yf.shape[0]
     if Vf > 0:
-        out = _run_chunks(model, xf, x_per_voxel, Yf, wf, p0f, good, lo, hi, starts, noise,
-                          absolute_sigma, max_iter, ftol, xtol, gtol, chunk_size, sharding)
+        out = _run_chunks(
+            model,
+            xf,
+            x_per_voxel,
+            Yf,
+            wf,
+            p0f,
+            good,
+            lo,
+            hi,
+            starts,
+            noise,
+            absolute_sigma,
+            max_iter,
+            ftol,
+            xtol,
+            gtol,
+            chunk_size,
+            sharding,
+        )
     else:
         out = None
     shapes = ((n,), (n,), (n, n), (), (), (), ())
@@ -367,8 +449,26 @@ def fit_voxels(model: Callable, x, Y, p0, bounds=None, sigma=None, noise: str = 
     return FitResult(p, se, cov, chi2, st == SUCCESS, it, st, cost, dof=m_eff - n)
 
 
-def _run_chunks(model, xf, x_per_voxel, Yf, wf, p0f, good, lo, hi, starts, noise,
-                absolute_sigma, max_iter, ftol, xtol, gtol, chunk_size, sharding):
+def _run_chunks(
+    model,
+    xf,
+    x_per_voxel,
+    Yf,
+    wf,
+    p0f,
+    good,
+    lo,
+    hi,
+    starts,
+    noise,
+    absolute_sigma,
+    max_iter,
+    ftol,
+    xtol,
+    gtol,
+    chunk_size,
+    sharding,
+):
     """Fit the V voxels in chunks of C voxels, one jitted vmapped call per chunk; return
     (V, ...) outputs. C = min(chunk_size, max(512, next power of two >= V)), rounded up to a
     multiple of the device count: maps of any size reuse a few compiled solvers (padding a
@@ -398,12 +498,27 @@ def _run_chunks(model, xf, x_per_voxel, Yf, wf, p0f, good, lo, hi, starts, noise
     max_iter = jnp.asarray(int(max_iter), jnp.int32)
     outs = []
     for i in range(n_chunks):
-        chunk = {k: v[i * C:(i + 1) * C] for k, v in arrays.items()}
+        chunk = {k: v[i * C : (i + 1) * C] for k, v in arrays.items()}
         if sharding is not None:
-            chunk = {k: jax.device_put(v, _chunk_sharding(sharding, v.ndim))
-                     for k, v in chunk.items()}
-        outs.append(_fit_chunk_jit(model, x_shared, chunk, lo, hi, starts, noise,
-                                   absolute_sigma, max_iter, ftol, xtol, gtol))
+            chunk = {
+                k: jax.device_put(v, _chunk_sharding(sharding, v.ndim)) for k, v in chunk.items()
+            }
+        outs.append(
+            _fit_chunk_jit(
+                model,
+                x_shared,
+                chunk,
+                lo,
+                hi,
+                starts,
+                noise,
+                absolute_sigma,
+                max_iter,
+                ftol,
+                xtol,
+                gtol,
+            )
+        )
     if n_chunks == 1:
         return tuple(o[:V] for o in outs[0])
     return tuple(jnp.concatenate([o[k] for o in outs])[:V] for k in range(7))
@@ -429,13 +544,20 @@ def _chunk_sharding(sharding, ndim):
 
 
 @eqx.filter_jit
-def _fit_chunk_jit(model, x_shared, arrays, lo, hi, starts, noise, absolute_sigma, max_iter,
-                    ftol, xtol, gtol):
-    kw = dict(noise=noise, absolute_sigma=absolute_sigma, max_iter=max_iter, ftol=ftol,
-              xtol=xtol, gtol=gtol)
+def _fit_chunk_jit(
+    model, x_shared, arrays, lo, hi, starts, noise, absolute_sigma, max_iter, ftol, xtol, gtol
+):
+    kw = dict(
+        noise=noise,
+        absolute_sigma=absolute_sigma,
+        max_iter=max_iter,
+        ftol=ftol,
+        xtol=xtol,
+        gtol=gtol,
+    )
 
     def one(a):
-        xv = a["x"] if "x" in a else x_shared
+        xv = a.get("x", x_shared)
         if starts is None:
             out = _fit_one(model, xv, a["Y"], a["w"], a["p0"], lo, hi, **kw)
         else:
@@ -444,9 +566,15 @@ def _fit_chunk_jit(model, x_shared, arrays, lo, hi, starts, noise, absolute_sigm
         p, se, cov, chi2, status, it, cost = out
         g = a["good"]
         nan = jnp.asarray(jnp.nan, p.dtype)
-        return (jnp.where(g, p, nan), jnp.where(g, se, nan), jnp.where(g, cov, nan),
-                jnp.where(g, chi2, nan), jnp.where(g, status, BAD_DATA).astype(jnp.int32),
-                jnp.where(g, it, 0), jnp.where(g, cost, nan))
+        return (
+            jnp.where(g, p, nan),
+            jnp.where(g, se, nan),
+            jnp.where(g, cov, nan),
+            jnp.where(g, chi2, nan),
+            jnp.where(g, status, BAD_DATA).astype(jnp.int32),
+            jnp.where(g, it, 0),
+            jnp.where(g, cost, nan),
+        )
 
     return jax.vmap(one)(arrays)
 

@@ -47,16 +47,16 @@ def read_column_pairs(path, delimiter: str = "\t") -> dict[str, tuple[np.ndarray
     lines = [ln for ln in lines if ln.strip()]
     if len(lines) < 2:
         raise ValueError(f"{path}: needs a header line and at least one data row")
-    labels = [s.strip() for s in re.split(re.escape(delimiter) + "+", lines[0].strip())
-              if s.strip()]
+    labels = [
+        s.strip() for s in re.split(re.escape(delimiter) + "+", lines[0].strip()) if s.strip()
+    ]
     rows = [ln.split(delimiter) for ln in lines[1:]]
     n_fields = max(len(r) for r in rows)
     if n_fields % 2:
         raise ValueError(f"{path}: {n_fields} columns, expected an even number (x, y pairs)")
     n_pairs = n_fields // 2
     if len(labels) != n_pairs:
-        raise ValueError(f"{path}: header names {len(labels)} column pairs, data have "
-                         f"{n_pairs}")
+        raise ValueError(f"{path}: header names {len(labels)} column pairs, data have {n_pairs}")
     data = np.full((len(rows), n_fields), np.nan)
     for i, r in enumerate(rows):
         for j, tok in enumerate(r):
@@ -77,8 +77,10 @@ def _nibabel():
     try:
         import nibabel
     except ImportError:
-        raise ImportError("reading and writing NIfTI needs the optional dependency nibabel: "
-                          "pip install 'netmag_jax[io]' (or pip install nibabel)") from None
+        raise ImportError(
+            "reading and writing NIfTI needs the optional dependency nibabel: "
+            "pip install 'netmag_jax[io]' (or pip install nibabel)"
+        ) from None
     return nibabel
 
 

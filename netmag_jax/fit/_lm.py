@@ -25,7 +25,7 @@ benchmark (benchmarks/bench_fit.py) times it against vmapped optimistix LM.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -60,6 +60,7 @@ def _make_objective(model: Callable, x, y, w, noise: str):
       J = dr/dp. rician: cost = sum of the Rician NLL (w = 1/sigma), grad and H exact.
     """
     if noise == "gaussian":
+
         def resid(p):
             r = weighted_residual(y, model(x, *p), w)
             return r, r
@@ -67,6 +68,7 @@ def _make_objective(model: Callable, x, y, w, noise: str):
         def obj(p):
             J, r = jax.jacfwd(resid, has_aux=True)(p)
             return 0.5 * jnp.sum(r * r), J.T @ r, J.T @ J
+
         return obj
 
     sigma = 1.0 / w
@@ -79,6 +81,7 @@ def _make_objective(model: Callable, x, y, w, noise: str):
     def obj(p):
         H, g = jax.jacfwd(lambda q: (grad(q), grad(q)), has_aux=True)(p)
         return cost(p), g, 0.5 * (H + H.T)
+
     return obj
 
 
@@ -95,8 +98,21 @@ def _finite_or_inf(c):
     return jnp.where(jnp.isfinite(c), c, jnp.inf)
 
 
-def lm_solve(model: Callable, x, y, w, p0, lo, hi, *, noise: str, max_iter: int,
-             ftol: float, xtol: float, gtol: float):
+def lm_solve(
+    model: Callable,
+    x,
+    y,
+    w,
+    p0,
+    lo,
+    hi,
+    *,
+    noise: str,
+    max_iter: int,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+):
     """Minimise one problem. Returns (p, cost, n_iter, status_before_covariance).
 
     ``max_iter``, ``ftol``, ``xtol``, ``gtol`` may be traced scalars (no recompilation).
@@ -110,10 +126,18 @@ def lm_solve(model: Callable, x, y, w, p0, lo, hi, *, noise: str, max_iter: int,
     p0 = jnp.clip(p0, lo, hi)
     # the first iteration only evaluates the objective at p0 (one copy of the model's
     # Jacobian in the compiled loop, which roughly halves compile time)
-    init = dict(p=p0, c=jnp.asarray(jnp.inf, dt), g=jnp.zeros((n,), dt), H=eye,
-                D=jnp.ones((n,), dt), lam=jnp.asarray(1e-3, dt), nu=jnp.asarray(2.0, dt),
-                it=jnp.asarray(0, jnp.int32), done=jnp.asarray(False),
-                status=jnp.asarray(MAX_ITER, jnp.int32))
+    init = dict(
+        p=p0,
+        c=jnp.asarray(jnp.inf, dt),
+        g=jnp.zeros((n,), dt),
+        H=eye,
+        D=jnp.ones((n,), dt),
+        lam=jnp.asarray(1e-3, dt),
+        nu=jnp.asarray(2.0, dt),
+        it=jnp.asarray(0, jnp.int32),
+        done=jnp.asarray(False),
+        status=jnp.asarray(MAX_ITER, jnp.int32),
+    )
 
     def cond(s):
         return (~s["done"]) & (s["it"] < max_iter)
@@ -132,8 +156,7 @@ def lm_solve(model: Callable, x, y, w, p0, lo, hi, *, noise: str, max_iter: int,
         step = p_new - p
         pred = -(g @ step + 0.5 * step @ (H @ step))
         c_new, g_new, H_new = obj(p_new)
-        ok_new = (jnp.isfinite(c_new) & jnp.all(jnp.isfinite(g_new))
-                  & jnp.all(jnp.isfinite(H_new)))
+        ok_new = jnp.isfinite(c_new) & jnp.all(jnp.isfinite(g_new)) & jnp.all(jnp.isfinite(H_new))
         c_new = jnp.where(ok_new, c_new, jnp.inf)
         actual = jnp.where(first, 0.0, c - c_new)
         accept = ok_new & (first | ((actual > 0) & (pred > 0)))
@@ -164,10 +187,21 @@ def lm_solve(model: Callable, x, y, w, p0, lo, hi, *, noise: str, max_iter: int,
         bad_start = first & ~ok_new
         stuck = lam > 1e30  # damping exploded: no descent found
         done = conv_f | conv_x | conv_g | conv_zero | stuck | bad_start
-        status = jnp.where(bad_start, NONFINITE, jnp.where(
-            stuck, SINGULAR, jnp.where(done, SUCCESS, MAX_ITER)))
-        return dict(p=p, c=c, g=g, H=H, D=D, lam=lam, nu=nu, it=s["it"] + 1, done=done,
-                    status=status.astype(jnp.int32))
+        status = jnp.where(
+            bad_start, NONFINITE, jnp.where(stuck, SINGULAR, jnp.where(done, SUCCESS, MAX_ITER))
+        )
+        return dict(
+            p=p,
+            c=c,
+            g=g,
+            H=H,
+            D=D,
+            lam=lam,
+            nu=nu,
+            it=s["it"] + 1,
+            done=done,
+            status=status.astype(jnp.int32),
+        )
 
     s = lax.while_loop(cond, body, init)
     return s["p"], s["c"], s["it"], s["status"]

@@ -81,11 +81,15 @@ def _epg_rotation(alpha, phi):
     s2 = jnp.sin(alpha / 2) ** 2
     sa = jnp.sin(alpha)
     h = jnp.pi / 2
-    return jnp.stack([
-        jnp.stack([_cis(c2, 0.0 * phi), _cis(s2, 2 * phi), _cis(sa, phi - h)]),
-        jnp.stack([_cis(s2, -2 * phi), _cis(c2, 0.0 * phi), _cis(sa, h - phi)]),
-        jnp.stack([_cis(0.5 * sa, -phi - h), _cis(0.5 * sa, phi + h),
-                   _cis(jnp.cos(alpha), 0.0 * phi)])])
+    return jnp.stack(
+        [
+            jnp.stack([_cis(c2, 0.0 * phi), _cis(s2, 2 * phi), _cis(sa, phi - h)]),
+            jnp.stack([_cis(s2, -2 * phi), _cis(c2, 0.0 * phi), _cis(sa, h - phi)]),
+            jnp.stack(
+                [_cis(0.5 * sa, -phi - h), _cis(0.5 * sa, phi + h), _cis(jnp.cos(alpha), 0.0 * phi)]
+            ),
+        ]
+    )
 
 
 def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):
@@ -112,7 +116,7 @@ def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):
     E1 = jnp.exp(-0.5 * esp / T1)
     B1 = jnp.asarray(B1, dt)
     state = jnp.zeros((3, K), ctype).at[2, 0].set(1.0)
-    state = (_epg_rotation(B1 * jnp.pi / 2, jnp.pi / 2).astype(ctype) @ state)
+    state = _epg_rotation(B1 * jnp.pi / 2, jnp.pi / 2).astype(ctype) @ state
     R = _epg_rotation(B1 * refocus, 0.0).astype(ctype)
 
     def relax_shift(s):

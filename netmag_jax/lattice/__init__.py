@@ -5,13 +5,35 @@ bond once (J > 0 ferromagnetic), classical unit spins for Monte Carlo, exchange 
 temperatures in kelvin.
 """
 
-from ._lattice import (Lattice as Lattice, bcc as bcc, chain as chain, cubic as cubic,
-                       fcc as fcc, from_cell as from_cell, honeycomb as honeycomb,
-                       by_name as by_name, square as square, triangular as triangular)
-from ._models import (Heisenberg as Heisenberg, Ising as Ising, SpinModel as SpinModel, XY as XY,
-                      classical_exchange as classical_exchange,
-                      exchange_from_K as exchange_from_K, exchange_from_meV as exchange_from_meV)
-from ._montecarlo import (Observables as Observables, binder_crossing as binder_crossing,
-                          evolve as evolve, simulate as simulate)
-from ._meanfield import (TwoSublattice as TwoSublattice, mean_field_tc as mean_field_tc,
-                         weiss as weiss)
+from ._lattice import (
+    Lattice as Lattice,
+    bcc as bcc,
+    chain as chain,
+    cubic as cubic,
+    fcc as fcc,
+    from_cell as from_cell,
+    honeycomb as honeycomb,
+    by_name as by_name,
+    square as square,
+    triangular as triangular,
+)
+from ._models import (
+    Heisenberg as Heisenberg,
+    Ising as Ising,
+    SpinModel as SpinModel,
+    XY as XY,
+    classical_exchange as classical_exchange,
+    exchange_from_K as exchange_from_K,
+    exchange_from_meV as exchange_from_meV,
+)
+from ._montecarlo import (
+    Observables as Observables,
+    binder_crossing as binder_crossing,
+    evolve as evolve,
+    simulate as simulate,
+)
+from ._meanfield import (
+    TwoSublattice as TwoSublattice,
+    mean_field_tc as mean_field_tc,
+    weiss as weiss,
+)

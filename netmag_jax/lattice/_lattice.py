@@ -29,8 +29,18 @@ import numpy as np
 
 from ..constants import K_B
 
-__all__ = ["Lattice", "from_cell", "square", "cubic", "bcc", "fcc", "honeycomb", "triangular",
-           "chain", "by_name"]
+__all__ = [
+    "Lattice",
+    "from_cell",
+    "square",
+    "cubic",
+    "bcc",
+    "fcc",
+    "honeycomb",
+    "triangular",
+    "chain",
+    "by_name",
+]
 
 
 class Lattice(eqx.Module):
@@ -40,16 +50,16 @@ class Lattice(eqx.Module):
     ``J`` is the default per-bond exchange in joules, used by a model unless it is given its own.
     """
 
-    positions: np.ndarray       # [N, d] cartesian positions, angstrom
+    positions: np.ndarray  # [N, d] cartesian positions, angstrom
     supercell_vectors: np.ndarray  # [d, d] rows, angstrom (periodic box)
-    bonds: np.ndarray           # [n_bonds, 2] int32
-    J: np.ndarray               # [n_bonds] float64, joules
-    shell: np.ndarray           # [n_bonds] int32, index of the shell of each bond
-    neighbors: np.ndarray       # [N, z] int32
-    neighbor_bond: np.ndarray   # [N, z] int32
-    sublattice: np.ndarray      # [N] int32
-    colour_sites: np.ndarray    # [n_colours, m] int32, padded with N
-    stagger: np.ndarray         # [N] float64 in {-1, 0, +1}
+    bonds: np.ndarray  # [n_bonds, 2] int32
+    J: np.ndarray  # [n_bonds] float64, joules
+    shell: np.ndarray  # [n_bonds] int32, index of the shell of each bond
+    neighbors: np.ndarray  # [N, z] int32
+    neighbor_bond: np.ndarray  # [N, z] int32
+    sublattice: np.ndarray  # [N] int32
+    colour_sites: np.ndarray  # [n_colours, m] int32, padded with N
+    stagger: np.ndarray  # [N] float64 in {-1, 0, +1}
     name: str = eqx.field(static=True, default="lattice")
     #: for a Bravais lattice (one basis atom): the supercell shape; sites are then the C-order
     #: flattening of this grid and bond ``cell * len(grid_offsets) + k`` joins a cell to the
@@ -91,8 +101,9 @@ class Lattice(eqx.Module):
 def _as_cell(cell) -> np.ndarray:
     cell = np.asarray(cell, dtype=np.float64)
     if cell.ndim != 2 or cell.shape[0] != cell.shape[1] or cell.shape[0] not in (1, 2, 3):
-        raise ValueError(f"cell must be a square [d, d] array with d in 1..3, got shape "
-                         f"{cell.shape}")
+        raise ValueError(
+            f"cell must be a square [d, d] array with d in 1..3, got shape {cell.shape}"
+        )
     if not np.all(np.isfinite(cell)) or abs(np.linalg.det(cell)) < 1e-12:
         raise ValueError("cell vectors must be finite and linearly independent")
     return cell
@@ -102,13 +113,13 @@ def _bond_offsets(cell, basis, shells, tol):
     """Directed neighbour offsets (a, b, c, shell): atom b in cell c is a neighbour of atom a."""
     d = cell.shape[0]
     rmax = max(r for r, _ in shells) + tol
-    recip = np.linalg.inv(cell).T                      # rows b_k with a_i . b_k = delta_ik
+    recip = np.linalg.inv(cell).T  # rows b_k with a_i . b_k = delta_ik
     m = [int(math.ceil(rmax * np.linalg.norm(recip[k]))) + 1 for k in range(d)]
     cs = np.array(list(itertools.product(*[range(-mk, mk + 1) for mk in m])), dtype=np.int64)
     out = []
     for a in range(len(basis)):
         for b in range(len(basis)):
-            dr = (basis[b][None, :] + cs - basis[a][None, :]) @ cell   # [n_c, d]
+            dr = (basis[b][None, :] + cs - basis[a][None, :]) @ cell  # [n_c, d]
             dist = np.linalg.norm(dr, axis=1)
             for s, (r, _) in enumerate(shells):
                 for ci in np.nonzero(np.abs(dist - r) <= tol)[0]:
@@ -160,12 +171,13 @@ def _colour_table(colour, n):
     table = np.full((nc, int(sizes.max())), n, dtype=np.int32)
     for c in range(nc):
         idx = np.nonzero(colour == c)[0]
-        table[c, :idx.size] = idx
+        table[c, : idx.size] = idx
     return table
 
 
-def from_cell(cell, basis, supercell, shells, tol: float = 1e-3, sublattice=None,
-              name: str = "from_cell") -> Lattice:
+def from_cell(
+    cell, basis, supercell, shells, tol: float = 1e-3, sublattice=None, name: str = "from_cell"
+) -> Lattice:
     r"""A periodic lattice from a unit cell, a basis of magnetic atoms and exchange shells.
 
     Sites are ``r = (n + f_a) @ cell`` for every cell ``n`` of the ``supercell`` and every basis
@@ -213,12 +225,12 @@ def from_cell(cell, basis, supercell, shells, tol: float = 1e-3, sublattice=None
     # cells of the supercell
     cells = np.array(list(itertools.product(*[range(int(L)) for L in sc])), dtype=np.int64)
     n_cells = cells.shape[0]
-    strides = np.array([int(np.prod(sc[k + 1:])) for k in range(d)], dtype=np.int64)
+    strides = np.array([int(np.prod(sc[k + 1 :])) for k in range(d)], dtype=np.int64)
 
     def site(cidx, a):
         return ((cidx % sc) @ strides) * nb + a
 
-    cell_index = cells @ strides                      # == arange(n_cells)
+    cell_index = cells @ strides  # == arange(n_cells)
     N = n_cells * nb
     kept = [o for o in offsets if (o[1] > o[0]) or (o[1] == o[0] and o[2] > (0,) * d)]
     kept_index = {o[:3]: k for k, o in enumerate(kept)}
@@ -231,8 +243,9 @@ def from_cell(cell, basis, supercell, shells, tol: float = 1e-3, sublattice=None
         bonds[k::nk, 1] = site(cells + np.array(c), b)
         shell[k::nk] = s
     if np.any(bonds[:, 0] == bonds[:, 1]):
-        raise ValueError(f"supercell {tuple(sc)} is too small: a site is its own neighbour; "
-                         "use more cells")
+        raise ValueError(
+            f"supercell {tuple(sc)} is too small: a site is its own neighbour; use more cells"
+        )
     # neighbour tables (each site of basis atom a has the same directed offsets)
     per_atom = [[o for o in offsets if o[0] == a] for a in range(nb)]
     z = max(len(p) for p in per_atom)
@@ -268,14 +281,21 @@ def from_cell(cell, basis, supercell, shells, tol: float = 1e-3, sublattice=None
     colour = next((c for c in candidates if _is_proper(c, bonds)), None)
     if colour is None:
         colour = _greedy_colouring(N, neighbors, valid)
-    return Lattice(positions=positions, supercell_vectors=cell * sc[:, None],
-                   bonds=bonds.astype(np.int32), J=J, shell=shell,
-                   neighbors=neighbors.astype(np.int32),
-                   neighbor_bond=neighbor_bond.astype(np.int32),
-                   sublattice=sub.astype(np.int32), colour_sites=_colour_table(colour, N),
-                   stagger=np.zeros(N) if stagger is None else stagger, name=name,
-                   grid_shape=tuple(int(v) for v in sc) if nb == 1 else None,
-                   grid_offsets=tuple(o[2] for o in kept) if nb == 1 else ())
+    return Lattice(
+        positions=positions,
+        supercell_vectors=cell * sc[:, None],
+        bonds=bonds.astype(np.int32),
+        J=J,
+        shell=shell,
+        neighbors=neighbors.astype(np.int32),
+        neighbor_bond=neighbor_bond.astype(np.int32),
+        sublattice=sub.astype(np.int32),
+        colour_sites=_colour_table(colour, N),
+        stagger=np.zeros(N) if stagger is None else stagger,
+        name=name,
+        grid_shape=tuple(int(v) for v in sc) if nb == 1 else None,
+        grid_offsets=tuple(o[2] for o in kept) if nb == 1 else (),
+    )
 
 
 def _check_L(L, even: bool = False, multiple: int = 1, what: str = "") -> int:
@@ -283,8 +303,9 @@ def _check_L(L, even: bool = False, multiple: int = 1, what: str = "") -> int:
         raise ValueError(f"L must be a positive integer, got {L!r}")
     L = int(L)
     if even and L % 2:
-        raise ValueError(f"{what} needs an even L for its checkerboard / Neel sublattices, "
-                         f"got L={L}")
+        raise ValueError(
+            f"{what} needs an even L for its checkerboard / Neel sublattices, got L={L}"
+        )
     if L % multiple:
         raise ValueError(f"{what} needs L divisible by {multiple}, got L={L}")
     return L
@@ -331,8 +352,9 @@ def bcc(L, J=_JDEF) -> Lattice:
     Sublattices: corner and body centre (the two Neel sublattices).
     """
     L = _check_L(L, what="bcc")
-    return from_cell(np.eye(3), [[0, 0, 0], [0.5, 0.5, 0.5]], L,
-                     [(math.sqrt(3) / 2, J)], name="bcc")
+    return from_cell(
+        np.eye(3), [[0, 0, 0], [0.5, 0.5, 0.5]], L, [(math.sqrt(3) / 2, J)], name="bcc"
+    )
 
 
 def fcc(L, J=_JDEF) -> Lattice:
@@ -362,13 +384,20 @@ def triangular(L, J=_JDEF) -> Lattice:
     cell = [[1.0, 0.0], [0.5, math.sqrt(3) / 2]]
     lat = from_cell(cell, [[0, 0]], L, [(1.0, J)], name="triangular")
     n = np.arange(L * L)
-    three = ((n // L) + 2 * (n % L)) % 3      # (n0 + 2 n1) mod 3, with n0 = n // L
+    three = ((n // L) + 2 * (n % L)) % 3  # (n0 + 2 n1) mod 3, with n0 = n // L
     lat = eqx.tree_at(lambda l: l.sublattice, lat, three.astype(np.int32))
     return eqx.tree_at(lambda l: l.colour_sites, lat, _colour_table(three, L * L))
 
 
-_BUILDERS = {"chain": chain, "square": square, "cubic": cubic, "bcc": bcc, "fcc": fcc,
-             "honeycomb": honeycomb, "triangular": triangular}
+_BUILDERS = {
+    "chain": chain,
+    "square": square,
+    "cubic": cubic,
+    "bcc": bcc,
+    "fcc": fcc,
+    "honeycomb": honeycomb,
+    "triangular": triangular,
+}
 
 
 def by_name(name: str, L, J=_JDEF) -> Lattice:

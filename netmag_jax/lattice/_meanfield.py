@@ -33,8 +33,9 @@ def _tol(dtype):
 
 def _root(fn, y0, args, throw, max_steps=1024):
     dt = jnp.asarray(y0).dtype
-    sol = optx.root_find(fn, optx.Newton(rtol=_tol(dt), atol=_tol(dt)), y0, args,
-                         max_steps=max_steps, throw=throw)
+    sol = optx.root_find(
+        fn, optx.Newton(rtol=_tol(dt), atol=_tol(dt)), y0, args, max_steps=max_steps, throw=throw
+    )
     ok = sol.result == optx.RESULTS.successful
     return jax.tree_util.tree_map(lambda v: jnp.where(ok, v, jnp.nan), sol.value)
 
@@ -68,8 +69,9 @@ def weiss(T, Tc, J=0.5, B=0.0, g=2.0, throw: bool = True):
         _checks.check_option("J", J, ("classical",))
     T, Tc, B = jnp.broadcast_arrays(T, Tc, B)
     Jq = jnp.asarray(1.0 if classical else J, dtype=dt)
-    flat = _weiss_solve(T.ravel(), Tc.ravel(), B.ravel(), Jq, jnp.asarray(g, dtype=dt),
-                        classical, throw)
+    flat = _weiss_solve(
+        T.ravel(), Tc.ravel(), B.ravel(), Jq, jnp.asarray(g, dtype=dt), classical, throw
+    )
     return flat.reshape(T.shape)
 
 
@@ -149,13 +151,20 @@ class TwoSublattice(eqx.Module):
     n_A: jnp.ndarray
     n_B: jnp.ndarray
 
-    def __init__(self, J_A, J_B, a_AB, a_AA=0.0, a_BB=0.0, g_A=2.0, g_B=2.0, n_A=1.0,
-                 n_B=1.0):
+    def __init__(self, J_A, J_B, a_AB, a_AA=0.0, a_BB=0.0, g_A=2.0, g_B=2.0, n_A=1.0, n_B=1.0):
         dt = jnp.result_type(float)
         c = lambda x: jnp.asarray(x, dtype=dt)  # noqa: E731
-        for name, v in (("J_A", J_A), ("J_B", J_B), ("a_AB", a_AB), ("a_AA", a_AA),
-                        ("a_BB", a_BB), ("g_A", g_A), ("g_B", g_B), ("n_A", n_A),
-                        ("n_B", n_B)):
+        for name, v in (
+            ("J_A", J_A),
+            ("J_B", J_B),
+            ("a_AB", a_AB),
+            ("a_AA", a_AA),
+            ("a_BB", a_BB),
+            ("g_A", g_A),
+            ("g_B", g_B),
+            ("n_A", n_A),
+            ("n_B", n_B),
+        ):
             if jnp.ndim(v) != 0:
                 raise ValueError(f"{name} must be a scalar")
         self.J_A = _checks.positive(c(J_A), "J_A")
@@ -206,8 +215,9 @@ class TwoSublattice(eqx.Module):
         cA, cB = self._curie()
         aAA, aBB, aAB, aBA = self._a_kelvin()
         vA, vB = self.n_A * self.g_A * cA, self.n_B * self.g_B * cB
-        num = (vA * (aAA * cA * self.g_A + aAB * cB * self.g_B)
-               + vB * (aBA * cA * self.g_A + aBB * cB * self.g_B))
+        num = vA * (aAA * cA * self.g_A + aAB * cB * self.g_B) + vB * (
+            aBA * cA * self.g_A + aBB * cB * self.g_B
+        )
         return num / (vA * self.g_A + vB * self.g_B)
 
     def solve(self, T, B=0.0, throw: bool = True):
@@ -248,12 +258,21 @@ class TwoSublattice(eqx.Module):
         formula unit (two ions): :math:`\chi_\perp = g^2\mu_B^2/(-a_{AB})`, constant below T_N
         (the sublattices cant until the molecular field balances the field); above T_N it
         equals :math:`\chi_\parallel`. Raises if the sublattices are not equal."""
-        eq = ((self.J_A == self.J_B) & (self.g_A == self.g_B) & (self.n_A == self.n_B)
-              & (self.a_AA == self.a_BB) & (self.a_AB < 0))
-        a = _checks.require(self.a_AB, eq, "perpendicular_susceptibility needs equal "
-                            "sublattices coupled antiferromagnetically (a_AB < 0)")
-        chi_perp = self.g_A ** 2 * MU_B * (MU_B / (-a))
-        return jnp.where(T < self.neel_temperature(), chi_perp, self.susceptibility(T))
+        eq = (
+            (self.J_A == self.J_B)
+            & (self.g_A == self.g_B)
+            & (self.n_A == self.n_B)
+            & (self.a_AA == self.a_BB)
+            & (self.a_AB < 0)
+        )
+        a = _checks.require(
+            self.a_AB,
+            eq,
+            "perpendicular_susceptibility needs equal "
+            "sublattices coupled antiferromagnetically (a_AB < 0)",
+        )
+        chi_perp = self.g_A**2 * MU_B * (MU_B / (-a))
+        return jnp.where(self.neel_temperature() > T, chi_perp, self.susceptibility(T))
 
     def powder_susceptibility(self, T):
         """Powder average (chi_par + 2 chi_perp)/3 of the equal-sublattice antiferromagnet."""
@@ -275,8 +294,12 @@ def _two_residual(y, args):
     sA, sB = y[0] * mod.J_A, y[1] * mod.J_B
     hA = mod.g_A * MU_B * B + mod.a_AA * sA + mod.a_AB * sB
     hB = mod.g_B * MU_B * B + mod.a_BA * sA + mod.a_BB * sB
-    return jnp.stack([y[0] - brillouin(mod.J_A, mod.J_A * hA / (K_B * T)),
-                      y[1] - brillouin(mod.J_B, mod.J_B * hB / (K_B * T))])
+    return jnp.stack(
+        [
+            y[0] - brillouin(mod.J_A, mod.J_A * hA / (K_B * T)),
+            y[1] - brillouin(mod.J_B, mod.J_B * hB / (K_B * T)),
+        ]
+    )
 
 
 @eqx.filter_jit
@@ -307,9 +330,18 @@ def _comp_residual(T, args):
 def _compensation(mod, T_lo, T_hi, throw):
     dt = T_lo.dtype
     zero = jnp.zeros((), dt)
-    T_hi = _checks.require(T_hi, _net(mod, T_lo, zero, throw) * _net(mod, T_hi, zero, throw) < 0,
-                           "the net moment must change sign between T_lo and T_hi")
-    sol = optx.root_find(_comp_residual, optx.Bisection(rtol=_tol(dt), atol=_tol(dt)),
-                         0.5 * (T_lo + T_hi), (mod, throw),
-                         options=dict(lower=T_lo, upper=T_hi), max_steps=200, throw=throw)
+    T_hi = _checks.require(
+        T_hi,
+        _net(mod, T_lo, zero, throw) * _net(mod, T_hi, zero, throw) < 0,
+        "the net moment must change sign between T_lo and T_hi",
+    )
+    sol = optx.root_find(
+        _comp_residual,
+        optx.Bisection(rtol=_tol(dt), atol=_tol(dt)),
+        0.5 * (T_lo + T_hi),
+        (mod, throw),
+        options=dict(lower=T_lo, upper=T_hi),
+        max_steps=200,
+        throw=throw,
+    )
     return jnp.where(sol.result == optx.RESULTS.successful, sol.value, jnp.nan)

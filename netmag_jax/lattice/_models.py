@@ -20,14 +20,20 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax.numpy as jnp
-import numpy as np
 
 from .. import _checks
 from ..constants import K_B, MEV
 from ._lattice import Lattice
 
-__all__ = ["SpinModel", "Ising", "XY", "Heisenberg", "exchange_from_meV", "exchange_from_K",
-           "classical_exchange"]
+__all__ = [
+    "SpinModel",
+    "Ising",
+    "XY",
+    "Heisenberg",
+    "exchange_from_meV",
+    "exchange_from_K",
+    "classical_exchange",
+]
 
 
 def exchange_from_meV(J_meV):
@@ -79,8 +85,9 @@ def _site_moments(lattice: Lattice, moments):
     elif w.shape == (ns,) and ns != N:
         w = w[jnp.asarray(lattice.sublattice)]
     elif w.shape != (N,):
-        raise ValueError(f"moments must be a scalar, [n_sublattices]=({ns},) or [N]=({N},), "
-                         f"got shape {w.shape}")
+        raise ValueError(
+            f"moments must be a scalar, [n_sublattices]=({ns},) or [N]=({N},), got shape {w.shape}"
+        )
     return _checks.finite(w, "moments")
 
 
@@ -114,8 +121,9 @@ class SpinModel(eqx.Module):
     moments: jnp.ndarray
     n_components: int = eqx.field(static=True)
 
-    def __init__(self, lattice: Lattice, J=None, h=0.0, D=0.0, axis=None, n_components=3,
-                 moments=None):
+    def __init__(
+        self, lattice: Lattice, J=None, h=0.0, D=0.0, axis=None, n_components=3, moments=None
+    ):
         if not isinstance(lattice, Lattice):
             raise TypeError(f"lattice must be a Lattice, got {type(lattice).__name__}")
         self.lattice = lattice
@@ -131,8 +139,11 @@ class SpinModel(eqx.Module):
         self.D = _checks.finite(jnp.asarray(D, dtype=jnp.result_type(float)), "D")
         if self.D.ndim != 0:
             raise ValueError("D must be a scalar")
-        axis = jnp.zeros((n,)).at[0].set(1.0) if axis is None else jnp.asarray(
-            axis, dtype=jnp.result_type(float))
+        axis = (
+            jnp.zeros((n,)).at[0].set(1.0)
+            if axis is None
+            else jnp.asarray(axis, dtype=jnp.result_type(float))
+        )
         if axis.shape != (n,):
             raise ValueError(f"axis must have shape ({n},), got {axis.shape}")
         self.axis = axis / jnp.linalg.norm(axis)

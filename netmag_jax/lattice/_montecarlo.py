@@ -30,16 +30,16 @@ __all__ = ["simulate", "evolve", "Observables", "binder_crossing", "metropolis_s
 class _Params(eqx.Module):
     """Reduced (kelvin) couplings and the integer tables of one model."""
 
-    Jn: jnp.ndarray          # [N, z] K
-    nbr: jnp.ndarray         # [N, z] int
-    bonds: jnp.ndarray       # [n_bonds, 2] int
-    Jb: jnp.ndarray          # [n_bonds] K
-    h: jnp.ndarray           # [n] K
-    w: jnp.ndarray           # [N] site moments
-    D: jnp.ndarray           # K
-    axis: jnp.ndarray        # [n]
-    colours: jnp.ndarray     # [n_colours, m] int, padded with N
-    stagger: jnp.ndarray     # [N]
+    Jn: jnp.ndarray  # [N, z] K
+    nbr: jnp.ndarray  # [N, z] int
+    bonds: jnp.ndarray  # [n_bonds, 2] int
+    Jb: jnp.ndarray  # [n_bonds] K
+    h: jnp.ndarray  # [n] K
+    w: jnp.ndarray  # [N] site moments
+    D: jnp.ndarray  # K
+    axis: jnp.ndarray  # [n]
+    colours: jnp.ndarray  # [n_colours, m] int, padded with N
+    stagger: jnp.ndarray  # [N]
     sub_onehot: jnp.ndarray  # [n_sub, N] / counts
     Jdir: jnp.ndarray | None  # grid lattices: [n_offsets, *grid] K, bond cell -> cell + c_k
     masks: jnp.ndarray | None  # grid lattices: [n_colours, *grid] bool
@@ -69,16 +69,26 @@ def _params(model: SpinModel, dtype) -> _Params:
         try:
             Jc = np.asarray(model.J)
             uniform = bool(Jc.size > 0 and np.all(Jc == Jc.flat[0]))
-        except Exception:   # traced couplings: keep the general per-bond kernel
+        except Exception:  # traced couplings: keep the general per-bond kernel
             uniform = False
-    return _Params(grid=grid, offsets=lat.grid_offsets, Jdir=Jdir, masks=masks,
-                   uniform_J=uniform,
-                   Jn=c(model.neighbor_couplings() / K_B), nbr=jnp.asarray(lat.neighbors),
-                   bonds=jnp.asarray(lat.bonds), Jb=c(model.J / K_B), h=c(model.h / K_B),
-                   w=c(model.moments),
-                   D=c(model.D / K_B), axis=c(model.axis),
-                   colours=jnp.asarray(lat.colour_sites), stagger=c(lat.stagger),
-                   sub_onehot=c(onehot))
+    return _Params(
+        grid=grid,
+        offsets=lat.grid_offsets,
+        Jdir=Jdir,
+        masks=masks,
+        uniform_J=uniform,
+        Jn=c(model.neighbor_couplings() / K_B),
+        nbr=jnp.asarray(lat.neighbors),
+        bonds=jnp.asarray(lat.bonds),
+        Jb=c(model.J / K_B),
+        h=c(model.h / K_B),
+        w=c(model.moments),
+        D=c(model.D / K_B),
+        axis=c(model.axis),
+        colours=jnp.asarray(lat.colour_sites),
+        stagger=c(lat.stagger),
+        sub_onehot=c(onehot),
+    )
 
 
 def _unit_from_uniform(u, n):
@@ -131,14 +141,14 @@ def _dot(x, v):
 
 
 def _single_site_energy_change(p: _Params, field, old, new):
-    if old.shape[-1] == 1:      # Ising: (S.n)^2 = 1, no anisotropy energy change
+    if old.shape[-1] == 1:  # Ising: (S.n)^2 = 1, no anisotropy energy change
         return -jnp.sum((new - old) * field, axis=-1)
     ani = p.D * (_dot(new, p.axis) ** 2 - _dot(old, p.axis) ** 2)
     return -jnp.sum((new - old) * field, axis=-1) - ani
 
 
 def _proposal(field, old, u, n, overrelax):
-    if overrelax:   # reflection about the local field (field-free sites stay put)
+    if overrelax:  # reflection about the local field (field-free sites stay put)
         f2 = jnp.sum(field * field, axis=-1, keepdims=True)
         ok = f2 > 0
         proj = jnp.sum(old * field, axis=-1, keepdims=True) / jnp.where(ok, f2, 1.0)
@@ -161,6 +171,7 @@ def _sweep(p: _Params, u, spins, beta, overrelax: bool = False):
     """
     N, n = spins.shape
     if p.grid is not None:
+
         def colour_step(s, inp):
             uc, mask = inp
             uc = uc.reshape(p.grid + (uc.shape[-1],))
@@ -191,8 +202,7 @@ def metropolis_sweep(p: _Params, key, spins, beta):
     """One checkerboard Metropolis sweep of ``spins`` [N, n] at inverse temperature beta [1/K]
     (see :func:`_sweep`)."""
     N, n = spins.shape
-    return _sweep(p, jax.random.uniform(key, _uniform_shape(p, N, n), spins.dtype), spins,
-                  beta)
+    return _sweep(p, jax.random.uniform(key, _uniform_shape(p, N, n), spins.dtype), spins, beta)
 
 
 def wolff_update(p: _Params, key, spins, beta):
@@ -208,9 +218,9 @@ def wolff_update(p: _Params, key, spins, beta):
     N, n = spins.shape
     kr, ks, kg, ka = jax.random.split(key, 4)
     r = _random_unit(kr, (), n, spins.dtype)
-    proj = _dot(spins, r)                                            # [N]
+    proj = _dot(spins, r)  # [N]
     seed = jax.random.randint(ks, (), 0, N)
-    w = p.Jn * proj[:, None] * proj[p.nbr]                       # [N, z]
+    w = p.Jn * proj[:, None] * proj[p.nbr]  # [N, z]
     p_add = -jnp.expm1(-2.0 * beta * jnp.maximum(w, 0.0))
     start = jnp.zeros((N,), bool).at[seed].set(True)
 
@@ -226,8 +236,14 @@ def wolff_update(p: _Params, key, spins, beta):
 
     cluster, _, _ = jax.lax.while_loop(cond, body, (start, start, kg))
     new = spins - 2.0 * proj[:, None] * r[None, :]
-    dE = jnp.sum(jnp.where(cluster, -p.w * _dot(new - spins, p.h)
-                           - p.D * (_dot(new, p.axis) ** 2 - _dot(spins, p.axis) ** 2), 0.0))
+    dE = jnp.sum(
+        jnp.where(
+            cluster,
+            -p.w * _dot(new - spins, p.h)
+            - p.D * (_dot(new, p.axis) ** 2 - _dot(spins, p.axis) ** 2),
+            0.0,
+        )
+    )
     acc = jax.random.uniform(ka, (), spins.dtype) < jnp.exp(-beta * jnp.maximum(dE, 0.0))
     return jnp.where((cluster & acc)[:, None], new, spins)
 
@@ -236,8 +252,10 @@ def _energy(p: _Params, spins):
     """Energy per site (K)."""
     if p.grid is not None:
         s = spins.reshape(p.grid + (spins.shape[1],))
-        e = -sum(jnp.sum(p.Jdir[k][..., None] * s * _shift(s, c, len(p.grid)))
-                 for k, c in enumerate(p.offsets))
+        e = -sum(
+            jnp.sum(p.Jdir[k][..., None] * s * _shift(s, c, len(p.grid)))
+            for k, c in enumerate(p.offsets)
+        )
     else:
         b = p.bonds
         e = -jnp.sum(p.Jb * jnp.sum(spins[b[:, 0]] * spins[b[:, 1]], axis=-1))
@@ -310,7 +328,7 @@ def _primaries(m, ms, msub, e):
     ref = msub[..., 0, :]
     rn = np.sqrt(np.sum(ref * ref, axis=-1, keepdims=True))
     u = ref / np.where(rn > 0, rn, 1.0)
-    proj = np.sum(msub * u[..., None, :], axis=-1)               # [..., n_sub]
+    proj = np.sum(msub * u[..., None, :], axis=-1)  # [..., n_sub]
     cols = [a, a2, a2 * a2, np.sqrt(s2), s2, e, e * e]
     return np.concatenate([np.stack(cols, -1), m, proj], axis=-1)
 
@@ -318,16 +336,19 @@ def _primaries(m, ms, msub, e):
 def _derived(mean, N, T, n):
     """Observables from the means of the primaries (last axis), T broadcast against them."""
     a, a2, a4, s, s2, e, e2 = (mean[..., i] for i in range(7))
-    mvec = mean[..., 7:7 + n]
+    mvec = mean[..., 7 : 7 + n]
     with np.errstate(divide="ignore", invalid="ignore"):
         return dict(
-            magnetization=a, staggered_magnetization=s, energy=e * K_B,
+            magnetization=a,
+            staggered_magnetization=s,
+            energy=e * K_B,
             susceptibility=N * (a2 - a * a) / (T * K_B),
             uniform_susceptibility=N * (a2 - np.sum(mvec * mvec, axis=-1)) / (T * K_B),
             staggered_susceptibility=N * (s2 - s * s) / (T * K_B),
             specific_heat=N * (e2 - e * e) / (T * T) * K_B,
             binder=1.0 - a4 / (3.0 * a2 * a2),
-            sublattice_magnetization=mean[..., 7 + n:])
+            sublattice_magnetization=mean[..., 7 + n :],
+        )
 
 
 def _analyse(prim, N, T, n, n_blocks):
@@ -335,23 +356,25 @@ def _analyse(prim, N, T, n, n_blocks):
     blocking estimate of tau_int of |m| and E."""
     C, S, nT, k = prim.shape
     bs = S // n_blocks
-    x = prim[:, :bs * n_blocks]
+    x = prim[:, : bs * n_blocks]
     blocks = x.reshape(C, n_blocks, bs, nT, k).mean(axis=2).reshape(C * n_blocks, nT, k)
     B = blocks.shape[0]
     total = blocks.mean(axis=0)
     loo = (total[None] * B - blocks) / (B - 1)
     full = _derived(total, N, T, n)
     jk = _derived(loo, N, T, n)
-    errs = {key: np.sqrt((B - 1) * np.mean((v - v.mean(axis=0)) ** 2, axis=0))
-            for key, v in jk.items()}
+    errs = {
+        key: np.sqrt((B - 1) * np.mean((v - v.mean(axis=0)) ** 2, axis=0)) for key, v in jk.items()
+    }
     var = x.reshape(-1, nT, k).var(axis=0)
     varb = blocks.var(axis=0)
     tau = bs * varb / (2.0 * np.where(var > 0, var, 1.0))
     return full, errs, tau[:, 0], tau[:, 5]
 
 
-@functools.partial(jax.jit, static_argnames=("n_equil", "n_sweeps", "method", "pt",
-                                              "n_overrelax", "n_clusters"))
+@functools.partial(
+    jax.jit, static_argnames=("n_equil", "n_sweeps", "method", "pt", "n_overrelax", "n_clusters")
+)
 def _run(p, key, temps, spins0, n_equil, n_sweeps, method, pt, n_overrelax, n_clusters):
     betas = 1.0 / temps
     nT = temps.shape[0]
@@ -418,10 +441,20 @@ def _initial(model: SpinModel, key, init, n_chains, nT, dtype):
     return jnp.broadcast_to(s, (n_chains, nT, N, n))
 
 
-def simulate(model: SpinModel, key, temperatures, n_sweeps: int, n_equil: int,
-             method: str = "metropolis", parallel_tempering: bool = False,
-             n_chains: int = 1, n_overrelax: int = 0, n_clusters: int = 1,
-             n_blocks: int = 16, init="random") -> Observables:
+def simulate(
+    model: SpinModel,
+    key,
+    temperatures,
+    n_sweeps: int,
+    n_equil: int,
+    method: str = "metropolis",
+    parallel_tempering: bool = False,
+    n_chains: int = 1,
+    n_overrelax: int = 0,
+    n_clusters: int = 1,
+    n_blocks: int = 16,
+    init="random",
+) -> Observables:
     r"""Monte Carlo of a spin model at several temperatures; thermal averages with errors.
 
     Runs ``n_chains`` independent chains at every temperature (vmapped), each ``n_equil``
@@ -449,12 +482,18 @@ def simulate(model: SpinModel, key, temperatures, n_sweeps: int, n_equil: int,
         :class:`Observables`.
     """
     if not isinstance(model, SpinModel):
-        raise TypeError(f"model must be a SpinModel (Ising, XY, Heisenberg), got "
-                        f"{type(model).__name__}")
+        raise TypeError(
+            f"model must be a SpinModel (Ising, XY, Heisenberg), got {type(model).__name__}"
+        )
     _checks.check_option("method", method, ("metropolis", "wolff"))
-    for name, v, lo in (("n_sweeps", n_sweeps, 1), ("n_equil", n_equil, 0),
-                        ("n_chains", n_chains, 1), ("n_overrelax", n_overrelax, 0),
-                        ("n_clusters", n_clusters, 1), ("n_blocks", n_blocks, 2)):
+    for name, v, lo in (
+        ("n_sweeps", n_sweeps, 1),
+        ("n_equil", n_equil, 0),
+        ("n_chains", n_chains, 1),
+        ("n_overrelax", n_overrelax, 0),
+        ("n_clusters", n_clusters, 1),
+        ("n_blocks", n_blocks, 2),
+    ):
         if int(v) != v or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
     if n_sweeps < n_blocks:
@@ -469,17 +508,36 @@ def simulate(model: SpinModel, key, temperatures, n_sweeps: int, n_equil: int,
     p = eqx.tree_at(lambda q: q.Jn, p, _checks.finite(p.Jn, "J"))
     ki, kr = jax.random.split(key)
     spins0 = _initial(model, ki, init, int(n_chains), temps.shape[0], dtype)
-    spins, obs = _run(p, kr, temps, spins0, int(n_equil), int(n_sweeps), method,
-                      bool(parallel_tempering), int(n_overrelax), int(n_clusters))
-    full, errs, tau_m, tau_e = _analyse(_primaries(*obs), model.lattice.n_sites,
-                                        np.asarray(temps, dtype=np.float64),
-                                        model.n_components, int(n_blocks))
+    spins, obs = _run(
+        p,
+        kr,
+        temps,
+        spins0,
+        int(n_equil),
+        int(n_sweeps),
+        method,
+        bool(parallel_tempering),
+        int(n_overrelax),
+        int(n_clusters),
+    )
+    full, errs, tau_m, tau_e = _analyse(
+        _primaries(*obs),
+        model.lattice.n_sites,
+        np.asarray(temps, dtype=np.float64),
+        model.n_components,
+        int(n_blocks),
+    )
     kw = {}
     for k, v in full.items():
         kw[k] = jnp.asarray(v, dtype=dtype)
         kw[k + "_err"] = jnp.asarray(errs[k], dtype=dtype)
-    return Observables(temperatures=temps, tau_m=jnp.asarray(tau_m, dtype=dtype),
-                       tau_e=jnp.asarray(tau_e, dtype=dtype), spins=spins, **kw)
+    return Observables(
+        temperatures=temps,
+        tau_m=jnp.asarray(tau_m, dtype=dtype),
+        tau_e=jnp.asarray(tau_e, dtype=dtype),
+        spins=spins,
+        **kw,
+    )
 
 
 @functools.partial(jax.jit, static_argnames=("n_sweeps", "n_overrelax"))

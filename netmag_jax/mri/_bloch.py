@@ -34,6 +34,7 @@ from .._checks import check_ndim, is_concrete, require
 from ..constants import GAMMA_1H
 from ._spins import Spins
 
+
 def complex_dtype(dtype):
     """complex128 for float64 (or complex128) input, complex64 otherwise."""
     return jnp.complex128 if jnp.dtype(dtype) in (jnp.float64, jnp.complex128) else jnp.complex64
@@ -131,8 +132,9 @@ def _adc_indices(adc, n):
     if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
         raise ValueError("adc must be a bool mask [n] or a 1-D array of integer step indices")
     if a.size and (a.min() < 0 or a.max() >= n):
-        raise ValueError(f"ADC sample indices outside the sequence (0..{n - 1}): "
-                         f"min {a.min()}, max {a.max()}")
+        raise ValueError(
+            f"ADC sample indices outside the sequence (0..{n - 1}): min {a.min()}, max {a.max()}"
+        )
     return a
 
 
@@ -140,8 +142,19 @@ def _auto_chunk(n):
     return int(math.ceil(math.sqrt(n))) if n > 128 else None
 
 
-def simulate(rf, gradient, dt, spins: Spins, adc=None, M_init=None, *, coils=None,
-             adc_phase=None, checkpoint="auto", record_magnetization=False) -> BlochResult:
+def simulate(
+    rf,
+    gradient,
+    dt,
+    spins: Spins,
+    adc=None,
+    M_init=None,
+    *,
+    coils=None,
+    adc_phase=None,
+    checkpoint="auto",
+    record_magnetization=False,
+) -> BlochResult:
     r"""Simulate the Bloch equation for piecewise-constant RF and gradient waveforms.
 
     Step i lasts ``dt[i]``, with complex RF ``rf[i]`` (B1x + i B1y [T], rotating frame) and
@@ -204,8 +217,9 @@ def simulate(rf, gradient, dt, spins: Spins, adc=None, M_init=None, *, coils=Non
         if adc_phase.shape == (n,):
             adc_phase = adc_phase[idx]
         elif adc_phase.shape != (len(idx),):
-            raise ValueError(f"adc_phase must have shape ({n},) or ({len(idx)},), "
-                             f"got {adc_phase.shape}")
+            raise ValueError(
+                f"adc_phase must have shape ({n},) or ({len(idx)},), got {adc_phase.shape}"
+            )
 
     if M_init is not None:
         M_init = jnp.asarray(M_init).astype(dtype)
@@ -214,14 +228,22 @@ def simulate(rf, gradient, dt, spins: Spins, adc=None, M_init=None, *, coils=Non
     chunk = _auto_chunk(n) if checkpoint == "auto" else (int(checkpoint) if checkpoint else None)
     if chunk is not None and chunk >= n:
         chunk = None
-    return _run(rf, gradient, dt, spins, M_init, coils, adc_phase,
-                idx=None if idx is None else tuple(int(i) for i in idx), chunk=chunk,
-                record_magnetization=bool(record_magnetization))
+    return _run(
+        rf,
+        gradient,
+        dt,
+        spins,
+        M_init,
+        coils,
+        adc_phase,
+        idx=None if idx is None else tuple(int(i) for i in idx),
+        chunk=chunk,
+        record_magnetization=bool(record_magnetization),
+    )
 
 
 @eqx.filter_jit
-def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk,
-         record_magnetization):
+def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk, record_magnetization):
     """Jitted core of :func:`simulate` (inputs already shaped and cast)."""
     n = rf.shape[0]
     cdtype = rf.dtype
@@ -236,8 +258,16 @@ def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk,
         state = (M_init[:, 0], M_init[:, 1], M_init[:, 2])
 
     pos = spins.positions
-    spin = (pos[:, 0], pos[:, 1], pos[:, 2], spins.b1,
-            2 * jnp.pi * spins.frequency_offset(), 1.0 / spins.T1, 1.0 / spins.T2, spins.M0)
+    spin = (
+        pos[:, 0],
+        pos[:, 1],
+        pos[:, 2],
+        spins.b1,
+        2 * jnp.pi * spins.frequency_offset(),
+        1.0 / spins.T1,
+        1.0 / spins.T2,
+        spins.M0,
+    )
     want_out = idx is not None and len(idx) > 0
 
     def emit(st):
@@ -261,7 +291,8 @@ def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk,
         pad = n_chunks * chunk - n
         # zero-length steps are the identity (no rotation, exp(0) = 1 relaxation)
         xs = jax.tree_util.tree_map(
-            lambda a: jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)]), xs)
+            lambda a: jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)]), xs
+        )
         xs = jax.tree_util.tree_map(lambda a: a.reshape((n_chunks, chunk) + a.shape[1:]), xs)
 
         @jax.checkpoint
@@ -276,8 +307,11 @@ def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk,
 
     M = jnp.stack(state, axis=-1)
     if not want_out:
-        empty = None if idx is None else jnp.zeros(
-            (0,) if coils is None else (coils.shape[0], 0), cdtype)
+        empty = (
+            None
+            if idx is None
+            else jnp.zeros((0,) if coils is None else (coils.shape[0], 0), cdtype)
+        )
         return BlochResult(M=M, signal=empty, M_adc=None)
     sel = jnp.asarray(idx, dtype=jnp.int32)
     sig = ys["s"][sel]  # [n_adc, C]
@@ -307,8 +341,9 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance=None, b1=None):
         (alpha [N], beta [N]) complex.
     """
     positions = jnp.asarray(positions)
-    dtype = positions.dtype if jnp.issubdtype(positions.dtype, jnp.floating) \
-        else jnp.result_type(float)
+    dtype = (
+        positions.dtype if jnp.issubdtype(positions.dtype, jnp.floating) else jnp.result_type(float)
+    )
     positions = positions.astype(dtype)
     check_ndim("positions", positions, 2)
     N = positions.shape[0]
@@ -319,13 +354,23 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance=None, b1=None):
     gradient = jnp.asarray(gradient).astype(dtype)
     if gradient.shape != (n, 3):
         raise ValueError(f"gradient must have shape ({n}, 3), got {gradient.shape}")
-    dt = jnp.broadcast_to(jnp.asarray(dt).astype(dtype), (n,)) if jnp.ndim(dt) == 0 \
+    dt = (
+        jnp.broadcast_to(jnp.asarray(dt).astype(dtype), (n,))
+        if jnp.ndim(dt) == 0
         else jnp.asarray(dt).astype(dtype)
+    )
     if dt.shape != (n,):
         raise ValueError(f"dt must have shape ({n},), got {dt.shape}")
-    off = jnp.zeros((N,), dtype) if off_resonance is None else \
-        jnp.broadcast_to(jnp.asarray(off_resonance).astype(dtype), (N,))
-    b1 = jnp.ones((N,), dtype) if b1 is None else jnp.broadcast_to(jnp.asarray(b1).astype(dtype), (N,))
+    off = (
+        jnp.zeros((N,), dtype)
+        if off_resonance is None
+        else jnp.broadcast_to(jnp.asarray(off_resonance).astype(dtype), (N,))
+    )
+    b1 = (
+        jnp.ones((N,), dtype)
+        if b1 is None
+        else jnp.broadcast_to(jnp.asarray(b1).astype(dtype), (N,))
+    )
 
     def body(ab, inp):
         ar, ai, br, bi = ab
@@ -338,15 +383,18 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance=None, b1=None):
         A, _, C = _rotation_coefficients(0.25 * s)  # sin(theta/2)/(theta/2), cos(theta/2)
         sh = 0.5 * A
         X, Y, Z = wx * sh, wy * sh, wz * sh  # a_j = C - i Z, b_j = Y - i X (real arithmetic)
-        return (C * ar + Z * ai - Y * br + X * bi,
-                C * ai - Z * ar - Y * bi - X * br,
-                Y * ar + X * ai + C * br - Z * bi,
-                Y * ai - X * ar + C * bi + Z * br), None
+        return (
+            C * ar + Z * ai - Y * br + X * bi,
+            C * ai - Z * ar - Y * bi - X * br,
+            Y * ar + X * ai + C * br - Z * bi,
+            Y * ai - X * ar + C * bi + Z * br,
+        ), None
 
     one = jnp.ones((N,), dtype)
     zero = jnp.zeros((N,), dtype)
-    (ar, ai, br, bi), _ = jax.lax.scan(body, (one, zero, zero, zero),
-                                       (rf.real, rf.imag, gradient, dt))
+    (ar, ai, br, bi), _ = jax.lax.scan(
+        body, (one, zero, zero, zero), (rf.real, rf.imag, gradient, dt)
+    )
     a = jax.lax.complex(ar, ai)
     b = jax.lax.complex(br, bi)
     return a, b

@@ -74,8 +74,18 @@ def precess(a, b, angle):
     return a * ph, b * jnp.conj(ph)
 
 
-def cayley_klein(rf, gradient, dt, positions, off_resonance, b1_scale, *, method="hard",
-                 constant_gradient=False, unroll=1):
+def cayley_klein(
+    rf,
+    gradient,
+    dt,
+    positions,
+    off_resonance,
+    b1_scale,
+    *,
+    method="hard",
+    constant_gradient=False,
+    unroll=1,
+):
     """Cayley–Klein parameters (alpha, beta) of a pulse for a grid of spins (no relaxation).
 
     Each step k rotates by gamma |B_eff,k| dt about B_eff,k = (s Re B1_k, s Im B1_k,
@@ -115,6 +125,7 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance, b1_scale, *, method
     b0 = jnp.zeros(shape, cdtype)
 
     if method == "hard":
+
         def nutation(w1k):
             c, sn = _cos_sinc_half(jnp.real(w1k) ** 2 + jnp.imag(w1k) ** 2)
             return c.astype(cdtype)[:, None, None], (1j * sn.astype(cdtype) * w1k)[:, None, None]
@@ -123,7 +134,7 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance, b1_scale, *, method
             # Z R_n Z Z R_{n-1} Z ... = Z^-1 (Z^2 R_n) ... (Z^2 R_1) Z with Z the half-step
             # free precession, whose phasor is the same for every step: no trigonometry
             # per spin inside the loop.
-            h = 0.25 * (wz[0][None, :] + wf[:, None])                       # (F, P)
+            h = 0.25 * (wz[0][None, :] + wf[:, None])  # (F, P)
             ph = jax.lax.complex(jnp.cos(h), jnp.sin(h))[None]
             ph2 = ph * ph
 
@@ -146,12 +157,13 @@ def cayley_klein(rf, gradient, dt, positions, off_resonance, b1_scale, *, method
             a, b = precess(a, b, half)
             return (a, b), None
     elif method == "exact":
+
         def step(carry, inp):
             a, b = carry
             w1k, wzk = inp
-            wtot = wzk[None, None, :] + wf[None, :, None]                      # (1, F, P)
-            w1b = w1k[:, None, None]                                          # (S, 1, 1)
-            u = jnp.real(w1b) ** 2 + jnp.imag(w1b) ** 2 + wtot ** 2
+            wtot = wzk[None, None, :] + wf[None, :, None]  # (1, F, P)
+            w1b = w1k[:, None, None]  # (S, 1, 1)
+            u = jnp.real(w1b) ** 2 + jnp.imag(w1b) ** 2 + wtot**2
             c, sn = _cos_sinc_half(u)
             al = jax.lax.complex(c, sn * wtot)
             be = 1j * sn.astype(cdtype) * w1b

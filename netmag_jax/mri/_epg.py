@@ -38,11 +38,14 @@ def _rf_matrix(alpha, phi, cdtype):
     sa = jnp.sin(alpha).astype(cdtype)
     e = cis(phi).astype(cdtype)
     ca = jnp.cos(alpha).astype(cdtype)
-    return jnp.array([
-        [c2, e * e * s2, 1j * e * sa],
-        [jnp.conj(e) ** 2 * s2, c2, -1j * jnp.conj(e) * sa],
-        [0.5j * jnp.conj(e) * sa, -0.5j * e * sa, ca],
-    ], dtype=cdtype)
+    return jnp.array(
+        [
+            [c2, e * e * s2, 1j * e * sa],
+            [jnp.conj(e) ** 2 * s2, c2, -1j * jnp.conj(e) * sa],
+            [0.5j * jnp.conj(e) * sa, -0.5j * e * sa, ca],
+        ],
+        dtype=cdtype,
+    )
 
 
 def _shift(F):
@@ -65,8 +68,9 @@ def _params(T1, T2, M0):
     T1 = jnp.asarray(T1, dtype=jnp.result_type(float))
     T2 = jnp.asarray(T2, dtype=T1.dtype)
     T1 = require(T1, jnp.isfinite(T1) & (T1 > 0), "T1 must be finite and > 0")
-    T2 = require(T2, jnp.isfinite(T2) & (T2 > 0) & (T2 <= 2 * T1),
-                 "T2 must be finite, > 0 and <= 2 T1")
+    T2 = require(
+        T2, jnp.isfinite(T2) & (T2 > 0) & (T2 <= 2 * T1), "T2 must be finite, > 0 and <= 2 T1"
+    )
     return T1, T2, jnp.asarray(M0, dtype=T1.dtype)
 
 
@@ -119,8 +123,9 @@ def epg_gre(flip_angles, phases, TR, T1, T2, M0=1.0, TE=0.0, n_states=None):
     a = jnp.asarray(flip_angles)
     p = jnp.asarray(phases)
     if a.ndim != 1 or p.shape != a.shape:
-        raise ValueError(f"flip_angles and phases must be 1-D of equal length, got "
-                         f"{a.shape} and {p.shape}")
+        raise ValueError(
+            f"flip_angles and phases must be 1-D of equal length, got {a.shape} and {p.shape}"
+        )
     T1, T2, M0 = _params(T1, T2, M0)
     dtype = T1.dtype
     cdtype = complex_dtype(dtype)
@@ -137,4 +142,3 @@ def epg_gre(flip_angles, phases, TR, T1, T2, M0=1.0, TE=0.0, n_states=None):
 
     _, sig = jax.lax.scan(body, F, (a.astype(dtype), p.astype(dtype)))
     return sig
-

@@ -91,15 +91,28 @@ def _build(labels, fov, n_sub, slice_thickness, B0, temperature, dtype, off_reso
     P = np.repeat(pix, n_sub)
     Z = np.tile(z, len(pix))
     pos = np.stack([X.ravel()[P], Y.ravel()[P], Z], -1)
-    spins = Spins(jnp.asarray(pos, dtype=dtype), jnp.asarray(T1.ravel()[P], dtype=dtype),
-                  jnp.asarray(T2.ravel()[P], dtype=dtype),
-                  proton_density=jnp.asarray(pd.ravel()[P] / n_sub, dtype=dtype), B0=B0,
-                  temperature=temperature, off_resonance=off_resonance)
+    spins = Spins(
+        jnp.asarray(pos, dtype=dtype),
+        jnp.asarray(T1.ravel()[P], dtype=dtype),
+        jnp.asarray(T2.ravel()[P], dtype=dtype),
+        proton_density=jnp.asarray(pd.ravel()[P] / n_sub, dtype=dtype),
+        B0=B0,
+        temperature=temperature,
+        off_resonance=off_resonance,
+    )
     return Phantom(spins, labels, pd, T1, T2, fov, list(_NAMES), P)
 
 
-def shepp_logan(n=64, fov=0.24, n_sub=1, slice_thickness=5e-3, B0=3.0, temperature=310.0,
-                dtype=None, off_resonance=0.0) -> Phantom:
+def shepp_logan(
+    n=64,
+    fov=0.24,
+    n_sub=1,
+    slice_thickness=5e-3,
+    B0=3.0,
+    temperature=310.0,
+    dtype=None,
+    off_resonance=0.0,
+) -> Phantom:
     """2D modified Shepp-Logan head (Toft's ellipses) with 3 T tissue values (module table).
 
     The head ellipse spans 0.92 of the half field of view. M0 of each isochromat is the
@@ -125,14 +138,24 @@ def shepp_logan(n=64, fov=0.24, n_sub=1, slice_thickness=5e-3, B0=3.0, temperatu
     return _build(labels, fov, n_sub, slice_thickness, B0, temperature, dtype, off_resonance)
 
 
-def cylinder(n=32, fov=0.2, radius=0.06, tissue="gray_matter", n_sub=1, slice_thickness=5e-3,
-             B0=3.0, temperature=310.0, dtype=None, off_resonance=0.0) -> Phantom:
+def cylinder(
+    n=32,
+    fov=0.2,
+    radius=0.06,
+    tissue="gray_matter",
+    n_sub=1,
+    slice_thickness=5e-3,
+    B0=3.0,
+    temperature=310.0,
+    dtype=None,
+    off_resonance=0.0,
+) -> Phantom:
     """A uniform disc (cross-section of a cylinder) of one tissue, radius [m], in an n x n grid."""
     if tissue not in TISSUES:
         raise ValueError(f"tissue must be one of {tuple(TISSUES)}, got {tissue!r}")
     check_static_positive("radius", radius)
     X, Y = _grid(int(n), fov)
-    labels = np.where(X**2 + Y**2 <= radius**2, _NAMES.index(tissue), 0)
+    labels = np.where(radius**2 >= X**2 + Y**2, _NAMES.index(tissue), 0)
     if not labels.any():
         raise ValueError("the cylinder covers no pixel")
     dtype = jnp.result_type(float) if dtype is None else dtype

@@ -29,8 +29,12 @@ from ._sequences import Sequence
 GAMMA_BAR = GAMMA_1H / (2 * math.pi)
 _TICK = 1e-10  # time grid of the converter [s] (0.1 ns): all event edges are multiples of it
 
-_DEFAULT_RASTERS = {"GradientRasterTime": 1e-5, "RadiofrequencyRasterTime": 1e-6,
-                    "AdcRasterTime": 1e-7, "BlockDurationRaster": 1e-5}
+_DEFAULT_RASTERS = {
+    "GradientRasterTime": 1e-5,
+    "RadiofrequencyRasterTime": 1e-6,
+    "AdcRasterTime": 1e-7,
+    "BlockDurationRaster": 1e-5,
+}
 
 
 @dataclasses.dataclass
@@ -73,8 +77,10 @@ class _Lines:
 def _numbers(src, lineno, line, n_allowed, kinds=None):
     parts = line.split()
     if len(parts) not in n_allowed:
-        raise src.error(lineno, f"expected {' or '.join(map(str, n_allowed))} fields, "
-                                f"got {len(parts)}: {line!r}")
+        raise src.error(
+            lineno,
+            f"expected {' or '.join(map(str, n_allowed))} fields, got {len(parts)}: {line!r}",
+        )
     out = []
     for j, p in enumerate(parts):
         try:
@@ -183,40 +189,74 @@ def parse_pulseq(path) -> PulseqFile:
             if ver >= (1, 5):
                 v = _numbers(src, lineno, line, (12,), kinds={11})
                 rid = _int_id(src, lineno, v[0])
-                rf[rid] = dict(line=lineno, amp=v[1], mag=_int_id(src, lineno, v[2]),
-                               phase_shape=_int_id(src, lineno, v[3]),
-                               time=int(v[4]), center=v[5] * 1e-6, delay=v[6] * 1e-6,
-                               freq_ppm=v[7], phase_ppm=v[8], freq=v[9], phase=v[10],
-                               use=str(v[11]))
+                rf[rid] = dict(
+                    line=lineno,
+                    amp=v[1],
+                    mag=_int_id(src, lineno, v[2]),
+                    phase_shape=_int_id(src, lineno, v[3]),
+                    time=int(v[4]),
+                    center=v[5] * 1e-6,
+                    delay=v[6] * 1e-6,
+                    freq_ppm=v[7],
+                    phase_ppm=v[8],
+                    freq=v[9],
+                    phase=v[10],
+                    use=str(v[11]),
+                )
             else:
                 v = _numbers(src, lineno, line, (7, 8))
                 rid = _int_id(src, lineno, v[0])
                 if len(v) == 7:  # v1.3: no time shape
                     v = v[:4] + [0.0] + v[4:]
-                rf[rid] = dict(line=lineno, amp=v[1], mag=_int_id(src, lineno, v[2]),
-                               phase_shape=_int_id(src, lineno, v[3]), time=int(v[4]),
-                               center=None, delay=v[5] * 1e-6, freq_ppm=0.0, phase_ppm=0.0,
-                               freq=v[6], phase=v[7], use="u")
+                rf[rid] = dict(
+                    line=lineno,
+                    amp=v[1],
+                    mag=_int_id(src, lineno, v[2]),
+                    phase_shape=_int_id(src, lineno, v[3]),
+                    time=int(v[4]),
+                    center=None,
+                    delay=v[5] * 1e-6,
+                    freq_ppm=0.0,
+                    phase_ppm=0.0,
+                    freq=v[6],
+                    phase=v[7],
+                    use="u",
+                )
         elif section == "GRADIENTS":
             if ver >= (1, 5):
                 v = _numbers(src, lineno, line, (7,))
                 gid = _int_id(src, lineno, v[0])
-                grads[gid] = dict(line=lineno, amp=v[1], shape=_int_id(src, lineno, v[4]),
-                                  time=_int_id(src, lineno, v[5]), delay=v[6] * 1e-6)
+                grads[gid] = dict(
+                    line=lineno,
+                    amp=v[1],
+                    shape=_int_id(src, lineno, v[4]),
+                    time=_int_id(src, lineno, v[5]),
+                    delay=v[6] * 1e-6,
+                )
             else:
                 v = _numbers(src, lineno, line, (4, 5))
                 gid = _int_id(src, lineno, v[0])
                 if len(v) == 4:
                     v = v[:3] + [0.0] + v[3:]
-                grads[gid] = dict(line=lineno, amp=v[1], shape=_int_id(src, lineno, v[2]),
-                                  time=_int_id(src, lineno, v[3]), delay=v[4] * 1e-6)
+                grads[gid] = dict(
+                    line=lineno,
+                    amp=v[1],
+                    shape=_int_id(src, lineno, v[2]),
+                    time=_int_id(src, lineno, v[3]),
+                    delay=v[4] * 1e-6,
+                )
         elif section == "TRAP":
             v = _numbers(src, lineno, line, (6,))
             if min(v[2:]) < 0:
                 raise src.error(lineno, "trapezoid times must be >= 0")
-            trap[_int_id(src, lineno, v[0])] = dict(line=lineno, amp=v[1], rise=v[2] * 1e-6,
-                                                    flat=v[3] * 1e-6, fall=v[4] * 1e-6,
-                                                    delay=v[5] * 1e-6)
+            trap[_int_id(src, lineno, v[0])] = dict(
+                line=lineno,
+                amp=v[1],
+                rise=v[2] * 1e-6,
+                flat=v[3] * 1e-6,
+                fall=v[4] * 1e-6,
+                delay=v[5] * 1e-6,
+            )
         elif section == "ADC":
             if ver >= (1, 5):
                 v = _numbers(src, lineno, line, (9,))
@@ -227,8 +267,9 @@ def parse_pulseq(path) -> PulseqFile:
             num = _int_id(src, lineno, v[1], "number of samples")
             if num < 1 or v[2] <= 0 or v[3] < 0:
                 raise src.error(lineno, "ADC needs num >= 1, dwell > 0 and delay >= 0")
-            adc[_int_id(src, lineno, v[0])] = dict(line=lineno, num=num, dwell=v[2] * 1e-9,
-                                                   delay=v[3] * 1e-6, freq=freq, phase=phase)
+            adc[_int_id(src, lineno, v[0])] = dict(
+                line=lineno, num=num, dwell=v[2] * 1e-9, delay=v[3] * 1e-6, freq=freq, phase=phase
+            )
         elif section == "DELAYS":
             v = _numbers(src, lineno, line, (2,))
             delays[_int_id(src, lineno, v[0])] = v[1] * 1e-6
@@ -246,8 +287,11 @@ def parse_pulseq(path) -> PulseqFile:
                 raise src.error(ln2, f"expected 'num_samples M', got {l2!r}")
             num = _int_id(src, ln2, _numbers(src, ln2, p2[1], (1,))[0], "num_samples")
             vals = []
-            while i < len(items) and not items[i][1].startswith("[") \
-                    and not items[i][1].startswith("shape_id"):
+            while (
+                i < len(items)
+                and not items[i][1].startswith("[")
+                and not items[i][1].startswith("shape_id")
+            ):
                 lnv, lv = items[i]
                 vals.append(_numbers(src, lnv, lv, (1,))[0])
                 i += 1
@@ -260,19 +304,42 @@ def parse_pulseq(path) -> PulseqFile:
     if "major" not in version or "minor" not in version:
         raise ValueError(f"{path}: missing [VERSION] major/minor")
     if (version["major"], version["minor"]) not in ((1, 3), (1, 4), (1, 5)):
-        raise ValueError(f"{path}: unsupported Pulseq version "
-                         f"{version['major']}.{version['minor']} (1.3, 1.4, 1.5 are read)")
+        raise ValueError(
+            f"{path}: unsupported Pulseq version "
+            f"{version['major']}.{version['minor']} (1.3, 1.4, 1.5 are read)"
+        )
     if not blocks:
         raise ValueError(f"{path}: no [BLOCKS]")
     rev = version.get("revision", 0)
-    pf = PulseqFile((version["major"], version["minor"], rev), defs, blocks, rf, grads,
-                    trap, adc, delays, shapes, str(path))
+    pf = PulseqFile(
+        (version["major"], version["minor"], rev),
+        defs,
+        blocks,
+        rf,
+        grads,
+        trap,
+        adc,
+        delays,
+        shapes,
+        str(path),
+    )
     _check_references(pf, src)
     return pf
 
 
-_KNOWN = {"VERSION", "DEFINITIONS", "BLOCKS", "RF", "GRADIENTS", "TRAP", "ADC", "DELAYS",
-          "SHAPES", "EXTENSIONS", "SIGNATURE"}
+_KNOWN = {
+    "VERSION",
+    "DEFINITIONS",
+    "BLOCKS",
+    "RF",
+    "GRADIENTS",
+    "TRAP",
+    "ADC",
+    "DELAYS",
+    "SHAPES",
+    "EXTENSIONS",
+    "SIGNATURE",
+}
 
 
 def _check_references(pf, src):
@@ -321,8 +388,10 @@ class _Block:
         if pf.version[:2] >= (1, 4):
             d = dur * pf.raster("BlockDurationRaster")
             if d + 1e-12 < self.end:
-                raise ValueError(f"{pf.path}:{lineno}: block duration {d:g} s is shorter than "
-                                 f"its events ({self.end:g} s)")
+                raise ValueError(
+                    f"{pf.path}:{lineno}: block duration {d:g} s is shorter than "
+                    f"its events ({self.end:g} s)"
+                )
         else:
             d = max(self.end, pf.delays.get(dur, 0.0))
         self.duration = d
@@ -354,8 +423,12 @@ class _Block:
         ref = ev["delay"] + (ev["center"] if ev["center"] is not None else 0.0)
         phase0 = ev["phase"] + 1e-6 * ev["phase_ppm"] * GAMMA_BAR * self._b0()
         mids = 0.5 * (starts + ends)
-        values = ev["amp"] / GAMMA_BAR * mag * np.exp(
-            1j * (2 * np.pi * ph + phase0 + 2 * np.pi * freq * (mids - ref)))
+        values = (
+            ev["amp"]
+            / GAMMA_BAR
+            * mag
+            * np.exp(1j * (2 * np.pi * ph + phase0 + 2 * np.pi * freq * (mids - ref)))
+        )
         self._add(list(starts) + [ends[-1]])
         return starts, ends, values
 
@@ -435,9 +508,13 @@ def pulseq_to_sequence(pf: PulseqFile) -> Sequence:
         adcs.append(ai + n)
         phs.append(ap)
         n += len(dt)
-    return Sequence(jnp.asarray(np.concatenate(rfs)), jnp.asarray(np.concatenate(gs)),
-                    jnp.asarray(np.concatenate(dts)), jnp.asarray(np.concatenate(phs)),
-                    tuple(int(i) for i in np.concatenate(adcs)))
+    return Sequence(
+        jnp.asarray(np.concatenate(rfs)),
+        jnp.asarray(np.concatenate(gs)),
+        jnp.asarray(np.concatenate(dts)),
+        jnp.asarray(np.concatenate(phs)),
+        tuple(int(i) for i in np.concatenate(adcs)),
+    )
 
 
 def read_pulseq(path) -> Sequence:
@@ -495,7 +572,7 @@ def _cartesian_grid(k, fov, tol=1e-3):
         return None
     ix, iy = ix.astype(int), iy.astype(int)
     nx, ny = ix.max() - ix.min() + 1, iy.max() - iy.min() + 1
-    if nx * ny != len(ix) or len(set(zip(ix, iy))) != len(ix):
+    if nx * ny != len(ix) or len(set(zip(ix, iy, strict=False))) != len(ix):
         return None
     return ix - ix.min(), iy - iy.min(), (int(nx), int(ny))
 
@@ -534,6 +611,7 @@ def simulate_seq(path, phantom, coils=None, **kwargs) -> dict:
             sig = np.asarray(res.signal)
             kgrid = np.zeros(sig.shape[:-1] + (ny, nx), complex)
             kgrid[..., iy, ix] = sig
-            out["image"] = reconstruct_cartesian(jnp.asarray(kgrid.reshape(sig.shape[:-1] + (-1,))),
-                                                 (nx, ny))
+            out["image"] = reconstruct_cartesian(
+                jnp.asarray(kgrid.reshape(sig.shape[:-1] + (-1,))), (nx, ny)
+            )
     return out

@@ -144,8 +144,7 @@ def from_waveform(waveform, dt, flip_angle=None, unit="T"):
     if w.ndim != 1 or w.shape[0] == 0:
         raise ValueError(f"waveform must be a non-empty 1-D array, got shape {w.shape}")
     w = w.astype(complex_dtype(w.dtype))
-    scale = {"T": 1.0, "uT": 1e-6, "Hz": 2 * jnp.pi / GAMMA_1H,
-             "rad": 1.0 / (GAMMA_1H * dt)}[unit]
+    scale = {"T": 1.0, "uT": 1e-6, "Hz": 2 * jnp.pi / GAMMA_1H, "rad": 1.0 / (GAMMA_1H * dt)}[unit]
     rf = w * scale
     if flip_angle is not None:
         area = GAMMA_1H * jnp.abs(jnp.sum(rf) * dt)

@@ -55,16 +55,26 @@ class Sequence(eqx.Module):
 
     def simulate(self, spins: Spins, M_init=None, **kwargs) -> BlochResult:
         """Run :func:`simulate` on this sequence (keyword arguments are passed on)."""
-        return simulate(self.rf, self.gradient, self.dt, spins, adc=np.asarray(self.adc, int),
-                        M_init=M_init, adc_phase=self.adc_phase, **kwargs)
+        return simulate(
+            self.rf,
+            self.gradient,
+            self.dt,
+            spins,
+            adc=np.asarray(self.adc, int),
+            M_init=M_init,
+            adc_phase=self.adc_phase,
+            **kwargs,
+        )
 
-    def __add__(self, other: "Sequence") -> "Sequence":
+    def __add__(self, other: Sequence) -> Sequence:
         n = self.n_steps
-        return Sequence(jnp.concatenate([self.rf, other.rf]),
-                        jnp.concatenate([self.gradient, other.gradient]),
-                        jnp.concatenate([self.dt, other.dt]),
-                        jnp.concatenate([self.adc_phase, other.adc_phase]),
-                        tuple(self.adc) + tuple(n + i for i in other.adc))
+        return Sequence(
+            jnp.concatenate([self.rf, other.rf]),
+            jnp.concatenate([self.gradient, other.gradient]),
+            jnp.concatenate([self.dt, other.dt]),
+            jnp.concatenate([self.adc_phase, other.adc_phase]),
+            tuple(self.adc) + tuple(n + i for i in other.adc),
+        )
 
 
 class SequenceBuilder:
@@ -87,8 +97,9 @@ class SequenceBuilder:
         self._dt.append(xp.broadcast_to(xp.asarray(dt), (k,)))
         if adc is not None:
             self._adc.extend(self._n + int(i) for i in adc)
-            self._ph.append(xp.broadcast_to(xp.asarray(0.0 if phase is None else phase),
-                                            (len(adc),)))
+            self._ph.append(
+                xp.broadcast_to(xp.asarray(0.0 if phase is None else phase), (len(adc),))
+            )
         self._n += k
         return self
 
@@ -109,8 +120,7 @@ class SequenceBuilder:
     def readout(self, n_samples: int, dwell, gradient=(0.0, 0.0, 0.0), phase=0.0):
         """``n_samples`` ADC samples, one at the end of each ``dwell`` [s] step, under ``gradient``."""
         check_static_positive("dwell", dwell)
-        return self._append(np.zeros(n_samples), gradient, dwell,
-                            adc=range(n_samples), phase=phase)
+        return self._append(np.zeros(n_samples), gradient, dwell, adc=range(n_samples), phase=phase)
 
     def build(self) -> Sequence:
         """Concatenate the blocks into a :class:`Sequence` (default float/complex dtypes)."""
@@ -124,8 +134,9 @@ class SequenceBuilder:
             return jnp.asarray(np.concatenate(parts).astype(dtype))
 
         ph = cat(self._ph, fdt) if self._ph else jnp.zeros((0,), fdt)
-        return Sequence(cat(self._rf, cdt), cat(self._g, fdt), cat(self._dt, fdt), ph,
-                        tuple(self._adc))
+        return Sequence(
+            cat(self._rf, cdt), cat(self._g, fdt), cat(self._dt, fdt), ph, tuple(self._adc)
+        )
 
 
 def _hard(flip, duration, phase):
@@ -149,8 +160,9 @@ def fid(flip_angle=math.pi / 2, n_samples=256, dwell=1e-4, pulse_duration=1e-4) 
     return b.build()
 
 
-def spin_echo(TE, flip_angle=math.pi / 2, refocus_angle=math.pi, pulse_duration=1e-5,
-              n_samples=1, dwell=1e-5) -> Sequence:
+def spin_echo(
+    TE, flip_angle=math.pi / 2, refocus_angle=math.pi, pulse_duration=1e-5, n_samples=1, dwell=1e-5
+) -> Sequence:
     r"""Hahn spin echo: 90_x - TE/2 - 180_y - TE/2 - echo (Hahn 1950; CPMG phase).
 
     Static off-resonance is refocused: echo ``= M0 exp(-TE/T2)`` at TE. The ADC takes
@@ -171,8 +183,9 @@ def spin_echo(TE, flip_angle=math.pi / 2, refocus_angle=math.pi, pulse_duration=
     return b.build()
 
 
-def inversion_recovery(TI, flip_angle=math.pi / 2, inversion_angle=math.pi, pulse_duration=1e-5,
-                       spoiler=None) -> Sequence:
+def inversion_recovery(
+    TI, flip_angle=math.pi / 2, inversion_angle=math.pi, pulse_duration=1e-5, spoiler=None
+) -> Sequence:
     r"""Inversion recovery: 180 - TI - 90 - one ADC sample right after the excitation.
 
     Signal ``M0 (1 - 2 exp(-TI/T1))`` (ideal pulses, full recovery before the inversion).
@@ -195,8 +208,14 @@ def inversion_recovery(TI, flip_angle=math.pi / 2, inversion_angle=math.pi, puls
     return b.build()
 
 
-def cpmg(n_echoes, echo_spacing, refocus_angle=math.pi, flip_angle=math.pi / 2,
-         pulse_duration=1e-5, crusher_moment=(0.0, 0.0, 0.0)) -> Sequence:
+def cpmg(
+    n_echoes,
+    echo_spacing,
+    refocus_angle=math.pi,
+    flip_angle=math.pi / 2,
+    pulse_duration=1e-5,
+    crusher_moment=(0.0, 0.0, 0.0),
+) -> Sequence:
     r"""Carr-Purcell-Meiboom-Gill multi-echo train: 90_x, then (refocus_y ... echo) x n_echoes.
 
     Pulse centres at 0, ESP/2, 3 ESP/2, ...; one ADC sample at each echo (n ESP). Every free
@@ -238,8 +257,15 @@ def rf_spoiling_phases(n, increment_deg=117.0):
     return np.deg2rad(increment_deg) * k * (k + 1) / 2.0
 
 
-def gre(flip_angle, TR, TE, n_repetitions, spoil_increment_deg=117.0,
-        spoiler_moment=(0.0, 0.0, 0.0), pulse_duration=1e-5) -> Sequence:
+def gre(
+    flip_angle,
+    TR,
+    TE,
+    n_repetitions,
+    spoil_increment_deg=117.0,
+    spoiler_moment=(0.0, 0.0, 0.0),
+    pulse_duration=1e-5,
+) -> Sequence:
     r"""Spoiled gradient echo (FLASH) toward steady state: one ADC sample at TE every TR.
 
     Each TR: hard pulse with phase ``phi_k`` (quadratic RF spoiling, 0 increment = none), ADC
@@ -262,8 +288,7 @@ def gre(flip_angle, TR, TE, n_repetitions, spoil_increment_deg=117.0,
     return b.build()
 
 
-def bssfp(flip_angle, TR, n_repetitions, TE=None, pulse_duration=1e-5,
-          alternate=True) -> Sequence:
+def bssfp(flip_angle, TR, n_repetitions, TE=None, pulse_duration=1e-5, alternate=True) -> Sequence:
     r"""Balanced SSFP: pulses every TR with alternating phase (0, pi, ...), ADC at TE.
 
     No net gradient per TR (fully balanced), so each isochromat reaches the Freeman-Hill
@@ -281,9 +306,18 @@ def bssfp(flip_angle, TR, n_repetitions, TE=None, pulse_duration=1e-5,
     return b.build()
 
 
-def cartesian_gre(fov, matrix, flip_angle=math.radians(20.0), TR=10e-3, TE=4e-3, dwell=20e-6,
-                  spoil_increment_deg=117.0, pulse_duration=1e-4, spoiler_moment=0.0,
-                  dummy_scans=0) -> Sequence:
+def cartesian_gre(
+    fov,
+    matrix,
+    flip_angle=math.radians(20.0),
+    TR=10e-3,
+    TE=4e-3,
+    dwell=20e-6,
+    spoil_increment_deg=117.0,
+    pulse_duration=1e-4,
+    spoiler_moment=0.0,
+    dummy_scans=0,
+) -> Sequence:
     r"""2D Cartesian spoiled gradient echo for imaging on a ``matrix = (nx, ny)`` k-space grid.
 
     Readout along x, phase encoding along y, both centred: sample j of line l is at
@@ -368,8 +402,7 @@ def spin_echo_signal(TE, T2, M0=1.0, flip_angle=math.pi / 2, refocus_angle=math.
     return M0 * jnp.sin(flip_angle) * jnp.sin(refocus_angle / 2) ** 2 * jnp.exp(-TE / T2)
 
 
-def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0,
-                 alternate=True):
+def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0, alternate=True):
     r"""Balanced-SSFP steady state (Freeman & Hill, JMR 4, 366 (1971)), complex ``Mxy`` at TE.
 
     Instantaneous pulses about x every TR (phase alternating 0, pi if ``alternate``), free
@@ -384,8 +417,11 @@ def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0,
     """
     TE = TR / 2 if TE is None else TE
     a = jnp.asarray(flip_angle)
-    dtype = jnp.result_type(a.dtype, float) if jnp.issubdtype(a.dtype, jnp.floating) \
+    dtype = (
+        jnp.result_type(a.dtype, float)
+        if jnp.issubdtype(a.dtype, jnp.floating)
         else jnp.result_type(float)
+    )
     c, s = jnp.cos(a), jnp.sin(a)
     one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
     # left-handed rotation about +x by a: z -> +y
@@ -411,5 +447,10 @@ def bssfp_signal_on_resonance(flip_angle, TR, T1, T2, M0=1.0):
     r"""Closed form of the on-resonance, phase-alternated bSSFP magnitude at TE = TR/2:
     ``|M| = M0 sin(a) (1 - E1) sqrt(E2) / (1 - (E1 - E2) cos(a) - E1 E2)``."""
     E1, E2 = jnp.exp(-TR / T1), jnp.exp(-TR / T2)
-    return M0 * jnp.sin(flip_angle) * (1 - E1) * jnp.sqrt(E2) / (
-        1 - (E1 - E2) * jnp.cos(flip_angle) - E1 * E2)
+    return (
+        M0
+        * jnp.sin(flip_angle)
+        * (1 - E1)
+        * jnp.sqrt(E2)
+        / (1 - (E1 - E2) * jnp.cos(flip_angle) - E1 * E2)
+    )

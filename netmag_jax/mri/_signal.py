@@ -70,8 +70,9 @@ def coil_sensitivities(positions, n_coils: int, radius, coil_radius=None):
     a = radius / 2 if coil_radius is None else coil_radius
     p = jnp.asarray(positions)
     ang = 2 * jnp.pi * jnp.arange(n_coils, dtype=p.dtype) / n_coils
-    centers = jnp.stack([radius * jnp.cos(ang), radius * jnp.sin(ang),
-                         jnp.zeros_like(ang)], axis=-1).astype(p.dtype)
+    centers = jnp.stack(
+        [radius * jnp.cos(ang), radius * jnp.sin(ang), jnp.zeros_like(ang)], axis=-1
+    ).astype(p.dtype)
 
     def one(c):
         mag = loop_coil_b1(p, c, a) / loop_coil_b1(jnp.zeros((1, 3), p.dtype), c, a)[0]
@@ -111,5 +112,7 @@ def add_noise(key, signal, snr=None, sigma=None):
         sigma = jnp.max(jnp.abs(s)) / snr
     sigma = nonnegative(jnp.asarray(sigma, dtype=rdtype), "sigma")
     k1, k2 = jax.random.split(key)
-    n = jax.lax.complex(jax.random.normal(k1, s.shape, rdtype), jax.random.normal(k2, s.shape, rdtype))
+    n = jax.lax.complex(
+        jax.random.normal(k1, s.shape, rdtype), jax.random.normal(k2, s.shape, rdtype)
+    )
     return s + sigma.astype(n.dtype) * n

@@ -46,8 +46,11 @@ def equilibrium_magnetization(B0, temperature, proton_density=WATER_PROTON_DENSI
     """
     B0 = jnp.asarray(B0, dtype=jnp.result_type(float))
     temperature = jnp.asarray(temperature, dtype=B0.dtype)
-    temperature = require(temperature, jnp.isfinite(temperature) & (temperature > 0),
-                          "temperature must be finite and > 0")
+    temperature = require(
+        temperature,
+        jnp.isfinite(temperature) & (temperature > 0),
+        "temperature must be finite and > 0",
+    )
     x = GAMMA_1H * HBAR * B0 / (2.0 * K_B * temperature)
     return proton_density * 0.5 * GAMMA_1H * HBAR * brillouin(0.5, x)
 
@@ -57,20 +60,34 @@ def larmor_frequency(B0):
     return GAMMA_1H * jnp.asarray(B0)
 
 
-_SPIN_ERRORS = ("T1 must be finite and > 0", "T2 must be finite and > 0",
-                "T2 must not exceed 2 T1 (physical bound)", "positions must be finite",
-                "M0 must be finite", "off_resonance must be finite",
-                "chemical_shift must be finite", "b1 must be finite")
+_SPIN_ERRORS = (
+    "T1 must be finite and > 0",
+    "T2 must be finite and > 0",
+    "T2 must not exceed 2 T1 (physical bound)",
+    "positions must be finite",
+    "M0 must be finite",
+    "off_resonance must be finite",
+    "chemical_shift must be finite",
+    "b1 must be finite",
+)
 
 
 @eqx.filter_jit
 def _validate(pos, T1, T2, M0, off, cs, b1):
     """Run-time value checks of the isochromat parameters: one ``eqx.branched_error_if``
     (one compiled function per N) reporting the first violated condition."""
-    bad = jnp.stack([
-        ~jnp.all(jnp.isfinite(T1) & (T1 > 0)), ~jnp.all(jnp.isfinite(T2) & (T2 > 0)),
-        ~jnp.all(T2 <= 2.0 * T1), ~jnp.all(jnp.isfinite(pos)), ~jnp.all(jnp.isfinite(M0)),
-        ~jnp.all(jnp.isfinite(off)), ~jnp.all(jnp.isfinite(cs)), ~jnp.all(jnp.isfinite(b1))])
+    bad = jnp.stack(
+        [
+            ~jnp.all(jnp.isfinite(T1) & (T1 > 0)),
+            ~jnp.all(jnp.isfinite(T2) & (T2 > 0)),
+            ~jnp.all(T2 <= 2.0 * T1),
+            ~jnp.all(jnp.isfinite(pos)),
+            ~jnp.all(jnp.isfinite(M0)),
+            ~jnp.all(jnp.isfinite(off)),
+            ~jnp.all(jnp.isfinite(cs)),
+            ~jnp.all(jnp.isfinite(b1)),
+        ]
+    )
     first = jnp.argmax(bad)
     out = (pos, T1, T2, M0, off, cs, b1)
     return eqx.branched_error_if(out, jnp.any(bad), first, _SPIN_ERRORS)
@@ -102,8 +119,19 @@ class Spins(eqx.Module):
     b1: jax.Array
     B0: jax.Array
 
-    def __init__(self, positions, T1, T2, M0=None, off_resonance=0.0, chemical_shift=0.0,
-                 b1=1.0, B0=3.0, temperature=310.0, proton_density=1.0):
+    def __init__(
+        self,
+        positions,
+        T1,
+        T2,
+        M0=None,
+        off_resonance=0.0,
+        chemical_shift=0.0,
+        b1=1.0,
+        B0=3.0,
+        temperature=310.0,
+        proton_density=1.0,
+    ):
         """Build N isochromats.
 
         Args:
@@ -144,10 +172,25 @@ class Spins(eqx.Module):
             raise ValueError(f"B0 must be a scalar, got shape {B0.shape}")
         if M0 is None:
             M0 = vec("proton_density", proton_density) * equilibrium_magnetization(
-                B0, temperature).astype(dtype)
-        (self.positions, self.T1, self.T2, self.M0, self.off_resonance, self.chemical_shift,
-         self.b1) = _validate(pos, T1, T2, vec("M0", M0), vec("off_resonance", off_resonance),
-                              vec("chemical_shift", chemical_shift), vec("b1", b1))
+                B0, temperature
+            ).astype(dtype)
+        (
+            self.positions,
+            self.T1,
+            self.T2,
+            self.M0,
+            self.off_resonance,
+            self.chemical_shift,
+            self.b1,
+        ) = _validate(
+            pos,
+            T1,
+            T2,
+            vec("M0", M0),
+            vec("off_resonance", off_resonance),
+            vec("chemical_shift", chemical_shift),
+            vec("b1", b1),
+        )
         self.B0 = jnp.asarray(B0)
 
     @property
@@ -182,5 +225,4 @@ def shard_spins(spins: Spins, mesh=None) -> Spins:
         raise ValueError(f"number of spins {spins.n} is not a multiple of the {n_dev} devices")
     split = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
     repl = NamedSharding(mesh, PartitionSpec())
-    return jax.tree_util.tree_map(
-        lambda x: jax.device_put(x, split if x.ndim > 0 else repl), spins)
+    return jax.tree_util.tree_map(lambda x: jax.device_put(x, split if x.ndim > 0 else repl), spins)

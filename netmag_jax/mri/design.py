@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable
 
 import equinox as eqx
 import jax
@@ -43,9 +43,20 @@ from ..constants import GAMMA_1H, GAMMA_1H_HZ
 from ._design_sim import cayley_klein, complex_dtype, magnetization, precess
 
 __all__ = [
-    "Target", "slice_target", "uniform_target", "DesignResult", "optimize_pulse",
-    "simulate_pulse", "sinc_pulse", "slr_pulse", "pulseq_shape", "compress_shape",
-    "plot_design", "max_flip_angle", "profile_loss", "target_error",
+    "Target",
+    "slice_target",
+    "uniform_target",
+    "DesignResult",
+    "optimize_pulse",
+    "simulate_pulse",
+    "sinc_pulse",
+    "slr_pulse",
+    "pulseq_shape",
+    "compress_shape",
+    "plot_design",
+    "max_flip_angle",
+    "profile_loss",
+    "target_error",
 ]
 
 _KINDS = ("mz", "mxy", "mxy_abs", "beta_sq", "alpha", "beta")
@@ -81,14 +92,26 @@ class Target(eqx.Module):
     rewind: float = eqx.field(static=True, default=0.0)
     flip_angle: float | None = eqx.field(static=True, default=None)
 
-    def __init__(self, kind, positions, value, weight=None, off_resonance=(0.0,),
-                 b1_scale=(1.0,), rewind=0.0, flip_angle=None):
+    def __init__(
+        self,
+        kind,
+        positions,
+        value,
+        weight=None,
+        off_resonance=(0.0,),
+        b1_scale=(1.0,),
+        rewind=0.0,
+        flip_angle=None,
+    ):
         check_option("kind", kind, _KINDS)
         positions = np.atleast_1d(np.asarray(positions, float))
         off_resonance = np.atleast_1d(np.asarray(off_resonance, float))
         b1_scale = np.atleast_1d(np.asarray(b1_scale, float))
-        for name, arr in (("positions", positions), ("off_resonance", off_resonance),
-                          ("b1_scale", b1_scale)):
+        for name, arr in (
+            ("positions", positions),
+            ("off_resonance", off_resonance),
+            ("b1_scale", b1_scale),
+        ):
             check_ndim(name, arr, 1)
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{name} must be finite")
@@ -99,8 +122,11 @@ class Target(eqx.Module):
         if kind not in _COMPLEX_KINDS and np.iscomplexobj(value):
             raise ValueError(f"target kind {kind!r} is real, got a complex value")
         value = _broadcast_target("value", value, full)
-        weight = np.ones(full) if weight is None else _broadcast_target(
-            "weight", np.asarray(weight, float), full)
+        weight = (
+            np.ones(full)
+            if weight is None
+            else _broadcast_target("weight", np.asarray(weight, float), full)
+        )
         if not np.all(np.isfinite(value)) or not np.all(np.isfinite(weight)):
             raise ValueError("target value and weight must be finite")
         if np.any(weight < 0) or not np.any(weight > 0):
@@ -109,8 +135,9 @@ class Target(eqx.Module):
         self.positions = jnp.asarray(positions)
         self.off_resonance = jnp.asarray(off_resonance)
         self.b1_scale = jnp.asarray(b1_scale)
-        self.value = jnp.asarray(value.astype(complex) if kind in _COMPLEX_KINDS
-                                 else value.astype(float))
+        self.value = jnp.asarray(
+            value.astype(complex) if kind in _COMPLEX_KINDS else value.astype(float)
+        )
         self.weight = jnp.asarray(weight)
         self.rewind = float(rewind)
         self.flip_angle = None if flip_angle is None else float(flip_angle)
@@ -136,11 +163,13 @@ class Target(eqx.Module):
 
 def _broadcast_target(name, arr, full):
     s = arr.shape
-    ok = len(s) <= 3 and s == full[3 - len(s):] if len(s) else False
+    ok = len(s) <= 3 and s == full[3 - len(s) :] if len(s) else False
     if not ok:
-        raise ValueError(f"target {name} must have shape (P,), (F, P) or (S, F, P) = "
-                         f"{full[2:]}, {full[1:]} or {full} (S B1 scales, F off-resonances, "
-                         f"P positions), got {s}")
+        raise ValueError(
+            f"target {name} must have shape (P,), (F, P) or (S, F, P) = "
+            f"{full[2:]}, {full[1:]} or {full} (S B1 scales, F off-resonances, "
+            f"P positions), got {s}"
+        )
     return np.broadcast_to(arr, full).copy()
 
 
@@ -159,9 +188,20 @@ def _flip_value(kind, flip, phase):
     return np.cos(flip / 2) + 0j
 
 
-def slice_target(pulse, thickness, *, flip_angle=None, transition=0.25, fov=None,
-                 n_positions=201, phase=0.0, off_resonance=(0.0,), b1_scale=(1.0,),
-                 stopband_weight=1.0, kind=None):
+def slice_target(
+    pulse,
+    thickness,
+    *,
+    flip_angle=None,
+    transition=0.25,
+    fov=None,
+    n_positions=201,
+    phase=0.0,
+    off_resonance=(0.0,),
+    b1_scale=(1.0,),
+    stopband_weight=1.0,
+    kind=None,
+):
     """Slice-profile target: the ideal rotation inside |x| < thickness/2, none outside.
 
     The transition band thickness/2 (1 -/+ transition/2) < |x| gets zero weight.
@@ -183,8 +223,12 @@ def slice_target(pulse, thickness, *, flip_angle=None, transition=0.25, fov=None
     check_static_positive("thickness", thickness)
     if not 0 <= transition < 2:
         raise ValueError(f"transition must be in [0, 2), got {transition}")
-    default_kind = {"excitation": "mxy", "inversion": "mz", "refocusing": "beta_sq",
-                    "saturation": "mz"}[pulse]
+    default_kind = {
+        "excitation": "mxy",
+        "inversion": "mz",
+        "refocusing": "beta_sq",
+        "saturation": "mz",
+    }[pulse]
     kind = default_kind if kind is None else kind
     if flip_angle is None:
         flip_angle = math.pi / 2 if pulse in ("excitation", "saturation") else math.pi
@@ -192,34 +236,50 @@ def slice_target(pulse, thickness, *, flip_angle=None, transition=0.25, fov=None
     x = np.linspace(-fov / 2, fov / 2, n_positions)
     inner = np.abs(x) <= thickness / 2 * (1 - transition / 2)
     outer = np.abs(x) >= thickness / 2 * (1 + transition / 2)
-    if pulse == "saturation" and kind == "mz":
-        vin = 0.0
-    else:
-        vin = _flip_value(kind, flip_angle, phase)
+    vin = 0.0 if pulse == "saturation" and kind == "mz" else _flip_value(kind, flip_angle, phase)
     vout = _flip_value(kind, 0.0, phase)
     value = np.where(inner, vin, vout)
     weight = np.where(inner, 1.0, np.where(outer, stopband_weight, 0.0))
     rewind = 0.5 if kind in ("mxy", "mxy_abs") else 0.0
-    return Target(kind, x, value, weight, off_resonance=off_resonance, b1_scale=b1_scale,
-                  rewind=rewind, flip_angle=flip_angle)
+    return Target(
+        kind,
+        x,
+        value,
+        weight,
+        off_resonance=off_resonance,
+        b1_scale=b1_scale,
+        rewind=rewind,
+        flip_angle=flip_angle,
+    )
 
 
-def uniform_target(pulse, *, flip_angle=None, off_resonance=(0.0,), b1_scale=(1.0,),
-                   phase=0.0, kind=None):
+def uniform_target(
+    pulse, *, flip_angle=None, off_resonance=(0.0,), b1_scale=(1.0,), phase=0.0, kind=None
+):
     """Non-selective target: the same rotation for every off-resonance and B1 scale.
 
     Args: as :func:`slice_target` (one position x = 0; use no gradient).
     """
     check_option("pulse", pulse, ("excitation", "inversion", "refocusing", "saturation"))
-    default_kind = {"excitation": "mxy", "inversion": "mz", "refocusing": "beta_sq",
-                    "saturation": "mz"}[pulse]
+    default_kind = {
+        "excitation": "mxy",
+        "inversion": "mz",
+        "refocusing": "beta_sq",
+        "saturation": "mz",
+    }[pulse]
     kind = default_kind if kind is None else kind
     if flip_angle is None:
         flip_angle = math.pi / 2 if pulse in ("excitation", "saturation") else math.pi
-    v = 0.0 if (pulse == "saturation" and kind == "mz") else _flip_value(kind, flip_angle,
-                                                                         phase)
-    return Target(kind, [0.0], np.asarray([v]), None, off_resonance=off_resonance,
-                  b1_scale=b1_scale, flip_angle=flip_angle)
+    v = 0.0 if (pulse == "saturation" and kind == "mz") else _flip_value(kind, flip_angle, phase)
+    return Target(
+        kind,
+        [0.0],
+        np.asarray([v]),
+        None,
+        off_resonance=off_resonance,
+        b1_scale=b1_scale,
+        flip_angle=flip_angle,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -242,8 +302,17 @@ def _quantity(kind, a, b):
     return b
 
 
-def simulate_pulse(rf, gradient, dt, positions, off_resonance=(0.0,), b1_scale=(1.0,), *,
-                   rewind=0.0, method="exact"):
+def simulate_pulse(
+    rf,
+    gradient,
+    dt,
+    positions,
+    off_resonance=(0.0,),
+    b1_scale=(1.0,),
+    *,
+    rewind=0.0,
+    method="exact",
+):
     """Cayley–Klein parameters and magnetization after a pulse (no relaxation).
 
     Args:
@@ -264,10 +333,16 @@ def simulate_pulse(rf, gradient, dt, positions, off_resonance=(0.0,), b1_scale=(
     check_ndim("rf", rf, 1)
     g = jnp.broadcast_to(jnp.asarray(gradient, jnp.real(rf).dtype), rf.shape)
     check_static_positive("dt", dt)
-    a, b = cayley_klein(rf, g, dt, jnp.atleast_1d(jnp.asarray(positions)),
-                        jnp.atleast_1d(jnp.asarray(off_resonance)),
-                        jnp.atleast_1d(jnp.asarray(b1_scale)), method=method,
-                        constant_gradient=_is_constant(g))
+    a, b = cayley_klein(
+        rf,
+        g,
+        dt,
+        jnp.atleast_1d(jnp.asarray(positions)),
+        jnp.atleast_1d(jnp.asarray(off_resonance)),
+        jnp.atleast_1d(jnp.asarray(b1_scale)),
+        method=method,
+        constant_gradient=_is_constant(g),
+    )
     a, b = _rewind(a, b, g, dt, jnp.atleast_1d(jnp.asarray(positions, a.real.dtype)), rewind)
     mxy, mz = magnetization(a, b)
     return {"alpha": a, "beta": b, "mxy": mxy, "mz": mz}
@@ -276,7 +351,7 @@ def simulate_pulse(rf, gradient, dt, positions, off_resonance=(0.0,), b1_scale=(
 def _rewind(a, b, g, dt, x, rewind):
     if rewind == 0.0:
         return a, b
-    moment = jnp.sum(g) * dt                       # T s / m
+    moment = jnp.sum(g) * dt  # T s / m
     return precess(a, b, (-rewind * GAMMA_1H * moment) * x[None, None, :])
 
 
@@ -334,8 +409,10 @@ def slr_pulse(n, duration, tbw=4.0, ptype="ex", ftype="ls", d1=0.01, d2=0.01):
     try:
         from sigpy.mri.rf import dzrf
     except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("SLR pulses need sigpy (pip install sigpy); use init='sinc' "
-                          "or pass an explicit waveform instead") from err
+        raise ImportError(
+            "SLR pulses need sigpy (pip install sigpy); use init='sinc' "
+            "or pass an explicit waveform instead"
+        ) from err
     check_option("ptype", ptype, ("st", "ex", "se", "inv", "sat"))
     rf = np.asarray(dzrf(n, tbw, ptype, ftype, d1, d2))
     return (rf / (GAMMA_1H * duration / n)).astype(complex)
@@ -354,6 +431,7 @@ def _basis(kind, n, k):
     if kind == "fourier":
         return np.cos(np.pi * np.arange(k)[None, :] * t[:, None])
     from scipy.interpolate import BSpline
+
     if k < 4:
         raise ValueError("the spline basis needs n_basis >= 4 (cubic)")
     inner = np.linspace(0, 1, k - 2)
@@ -419,10 +497,15 @@ class DesignResult(eqx.Module):
         """Simulate the designed pulse (see :func:`simulate_pulse`) on the target's grid."""
         t = self.target
         return simulate_pulse(
-            self.rf, self.gradient, self.dt,
+            self.rf,
+            self.gradient,
+            self.dt,
             t.positions if positions is None else positions,
             t.off_resonance if off_resonance is None else off_resonance,
-            t.b1_scale if b1_scale is None else b1_scale, rewind=t.rewind, method=method)
+            t.b1_scale if b1_scale is None else b1_scale,
+            rewind=t.rewind,
+            method=method,
+        )
 
     def pulseq_shape(self):
         """Pulseq-compatible shapes of the RF (see :func:`pulseq_shape`)."""
@@ -433,8 +516,11 @@ def target_error(target, rf, gradient, dt, method="exact"):
     """Weighted RMS error sqrt(sum w |f - f*|^2 / sum w) of a pulse for ``target``."""
     rf = jnp.asarray(rf)
     g = jnp.broadcast_to(jnp.asarray(gradient, jnp.real(rf).dtype), rf.shape)
-    return float(jnp.sqrt(_profile_loss_jit(target, rf, g, jnp.asarray(dt, g.dtype), method,
-                                            _is_constant(g))))
+    return float(
+        jnp.sqrt(
+            _profile_loss_jit(target, rf, g, jnp.asarray(dt, g.dtype), method, _is_constant(g))
+        )
+    )
 
 
 def _is_constant(g):
@@ -452,17 +538,20 @@ def profile_loss(target, rf, g, dt, method="hard", constant=False):
         target: :class:`Target`; rf: complex B1 [T] (n,); g: gradient [T/m] (n,);
         dt: [s]; method: "hard" or "exact"; constant: promise that g is constant (faster).
     """
-    a, b = cayley_klein(rf, g, dt, target.positions.astype(jnp.real(rf).dtype),
-                        target.off_resonance.astype(jnp.real(rf).dtype),
-                        target.b1_scale.astype(jnp.real(rf).dtype), method=method,
-                        constant_gradient=constant)
+    a, b = cayley_klein(
+        rf,
+        g,
+        dt,
+        target.positions.astype(jnp.real(rf).dtype),
+        target.off_resonance.astype(jnp.real(rf).dtype),
+        target.b1_scale.astype(jnp.real(rf).dtype),
+        method=method,
+        constant_gradient=constant,
+    )
     a, b = _rewind(a, b, g, dt, target.positions.astype(jnp.real(rf).dtype), target.rewind)
     f = _quantity(target.kind, a, b)
     d = f - target.value.astype(f.dtype)
-    if jnp.iscomplexobj(d):
-        r2 = jnp.real(d) ** 2 + jnp.imag(d) ** 2
-    else:
-        r2 = d * d
+    r2 = jnp.real(d) ** 2 + jnp.imag(d) ** 2 if jnp.iscomplexobj(d) else d * d
     w = target.weight.astype(r2.dtype)
     return jnp.sum(w * r2) / jnp.sum(w)
 
@@ -490,10 +579,15 @@ def pulseq_shape(rf, dt):
     mag = np.abs(rf) / peak
     phase = np.mod(np.angle(rf) / (2 * np.pi), 1.0)
     phase = np.where(mag > 0, phase, 0.0)
-    return {"magnitude": mag, "phase": phase, "amplitude_hz": GAMMA_1H_HZ * peak,
-            "dt": float(dt), "duration": float(dt) * rf.size,
-            "magnitude_compressed": compress_shape(mag),
-            "phase_compressed": compress_shape(phase)}
+    return {
+        "magnitude": mag,
+        "phase": phase,
+        "amplitude_hz": GAMMA_1H_HZ * peak,
+        "dt": float(dt),
+        "duration": float(dt) * rf.size,
+        "magnitude_compressed": compress_shape(mag),
+        "phase_compressed": compress_shape(phase),
+    }
 
 
 def compress_shape(w, quantum=1e-9):
@@ -535,6 +629,7 @@ def plot_design(result, path=None, compare=None, labels=("designed", "reference"
         the matplotlib Figure.
     """
     import matplotlib
+
     if path is not None:
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -554,8 +649,15 @@ def plot_design(result, path=None, compare=None, labels=("designed", "reference"
     kind = tg.kind
     x = np.asarray(tg.positions)
     for rf, lab, ls in rfs:
-        prof = simulate_pulse(rf, result.gradient, result.dt, tg.positions,
-                              tg.off_resonance[:1], tg.b1_scale[:1], rewind=tg.rewind)
+        prof = simulate_pulse(
+            rf,
+            result.gradient,
+            result.dt,
+            tg.positions,
+            tg.off_resonance[:1],
+            tg.b1_scale[:1],
+            rewind=tg.rewind,
+        )
         if kind in ("mz",):
             y, yl = np.asarray(prof["mz"][0, 0]), "M_z"
         elif kind == "beta_sq":
@@ -566,14 +668,23 @@ def plot_design(result, path=None, compare=None, labels=("designed", "reference"
             ax[2].plot(x * 1e3, y, ls, label=lab)
             ax[2].set(xlabel="position [mm]", ylabel=yl, title="simulated profile")
         else:
-            prof = simulate_pulse(rf, result.gradient, result.dt, tg.positions,
-                                  tg.off_resonance, tg.b1_scale, rewind=tg.rewind)
+            prof = simulate_pulse(
+                rf,
+                result.gradient,
+                result.dt,
+                tg.positions,
+                tg.off_resonance,
+                tg.b1_scale,
+                rewind=tg.rewind,
+            )
             key = "mz" if kind == "mz" else "mxy"
-            y = np.abs(np.asarray(prof[key][:, :, 0])) if key == "mxy" else np.asarray(
-                prof[key][:, :, 0])
+            y = (
+                np.abs(np.asarray(prof[key][:, :, 0]))
+                if key == "mxy"
+                else np.asarray(prof[key][:, :, 0])
+            )
             ax[2].plot(np.asarray(tg.off_resonance), y.T, ls)
-            ax[2].set(xlabel="off-resonance [Hz]", ylabel=key,
-                      title="profile for each B1 scale")
+            ax[2].set(xlabel="off-resonance [Hz]", ylabel=key, title="profile for each B1 scale")
     if x.size > 1:
         ax[2].legend()
     fig.tight_layout()
@@ -631,8 +742,7 @@ def _loss_fn(pr, p):
         loss = loss + 100.0 * jax.nn.relu(energy / pr.max_energy - 1) ** 2
     if pr.use_slew:
         slew = jnp.diff(g) / pr.dt
-        loss = loss + pr.slew_weight * jnp.mean(
-            jax.nn.relu(jnp.abs(slew) / pr.slew_max - 1) ** 2)
+        loss = loss + pr.slew_weight * jnp.mean(jax.nn.relu(jnp.abs(slew) / pr.slew_max - 1) ** 2)
     return loss
 
 
@@ -660,27 +770,48 @@ def _make_optimizer(optimizer, learning_rate):
     if isinstance(optimizer, str):
         check_option("optimizer", optimizer, ("adam", "lbfgs"))
         key = (optimizer, learning_rate)
-        if key not in _OPTIMIZERS:   # one object per setting: compiled steps are reused
-            _OPTIMIZERS[key] = (optax.adam(1e-2 if learning_rate is None else learning_rate)
-                                if optimizer == "adam" else
-                                optax.lbfgs(learning_rate=learning_rate))
+        if key not in _OPTIMIZERS:  # one object per setting: compiled steps are reused
+            _OPTIMIZERS[key] = (
+                optax.adam(1e-2 if learning_rate is None else learning_rate)
+                if optimizer == "adam"
+                else optax.lbfgs(learning_rate=learning_rate)
+            )
         return _OPTIMIZERS[key], optimizer == "lbfgs"
     if not hasattr(optimizer, "init") or not hasattr(optimizer, "update"):
         raise TypeError("optimizer must be 'adam', 'lbfgs' or an optax GradientTransformation")
     return optax.with_extra_args_support(optimizer), False
 
 
-def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
-                   b1_max: float, gradient=0.0, optimize_gradient: bool = False,
-                   g_max: float | None = None, slew_max: float | None = None,
-                   slew_weight: float = 1.0, init="sinc", tbw: float = 4.0,
-                   basis: str = "samples", n_basis: int = 32, real_rf: bool = False,
-                   energy_weight: float = 0.0, max_energy: float | None = None,
-                   optimizer="lbfgs",
-                   learning_rate: float | None = None, max_iter: int = 300,
-                   tol: float = 1e-4, patience: int = 10, key=None, init_noise: float = 0.0,
-                   method: str = "hard", progress: int = 0,
-                   callback: Callable | None = None, dtype=None) -> DesignResult:
+def optimize_pulse(
+    target: Target,
+    duration: float,
+    n_samples: int = 256,
+    *,
+    b1_max: float,
+    gradient=0.0,
+    optimize_gradient: bool = False,
+    g_max: float | None = None,
+    slew_max: float | None = None,
+    slew_weight: float = 1.0,
+    init="sinc",
+    tbw: float = 4.0,
+    basis: str = "samples",
+    n_basis: int = 32,
+    real_rf: bool = False,
+    energy_weight: float = 0.0,
+    max_energy: float | None = None,
+    optimizer="lbfgs",
+    learning_rate: float | None = None,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    patience: int = 10,
+    key=None,
+    init_noise: float = 0.0,
+    method: str = "hard",
+    progress: int = 0,
+    callback: Callable | None = None,
+    dtype=None,
+) -> DesignResult:
     """Design an RF pulse (and optionally its gradient) that drives spins to ``target``.
 
     Minimises the loss of the module docstring with an optax optimizer, from a classical
@@ -755,7 +886,8 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
             f" deg, but |B1| <= {b1_max:.3g} T for {duration:.3g} s reaches at most "
             f"gamma s B1max T = {np.degrees(can):.1f} deg (B1 scale s = {s_min:g}); raise "
             f"b1_max to >= {need / (GAMMA_1H * s_min * duration):.3g} T or the duration to "
-            f">= {need / (GAMMA_1H * s_min * b1_max):.3g} s")
+            f">= {need / (GAMMA_1H * s_min * b1_max):.3g} s"
+        )
 
     g0 = np.asarray(gradient, float)
     if g0.ndim == 0:
@@ -825,21 +957,29 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
     g_fixed = jnp.asarray(g0, rdt)
     constant = (not optimize_gradient) and bool(np.all(g0 == g0[0]))
     tgt = jax.tree_util.tree_map(
-        lambda v: v.astype(cdt if jnp.iscomplexobj(v) else rdt) if eqx.is_array(v) else v,
-        target)
+        lambda v: v.astype(cdt if jnp.iscomplexobj(v) else rdt) if eqx.is_array(v) else v, target
+    )
 
     problem = _Problem(
-        target=tgt, basis=Bj, g_fixed=g_fixed, dt=jnp.asarray(dt, rdt),
-        b1_max=jnp.asarray(b1_max, rdt), g_max=jnp.asarray(g_max or 1.0, rdt),
+        target=tgt,
+        basis=Bj,
+        g_fixed=g_fixed,
+        dt=jnp.asarray(dt, rdt),
+        b1_max=jnp.asarray(b1_max, rdt),
+        g_max=jnp.asarray(g_max or 1.0, rdt),
         slew_max=jnp.asarray(slew_max or 1.0, rdt),
         energy_weight=jnp.asarray(energy_weight, rdt),
         slew_weight=jnp.asarray(slew_weight, rdt),
-        e_ref=jnp.asarray(b1_max ** 2 * duration, rdt), real_rf=bool(real_rf),
+        e_ref=jnp.asarray(b1_max**2 * duration, rdt),
+        real_rf=bool(real_rf),
         max_energy=jnp.asarray(max_energy or 1.0, rdt),
         use_energy_limit=max_energy is not None,
         optimize_gradient=bool(optimize_gradient),
         use_slew=bool(optimize_gradient and slew_max is not None),
-        use_energy=bool(energy_weight > 0), method=method, constant=constant)
+        use_energy=bool(energy_weight > 0),
+        method=method,
+        constant=constant,
+    )
     opt, is_lbfgs = _make_optimizer(optimizer, learning_rate)
 
     # optax's L-BFGS mixes int32/int64 counters: run the optimizer with standard promotion
@@ -850,7 +990,8 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
         # counter), so that the step compiles once
         after = eqx.filter_eval_shape(_step, problem, opt, is_lbfgs, params, state)[1]
         state = jax.tree_util.tree_map(
-            lambda x, a: jnp.asarray(x, a.dtype) if eqx.is_array(x) else x, state, after)
+            lambda x, a: jnp.asarray(x, a.dtype) if eqx.is_array(x) else x, state, after
+        )
     history = []
     best, best_params, since = np.inf, params, 0
     converged = False
@@ -863,7 +1004,8 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
             raise FloatingPointError(
                 f"non-finite design loss or gradient at iteration {it} (loss={value}, "
                 f"|grad|={gnorm}); check the target values, weights and b1_max/duration "
-                f"for NaN/inf or extreme scales")
+                f"for NaN/inf or extreme scales"
+            )
         history.append(value)
         if callback is not None:
             callback(it, value)
@@ -885,8 +1027,19 @@ def optimize_pulse(target: Target, duration: float, n_samples: int = 256, *,
     err = target_error(target, rf64, g.astype(rf64.real.dtype), dt, method="exact")
     energy = float(jnp.sum(jnp.abs(rf) ** 2) * dt)
     slew = float(jnp.max(jnp.abs(jnp.diff(g)))) / dt
-    return DesignResult(rf=rf, gradient=g, dt=dt, target=target,
-                        loss_history=np.asarray(history), loss=final_loss, target_error=err,
-                        energy=energy, peak_b1=float(jnp.max(jnp.abs(rf))), max_slew=slew,
-                        n_iter=len(history), converged=converged, seconds=seconds,
-                        method=method)
+    return DesignResult(
+        rf=rf,
+        gradient=g,
+        dt=dt,
+        target=target,
+        loss_history=np.asarray(history),
+        loss=final_loss,
+        target_error=err,
+        energy=energy,
+        peak_b1=float(jnp.max(jnp.abs(rf))),
+        max_slew=slew,
+        n_iter=len(history),
+        converged=converged,
+        seconds=seconds,
+        method=method,
+    )

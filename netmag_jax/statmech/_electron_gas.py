@@ -108,8 +108,14 @@ class ElectronGas(eqx.Module):
         eta0 = jnp.minimum(invert(0.5 * y), invert(y) - jnp.abs(delta))
         eta0 = jax.lax.stop_gradient(eta0)
         tol = 1e-12 if T.dtype == jnp.float64 else 1e-5
-        sol = optx.root_find(residual, optx.Newton(rtol=tol, atol=tol), eta0,
-                             args=(delta, log_y), throw=self.throw, max_steps=100)
+        sol = optx.root_find(
+            residual,
+            optx.Newton(rtol=tol, atol=tol),
+            eta0,
+            args=(delta, log_y),
+            throw=self.throw,
+            max_steps=100,
+        )
         return sol.value, delta
 
     def _eta(self, T, B):
@@ -202,6 +208,10 @@ class ElectronGas(eqx.Module):
         Arguments as in ``stoner_product``.
         """
         s = self.stoner_product(I, T, n_atoms)
-        s = require(s, s < 1.0, "Stoner instability: I N(E_F) >= 1, the paramagnetic state is "
-                                "unstable (ferromagnet); chi is undefined")
+        s = require(
+            s,
+            s < 1.0,
+            "Stoner instability: I N(E_F) >= 1, the paramagnetic state is "
+            "unstable (ferromagnet); chi is undefined",
+        )
         return self.pauli_susceptibility(T) / (1.0 - s)

@@ -27,6 +27,7 @@ from ..constants import K_B, MU_0, MU_B, N_A
 from ._common import MUB_OVER_KB, broadcast_apply, validate_J
 from ._common import float_array as _float, scalar_leaf as _leaf
 
+
 class Paramagnet(eqx.Module):
     r"""Ideal paramagnet of independent ions with angular momentum J and Landé factor g.
 
@@ -80,8 +81,10 @@ class Paramagnet(eqx.Module):
 
     def _density(self):
         if self.n is None:
-            raise ValueError("this Paramagnet has no density: construct it with n=<ions per m^3> "
-                             "to get magnetization or volume susceptibility")
+            raise ValueError(
+                "this Paramagnet has no density: construct it with n=<ions per m^3> "
+                "to get magnetization or volume susceptibility"
+            )
         return positive(self.n, "n (density)")
 
     def _entropy_K(self, B, T):
@@ -169,8 +172,11 @@ def curie_constant(J, g, n):
         C [K], broadcast shape of the arguments.
     """
     J, g, n = (_float(v) for v in (J, g, n))
-    J = require(J, (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
-                "J must be > 0 and a multiple of 1/2")
+    J = require(
+        J,
+        (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
+        "J must be > 0 and a multiple of 1/2",
+    )
     g = positive(g, "g")
     n = positive(n, "n (density)")
     return (MU_0 * MU_B**2 / (3.0 * K_B)) * n * g**2 * J * (J + 1.0)
@@ -182,8 +188,11 @@ def curie_constant_molar(J, g):
     Multiply by ``constants.chi_si_molar_to_cgs`` to get emu K/mol (= :math:`\mu_{eff}^2/8`).
     """
     J, g = _float(J), _float(g)
-    J = require(J, (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
-                "J must be > 0 and a multiple of 1/2")
+    J = require(
+        J,
+        (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
+        "J must be > 0 and a multiple of 1/2",
+    )
     g = positive(g, "g")
     return (MU_0 * N_A * MU_B**2 / (3.0 * K_B)) * g**2 * J * (J + 1.0)
 
@@ -191,8 +200,11 @@ def curie_constant_molar(J, g):
 def effective_moment(J, g):
     r"""Effective paramagnetic moment :math:`\mu_{eff} = g\sqrt{J(J+1)}` [mu_B]."""
     J, g = _float(J), _float(g)
-    J = require(J, (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
-                "J must be > 0 and a multiple of 1/2")
+    J = require(
+        J,
+        (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
+        "J must be > 0 and a multiple of 1/2",
+    )
     g = positive(g, "g")
     return g * jnp.sqrt(J * (J + 1.0))
 
@@ -212,5 +224,5 @@ def curie_weiss(T, C, theta):
     T = positive(T, "T (temperature)")
     C = positive(C, "C (Curie constant)")
     theta = finite(theta, "theta")
-    T = require(T, T > theta, "curie_weiss needs T > theta (paramagnetic phase)")
+    T = require(T, theta < T, "curie_weiss needs T > theta (paramagnetic phase)")
     return C / (T - theta)

@@ -70,8 +70,10 @@ def _log_trace_expm_hermitian(a):
         r2 = r @ r
         t = jnp.real(jnp.trace(r2))
         t_safe = jnp.where(active, t, jnp.ones_like(t))
-        return (jnp.where(active, r2 / t_safe.astype(a.dtype), r),
-                jnp.where(active, 2.0 * log_acc + jnp.log(t_safe), log_acc))
+        return (
+            jnp.where(active, r2 / t_safe.astype(a.dtype), r),
+            jnp.where(active, 2.0 * log_acc + jnp.log(t_safe), log_acc),
+        )
 
     _, log_tr = jax.lax.fori_loop(0, _MAX_SQUARINGS, square, (r, jnp.log(c0)))
     return log_tr
@@ -133,7 +135,7 @@ class SingleIon(eqx.Module):
             keys.append((int(key[0]), int(key[1])))
         keys = tuple(sorted(keys))
         values = [jnp.asarray(stevens[k]) for k in keys]
-        for k, v in zip(keys, values):
+        for k, v in zip(keys, values, strict=False):
             if v.shape != ():
                 raise ValueError(f"B_{k} must be a scalar, got shape {v.shape}")
         self.keys = keys
@@ -159,8 +161,9 @@ class SingleIon(eqx.Module):
         Bc = (g * MUB_OVER_KB * B).astype(cdtype)
         h = Bc[0] * jx + Bc[1] * jy + Bc[2] * jz
         if self.keys:
-            ops = jnp.asarray(np.stack([stevens_operator(self.J, k, q) for k, q in self.keys]),
-                              dtype=cdtype)
+            ops = jnp.asarray(
+                np.stack([stevens_operator(self.J, k, q) for k, q in self.keys]), dtype=cdtype
+            )
             bkq = finite(self.bkq, "B_kq (crystal field)").astype(B.dtype) / K_B
             h = h + jnp.tensordot(bkq.astype(cdtype), ops, axes=1)
         return h
@@ -201,8 +204,9 @@ class SingleIon(eqx.Module):
     def _field(B):
         B = float_array(B)
         if B.ndim == 0 or B.shape[-1] != 3:
-            raise ValueError(f"B must be a field vector with last axis of length 3, got shape "
-                             f"{B.shape}")
+            raise ValueError(
+                f"B must be a field vector with last axis of length 3, got shape {B.shape}"
+            )
         return B
 
     # --- public -------------------------------------------------------------------------------
@@ -212,8 +216,7 @@ class SingleIon(eqx.Module):
         Args:
             B: field vector [T], shape (..., 3).
         """
-        return K_B * broadcast_apply(self._hamiltonian_K, self._field(B),
-                                     signature="(3)->(n,n)")
+        return K_B * broadcast_apply(self._hamiltonian_K, self._field(B), signature="(3)->(n,n)")
 
     def energy_levels(self, B=(0.0, 0.0, 0.0)):
         """Eigenvalues of H [J], ascending, shape (..., 2J+1) (``eigh``; values only).
@@ -232,8 +235,7 @@ class SingleIon(eqx.Module):
         Returns:
             F [J], broadcast leading shape.
         """
-        return K_B * broadcast_apply(self._free_energy_K, self._field(B), T,
-                                     signature="(3),()->()")
+        return K_B * broadcast_apply(self._free_energy_K, self._field(B), T, signature="(3),()->()")
 
     def moment(self, B, T):
         r"""Thermal moment vector :math:`\boldsymbol\mu = -\partial F/\partial\mathbf B` [mu_B].
@@ -259,8 +261,10 @@ class SingleIon(eqx.Module):
         r"""SI volume susceptibility tensor :math:`\chi_{ab} = \mu_0 n \mu_B\,
         \partial\mu_a/\partial B_b` (dimensionless), shape (..., 3, 3); needs ``n``."""
         if self.n is None:
-            raise ValueError("this SingleIon has no density: construct it with n=<ions per "
-                             "m^3>, or use molar_susceptibility / susceptibility_per_ion")
+            raise ValueError(
+                "this SingleIon has no density: construct it with n=<ions per "
+                "m^3>, or use molar_susceptibility / susceptibility_per_ion"
+            )
         n = positive(self.n, "n (density)")
         return (n * (MU_0 * MU_B)) * self.susceptibility_per_ion(T, B)
 
@@ -294,5 +298,6 @@ class SingleIon(eqx.Module):
 
     def heat_capacity(self, B, T):
         r"""Heat capacity per ion :math:`C = -T\partial^2F/\partial T^2` [J/K]; B (..., 3)."""
-        return K_B * broadcast_apply(self._heat_capacity_K, self._field(B), T,
-                                     signature="(3),()->()")
+        return K_B * broadcast_apply(
+            self._heat_capacity_K, self._field(B), T, signature="(3),()->()"
+        )

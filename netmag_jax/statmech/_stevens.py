@@ -33,14 +33,26 @@ import numpy as np
 
 #: leading coefficient a_kq of p_kq (coefficient of z^(k-q)) in Stevens' normalisation
 STEVENS_LEADING = {
-    (2, 0): 3, (2, 1): 1, (2, 2): 1,
-    (4, 0): 35, (4, 1): 7, (4, 2): 7, (4, 3): 1, (4, 4): 1,
-    (6, 0): 231, (6, 1): 33, (6, 2): 33, (6, 3): 11, (6, 4): 11, (6, 5): 1, (6, 6): 1,
+    (2, 0): 3,
+    (2, 1): 1,
+    (2, 2): 1,
+    (4, 0): 35,
+    (4, 1): 7,
+    (4, 2): 7,
+    (4, 3): 1,
+    (4, 4): 1,
+    (6, 0): 231,
+    (6, 1): 33,
+    (6, 2): 33,
+    (6, 3): 11,
+    (6, 4): 11,
+    (6, 5): 1,
+    (6, 6): 1,
 }
 SUPPORTED_K = (2, 4, 6)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def angular_momentum(J: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(J_x, J_y, J_z) as complex128 (2J+1, 2J+1) matrices, basis m = J, ..., -J (hbar = 1)."""
     m = np.arange(J, -J - 0.5, -1.0)
@@ -78,11 +90,12 @@ def _check_kq(k, q):
     if not (isinstance(k, (int, np.integer)) and isinstance(q, (int, np.integer))):
         raise ValueError(f"Stevens indices (k, q) must be integers, got ({k!r}, {q!r})")
     if k not in SUPPORTED_K or abs(q) > k:
-        raise ValueError(f"Stevens operator O_k^q needs k in {SUPPORTED_K} and |q| <= k, "
-                         f"got (k, q) = ({k}, {q})")
+        raise ValueError(
+            f"Stevens operator O_k^q needs k in {SUPPORTED_K} and |q| <= k, got (k, q) = ({k}, {q})"
+        )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def stevens_operator(J: float, k: int, q: int) -> np.ndarray:
     """Stevens operator equivalent O_k^q as a complex128 Hermitian (2J+1, 2J+1) matrix.
 
@@ -102,10 +115,7 @@ def stevens_operator(J: float, k: int, q: int) -> np.ndarray:
         t = jm @ t - t @ jm
     scale = STEVENS_LEADING[(k, aq)] / float(_lowered_leading_coefficient(k, aq))
     s = scale * t
-    if q >= 0:
-        out = (s + s.conj().T) / 2
-    else:
-        out = (s - s.conj().T) / 2j
+    out = (s + s.conj().T) / 2 if q >= 0 else (s - s.conj().T) / 2j
     out = np.where(np.abs(out) < 1e-9 * max(1.0, np.abs(out).max()), 0.0, out)
     out = np.ascontiguousarray(out.astype(complex))
     out.flags.writeable = False

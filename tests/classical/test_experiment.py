@@ -11,7 +11,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 @pytest.mark.slow
 def test_bohr_van_leeuwen_experiment_quick(tmp_path):
     spec = importlib.util.spec_from_file_location(
-        "bohr_van_leeuwen", ROOT / "experiments" / "bohr_van_leeuwen.py")
+        "bohr_van_leeuwen", ROOT / "experiments" / "bohr_van_leeuwen.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     res = mod.run(tmp_path, quick=True)

@@ -18,10 +18,16 @@ from netmag_jax.classical._moments import _fit_weights, orbit_fits
 @pytest.mark.parametrize("b", [0.05, 0.3, 0.49, 0.51, 1.0, 2.5, 6.4, 30.0])
 def test_fit_weights_match_quadrature(b):
     """E(b) = <u 1_fits (1-rho/l)^2>, F(b) = P(fits) against direct numerical quadrature."""
-    e_ref = quad(lambda u: u * math.exp(-u) * (1 - math.sqrt(u) / b) ** 2, 0, b * b,
-                 epsabs=1e-15, epsrel=1e-12)[0]
-    f_ref = quad(lambda u: math.exp(-u) * (1 - math.sqrt(u) / b) ** 2, 0, b * b,
-                 epsabs=1e-15, epsrel=1e-12)[0]
+    e_ref = quad(
+        lambda u: u * math.exp(-u) * (1 - math.sqrt(u) / b) ** 2,
+        0,
+        b * b,
+        epsabs=1e-15,
+        epsrel=1e-12,
+    )[0]
+    f_ref = quad(
+        lambda u: math.exp(-u) * (1 - math.sqrt(u) / b) ** 2, 0, b * b, epsabs=1e-15, epsrel=1e-12
+    )[0]
     e, f = _fit_weights(jnp.asarray(b))
     np.testing.assert_allclose(float(e), e_ref, rtol=1e-9, atol=1e-300)
     np.testing.assert_allclose(float(f), f_ref, rtol=1e-9, atol=1e-300)
@@ -31,14 +37,16 @@ def test_large_box_is_langevin_diamagnet():
     """Box >> r_c: interior moment -> -N k_B T / B (1 - 3 sqrt(pi)/(2b) + 2/b^2), fraction ->
     1 - sqrt(pi)/b + 1/b^2 (boundary-layer expansion of the closed form)."""
     B, T, N = 2.0, 4.0, 10
-    R = 1e-3                                           # 1 mm disk, r_c ~ 50 nm
+    R = 1e-3  # 1 mm disk, r_c ~ 50 nm
     p = predicted_moments(B, T, R, N)
     kT = const.K_B * T
     b = const.E_CHARGE * B * R / (math.sqrt(2) * math.sqrt(const.M_E * kT))
-    np.testing.assert_allclose(p.interior, -N * kT / B * (1 - 1.5 * math.sqrt(math.pi) / b
-                                                          + 2 / b ** 2), rtol=1e-12)
-    np.testing.assert_allclose(p.interior_fraction, 1 - math.sqrt(math.pi) / b + 1 / b ** 2,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        p.interior, -N * kT / B * (1 - 1.5 * math.sqrt(math.pi) / b + 2 / b**2), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        p.interior_fraction, 1 - math.sqrt(math.pi) / b + 1 / b**2, rtol=1e-12
+    )
     np.testing.assert_allclose(p.edge, -p.interior, rtol=1e-15)
     assert float(p.total) == 0.0
 
@@ -79,7 +87,7 @@ def test_orbit_fits_geometry():
 def test_free_orbit_moment_is_minus_kinetic_energy_over_B():
     """Noise-free steps (c_ou = 1): the orbit is a circle about a fixed guiding centre and the
     time-averaged (sgn q/2) r x v equals -sgn(q) v^2 / (2 omega) (reduced form of -E_kin/B)."""
-    omega, h, n = 10.0, 0.01, 6283                     # 10 full turns (omega h n = 20 pi)
+    omega, h, n = 10.0, 0.01, 6283  # 10 full turns (omega h n = 20 pi)
     state0 = (jnp.array([0.3]), jnp.array([-0.2]), jnp.array([0.6]), jnp.array([0.8]))
     xi = (jnp.zeros(1), jnp.zeros(1))
 

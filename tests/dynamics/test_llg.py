@@ -59,7 +59,7 @@ def test_damping_exact_solution():
     th = np.arccos(np.clip(np.asarray(sol.m[:, 2]), -1, 1))
     rate = alpha * GAMMA / (1 + alpha**2) * C.MU_0 * H0
     expect = 2 * np.arctan(np.tan(th0 / 2) * np.exp(-rate * np.asarray(sol.t)))
-    assert np.max(np.abs(th - expect)) < 2e-6     # O((omega dt)^2) global error
+    assert np.max(np.abs(th - expect)) < 2e-6  # O((omega dt)^2) global error
     # precession frequency with damping is gamma' mu0 H
     w = np.polyfit(np.asarray(sol.t), _phase(sol.m), 1)[0]
     assert abs(w / (GAMMA / (1 + alpha**2) * C.MU_0 * H0) - 1) < 1e-6
@@ -92,8 +92,18 @@ def test_thermal_equilibrium_langevin():
     dt = 0.1 / (GAMMA * C.MU_0 * H[1])
     m0 = jnp.tile(Z, (2, 256, 1))
     Hf = jnp.asarray(H)[:, None, None] * Z
-    sol = dyn.llg(m0, Hf, dt, 1000, alpha=1.0, save_every=5, temperature=T, Ms=Ms,
-                  volume=V, key=jax.random.PRNGKey(3))
+    sol = dyn.llg(
+        m0,
+        Hf,
+        dt,
+        1000,
+        alpha=1.0,
+        save_every=5,
+        temperature=T,
+        Ms=Ms,
+        volume=V,
+        key=jax.random.PRNGKey(3),
+    )
     for i in range(2):
         mz = np.asarray(sol.m[20:, i, :, 2])
         se = mz.mean(0).std() / np.sqrt(mz.shape[1])
@@ -114,8 +124,9 @@ def test_thermal_field_deterministic_for_key():
 def test_thermal_sigma_formula():
     """Brown: sigma^2 = 2 alpha k_B T / (gamma mu0^2 Ms V dt) (independent arithmetic)."""
     s = dyn.thermal_sigma(0.1, 300.0, 8e5, 1e-24, 1e-13)
-    expect = np.sqrt(2 * 0.1 * 1.380649e-23 * 300 / (GAMMA * (4e-7 * np.pi) ** 2 * 8e5 * 1e-24
-                                                      * 1e-13))
+    expect = np.sqrt(
+        2 * 0.1 * 1.380649e-23 * 300 / (GAMMA * (4e-7 * np.pi) ** 2 * 8e5 * 1e-24 * 1e-13)
+    )
     assert abs(float(s) / expect - 1) < 1e-8
 
 
@@ -130,8 +141,18 @@ def test_brown_escape_time_order_of_magnitude():
     field = lambda m, t: HK * m[..., 2:3] * Z
     dt = 0.05 / (GAMMA * C.MU_0 * HK)
     n = 256
-    sol = dyn.llg(jnp.tile(Z, (n, 1)), field, dt, 6000, alpha=1.0, save_every=5,
-                  temperature=T, Ms=Ms, volume=V, key=jax.random.PRNGKey(11))
+    sol = dyn.llg(
+        jnp.tile(Z, (n, 1)),
+        field,
+        dt,
+        6000,
+        alpha=1.0,
+        save_every=5,
+        temperature=T,
+        Ms=Ms,
+        volume=V,
+        key=jax.random.PRNGKey(11),
+    )
     mz = np.asarray(sol.m[:, :, 2])
     crossed = mz < -0.5
     assert crossed.any(0).mean() > 0.5
@@ -145,7 +166,7 @@ def test_brown_escape_time_order_of_magnitude():
 
 def _perpendicular_free_layer():
     Ms, Ku, d, alpha, eta = 1.0e6, 1.0e6, 1.5e-9, 0.1, 0.6
-    HKeff = 2 * Ku / (C.MU_0 * Ms) - Ms          # perpendicular thin film, N_zz = 1
+    HKeff = 2 * Ku / (C.MU_0 * Ms) - Ms  # perpendicular thin film, N_zz = 1
     field = lambda m, t: HKeff * m[..., 2:3] * Z
     Jc = float(dyn.critical_current_density(alpha, Ms, d, HKeff, eta))
     return Ms, d, alpha, eta, HKeff, field, Jc
@@ -168,8 +189,9 @@ def test_stt_critical_current_switching():
         assert (mz[-1] > 0.9) == switches
         if switches:
             i = np.argmax(mz > 0)
-            t_sim = float(sol.t[i - 1] + (sol.t[i] - sol.t[i - 1]) * -mz[i - 1]
-                          / (mz[i] - mz[i - 1]))
+            t_sim = float(
+                sol.t[i - 1] + (sol.t[i] - sol.t[i - 1]) * -mz[i - 1] / (mz[i] - mz[i - 1])
+            )
             rhs = lambda x: 1.0 / (gp * (alpha * HK * x + hdl) * (1 - x * x))
             t_exact = quad(rhs, -np.cos(th0), 0.0, epsabs=0, epsrel=1e-12)[0]
             assert abs(t_sim / t_exact - 1) < 2e-3
@@ -200,7 +222,7 @@ def test_rotate_grad_at_zero_and_check_grads():
     m = jnp.array([0.0, 0.6, 0.8])
     g = jax.jit(jax.jacobian(dyn.rotate, argnums=1))(m, jnp.zeros(3))
     assert np.all(np.isfinite(g))
-    skew = jnp.array([[0, -0.8, 0.6], [0.8, 0, 0], [-0.6, 0, 0]])   # [m]_x, d(theta x m) = -[m]_x
+    skew = jnp.array([[0, -0.8, 0.6], [0.8, 0, 0], [-0.6, 0, 0]])  # [m]_x, d(theta x m) = -[m]_x
     assert np.allclose(g, -skew, atol=1e-15)
     check_grads(jax.jit(lambda t: dyn.rotate(m, t)), (jnp.array([0.1, -0.2, 0.3]),), order=1)
     # second derivative finite at theta = 0 as well
@@ -252,8 +274,26 @@ def test_bad_input():
     with pytest.raises(eqx.EquinoxRuntimeError, match="alpha"):
         dyn.llg(Z, H, 1e-13, 10, alpha=-0.1)
     with pytest.raises(eqx.EquinoxRuntimeError, match="temperature"):
-        dyn.llg(Z, H, 1e-13, 10, alpha=0.1, temperature=-5.0, Ms=8e5, volume=1e-24,
-                key=jax.random.PRNGKey(0))
+        dyn.llg(
+            Z,
+            H,
+            1e-13,
+            10,
+            alpha=0.1,
+            temperature=-5.0,
+            Ms=8e5,
+            volume=1e-24,
+            key=jax.random.PRNGKey(0),
+        )
     with pytest.raises(eqx.EquinoxRuntimeError, match="Ms"):
-        dyn.llg(Z, H, 1e-13, 10, alpha=0.1, temperature=300.0, Ms=-8e5, volume=1e-24,
-                key=jax.random.PRNGKey(0))
+        dyn.llg(
+            Z,
+            H,
+            1e-13,
+            10,
+            alpha=0.1,
+            temperature=300.0,
+            Ms=-8e5,
+            volume=1e-24,
+            key=jax.random.PRNGKey(0),
+        )

@@ -18,13 +18,19 @@ def aharoni_nzz(a, b, c):
     """N_zz of a 2a x 2b x 2c prism, closed form of Aharoni, J. Appl. Phys. 83, 3432 (1998)."""
     r = np.sqrt(a * a + b * b + c * c)
     ab, bc, ac = np.sqrt(a * a + b * b), np.sqrt(b * b + c * c), np.sqrt(a * a + c * c)
-    s = ((b * b - c * c) / (2 * b * c) * np.log((r - a) / (r + a))
-         + (a * a - c * c) / (2 * a * c) * np.log((r - b) / (r + b))
-         + b / (2 * c) * np.log((ab + a) / (ab - a)) + a / (2 * c) * np.log((ab + b) / (ab - b))
-         + c / (2 * a) * np.log((bc - b) / (bc + b)) + c / (2 * b) * np.log((ac - a) / (ac + a))
-         + 2 * np.arctan(a * b / (c * r)) + (a**3 + b**3 - 2 * c**3) / (3 * a * b * c)
-         + (a * a + b * b - 2 * c * c) / (3 * a * b * c) * r + c / (a * b) * (ac + bc)
-         - (ab**3 + bc**3 + ac**3) / (3 * a * b * c))
+    s = (
+        (b * b - c * c) / (2 * b * c) * np.log((r - a) / (r + a))
+        + (a * a - c * c) / (2 * a * c) * np.log((r - b) / (r + b))
+        + b / (2 * c) * np.log((ab + a) / (ab - a))
+        + a / (2 * c) * np.log((ab + b) / (ab - b))
+        + c / (2 * a) * np.log((bc - b) / (bc + b))
+        + c / (2 * b) * np.log((ac - a) / (ac + a))
+        + 2 * np.arctan(a * b / (c * r))
+        + (a**3 + b**3 - 2 * c**3) / (3 * a * b * c)
+        + (a * a + b * b - 2 * c * c) / (3 * a * b * c) * r
+        + c / (a * b) * (ac + bc)
+        - (ab**3 + bc**3 + ac**3) / (3 * a * b * c)
+    )
     return s / np.pi
 
 
@@ -40,8 +46,9 @@ def test_cube_self_demag_is_one_third():
     assert np.allclose(N[:3], 1 / 3, atol=1e-14) and np.allclose(N[3:], 0, atol=1e-14)
 
 
-@pytest.mark.parametrize("abc", [(1.0, 1.0, 1.0), (2.0, 3.0, 0.5), (5.0, 1.0, 1.0),
-                                 (0.3, 0.7, 4.0)])
+@pytest.mark.parametrize(
+    "abc", [(1.0, 1.0, 1.0), (2.0, 3.0, 0.5), (5.0, 1.0, 1.0), (0.3, 0.7, 4.0)]
+)
 def test_prism_factors_match_aharoni_and_trace_one(abc):
     """Newell's self term = Aharoni's closed-form prism factors (all three, by permuting axes);
     N_xx + N_yy + N_zz = 1."""
@@ -64,9 +71,12 @@ def test_mesh_demag_of_uniform_prism():
     -N_prism M with Aharoni's factors of the whole prism (sum rule of the Newell tensor)."""
     shape, cell = (6, 4, 3), (2e-9, 3e-9, 1.5e-9)
     mm = dyn.Micromagnet(shape, cell, Ms=1e6, A=0.0)
-    L = [n * d / 2 for n, d in zip(shape, cell)]
-    expect = [aharoni_nzz(L[1], L[2], L[0]), aharoni_nzz(L[2], L[0], L[1]),
-              aharoni_nzz(L[0], L[1], L[2])]
+    L = [n * d / 2 for n, d in zip(shape, cell, strict=False)]
+    expect = [
+        aharoni_nzz(L[1], L[2], L[0]),
+        aharoni_nzz(L[2], L[0], L[1]),
+        aharoni_nzz(L[0], L[1], L[2]),
+    ]
     for k in range(3):
         m = jnp.zeros(shape + (3,)).at[..., k].set(1.0)
         H = mm.demag_field(m)
@@ -79,6 +89,7 @@ def test_far_field_switch_is_continuous():
     """At the switch distance (20 cells) Newell's formula and the integrated-dipole quadrature
     agree to < 1e-6 relative (both are the same exact integral)."""
     from netmag_jax.dynamics._demag import _dipole_components, _newell_components
+
     cell = (5.0, 4.0, 1.0)
     X, Y, Z = np.array([80.0]), np.array([50.0]), np.array([3.0])
     a = _newell_components(X, Y, Z, *cell)
@@ -88,8 +99,17 @@ def test_far_field_switch_is_continuous():
 
 # --- energies and fields ------------------------------------------------------------------------
 def _full_model(shape=(6, 5, 2)):
-    return dyn.Micromagnet(shape, (2e-9, 2.5e-9, 3e-9), Ms=8e5, A=1.3e-11, Ku=1e5,
-                           u=(0.0, 0.6, 0.8), Kc=-2e4, D=1.5e-3, H_ext=(1e4, -2e4, 3e4))
+    return dyn.Micromagnet(
+        shape,
+        (2e-9, 2.5e-9, 3e-9),
+        Ms=8e5,
+        A=1.3e-11,
+        Ku=1e5,
+        u=(0.0, 0.6, 0.8),
+        Kc=-2e4,
+        D=1.5e-3,
+        H_ext=(1e4, -2e4, 3e4),
+    )
 
 
 def test_field_is_minus_energy_gradient():
@@ -152,8 +172,10 @@ def test_check_grads_energy():
     def e_params(A, Ku):
         mod = eqx.tree_at(lambda q: (q.A, q.Ku), mm, (A, Ku))
         return mod.energy(m)
-    check_grads(e_params, (jnp.asarray(1.3e-11), jnp.asarray(1e5)), order=1, modes=["rev"],
-                eps=1e-3 * 1e-11)
+
+    check_grads(
+        e_params, (jnp.asarray(1.3e-11), jnp.asarray(1e5)), order=1, modes=["rev"], eps=1e-3 * 1e-11
+    )
 
 
 def test_float32_field_close_to_float64():
@@ -175,7 +197,7 @@ def test_bloch_wall_width_and_energy():
     Delta = np.sqrt(A / K)
     d, n = Delta / 4, 160
     x = (np.arange(n) - n / 2 + 0.5) * d
-    th = 2 * np.arctan(np.exp(x / (0.7 * Delta)))            # a guess of the wrong width
+    th = 2 * np.arctan(np.exp(x / (0.7 * Delta)))  # a guess of the wrong width
     m0 = jnp.asarray(np.stack([0 * x, np.sin(th), -np.cos(th)], -1)[:, None, None, :])
     mm = dyn.Micromagnet((n, 1, 1), (d, d, d), Ms=8e5, A=A, Ku=K, demag=False)
     r = dyn.relax(mm, m0, tol=1e-8, max_steps=20000)
@@ -183,7 +205,7 @@ def test_bloch_wall_width_and_energy():
     sigma = float(r.energy - mm.energy(uniform)) / (d * d)
     assert abs(sigma / (4 * np.sqrt(A * K)) - 1) < 5e-3
     width = float(jnp.sum(jnp.sqrt(1 - r.m[:, 0, 0, 2] ** 2))) * d
-    assert abs(width / (np.pi * Delta) - 1) < 1e-2     # discretization O((d/Delta)^2)
+    assert abs(width / (np.pi * Delta) - 1) < 1e-2  # discretization O((d/Delta)^2)
 
 
 def test_relax_convergence_flag_and_throw():
@@ -229,19 +251,19 @@ def test_hysteresis_single_cell_is_stoner_wohlfarth():
     remanence cos(psi)."""
     K, Ms, psi = 1e5, 8e5, 0.3
     HK = 2 * K / (C.MU_0 * Ms)
-    mm = dyn.Micromagnet((1, 1, 1), (5e-9, 5e-9, 5e-9), Ms=Ms, Ku=K, u=(1.0, 0.0, 0.0),
-                         demag=False)
+    mm = dyn.Micromagnet((1, 1, 1), (5e-9, 5e-9, 5e-9), Ms=Ms, Ku=K, u=(1.0, 0.0, 0.0), demag=False)
     m0 = jnp.array([np.cos(1.0), np.sin(1.0), 0.0]).reshape(1, 1, 1, 3)
     n = 60
-    r = dyn.hysteresis(mm, m0, 1.5 * HK, direction=(np.cos(psi), np.sin(psi), 0.0), n=n,
-                       tol=1e-9, max_steps=5000)
+    r = dyn.hysteresis(
+        mm, m0, 1.5 * HK, direction=(np.cos(psi), np.sin(psi), 0.0), n=n, tol=1e-9, max_steps=5000
+    )
     step = 1.5 * HK / n
     assert bool(r.converged)
     assert abs(float(r.coercivity) - float(dyn.switching_field(psi)) * HK) < step
-    assert abs(float(r.remanence) - np.cos(psi)) < 1e-6     # H = 0 is a sweep point
+    assert abs(float(r.remanence) - np.cos(psi)) < 1e-6  # H = 0 is a sweep point
     # loop is symmetric: ascending branch is the mirror image of the descending one
-    d = np.asarray(r.M[10:11 + 2 * n])
-    a = np.asarray(r.M[11 + 2 * n:])
+    d = np.asarray(r.M[10 : 11 + 2 * n])
+    a = np.asarray(r.M[11 + 2 * n :])
     assert np.allclose(a, -d, atol=1e-5)
 
 

@@ -48,10 +48,17 @@ def test_weights_and_absolute_sigma_match_scipy():
     y = _data(1)
     sig = 0.01 * (1.0 + T / T.max())
     for absolute in (False, True):
-        r = nf.curve_fit(expo, T, y, [0.5, 0.05, 0.0], sigma=sig, absolute_sigma=absolute,
-                         **TIGHT)
-        p, cov = so.curve_fit(expo_np, T, y, p0=[0.5, 0.05, 0.0], sigma=sig,
-                              absolute_sigma=absolute, xtol=1e-15, ftol=1e-15)
+        r = nf.curve_fit(expo, T, y, [0.5, 0.05, 0.0], sigma=sig, absolute_sigma=absolute, **TIGHT)
+        p, cov = so.curve_fit(
+            expo_np,
+            T,
+            y,
+            p0=[0.5, 0.05, 0.0],
+            sigma=sig,
+            absolute_sigma=absolute,
+            xtol=1e-15,
+            ftol=1e-15,
+        )
         np.testing.assert_allclose(r.params, p, rtol=1e-6)
         np.testing.assert_allclose(r.stderr, np.sqrt(np.diag(cov)), rtol=1e-6)
 
@@ -78,8 +85,9 @@ def test_brillouin_fit_matches_scipy():
     rng = np.random.default_rng(2)
     y = brill_np(x, 7.0, 2.0) + 0.02 * rng.standard_normal(40)
     r = nf.curve_fit(brill, x, y, [5.0, 1.8], **TIGHT)
-    p, cov = so.curve_fit(lambda xx, Ms, g: brill_np(x, Ms, g), x, y, p0=[5.0, 1.8],
-                          xtol=1e-15, ftol=1e-15)
+    p, cov = so.curve_fit(
+        lambda xx, Ms, g: brill_np(x, Ms, g), x, y, p0=[5.0, 1.8], xtol=1e-15, ftol=1e-15
+    )
     np.testing.assert_allclose(r.params, p, rtol=1e-6)
     np.testing.assert_allclose(r.stderr, np.sqrt(np.diag(cov)), rtol=1e-6)
     assert abs(float(r.params[1]) - 2.0) < 4 * float(r.stderr[1])
@@ -91,8 +99,9 @@ def test_bounds_respected_and_match_trf():
     y = _data()
     lo, hi = [0.0, 0.0, 0.06], [2.0, 1.0, 1.0]
     r = nf.curve_fit(expo, T, y, [0.5, 0.05, 0.07], bounds=(lo, hi), **TIGHT)
-    p, cov = so.curve_fit(expo_np, T, y, p0=[0.5, 0.05, 0.07], bounds=(lo, hi), xtol=1e-15,
-                          ftol=1e-15, gtol=1e-15)
+    p, cov = so.curve_fit(
+        expo_np, T, y, p0=[0.5, 0.05, 0.07], bounds=(lo, hi), xtol=1e-15, ftol=1e-15, gtol=1e-15
+    )
     assert float(r.params[2]) == 0.06
     assert np.all(np.asarray(r.params) >= lo) and np.all(np.asarray(r.params) <= hi)
     np.testing.assert_allclose(r.params, p, rtol=1e-6)
@@ -107,22 +116,26 @@ def test_nonconvergence_flagged():
 
 def test_undetermined_parameter_flagged():
     """A parameter the model ignores is not determined: singular, inf stderr."""
-    r = nf.curve_fit(lambda t, a, T2, b: a * jnp.exp(-t / 0.08) + 0.0 * T2 + b, T, _data(),
-                     [0.5, 0.05, 0.0])
+    r = nf.curve_fit(
+        lambda t, a, T2, b: a * jnp.exp(-t / 0.08) + 0.0 * T2 + b, T, _data(), [0.5, 0.05, 0.0]
+    )
     assert int(r.status) == 3 and not bool(r.converged)
     assert np.all(np.isinf(np.asarray(r.stderr)))
 
 
-@pytest.mark.parametrize("kw, msg", [
-    (dict(x=T[:-1]), "same length"),
-    (dict(bounds=([0, 1, 0], [1, 0, 1])), "lower bound"),
-    (dict(bounds=([0, 0.06, 0], [2, 1, 1])), "outside the bounds"),
-    (dict(sigma=-np.ones(32)), "sigma"),
-    (dict(noise="poisson"), "noise"),
-    (dict(noise="rician"), "needs sigma"),
-    (dict(p0=[1.0, 0.1]), "model"),
-    (dict(sigma=np.ones(3)), "sigma"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        (dict(x=T[:-1]), "same length"),
+        (dict(bounds=([0, 1, 0], [1, 0, 1])), "lower bound"),
+        (dict(bounds=([0, 0.06, 0], [2, 1, 1])), "outside the bounds"),
+        (dict(sigma=-np.ones(32)), "sigma"),
+        (dict(noise="poisson"), "noise"),
+        (dict(noise="rician"), "needs sigma"),
+        (dict(p0=[1.0, 0.1]), "model"),
+        (dict(sigma=np.ones(3)), "sigma"),
+    ],
+)
 def test_invalid_input_raises(kw, msg):
     args = dict(model=expo, x=T, y=_data(), p0=[0.5, 0.05, 0.0])
     args.update(kw)
@@ -140,8 +153,9 @@ def test_nan_data_raises_at_run_time():
 def test_float32_agrees_with_float64():
     y = _data()
     r64 = nf.curve_fit(expo, T, y, [0.5, 0.05, 0.0])
-    r32 = nf.curve_fit(expo, T.astype(np.float32), y.astype(np.float32),
-                       np.array([0.5, 0.05, 0.0], np.float32))
+    r32 = nf.curve_fit(
+        expo, T.astype(np.float32), y.astype(np.float32), np.array([0.5, 0.05, 0.0], np.float32)
+    )
     assert r32.params.dtype == jnp.float32 and bool(r32.converged)
     np.testing.assert_allclose(r32.params, r64.params, rtol=2e-4, atol=2e-5)
 
@@ -161,8 +175,7 @@ def test_log_i0_against_scipy_and_at_zero():
     d = jax.vmap(jax.grad(nf.log_i0))(jnp.asarray(z))
     np.testing.assert_allclose(d, ss.i1e(z) / ss.i0e(z), rtol=1e-12, atol=1e-300)
     assert float(jax.grad(jax.grad(nf.log_i0))(0.0)) == 0.5  # series: log I0 = z^2/4 + ...
-    check_grads(jax.jit(nf.log_i0), (jnp.array([0.0, 1e-4, 0.5, 5.0]),), order=2,
-                modes=["fwd"])
+    check_grads(jax.jit(nf.log_i0), (jnp.array([0.0, 1e-4, 0.5, 5.0]),), order=2, modes=["fwd"])
 
 
 def test_multistart_finds_global_minimum():
@@ -172,8 +185,9 @@ def test_multistart_finds_global_minimum():
     TI = np.array([0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2])
     y = np.abs(1.0 - 2.0 * np.exp(-TI / 0.9))
     starts = [[s * 1.0, -s * 2.0, t1] for s in (1, -1) for t1 in (0.1, 0.5, 2.0)]
-    multi = nf.curve_fit(nf.inversion_recovery_magnitude, TI, y, [-1.0, 2.0, 0.02],
-                         starts=starts, **TIGHT)
+    multi = nf.curve_fit(
+        nf.inversion_recovery_magnitude, TI, y, [-1.0, 2.0, 0.02], starts=starts, **TIGHT
+    )
     assert bool(multi.converged) and float(multi.chi2) < 1e-20
     np.testing.assert_allclose(np.abs(multi.params[:2]), [1.0, 2.0], rtol=1e-8)
     np.testing.assert_allclose(multi.params[2], 0.9, rtol=1e-8)

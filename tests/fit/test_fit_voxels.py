@@ -29,16 +29,18 @@ def test_map_matches_scipy_and_flags_bad_voxels():
     assert np.all(np.asarray(r.status)[bad] == 4) and not np.any(np.asarray(r.converged)[bad])
     assert np.all(np.isnan(np.asarray(r.params)[bad]))
     assert np.all(np.asarray(r.converged)[~bad])
-    for i, j in zip(*np.nonzero(~bad)):
-        p, cov = so.curve_fit(lambda t, a, b: a * np.exp(-t / b), TE, Y[i, j], p0=[50.0, 0.05],
-                              xtol=1e-15, ftol=1e-15)
+    for i, j in zip(*np.nonzero(~bad), strict=False):
+        p, cov = so.curve_fit(
+            lambda t, a, b: a * np.exp(-t / b), TE, Y[i, j], p0=[50.0, 0.05], xtol=1e-15, ftol=1e-15
+        )
         np.testing.assert_allclose(r.params[i, j], p, rtol=1e-6)
         np.testing.assert_allclose(r.stderr[i, j], np.sqrt(np.diag(cov)), rtol=1e-6)
     Yb = np.concatenate([Y.reshape(6, 32)] * 120)  # 720 voxels: two chunks of 512
     mb = np.concatenate([mask.reshape(6)] * 120)
     r2 = nf.fit_voxels(mono, TE, Yb, [50.0, 0.05], mask=mb, **kw)
-    np.testing.assert_allclose(np.asarray(r2.params)[-6:], np.asarray(r.params).reshape(6, 2),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(r2.params)[-6:], np.asarray(r.params).reshape(6, 2), rtol=1e-12
+    )
     assert "bad data" in r.message()
 
 
@@ -67,8 +69,9 @@ def test_rician_fit_unbiased_and_calibrated():
     sigma, T2, M0, n = 4.0, 0.06, 100.0, 300
     S = M0 * np.exp(-TE / T2)
     Y = np.abs(S + sigma * rng.standard_normal((n, 32)) + 1j * sigma * rng.standard_normal((n, 32)))
-    ric = nf.fit_voxels(mono, TE, Y, [80.0, 0.05], sigma=sigma, noise="rician",
-                        bounds=([0.0, 1e-3], [1e3, 1.0]))
+    ric = nf.fit_voxels(
+        mono, TE, Y, [80.0, 0.05], sigma=sigma, noise="rician", bounds=([0.0, 1e-3], [1e3, 1.0])
+    )
     gau = nf.fit_voxels(mono, TE, Y, [80.0, 0.05], bounds=([0.0, 1e-3], [1e3, 1.0]))
     assert np.all(np.asarray(ric.converged))
     t2 = np.asarray(ric.params[:, 1])

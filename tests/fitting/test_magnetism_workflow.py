@@ -36,21 +36,28 @@ def test_reader_handles_the_files_as_they_are():
         assert len(pairs) == n_pairs
         rows = [ln.split("\t") for ln in (DATA / name).read_text().splitlines()[1:] if ln]
         for k, (x, y) in enumerate(pairs.values()):
-            n = sum(1 for r in rows if len(r) > 2 * k + 1
-                    and r[2 * k].strip() not in ("", "--") and r[2 * k + 1].strip() not in
-                    ("", "--"))
+            n = sum(
+                1
+                for r in rows
+                if len(r) > 2 * k + 1
+                and r[2 * k].strip() not in ("", "--")
+                and r[2 * k + 1].strip() not in ("", "--")
+            )
             assert len(x) == len(y) == n
     mh = nf.read_column_pairs(DATA / "CsErSe2_MH.dat")
     H, Mv = mh["2K H//ab"]
     assert H[0] == 0.0 and abs(Mv[0] + 0.006553) < 1e-6  # the offset at H = 0
 
 
-@pytest.mark.parametrize("text, msg", [
-    ("a\tb\tc\n1\t2\t3\t4\n", "header names 3"),
-    ("a\n1\t2\t3\n", "even number"),
-    ("a\n1\tx\n", "cannot read"),
-    ("a\n", "header line and at least one"),
-])
+@pytest.mark.parametrize(
+    "text, msg",
+    [
+        ("a\tb\tc\n1\t2\t3\t4\n", "header names 3"),
+        ("a\n1\t2\t3\n", "even number"),
+        ("a\n1\tx\n", "cannot read"),
+        ("a\n", "header line and at least one"),
+    ],
+)
 def test_reader_rejects_bad_files(tmp_path, text, msg):
     p = tmp_path / "f.dat"
     p.write_text(text)
@@ -67,11 +74,14 @@ def test_doublet_g_from_2K_mh_matches_scipy():
     res, out, (x, y, s) = M.fit_brillouin(curves, J=0.5)
 
     def f(xx, g, chi):
-        return 0.5 * g * np.tanh(g * const.MU_B * xx[:, 0] / (2 * const.K_B * xx[:, 1])) \
+        return (
+            0.5 * g * np.tanh(g * const.MU_B * xx[:, 0] / (2 * const.K_B * xx[:, 1]))
             + chi * xx[:, 0]
+        )
 
-    p, cov = so.curve_fit(f, x, y, p0=[2.0, 0.0], sigma=s, absolute_sigma=True, xtol=1e-15,
-                          ftol=1e-15)
+    p, cov = so.curve_fit(
+        f, x, y, p0=[2.0, 0.0], sigma=s, absolute_sigma=True, xtol=1e-15, ftol=1e-15
+    )
     np.testing.assert_allclose(res.params, p, rtol=1e-6)
     np.testing.assert_allclose(res.stderr, np.sqrt(np.diag(cov)), rtol=1e-5)
     assert 5.0 < out["g"][0] < 8.0 and out["converged"]
@@ -83,8 +93,12 @@ def test_curie_weiss_high_T_gives_er3_free_ion_moment(tmp_path):
     equals scipy's on the same points to 1e-6."""
     C = {}
     for d in ("ab", "c"):
-        assert M.main(["curie-weiss", "--select", f"1 T H//{d}", "--out", str(tmp_path),
-                       "--no-figure"]) == 0
+        assert (
+            M.main(
+                ["curie-weiss", "--select", f"1 T H//{d}", "--out", str(tmp_path), "--no-figure"]
+            )
+            == 0
+        )
         out = json.loads((tmp_path / "curie-weiss_fit.json").read_text())
         C[d] = out["C_emuK_per_mol"][0]
         assert out["converged"] and 0.2 < out["chi2_red"] < 5
@@ -92,8 +106,16 @@ def test_curie_weiss_high_T_gives_er3_free_ion_moment(tmp_path):
     assert abs(mu / (1.2 * math.sqrt(7.5 * 8.5)) - 1) < 0.05
     T, chi = nf.read_column_pairs(DATA / "CsErSe2_MT.dat")["1 T H//ab"]
     res, out, (Tf, chif) = M.fit_curie_weiss(T, chi, 100.0, 350.0)
-    p, _ = so.curve_fit(lambda t, c, th, c0: c / (t - th) + c0, Tf, chif, p0=[10.0, 0.0, 0.0],
-                        sigma=0.01 * chif, absolute_sigma=True, xtol=1e-15, ftol=1e-15)
+    p, _ = so.curve_fit(
+        lambda t, c, th, c0: c / (t - th) + c0,
+        Tf,
+        chif,
+        p0=[10.0, 0.0, 0.0],
+        sigma=0.01 * chif,
+        absolute_sigma=True,
+        xtol=1e-15,
+        ftol=1e-15,
+    )
     np.testing.assert_allclose(res.params, p, rtol=1e-6, atol=1e-9)
 
 
@@ -129,14 +151,18 @@ def _hutchings_trigonal(bkq_meV):
     X, one, mp = J * (J + 1), np.eye(m.size), np.linalg.matrix_power
     c3 = mp(jp, 3) + mp(jm, 3)
     z3 = 11 * mp(jz, 3) - (3 * X + 59) * jz
-    ops = [3 * mp(jz, 2) - X * one,
-           35 * mp(jz, 4) - (30 * X - 25) * mp(jz, 2) + (3 * X * X - 6 * X) * one,
-           0.25 * (c3 @ jz + jz @ c3),
-           231 * mp(jz, 6) - (315 * X - 735) * mp(jz, 4) + (105 * X * X - 525 * X + 294)
-           * mp(jz, 2) + (-5 * X ** 3 + 40 * X * X - 60 * X) * one,
-           0.25 * (c3 @ z3 + z3 @ c3),
-           0.5 * (mp(jp, 6) + mp(jm, 6))]
-    return sum(b * o for b, o in zip(bkq_meV, ops)), m
+    ops = [
+        3 * mp(jz, 2) - X * one,
+        35 * mp(jz, 4) - (30 * X - 25) * mp(jz, 2) + (3 * X * X - 6 * X) * one,
+        0.25 * (c3 @ jz + jz @ c3),
+        231 * mp(jz, 6)
+        - (315 * X - 735) * mp(jz, 4)
+        + (105 * X * X - 525 * X + 294) * mp(jz, 2)
+        + (-5 * X**3 + 40 * X * X - 60 * X) * one,
+        0.25 * (c3 @ z3 + z3 @ c3),
+        0.5 * (mp(jp, 6) + mp(jm, 6)),
+    ]
+    return sum(b * o for b, o in zip(bkq_meV, ops, strict=False)), m
 
 
 @pytest.mark.skipif(not hasattr(statmech, "SingleIon"), reason="statmech.SingleIon not merged")

@@ -46,15 +46,27 @@ def test_ir_magnitude_polarity_restoration_recovers_nist_t1():
     ok = np.asarray(res.converged)
     assert ok[lab > 0].all() and not ok[lab == 0].any()
     assert np.all(np.asarray(res.status)[lab == 0] == 4)
-    _sphere_check(np.asarray(res.params[..., 2]), np.asarray(res.stderr[..., 2]),
-                  d["truth"]["T1"], lab, range(1, 15), 0.01)
+    _sphere_check(
+        np.asarray(res.params[..., 2]),
+        np.asarray(res.stderr[..., 2]),
+        d["truth"]["T1"],
+        lab,
+        range(1, 15),
+        0.01,
+    )
 
 
 def test_ir_complex_recovers_nist_t1():
     d = R.synth("ir-complex", seed=2)
     res = R.fit_ir_complex(d["protocol"]["ti"], d["data"], mask=d["labels"] > 0)
-    _sphere_check(np.asarray(res.params[..., 2]), np.asarray(res.stderr[..., 2]),
-                  d["truth"]["T1"], d["labels"], range(1, 15), 0.01)
+    _sphere_check(
+        np.asarray(res.params[..., 2]),
+        np.asarray(res.stderr[..., 2]),
+        d["truth"]["T1"],
+        d["labels"],
+        range(1, 15),
+        0.01,
+    )
 
 
 def test_vfa_needs_b1_correction():
@@ -80,10 +92,20 @@ def test_t2_cli_end_to_end(tmp_path):
     ph, out = tmp_path / "ph", tmp_path / "maps"
     assert R.main(["synth", "--kind", "t2", "--out", str(ph), "--seed", "4"]) == 0
     meta = json.loads((ph / "t2.json").read_text())
-    argv = ["t2", "--data", str(ph / "t2.nii.gz"), "--te", *map(str, meta["te"]),
-            "--out", str(out), "--prefix", "sub-phantom"]
+    argv = [
+        "t2",
+        "--data",
+        str(ph / "t2.nii.gz"),
+        "--te",
+        *map(str, meta["te"]),
+        "--out",
+        str(out),
+        "--prefix",
+        "sub-phantom",
+    ]
     assert R.main(argv) == 0
     import nibabel as nib
+
     t2 = nib.load(str(out / "sub-phantom_T2map.nii.gz")).get_fdata()
     err = nib.load(str(out / "sub-phantom_desc-stderr_T2map.nii.gz")).get_fdata()
     truth = nib.load(str(ph / "truth_T2.nii.gz")).get_fdata()
@@ -121,6 +143,7 @@ def test_missing_nibabel_gives_clear_error(monkeypatch, tmp_path):
     import builtins
 
     import netmag_jax.fit as nf
+
     real_import = builtins.__import__
 
     def fake(name, *a, **k):
@@ -135,6 +158,7 @@ def test_missing_nibabel_gives_clear_error(monkeypatch, tmp_path):
 
 def test_unreadable_nifti_raises(tmp_path):
     import netmag_jax.fit as nf
+
     bad = tmp_path / "bad.nii.gz"
     bad.write_text("not a nifti")
     with pytest.raises(ValueError, match="cannot read"):

@@ -33,11 +33,12 @@ def test_ferromagnet_experiment(tmp_path):
     assert m["value"] == pytest.approx(m["reference"], abs=0.02)
     assert n["ising2d_meanfield_Tc"]["value"] == pytest.approx(4.0, rel=1e-5)
     assert n["EuO_Tc_meanfield_quantum_formula"]["value"] == pytest.approx(
-        n["EuO_Tc_meanfield_quantum_formula"]["reference"], rel=1e-5)
+        n["EuO_Tc_meanfield_quantum_formula"]["reference"], rel=1e-5
+    )
     mf, mc = n["EuO_Tc_meanfield"]["value"], n["EuO_Tc_montecarlo_binder"]["value"]
     assert mf == pytest.approx(3.5 * 4.5 * (12 * 2 * 0.606 + 6 * 2 * 0.119) / 3, rel=1e-5)
-    assert mf > 69.3 * 1.1                  # mean field overestimates the measured Tc
-    assert 55.0 < mc < 80.0 and mc < mf     # fluctuations lower it toward experiment
+    assert mf > 69.3 * 1.1  # mean field overestimates the measured Tc
+    assert 55.0 < mc < 80.0 and mc < mf  # fluctuations lower it toward experiment
 
 
 @pytest.mark.slow

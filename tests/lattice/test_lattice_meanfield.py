@@ -25,16 +25,17 @@ def test_weiss_ising_self_consistency_and_limits():
     np.testing.assert_allclose(m, np.tanh(np.asarray(m) / np.asarray(T)), atol=1e-12)
     assert np.all(np.asarray(m[:4]) > 0.1) and np.all(np.abs(np.asarray(m[4:])) < 1e-12)
     # low T: B_J(x) ~ 1 - exp(-x/J)/J with x/J = 3 Tc/((J+1) T)
-    assert 1 - float(nl.weiss(0.05, 1.0, 3.5)) == pytest.approx(np.exp(-3 / (4.5 * 0.05)) / 3.5,
-                                                                rel=1e-3)
+    assert 1 - float(nl.weiss(0.05, 1.0, 3.5)) == pytest.approx(
+        np.exp(-3 / (4.5 * 0.05)) / 3.5, rel=1e-3
+    )
 
 
 @pytest.mark.parametrize("J", [0.5, 1.0, 3.5])
 def test_weiss_landau_expansion_near_tc(J):
     t = 1 - 1e-4
     m = float(nl.weiss(t, 1.0, J))
-    pref = 10 / 3 * (J + 1) ** 2 / ((J + 1) ** 2 + J ** 2)
-    assert m ** 2 == pytest.approx(pref * (1 - t), rel=2e-3)
+    pref = 10 / 3 * (J + 1) ** 2 / ((J + 1) ** 2 + J**2)
+    assert m**2 == pytest.approx(pref * (1 - t), rel=2e-3)
 
 
 def test_weiss_classical_langevin_form():
@@ -42,7 +43,7 @@ def test_weiss_classical_langevin_form():
     m = float(nl.weiss(0.5, 1.0, "classical"))
     assert m == pytest.approx(1 / np.tanh(6 * m) - 1 / (6 * m), abs=1e-12)
     m = float(nl.weiss(1 - 1e-4, 1.0, "classical"))
-    assert m ** 2 == pytest.approx(5 / 3 * 1e-4, rel=2e-3)
+    assert m**2 == pytest.approx(5 / 3 * 1e-4, rel=2e-3)
 
 
 def test_weiss_field_and_gradients():
@@ -96,7 +97,7 @@ def test_neel_antiferromagnet(a_intra):
     theta_fit = float(T1 - x1 * (T2 - T1) / (x2 - x1))
     assert theta_fit == pytest.approx(theta, rel=1e-8, abs=1e-8 * TN)
     # chi_par is continuous with chi_perp = g^2 mu_B^2/(-a_AB) at T_N
-    chi_perp = 4 * MU_B ** 2 / (8 * K_B)
+    chi_perp = 4 * MU_B**2 / (8 * K_B)
     assert float(af.susceptibility(TN * (1 - 1e-7))) == pytest.approx(chi_perp, rel=1e-4)
     assert float(af.perpendicular_susceptibility(0.5 * TN)) == pytest.approx(chi_perp)
     assert float(af.susceptibility(0.5 * TN)) < chi_perp
@@ -139,6 +140,7 @@ def test_ferrimagnet_compensation_point():
 
 def test_two_sublattice_implicit_gradients():
     """d M_A(T)/d a_AB and d T_N/d a_AB against finite differences; T_N by hand too."""
+
     def mA(a_AB):
         return nl.TwoSublattice(3.5, 1.0, a_AB * K_B, a_BB=2 * K_B).solve(8.0)[0]
 
@@ -173,8 +175,9 @@ def test_meanfield_bad_input():
 def test_meanfield_jit_vmap_eager_agree():
     """weiss under jit equals eager; TwoSublattice.solve under vmap equals a Python loop."""
     T = jnp.array([0.4, 0.8, 1.3])
-    np.testing.assert_allclose(jax.jit(lambda t: nl.weiss(t, 1.0, 1.0))(T),
-                               nl.weiss(T, 1.0, 1.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        jax.jit(lambda t: nl.weiss(t, 1.0, 1.0))(T), nl.weiss(T, 1.0, 1.0), rtol=1e-12
+    )
     af = _af()
     Ts = jnp.array([1.0, 3.0, 6.0])
     mA, mB = jax.vmap(af.solve)(Ts)

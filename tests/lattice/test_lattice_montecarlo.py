@@ -41,8 +41,8 @@ def exact_4x4(T):
         w = np.exp(-(E - E.min()) / t)
         w /= w.sum()
         e = np.sum(w * E) / 16
-        c = (np.sum(w * E ** 2) - np.sum(w * E) ** 2) / (16 * t * t)
-        out.append((np.sum(w * np.abs(m)), np.sum(w * m ** 2), np.sum(w * m ** 4), e, c))
+        c = (np.sum(w * E**2) - np.sum(w * E) ** 2) / (16 * t * t)
+        out.append((np.sum(w * np.abs(m)), np.sum(w * m**2), np.sum(w * m**4), e, c))
     return np.array(out)
 
 
@@ -57,8 +57,16 @@ def test_ising_4x4_matches_exact_enumeration(method, pt):
     """|m|, energy, specific heat, susceptibility and U4 of L = 4 against exact enumeration."""
     T = np.array([2.0, 2.5, 3.2])
     ex = exact_4x4(T)
-    o = nl.simulate(nl.Ising(nl.square(4)), jax.random.key(11), T, n_sweeps=1000,
-                    n_equil=100, method=method, parallel_tempering=pt, n_chains=8)
+    o = nl.simulate(
+        nl.Ising(nl.square(4)),
+        jax.random.key(11),
+        T,
+        n_sweeps=1000,
+        n_equil=100,
+        method=method,
+        parallel_tempering=pt,
+        n_chains=8,
+    )
     _close(o.magnetization, ex[:, 0], o.magnetization_err)
     _close(o.energy / K_B, ex[:, 3], o.energy_err / K_B)
     _close(o.specific_heat / K_B, ex[:, 4], o.specific_heat_err / K_B)
@@ -72,8 +80,9 @@ def test_ising_4x4_matches_exact_enumeration(method, pt):
 def test_onsager_magnetization_L64():
     """2D Ising |m| at T = 2.0 J/k_B, L = 64: within 1% of Onsager's 0.911319 (finite-size
     shift at xi << L is far below the statistical error)."""
-    o = nl.simulate(nl.Ising(nl.square(64)), jax.random.key(5), [2.0], n_sweeps=600,
-                    n_equil=150, init="ferro")
+    o = nl.simulate(
+        nl.Ising(nl.square(64)), jax.random.key(5), [2.0], n_sweeps=600, n_equil=150, init="ferro"
+    )
     m = float(o.magnetization[0])
     assert onsager_m(2.0) == pytest.approx(0.911319, abs=1e-6)
     assert abs(m / onsager_m(2.0) - 1) < 0.01
@@ -97,24 +106,33 @@ def test_antiferromagnet_gauge_map_and_ferrimagnet():
     _close(a.sublattice_magnetization[:, 0], ms, a.sublattice_magnetization_err[:, 0], 6)
     _close(a.sublattice_magnetization[:, 1], -ms, a.sublattice_magnetization_err[:, 1], 6)
     _close(ms, onsager_m(np.array(T)), a.staggered_magnetization_err, floor=0.01)
-    fe = nl.simulate(nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 0.5])), jax.random.key(2),
-                     T, init="neel", **kw)
+    fe = nl.simulate(
+        nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 0.5])),
+        jax.random.key(2),
+        T,
+        init="neel",
+        **kw,
+    )
     np.testing.assert_allclose(fe.staggered_magnetization, 0.75 * ms, rtol=0.05)
     np.testing.assert_allclose(fe.magnetization[0], 0.25 * ms[0], rtol=0.05)
     assert float(fe.magnetization[0]) > 5 * float(a.magnetization[0])
 
 
-@pytest.mark.parametrize("n,exact", [
-    (3, lambda b: 1.0 / np.tanh(b) - 1.0 / b),        # Heisenberg chain: Langevin L(beta J)
-    (2, lambda b: i1(b) / i0(b)),                    # XY chain
-])
+@pytest.mark.parametrize(
+    "n,exact",
+    [
+        (3, lambda b: 1.0 / np.tanh(b) - 1.0 / b),  # Heisenberg chain: Langevin L(beta J)
+        (2, lambda b: i1(b) / i0(b)),  # XY chain
+    ],
+)
 def test_classical_chain_energy(n, exact):
     """Exact energy of classical n-vector chains (Fisher 1964; XY by the same transfer
     integral) from Metropolis + over-relaxation."""
     T = np.array([0.5, 1.0, 2.0])
     model = nl.SpinModel(nl.chain(64), n_components=n)
-    o = nl.simulate(model, jax.random.key(n), T, n_sweeps=400, n_equil=50, n_overrelax=1,
-                    n_chains=4)
+    o = nl.simulate(
+        model, jax.random.key(n), T, n_sweeps=400, n_equil=50, n_overrelax=1, n_chains=4
+    )
     _close(o.energy / K_B, -exact(1.0 / T), o.energy_err / K_B)
 
 
@@ -124,8 +142,9 @@ def test_cubic_ising_tc_from_binder_crossing():
     T = np.array([4.38, 4.46, 4.54, 4.62])
     U = {}
     for L in (4, 8):
-        o = nl.simulate(nl.Ising(nl.cubic(L)), jax.random.key(L), T, n_sweeps=600,
-                        n_equil=100, n_chains=8)
+        o = nl.simulate(
+            nl.Ising(nl.cubic(L)), jax.random.key(L), T, n_sweeps=600, n_equil=100, n_chains=8
+        )
         U[L] = o.binder
     Tc = float(nl.binder_crossing(T, U[4], U[8]))
     assert abs(Tc / 4.5115 - 1) < 0.01
@@ -138,8 +157,14 @@ def test_square_ising_tc_from_binder_crossing():
     T = np.array([2.19, 2.24, 2.29, 2.34])
     U = {}
     for L in (8, 16):
-        o = nl.simulate(nl.Ising(nl.square(L)), jax.random.key(100 + L), T, n_sweeps=1500,
-                        n_equil=200, n_chains=8)
+        o = nl.simulate(
+            nl.Ising(nl.square(L)),
+            jax.random.key(100 + L),
+            T,
+            n_sweeps=1500,
+            n_equil=200,
+            n_chains=8,
+        )
         U[L] = o.binder
     Tc = float(nl.binder_crossing(T, U[8], U[16]))
     assert abs(Tc / 2.269185 - 1) < 0.01
@@ -157,7 +182,7 @@ def test_same_key_same_result():
     """Explicit keys: a repeated run is bit-identical, another key differs."""
     m = nl.Ising(nl.square(4))
     kw = dict(n_sweeps=1000, n_equil=100, parallel_tempering=True, n_chains=8)
-    T = np.array([2.0, 2.5, 3.2])   # the shapes of the exact-enumeration test: no recompile
+    T = np.array([2.0, 2.5, 3.2])  # the shapes of the exact-enumeration test: no recompile
     a = nl.simulate(m, jax.random.key(11), T, **kw)
     b = nl.simulate(m, jax.random.key(11), T, **kw)
     c = nl.simulate(m, jax.random.key(12), T, **kw)

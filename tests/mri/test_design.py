@@ -32,8 +32,15 @@ def test_hard_pulse_flip_angle(method):
     """Constant on-resonance B1 for T rotates by gamma B1 T about +x: M = (0, sin, cos)."""
     n, T, b1 = 16, 1e-3, 5e-6
     theta = GAMMA_1H * b1 * T
-    a, b = cayley_klein(jnp.full(n, b1 + 0j), jnp.zeros(n), T / n, jnp.zeros(1), jnp.zeros(1),
-                        jnp.ones(1), method=method)
+    a, b = cayley_klein(
+        jnp.full(n, b1 + 0j),
+        jnp.zeros(n),
+        T / n,
+        jnp.zeros(1),
+        jnp.zeros(1),
+        jnp.ones(1),
+        method=method,
+    )
     mxy, mz = magnetization(a, b)
     np.testing.assert_allclose(float(mz[0, 0, 0]), math.cos(theta), atol=1e-12)
     np.testing.assert_allclose(complex(mxy[0, 0, 0]), 1j * math.sin(theta), atol=1e-12)
@@ -46,8 +53,9 @@ def test_exact_kernel_matches_sigpy_abrm():
     rf = _random_pulse(n)
     z = np.linspace(-4e-3, 4e-3, 33)
     a_s, b_s = sim.abrm(-GAMMA_1H * (T / n) * rf, -GAMMA_1H_HZ * G * z * T)
-    a, b = cayley_klein(jnp.asarray(rf), jnp.full(n, G), T / n, z, jnp.zeros(1), jnp.ones(1),
-                        method="exact")
+    a, b = cayley_klein(
+        jnp.asarray(rf), jnp.full(n, G), T / n, z, jnp.zeros(1), jnp.ones(1), method="exact"
+    )
     np.testing.assert_allclose(np.asarray(a[0, 0]), a_s, atol=1e-12)
     np.testing.assert_allclose(np.asarray(b[0, 0]), b_s, atol=1e-12)
 
@@ -72,8 +80,9 @@ def _engine_profile(rf, g, dt, z, df, s):
     zz = np.broadcast_to(z, (S, F, P)).ravel()
     ff = np.broadcast_to(np.asarray(df)[:, None], (S, F, P)).ravel()
     ss = np.broadcast_to(np.asarray(s)[:, None, None], (S, F, P)).ravel()
-    spins = mri.Spins(jnp.asarray(zz), 1e9, 1e9, M0=1.0, off_resonance=jnp.asarray(ff),
-                      b1=jnp.asarray(ss))
+    spins = mri.Spins(
+        jnp.asarray(zz), 1e9, 1e9, M0=1.0, off_resonance=jnp.asarray(ff), b1=jnp.asarray(ss)
+    )
     grad3 = jnp.zeros((len(rf), 3)).at[:, 2].set(jnp.asarray(g))
     M = np.asarray(mri.simulate(jnp.asarray(rf), grad3, dt, spins).M).reshape(S, F, P, 3)
     return M[..., 0] + 1j * M[..., 1], M[..., 2]
@@ -96,7 +105,7 @@ def test_kernel_matches_bloch_engine():
         hard = design.simulate_pulse(rk, gk, T / n / k, z, df, s, method="hard")
         errs.append(np.max(np.abs(np.asarray(hard["mz"]) - mz_ref)))
     assert errs[0] < 2e-2
-    assert 3.0 < errs[0] / errs[1] < 5.0   # second order: halving dt quarters the error
+    assert 3.0 < errs[0] / errs[1] < 5.0  # second order: halving dt quarters the error
 
 
 @pytest.mark.parametrize("method", ["hard", "exact"])
@@ -104,12 +113,19 @@ def test_float32_kernel_agrees_with_float64(method):
     """float32 accumulates rounding over 64 steps: agreement to 1e-5 with float64."""
     n, T, G = 64, 2e-3, 8e-3
     rf = _random_pulse(n)
-    args = (jnp.full(n, G), T / n, jnp.linspace(-4e-3, 4e-3, 9), jnp.array([0.0, 100.0]),
-            jnp.array([1.0]))
+    args = (
+        jnp.full(n, G),
+        T / n,
+        jnp.linspace(-4e-3, 4e-3, 9),
+        jnp.array([0.0, 100.0]),
+        jnp.array([1.0]),
+    )
     a64, b64 = cayley_klein(jnp.asarray(rf), *args, method=method)
-    a32, b32 = cayley_klein(jnp.asarray(rf, jnp.complex64),
-                            *[a.astype(jnp.float32) if isinstance(a, jax.Array) else a
-                              for a in args], method=method)
+    a32, b32 = cayley_klein(
+        jnp.asarray(rf, jnp.complex64),
+        *[a.astype(jnp.float32) if isinstance(a, jax.Array) else a for a in args],
+        method=method,
+    )
     assert a32.dtype == jnp.complex64
     np.testing.assert_allclose(np.asarray(a32), np.asarray(a64), atol=1e-5)
     np.testing.assert_allclose(np.asarray(b32), np.asarray(b64), atol=1e-5)
@@ -126,24 +142,36 @@ def test_constant_gradient_path_equals_general_path():
     np.testing.assert_allclose(np.asarray(b1), np.asarray(b2), atol=1e-13)
 
 
-@pytest.mark.parametrize("kind,method", [("mxy", "hard"), ("mz", "exact"),
-                                         ("beta_sq", "hard"), ("mxy_abs", "exact")])
+@pytest.mark.parametrize(
+    "kind,method", [("mxy", "hard"), ("mz", "exact"), ("beta_sq", "hard"), ("mxy_abs", "exact")]
+)
 def test_loss_gradient_matches_finite_differences(kind, method):
     """d(loss)/d(B1 samples, gradient samples) = central finite differences (check_grads)."""
     n, T = 12, 1e-3
-    pulse = {"mxy": "excitation", "mz": "inversion", "beta_sq": "refocusing",
-             "mxy_abs": "excitation"}[kind]
-    tgt = design.slice_target(pulse, 4e-3, n_positions=9, kind=kind, off_resonance=[0.0, 50.0],
-                              b1_scale=[0.9, 1.1])
+    pulse = {
+        "mxy": "excitation",
+        "mz": "inversion",
+        "beta_sq": "refocusing",
+        "mxy_abs": "excitation",
+    }[kind]
+    tgt = design.slice_target(
+        pulse, 4e-3, n_positions=9, kind=kind, off_resonance=[0.0, 50.0], b1_scale=[0.9, 1.1]
+    )
     rf0 = _random_pulse(n, 20e-6)
     g0 = np.linspace(5e-3, 9e-3, n)
 
     def f(re, im, g):  # B1 in uT, G in mT/m: O(1) variables for the finite differences
         return design.profile_loss(tgt, jax.lax.complex(re, im) * 1e-6, g * 1e-3, T / n, method)
 
-    check_grads(f, (jnp.asarray(rf0.real * 1e6), jnp.asarray(rf0.imag * 1e6),
-                    jnp.asarray(g0 * 1e3)), order=1, modes=["rev"], eps=1e-5, atol=1e-6,
-                rtol=1e-5)
+    check_grads(
+        f,
+        (jnp.asarray(rf0.real * 1e6), jnp.asarray(rf0.imag * 1e6), jnp.asarray(g0 * 1e3)),
+        order=1,
+        modes=["rev"],
+        eps=1e-5,
+        atol=1e-6,
+        rtol=1e-5,
+    )
 
 
 def test_squash_gradient_finite_at_zero():
@@ -175,8 +203,9 @@ def test_optimisation_improves_and_respects_peak_b1():
     assert res.target_error < 0.5 * err0
     assert res.peak_b1 <= b1_max
     assert res.loss_history[-1] <= res.loss_history[0]
-    mxy, _ = _engine_profile(np.asarray(res.rf), np.full(n, G), T / n,
-                             np.asarray(tgt.positions), [0.0], [1.0])
+    mxy, _ = _engine_profile(
+        np.asarray(res.rf), np.full(n, G), T / n, np.asarray(tgt.positions), [0.0], [1.0]
+    )
     mxy = mxy * np.exp(0.5j * GAMMA_1H * G * T * np.asarray(tgt.positions))  # rewinder
     w = np.asarray(tgt.weight)
     err = np.sqrt(np.sum(w * np.abs(mxy - np.asarray(tgt.value)) ** 2) / np.sum(w))
@@ -187,9 +216,20 @@ def test_optimisation_improves_and_respects_peak_b1():
 def test_smooth_bases_with_adam(basis):
     """Adam on 12 basis coefficients lowers the loss and keeps |B1| <= B1max."""
     n, T, G, tgt = _small_problem()
-    res = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, basis=basis, n_basis=12,
-                                optimizer="adam", learning_rate=0.05, max_iter=40,
-                                real_rf=True, energy_weight=1e-3)
+    res = design.optimize_pulse(
+        tgt,
+        T,
+        n,
+        b1_max=14e-6,
+        gradient=G,
+        basis=basis,
+        n_basis=12,
+        optimizer="adam",
+        learning_rate=0.05,
+        max_iter=40,
+        real_rf=True,
+        energy_weight=1e-3,
+    )
     assert res.loss_history.min() < 0.7 * res.loss_history[0]
     assert res.peak_b1 <= 14e-6
     assert np.allclose(np.asarray(res.rf).imag, 0.0)
@@ -199,9 +239,19 @@ def test_gradient_optimisation_respects_amplitude_limit():
     """Optimising the gradient too keeps |G| < Gmax and lowers the loss."""
     n, T, G, tgt = _small_problem()
     g_max = 1.5 * G
-    res = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, optimize_gradient=True,
-                                g_max=g_max, slew_max=200.0, max_iter=15, optimizer="adam",
-                                learning_rate=0.02)
+    res = design.optimize_pulse(
+        tgt,
+        T,
+        n,
+        b1_max=14e-6,
+        gradient=G,
+        optimize_gradient=True,
+        g_max=g_max,
+        slew_max=200.0,
+        max_iter=15,
+        optimizer="adam",
+        learning_rate=0.02,
+    )
     assert np.max(np.abs(np.asarray(res.gradient))) < g_max
     assert res.loss_history.min() < res.loss_history[0]
 
@@ -261,8 +311,9 @@ def test_nan_gradient_is_a_clear_error():
     """An optimizer step that produces NaN parameters stops with FloatingPointError."""
     n, T, G, tgt = _small_problem()
     with pytest.raises(FloatingPointError, match="non-finite design loss"):
-        design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, optimizer=optax.sgd(np.nan),
-                              max_iter=5)
+        design.optimize_pulse(
+            tgt, T, n, b1_max=14e-6, gradient=G, optimizer=optax.sgd(np.nan), max_iter=5
+        )
 
 
 def test_pulseq_shape_round_trip():
@@ -270,7 +321,7 @@ def test_pulseq_shape_round_trip():
     decompression inverts our compression."""
     n, T = 100, 2e-3
     rf = design.sinc_pulse(n, T, math.pi / 2, 4) * np.exp(1j * np.linspace(0, 3, n))
-    rf[40:60] = rf[40]   # a run of equal samples exercises the run-length code
+    rf[40:60] = rf[40]  # a run of equal samples exercises the run-length code
     sh = design.pulseq_shape(rf, T / n)
     assert np.max(sh["magnitude"]) == pytest.approx(1.0)
     assert np.all((sh["phase"] >= 0) & (sh["phase"] < 1))
@@ -296,12 +347,18 @@ def test_plot_writes_png(tmp_path):
 def test_target_constructors_ideal_values():
     """Ideal rotations: excitation M_xy = i sin(theta) (B1 along +x tips z to +y), inversion
     M_z = -1, refocusing beta^2 = -1 (Pauly 1991), saturation M_z = 0; outside: no rotation."""
-    cases = [("excitation", "mxy", 1j, 0.0), ("inversion", "mz", -1.0, 1.0),
-             ("refocusing", "beta_sq", -1.0, 0.0), ("saturation", "mz", 0.0, 1.0),
-             ("refocusing", "beta", 1j, 0.0), ("inversion", "alpha", 0.0, 1.0)]
+    cases = [
+        ("excitation", "mxy", 1j, 0.0),
+        ("inversion", "mz", -1.0, 1.0),
+        ("refocusing", "beta_sq", -1.0, 0.0),
+        ("saturation", "mz", 0.0, 1.0),
+        ("refocusing", "beta", 1j, 0.0),
+        ("inversion", "alpha", 0.0, 1.0),
+    ]
     for pulse, kind, inside, outside in cases:
-        t = design.slice_target(pulse, 4e-3, n_positions=41, kind=kind
-                                if kind not in ("mxy", "mz", "beta_sq") else None)
+        t = design.slice_target(
+            pulse, 4e-3, n_positions=41, kind=kind if kind not in ("mxy", "mz", "beta_sq") else None
+        )
         assert t.kind == kind
         v = np.asarray(t.value)[0, 0]
         assert v[20] == pytest.approx(inside, abs=1e-12)
@@ -316,8 +373,18 @@ def test_progress_callback_and_early_stopping(capsys):
     """progress prints the loss; callback sees every iteration; a loose tolerance stops early."""
     n, T, G, tgt = _small_problem()
     seen = []
-    res = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, max_iter=50, tol=0.5,
-                                patience=2, progress=1, callback=lambda i, v: seen.append(v))
+    res = design.optimize_pulse(
+        tgt,
+        T,
+        n,
+        b1_max=14e-6,
+        gradient=G,
+        max_iter=50,
+        tol=0.5,
+        patience=2,
+        progress=1,
+        callback=lambda i, v: seen.append(v),
+    )
     assert res.converged and res.n_iter < 50
     assert seen == list(res.loss_history)
     assert "loss" in capsys.readouterr().out

@@ -44,8 +44,7 @@ def test_robust_inversion_beats_hyperbolic_secant(tmp_path):
     v = _run("pulse_design_inversion", tmp_path)
     assert v["error_improvement"] > 2.0
     assert v["energy_ratio"] <= 1.0
-    assert v["rms_error_designed_bloch_engine"] == pytest.approx(v["rms_error_designed"],
-                                                                 rel=1e-3)
+    assert v["rms_error_designed_bloch_engine"] == pytest.approx(v["rms_error_designed"], rel=1e-3)
     assert v["worst_mz_designed"] < v["worst_mz_hs"]
 
 

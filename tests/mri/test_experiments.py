@@ -23,10 +23,12 @@ def test_mri_signal_experiment(tmp_path):
         assert (tmp_path / f).is_file()
     assert num["M0_water_3T_310K"]["value"] == pytest.approx(9.33e-3, rel=2e-3)
     assert num["larmor_frequency_3T"]["value"] == pytest.approx(
-        num["larmor_frequency_3T"]["reference"], rel=1e-6)
+        num["larmor_frequency_3T"]["reference"], rel=1e-6
+    )
     assert num["T2star_fit"]["value"] == pytest.approx(num["T2star_fit"]["reference"], rel=0.02)
     assert num["emf_peak_1mL_3T"]["value"] == pytest.approx(
-        num["emf_peak_1mL_3T"]["reference"], rel=1e-4)
+        num["emf_peak_1mL_3T"]["reference"], rel=1e-4
+    )
     assert num["spin_echo_max_error"]["value"] < 1e-4
     assert num["ir_null_TI"]["value"] == pytest.approx(num["ir_null_TI"]["reference"], rel=1e-3)
     assert num["cpmg_epg_vs_isochromats"]["value"] < 2e-6

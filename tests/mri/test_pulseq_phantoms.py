@@ -18,8 +18,9 @@ DATA = Path(__file__).parent / "data"
 def test_decompress_shape():
     """Pulseq compression: derivative with 'v v count' runs; uncompressed when lengths agree."""
     np.testing.assert_allclose(mri.decompress_shape([1, 0, 0, 3], 6), np.ones(6))
-    np.testing.assert_allclose(mri.decompress_shape([0.5, 0.25, 0.25, 2, -1], 6),
-                               [0.5, 0.75, 1.0, 1.25, 1.5, 0.5])
+    np.testing.assert_allclose(
+        mri.decompress_shape([0.5, 0.25, 0.25, 2, -1], 6), [0.5, 0.75, 1.0, 1.25, 1.5, 0.5]
+    )
     np.testing.assert_allclose(mri.decompress_shape([3, 1, 2], 3), [3, 1, 2])
     with pytest.raises(ValueError):
         mri.decompress_shape([1, 0, 0, 9], 6)
@@ -50,8 +51,13 @@ def test_spin_echo_v15_extended_trapezoid_crushers():
     area = GAMMA_1H / (2 * math.pi) * np.sum(np.asarray(seq.gradient[:, 2] * seq.dt))
     assert area == pytest.approx(12.0, rel=1e-12)  # two crushers of 6 cycles/m
     N = 24
-    sp = mri.Spins(jnp.linspace(0, 1 / 6, N, endpoint=False), 1.0, 0.05, M0=1.0,
-                   off_resonance=jnp.linspace(-50, 50, N))
+    sp = mri.Spins(
+        jnp.linspace(0, 1 / 6, N, endpoint=False),
+        1.0,
+        0.05,
+        M0=1.0,
+        off_resonance=jnp.linspace(-50, 50, N),
+    )
     s = complex(seq.simulate(sp).signal[0]) / N
     assert s.imag == pytest.approx(math.exp(-0.02 / 0.05), rel=2e-3)
 
@@ -76,15 +82,18 @@ def _write(tmp_path, text):
     return p
 
 
-@pytest.mark.parametrize("old,new,anchor", [
-    ("1 64 10000 0 0 0", "1 64 10000 0 0", "1 64 10000 0 0"),  # ADC with a missing field
-    ("2  64  0   0   0   0  1  0", "2  64  0   0   0   0  7  0", "2  64"),  # undefined ADC
-    ("1         2500 1 2 0 0 0 0", "1 2500 1 9 0 0 0 0", "1 2500 1 9"),  # undefined shape
-    ("1  10  1   0   0   0  0  0", "1  5  1   0   0   0  0  0", "1  5  1"),  # block too short
-    ("num_samples 100\n1\n0\n0\n97", "num_samples 100\n1\n0\n0\n95", "shape_id 1"),
-    ("[BLOCKS]", "[BLOCKS", "[BLOCKS"),
-    ("1  10  1   0   0   0  0  0", "1  10  x   0   0   0  0  0", "1  10  x"),
-])
+@pytest.mark.parametrize(
+    "old,new,anchor",
+    [
+        ("1 64 10000 0 0 0", "1 64 10000 0 0", "1 64 10000 0 0"),  # ADC with a missing field
+        ("2  64  0   0   0   0  1  0", "2  64  0   0   0   0  7  0", "2  64"),  # undefined ADC
+        ("1         2500 1 2 0 0 0 0", "1 2500 1 9 0 0 0 0", "1 2500 1 9"),  # undefined shape
+        ("1  10  1   0   0   0  0  0", "1  5  1   0   0   0  0  0", "1  5  1"),  # block too short
+        ("num_samples 100\n1\n0\n0\n97", "num_samples 100\n1\n0\n0\n95", "shape_id 1"),
+        ("[BLOCKS]", "[BLOCKS", "[BLOCKS"),
+        ("1  10  1   0   0   0  0  0", "1  10  x   0   0   0  0  0", "1  10  x"),
+    ],
+)
 def test_malformed_files_name_the_line(tmp_path, old, new, anchor):
     """Each defect raises ValueError naming file:line of the offending line."""
     text = (DATA / "fid_v14.seq").read_text()
@@ -106,13 +115,23 @@ def test_unsupported_version_and_empty(tmp_path):
 _FIXTURE_LINES = (DATA / "se_v15.seq").read_text().splitlines()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.integers(0, len(_FIXTURE_LINES) - 1),
-                          st.sampled_from(["delete", "dup", "token", "garbage"]),
-                          st.one_of(st.integers(-5, 3000).map(str),
-                                    st.sampled_from(["", "[", "]", "nan", "1e9", "-0", "x",
-                                                     "shape_id", "[RF]", "1.5"]))),
-                min_size=1, max_size=3))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, len(_FIXTURE_LINES) - 1),
+            st.sampled_from(["delete", "dup", "token", "garbage"]),
+            st.one_of(
+                st.integers(-5, 3000).map(str),
+                st.sampled_from(["", "[", "]", "nan", "1e9", "-0", "x", "shape_id", "[RF]", "1.5"]),
+            ),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_fuzz_reader_raises_only_value_error(tmp_path, edits):
     """Random line deletions/duplications/token swaps: the reader parses or raises ValueError."""
     lines = list(_FIXTURE_LINES)

@@ -13,8 +13,12 @@ from netmag_jax.constants import GAMMA_1H, K_B
 
 def test_pulse_areas_give_flip_angle():
     """gamma sum(B1) dt = requested flip for hard, sinc, gaussian (on-resonance area rule)."""
-    for rf, n in [(mri.hard(0.5, 1e-3, 4), 4), (mri.sinc(0.5, 2e-3, 6.0, 200), 200),
-                  (mri.gaussian(0.5, 2e-3, 100), 100), (mri.sinc(0.5, 2e-3, 3.0, 64, "hann"), 64)]:
+    for rf, n in [
+        (mri.hard(0.5, 1e-3, 4), 4),
+        (mri.sinc(0.5, 2e-3, 6.0, 200), 200),
+        (mri.gaussian(0.5, 2e-3, 100), 100),
+        (mri.sinc(0.5, 2e-3, 3.0, 64, "hann"), 64),
+    ]:
         dur = 1e-3 if n == 4 else 2e-3
         assert float(mri.flip_angle(rf, dur / n)) == pytest.approx(0.5, rel=1e-12)
 
@@ -46,8 +50,16 @@ def test_sinc_slice_profile_small_tip_fourier():
     dt = tau / n
     t_end = (np.arange(n) + 1) * dt  # rotation of step k applies over its own interval
     t_mid = t_end - dt / 2
-    lin = 1j * GAMMA_1H * np.sum(np.asarray(rf)[None, :] * np.exp(
-        -1j * GAMMA_1H * G * np.asarray(z)[:, None] * (tau - t_mid[None, :])), axis=1) * dt
+    lin = (
+        1j
+        * GAMMA_1H
+        * np.sum(
+            np.asarray(rf)[None, :]
+            * np.exp(-1j * GAMMA_1H * G * np.asarray(z)[:, None] * (tau - t_mid[None, :])),
+            axis=1,
+        )
+        * dt
+    )
     np.testing.assert_allclose(mxy, lin, atol=2e-3 * np.abs(lin).max())
     prof = np.abs(mxy)
     inside = np.asarray(z)[prof > prof.max() / 2]
@@ -82,7 +94,8 @@ def test_induced_emf_is_faraday_derivative_of_flux():
 def test_thermal_noise_and_add_noise():
     """Johnson noise sqrt(4 k T R df); add_noise has the requested sigma (stat. error ~0.5%)."""
     assert float(mri.thermal_noise_std(50.0, 300.0, 1e5)) == pytest.approx(
-        math.sqrt(4 * K_B * 300 * 50 * 1e5), rel=1e-14)
+        math.sqrt(4 * K_B * 300 * 50 * 1e5), rel=1e-14
+    )
     key = jax.random.PRNGKey(0)
     s = jnp.zeros(20000, jnp.complex128).at[0].set(2.0)
     y = mri.add_noise(key, s, snr=4.0)
@@ -99,8 +112,9 @@ def test_multicoil_signal_is_sensitivity_weighted_sum():
     C = mri.coil_sensitivities(pos, 8, 0.15)
     assert C.shape == (8, 3)
     np.testing.assert_allclose(np.abs(C[:, 0]), 1.0, rtol=1e-12)
-    sp = mri.Spins(pos, 1.0, 0.1, M0=jnp.array([1.0, 2.0, 3.0]),
-                   off_resonance=jnp.array([0.0, 10.0, -20.0]))
+    sp = mri.Spins(
+        pos, 1.0, 0.1, M0=jnp.array([1.0, 2.0, 3.0]), off_resonance=jnp.array([0.0, 10.0, -20.0])
+    )
     res = mri.fid(n_samples=3, dwell=1e-3).simulate(sp, coils=C, record_magnetization=True)
     M = np.asarray(res.M_adc)
     ref = np.asarray(C) @ (M[..., 0] + 1j * M[..., 1]).T

@@ -56,8 +56,9 @@ def test_epg_cpmg_hennig_first_echo():
     mri_signal experiment test."""
     alpha, esp, n = math.radians(120), 10e-3, 8
     epg = mri.epg_cpmg(jnp.full(n, alpha), esp, 1.0, 0.1)
-    assert float(epg[0].imag) == pytest.approx(math.sin(alpha / 2) ** 2 * math.exp(-esp / 0.1),
-                                               rel=1e-12)
+    assert float(epg[0].imag) == pytest.approx(
+        math.sin(alpha / 2) ** 2 * math.exp(-esp / 0.1), rel=1e-12
+    )
     # stimulated echoes make the train non-monotonic: echo 2 > echo 1 (Hennig's pattern)
     assert float(epg[1].imag) > float(epg[0].imag)
 
@@ -74,8 +75,9 @@ def test_epg_rf_spoiled_gre_equals_isochromats():
     nTR, TR, TE, a = 30, 5e-3, 2e-3, math.radians(15)
     seq = mri.gre(a, TR, TE, nTR, spoiler_moment=(0.0, 0.0, 1.0 / L), pulse_duration=1e-8)
     iso = seq.simulate(sp).signal / sp.n
-    epg = mri.epg_gre(jnp.full(nTR, a), jnp.asarray(mri.rf_spoiling_phases(nTR)), TR, 0.5,
-                      0.05, TE=TE)
+    epg = mri.epg_gre(
+        jnp.full(nTR, a), jnp.asarray(mri.rf_spoiling_phases(nTR)), TR, 0.5, 0.05, TE=TE
+    )
     np.testing.assert_allclose(iso, epg, atol=1e-6)
 
 
@@ -85,6 +87,7 @@ def test_epg_invalid_input():
     with pytest.raises(ValueError):
         mri.epg_gre(jnp.zeros(3), jnp.zeros(4), 1e-2, 1.0, 0.1)
     import equinox as eqx
+
     with pytest.raises(eqx.EquinoxRuntimeError):
         mri.epg_cpmg(jnp.ones(2), 1e-2, 0.1, 0.5)  # T2 > 2 T1
 

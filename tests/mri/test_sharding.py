@@ -35,10 +35,17 @@ _SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_sharded_spins_equal_single_device_on_8_virtual_devices():
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8",
-               JAX_PLATFORMS="cpu")
-    r = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True,
-                       env=env, timeout=300, cwd=os.getcwd())
+    env = dict(
+        os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=8", JAX_PLATFORMS="cpu"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=os.getcwd(),
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["n_devices"] == 8 and out["n_shards"] == 8

@@ -56,8 +56,15 @@ def test_off_resonance_precession_and_relaxation_closed_form():
     dt = 1e-3
     rf = jnp.zeros(n, jnp.complex128)
     M_init = jnp.array([[0.0, 1.0, 0.0]])
-    res = mri.simulate(rf, jnp.zeros((n, 3)), dt, sp, adc=np.ones(n, bool), M_init=M_init,
-                       record_magnetization=True)
+    res = mri.simulate(
+        rf,
+        jnp.zeros((n, 3)),
+        dt,
+        sp,
+        adc=np.ones(n, bool),
+        M_init=M_init,
+        record_magnetization=True,
+    )
     t = dt * np.arange(1, n + 1)
     np.testing.assert_allclose(res.signal, 1j * np.exp(-t / T2 - 2j * np.pi * df * t), atol=1e-12)
     np.testing.assert_allclose(res.M_adc[:, 0, 2], 1 - np.exp(-t / T1), atol=1e-12)
@@ -78,8 +85,9 @@ def test_gradient_encodes_position():
     res = mri.simulate(jnp.zeros(1), jnp.array([[0.0, 0.0, G]]), t, sp, M_init=M0)
     M = np.asarray(res.M)
     mxy = M[:, 0] + 1j * M[:, 1]
-    np.testing.assert_allclose(mxy, np.exp(-1j * GAMMA_1H * G * np.asarray(z) * t)
-                               * np.exp(-t / 1e3), atol=1e-12)
+    np.testing.assert_allclose(
+        mxy, np.exp(-1j * GAMMA_1H * G * np.asarray(z) * t) * np.exp(-t / 1e3), atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("TI", [0.05, 0.4, 1.5])
@@ -98,18 +106,25 @@ def test_rotate_finite_gradient_at_zero_field():
     # at w = 0: R(w) M = M + w x M + (w (w.M) - M |w|^2) / 2 + O(w^3)
     g = jax.jit(jax.jacfwd(rot))(jnp.zeros(3))
     m = np.asarray(M)
-    np.testing.assert_allclose(g, -np.array([[0, -m[2], m[1]], [m[2], 0, -m[0]],
-                                            [-m[1], m[0], 0]]), atol=1e-14)
+    np.testing.assert_allclose(
+        g, -np.array([[0, -m[2], m[1]], [m[2], 0, -m[0]], [-m[1], m[0], 0]]), atol=1e-14
+    )
     H = jax.jit(jax.hessian(rot))(jnp.zeros(3))
     eye = np.eye(3)
-    H_ref = 0.5 * (np.einsum("ij,k->ijk", eye, m) + np.einsum("ik,j->ijk", eye, m)) \
-        - np.einsum("i,jk->ijk", m, eye)
+    H_ref = 0.5 * (np.einsum("ij,k->ijk", eye, m) + np.einsum("ik,j->ijk", eye, m)) - np.einsum(
+        "i,jk->ijk", m, eye
+    )
     np.testing.assert_allclose(H, H_ref, atol=1e-12)
 
 
 def _small_problem():
-    sp = mri.Spins(jnp.array([[0.0, 0.0, -1e-3], [0.0, 0.0, 2e-3]]), 0.5, 0.05, M0=1.0,
-                   off_resonance=jnp.array([3.0, -5.0]))
+    sp = mri.Spins(
+        jnp.array([[0.0, 0.0, -1e-3], [0.0, 0.0, 2e-3]]),
+        0.5,
+        0.05,
+        M0=1.0,
+        off_resonance=jnp.array([3.0, -5.0]),
+    )
     rf = mri.sinc(0.8, 1e-3, 4.0, n=8)
     g = jnp.zeros((8, 3)).at[:, 2].set(2e-3)
     return sp, rf, g
@@ -140,8 +155,9 @@ def test_jit_vmap_eager_and_checkpoint_agree():
 
     def f(T2, checkpoint):
         s = mri.Spins(sp.positions, 0.5, T2, M0=1.0)
-        return jnp.sum(jnp.abs(mri.simulate(rf, g, 1.25e-4, s, adc=adc,
-                                            checkpoint=checkpoint).signal))
+        return jnp.sum(
+            jnp.abs(mri.simulate(rf, g, 1.25e-4, s, adc=adc, checkpoint=checkpoint).signal)
+        )
 
     T2s = jnp.array([0.02, 0.05])
     eager = f(T2s[1], None)
@@ -153,13 +169,19 @@ def test_jit_vmap_eager_and_checkpoint_agree():
 def test_float32_matches_float64():
     """float32 engine agrees with float64 to ~1e-5 (relative to M0) over 400 steps."""
     sp64, rf, g = _small_problem()
-    sp32 = mri.Spins(sp64.positions.astype(jnp.float32), 0.5, 0.05, M0=1.0,
-                     off_resonance=sp64.off_resonance.astype(jnp.float32))
+    sp32 = mri.Spins(
+        sp64.positions.astype(jnp.float32),
+        0.5,
+        0.05,
+        M0=1.0,
+        off_resonance=sp64.off_resonance.astype(jnp.float32),
+    )
     rf = jnp.tile(rf, 50) * 0.05
     g = jnp.tile(g, (50, 1))
     M64 = mri.simulate(rf, g, 1.25e-4, sp64).M
-    M32 = mri.simulate(rf.astype(jnp.complex64), g.astype(jnp.float32),
-                       jnp.float32(1.25e-4), sp32).M
+    M32 = mri.simulate(
+        rf.astype(jnp.complex64), g.astype(jnp.float32), jnp.float32(1.25e-4), sp32
+    ).M
     assert M32.dtype == jnp.float32
     np.testing.assert_allclose(M32, M64, atol=2e-5)
 
@@ -193,16 +215,25 @@ def test_matches_sigpy_abrm_on_slr_pulse():
     G = -2 * np.pi / n / (GAMMA_1H * dt)  # rotation -2 pi / n per metre per step
     pos = np.stack([np.zeros_like(x), np.zeros_like(x), x], -1)
     grad = np.tile([[0.0, 0.0, G]], (n, 1))
-    M = mri.simulate(jnp.asarray(B1), jnp.asarray(grad), dt,
-                     mri.Spins(jnp.asarray(pos), 1e9, 1e9, M0=1.0)).M
+    M = mri.simulate(
+        jnp.asarray(B1), jnp.asarray(grad), dt, mri.Spins(jnp.asarray(pos), 1e9, 1e9, M0=1.0)
+    ).M
     M = np.asarray(M)
     np.testing.assert_allclose(M[:, 0] + 1j * M[:, 1], 2 * np.conj(a_s) * b_s, atol=1e-10)
     np.testing.assert_allclose(M[:, 2], np.abs(a_s) ** 2 - np.abs(b_s) ** 2, atol=1e-10)
 
 
 # --- invalid input --------------------------------------------------------------------------
-@pytest.mark.parametrize("T1,T2,msg", [(0.0, 0.1, "T1"), (-1.0, 0.1, "T1"), (1.0, 0.0, "T2"),
-                                       (1.0, 2.5, "2 T1"), (float("nan"), 0.1, "T1")])
+@pytest.mark.parametrize(
+    "T1,T2,msg",
+    [
+        (0.0, 0.1, "T1"),
+        (-1.0, 0.1, "T1"),
+        (1.0, 0.0, "T2"),
+        (1.0, 2.5, "2 T1"),
+        (float("nan"), 0.1, "T1"),
+    ],
+)
 def test_invalid_relaxation_times(T1, T2, msg):
     with pytest.raises(eqx.EquinoxRuntimeError, match=msg):
         mri.Spins(Z3, T1, T2, M0=1.0)
@@ -223,8 +254,9 @@ def test_invalid_shapes_and_values():
     with pytest.raises(ValueError, match="T1"):
         mri.Spins(jnp.zeros((2, 3)), jnp.ones(3), 0.1)
     with pytest.raises(ValueError, match="coils"):
-        mri.simulate(jnp.zeros(4), jnp.zeros((4, 3)), 1e-3, sp, adc=np.arange(4),
-                     coils=jnp.ones((2, 3)))
+        mri.simulate(
+            jnp.zeros(4), jnp.zeros((4, 3)), 1e-3, sp, adc=np.arange(4), coils=jnp.ones((2, 3))
+        )
     with pytest.raises(TypeError):
         mri.simulate(jnp.zeros(4), jnp.zeros((4, 3)), 1e-3, None)
     with pytest.raises(eqx.EquinoxRuntimeError, match="rf must be finite"):

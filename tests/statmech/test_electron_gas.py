@@ -19,6 +19,7 @@ fermi_dirac = jax.jit(_fermi_dirac_eager, static_argnums=0)
 def _fd_reference(j, eta):
     """Adaptive quadrature (scipy quad) of (1/Gamma(j+1)) int_0^inf x^j / (e^(x-eta) + 1) dx,
     in t = sqrt(x), split at the Fermi edge."""
+
     def f(t):
         return 2 * t ** (2 * j + 1) / (np.exp(t * t - eta) + 1) if t * t - eta < 700 else 0.0
 
@@ -40,11 +41,14 @@ def test_fermi_dirac_limits_and_derivative():
     (4/3 sqrt(pi)) eta^(3/2) (1 + pi^2/(8 eta^2) + 7 pi^4/(640 eta^4)); dF_{1/2}/deta = F_{-1/2};
     float32 within 1e-6."""
     e = np.array([-30.0, -20.0])
-    np.testing.assert_allclose(fermi_dirac(0.5, e), np.exp(e) - np.exp(2 * e) / 2**1.5,
-                               rtol=1e-13)
+    np.testing.assert_allclose(fermi_dirac(0.5, e), np.exp(e) - np.exp(2 * e) / 2**1.5, rtol=1e-13)
     e = np.array([1e3, 1e4, 1e5])
-    som = 4 / (3 * np.sqrt(np.pi)) * e**1.5 * (1 + np.pi**2 / (8 * e**2)
-                                                + 7 * np.pi**4 / (640 * e**4))
+    som = (
+        4
+        / (3 * np.sqrt(np.pi))
+        * e**1.5
+        * (1 + np.pi**2 / (8 * e**2) + 7 * np.pi**4 / (640 * e**4))
+    )
     np.testing.assert_allclose(fermi_dirac(0.5, e), som, rtol=1e-13)
     x = jnp.array([-8.0, 0.0, 3.0, 39.9, 40.0, 90.0])
     d = jax.vmap(jax.grad(lambda v: fermi_dirac(0.5, v)))(x)
@@ -76,8 +80,9 @@ def test_sodium_textbook_values():
     np.testing.assert_allclose(na.landau_susceptibility(T3)[0], -chi / 3, rtol=1e-12)
     np.testing.assert_allclose(na.susceptibility(T3)[0], 2 * chi / 3, rtol=1e-12)
     heavy = ElectronGas(SODIUM_N, m_eff=2.0)
-    np.testing.assert_allclose(heavy.landau_susceptibility(T3),
-                               -heavy.pauli_susceptibility(T3) / 12, rtol=1e-12)
+    np.testing.assert_allclose(
+        heavy.landau_susceptibility(T3), -heavy.pauli_susceptibility(T3) / 12, rtol=1e-12
+    )
 
 
 def test_sommerfeld_low_T():
@@ -90,8 +95,9 @@ def test_sommerfeld_low_T():
     series = 1 - np.pi**2 / 12 * t**2 - np.pi**4 / 80 * t**4 - 247 * np.pi**6 / 25920 * t**6
     np.testing.assert_allclose(mu / EF, series, rtol=3e-9)
     chi0 = MU_0 * MU_B**2 * 1.5 * SODIUM_N / EF
-    np.testing.assert_allclose(na.pauli_susceptibility(t * TF) / chi0, 1 - np.pi**2 / 12 * t**2,
-                               rtol=2e-5)
+    np.testing.assert_allclose(
+        na.pauli_susceptibility(t * TF) / chi0, 1 - np.pi**2 / 12 * t**2, rtol=2e-5
+    )
 
 
 def test_boltzmann_high_T_is_curie():
@@ -117,8 +123,9 @@ def test_magnetization_linear_and_saturated():
     np.testing.assert_allclose(m[2], MU_B * 1e22, rtol=1e-9)
     # gradient wrt density through the implicit chemical potential: chi_P ~ n^(1/3) (T -> 0)
     d = jax.grad(lambda n: ElectronGas(n).pauli_susceptibility(T3)[0])(SODIUM_N)
-    np.testing.assert_allclose(d * SODIUM_N / ElectronGas(SODIUM_N).pauli_susceptibility(T3)[0],
-                               1 / 3, rtol=1e-6)
+    np.testing.assert_allclose(
+        d * SODIUM_N / ElectronGas(SODIUM_N).pauli_susceptibility(T3)[0], 1 / 3, rtol=1e-6
+    )
 
 
 def test_stoner_enhancement_and_instability():
@@ -129,8 +136,9 @@ def test_stoner_enhancement_and_instability():
     I = 0.3 * EV
     s = I * 0.75 / EF
     np.testing.assert_allclose(na.stoner_product(I, T3), s, rtol=1e-8)
-    np.testing.assert_allclose(na.stoner_susceptibility(T3, I),
-                               na.pauli_susceptibility(T3) / (1 - s), rtol=1e-8)
+    np.testing.assert_allclose(
+        na.stoner_susceptibility(T3, I), na.pauli_susceptibility(T3) / (1 - s), rtol=1e-8
+    )
     # divalent metal (two electrons per atom): N per atom doubles
     np.testing.assert_allclose(na.stoner_product(I, T3, n_atoms=SODIUM_N / 2), 2 * s, rtol=1e-8)
     with pytest.raises(Exception, match="Stoner instability"):

@@ -11,7 +11,12 @@ from jax.test_util import check_grads
 
 from netmag_jax.constants import K_B, MU_0, MU_B, N_A, chi_si_molar_to_cgs
 from netmag_jax.statmech import (
-    Paramagnet, brillouin, curie_constant, curie_constant_molar, curie_weiss, effective_moment,
+    Paramagnet,
+    brillouin,
+    curie_constant,
+    curie_constant_molar,
+    curie_weiss,
+    effective_moment,
 )
 
 B = np.linspace(-12.0, 12.0, 41)
@@ -39,8 +44,9 @@ def test_spin_one_three_level_sum():
 def test_brillouin_form(J, g):
     """mu = g J B_J(g mu_B J B / k_B T) (Brillouin function, independent closed form)."""
     x = g * MU_B * J * BB / (K_B * TT)
-    np.testing.assert_allclose(Paramagnet(J, g).moment(BB, TT), g * J * brillouin(J, x),
-                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        Paramagnet(J, g).moment(BB, TT), g * J * brillouin(J, x), rtol=1e-12, atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("J", [0.5, 1.0, 3.5])
@@ -72,8 +78,9 @@ def test_schottky_heat_capacity_spin_half():
     p = Paramagnet(0.5, 2.0)
     Ts = np.linspace(0.2, 20.0, 50)
     x = 2.0 * MU_B * 3.0 / (2 * K_B * Ts)
-    np.testing.assert_allclose(p.heat_capacity(3.0, Ts), K_B * x**2 / np.cosh(x) ** 2, rtol=1e-10,
-                               atol=1e-12 * K_B)
+    np.testing.assert_allclose(
+        p.heat_capacity(3.0, Ts), K_B * x**2 / np.cosh(x) ** 2, rtol=1e-10, atol=1e-12 * K_B
+    )
     # Schottky maximum of the two-level system: C_max = 0.4392 k_B at k_B T = 0.4168 Delta
     Tf = np.linspace(0.5, 3.0, 2001)
     c = np.asarray(p.heat_capacity(3.0, Tf)) / K_B
@@ -141,8 +148,9 @@ def test_curie_helpers():
     c_cgs = chi_si_molar_to_cgs(curie_constant_molar(3.5, 2.0))
     ref = 6.02214076e23 * (9.2740100783e-21) ** 2 / (3 * 1.380649e-16) * 63.0
     np.testing.assert_allclose(c_cgs, ref, rtol=1e-9)
-    np.testing.assert_allclose(curie_constant_molar(0.5, 2.0),
-                               curie_constant(0.5, 2.0, N_A), rtol=1e-14)
+    np.testing.assert_allclose(
+        curie_constant_molar(0.5, 2.0), curie_constant(0.5, 2.0, N_A), rtol=1e-14
+    )
     np.testing.assert_allclose(curie_weiss(np.array([20.0, 30.0]), 2.0, -10.0), [2 / 30, 2 / 40])
     np.testing.assert_allclose(curie_weiss(20.0, 2.0, 10.0), 0.2)
 
@@ -190,8 +198,12 @@ def _values_and_gradients(p, b, t):
 
 
 @settings(max_examples=30, deadline=None)
-@given(J=st.sampled_from([0.5, 1.0, 2.5, 7.5]), g=st.floats(0.1, 5.0),
-       b=st.floats(-60.0, 60.0), t=st.floats(1e-3, 1e4))
+@given(
+    J=st.sampled_from([0.5, 1.0, 2.5, 7.5]),
+    g=st.floats(0.1, 5.0),
+    b=st.floats(-60.0, 60.0),
+    t=st.floats(1e-3, 1e4),
+)
 def test_property_finite_values_and_gradients(J, g, b, t):
     """Random valid (J, g, B, T): no NaN/inf in moment, chi or their gradients; |mu| <= gJ."""
     p = Paramagnet(J, g, n=1e28)

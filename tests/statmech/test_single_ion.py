@@ -34,8 +34,17 @@ def _hutchings(J):
         (4, 2): sym(7 * z2 - X * eye - 5 * eye, mp(jp, 2) + mp(jm, 2)),
         (4, 3): sym(jz, mp(jp, 3) + mp(jm, 3)),
         (4, 4): 0.5 * (mp(jp, 4) + mp(jm, 4)),
-        (6, 0): (231 * mp(jz, 6) - 315 * X * mp(jz, 4) + 735 * mp(jz, 4) + 105 * X**2 * z2
-                 - 525 * X * z2 + 294 * z2 - 5 * X**3 * eye + 40 * X**2 * eye - 60 * X * eye),
+        (6, 0): (
+            231 * mp(jz, 6)
+            - 315 * X * mp(jz, 4)
+            + 735 * mp(jz, 4)
+            + 105 * X**2 * z2
+            - 525 * X * z2
+            + 294 * z2
+            - 5 * X**3 * eye
+            + 40 * X**2 * eye
+            - 60 * X * eye
+        ),
         (6, 3): sym(11 * mp(jz, 3) - 3 * X * jz - 59 * jz, mp(jp, 3) + mp(jm, 3)),
         (6, 6): 0.5 * (mp(jp, 6) + mp(jm, 6)),
         (6, -6): (mp(jp, 6) - mp(jm, 6)) / 2j,
@@ -88,8 +97,9 @@ def test_axial_spin_one_susceptibility_closed_forms():
     # Schottky heat capacity of the levels 0, D, D at B = 0:
     # C = k_B (beta D)^2 2 e^{-beta D} / (1 + 2 e^{-beta D})^2
     c_ref = K_B * (beta * D) ** 2 * 2 * e / (1 + 2 * e) ** 2
-    np.testing.assert_allclose(ion.heat_capacity(jnp.zeros(3), T), c_ref, rtol=1e-8,
-                               atol=1e-10 * K_B)
+    np.testing.assert_allclose(
+        ion.heat_capacity(jnp.zeros(3), T), c_ref, rtol=1e-8, atol=1e-10 * K_B
+    )
 
 
 def test_free_ion_is_paramagnet():
@@ -101,21 +111,29 @@ def test_free_ion_is_paramagnet():
     T = jnp.array([1.5, 3.0, 8.0])
     bmag = np.linalg.norm(np.asarray(B), axis=-1)
     m = ion.moment(B, T)
-    np.testing.assert_allclose(np.linalg.norm(m, axis=-1), para.moment(bmag, T), rtol=1e-10,
-                               atol=1e-13)
+    np.testing.assert_allclose(
+        np.linalg.norm(m, axis=-1), para.moment(bmag, T), rtol=1e-10, atol=1e-13
+    )
     np.testing.assert_allclose(np.cross(m, B), 0.0, atol=1e-12)
     np.testing.assert_allclose(ion.free_energy(B, T), para.free_energy(bmag, T), rtol=1e-12)
     chi = ion.susceptibility_per_ion(4.0)
     curie = g**2 * J * (J + 1) * MU_B / (3 * K_B * 4.0)
     np.testing.assert_allclose(chi, curie * np.eye(3), rtol=1e-10, atol=1e-13)
-    np.testing.assert_allclose(ion.powder_moment(2.0, 3.0, n_directions=8), para.moment(2.0, 3.0),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        ion.powder_moment(2.0, 3.0, n_directions=8), para.moment(2.0, 3.0), rtol=1e-10
+    )
 
 
 # Er3+ (J = 15/2, g = 6/5) in a trigonal (D3d) field; parameters of the size reported for
 # CsErSe2 (meV): used here only as a generic low-symmetry test case.
-ER_CF = {(2, 0): -3.6e-2, (4, 0): -3.9e-4, (4, 3): -1.4e-2, (6, 0): 3.1e-6, (6, 3): -8.9e-6,
-         (6, 6): 3.4e-6}
+ER_CF = {
+    (2, 0): -3.6e-2,
+    (4, 0): -3.9e-4,
+    (4, 3): -1.4e-2,
+    (6, 0): 3.1e-6,
+    (6, 3): -8.9e-6,
+    (6, 6): 3.4e-6,
+}
 
 
 def _er(method="expm"):
@@ -189,8 +207,9 @@ def test_gradients_and_jit():
     check_grads(lambda b: ion.moment(b, 2.0), (jnp.zeros(3),), order=1, modes=["rev"])
     b = jnp.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     eager = ion.moment(b, 2.0)
-    np.testing.assert_allclose(eqx.filter_jit(lambda s, b: s.moment(b, 2.0))(ion, b), eager,
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        eqx.filter_jit(lambda s, b: s.moment(b, 2.0))(ion, b), eager, rtol=1e-13
+    )
     # entropy at high T -> k_B ln 3
     np.testing.assert_allclose(ion.entropy(jnp.zeros(3), 1e4), K_B * np.log(3), rtol=1e-6)
 

@@ -10,7 +10,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(f"exp_{name}", ROOT / "experiments" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"exp_{name}", ROOT / "experiments" / f"{name}.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -56,5 +58,6 @@ def test_experiment_quick(name, tmp_path):
     for key, (rtol, atol) in TOLERANCES[name].items():
         num = res["numbers"][key]
         assert num["source"] and num["unit"] is not None
-        np.testing.assert_allclose(num["value"], num["reference"], rtol=rtol, atol=atol,
-                                   err_msg=key)
+        np.testing.assert_allclose(
+            num["value"], num["reference"], rtol=rtol, atol=atol, err_msg=key
+        )
