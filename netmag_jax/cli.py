@@ -139,25 +139,25 @@ def simulate_file(
         raise SystemExit(f"netmag simulate: {err}") from None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    signal = np.asarray(res["signal"])
+    signal = np.asarray(res.signal)
     np.save(out / "signal.npy", signal)
-    np.save(out / "kspace.npy", np.asarray(res["kspace"]))
+    np.save(out / "kspace.npy", np.asarray(res.kspace))
     summary = {
         "file": str(path),
         "phantom": phantom,
         "n": n,
         "n_adc": int(signal.shape[-1]),
         "max_abs_signal": float(np.max(np.abs(signal))) if signal.size else 0.0,
-        "image": res["image"] is not None,
+        "image": res.image is not None,
     }
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if res["image"] is not None:
-        img = np.abs(np.asarray(res["image"]))
-        np.save(out / "image.npy", np.asarray(res["image"]))
+    if res.image is not None:
+        img = np.abs(np.asarray(res.image))
+        np.save(out / "image.npy", np.asarray(res.image))
         fig, ax = plt.subplots(figsize=(4, 4))
         ax.imshow(img.reshape(img.shape[-2:]) if img.ndim > 2 else img, cmap="gray")
         ax.set_title(f"{path.name} on {phantom} (|image|)")

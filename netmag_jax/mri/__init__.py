@@ -13,15 +13,16 @@ from ._epg import epg_cpmg as epg_cpmg
 from ._epg import epg_gre as epg_gre
 from ._phantoms import TISSUES as TISSUES
 from ._phantoms import Phantom as Phantom
+from ._phantoms import PhantomOptions as PhantomOptions
 from ._phantoms import cylinder as cylinder
 from ._phantoms import shepp_logan as shepp_logan
+from ._pipeline import SeqSimulation as SeqSimulation
+from ._pipeline import simulate_seq as simulate_seq
 from ._pulseq import PulseqFile as PulseqFile
 from ._pulseq import decompress_shape as decompress_shape
-from ._pulseq import kspace_trajectory as kspace_trajectory
 from ._pulseq import parse_pulseq as parse_pulseq
-from ._pulseq import pulseq_to_sequence as pulseq_to_sequence
-from ._pulseq import read_pulseq as read_pulseq
-from ._pulseq import simulate_seq as simulate_seq
+from ._pulseq_convert import pulseq_to_sequence as pulseq_to_sequence
+from ._pulseq_convert import read_pulseq as read_pulseq
 from ._pulses import flip_angle as flip_angle
 from ._pulses import from_waveform as from_waveform
 from ._pulses import gaussian as gaussian
@@ -30,6 +31,8 @@ from ._pulses import hyperbolic_secant as hyperbolic_secant
 from ._pulses import pulse_dt as pulse_dt
 from ._pulses import sinc as sinc
 from ._pulses import slice_select_gradient as slice_select_gradient
+from ._recon import kspace_trajectory as kspace_trajectory
+from ._recon import reconstruct_cartesian as reconstruct_cartesian
 from ._sequences import Sequence as Sequence
 from ._sequences import SequenceBuilder as SequenceBuilder
 from ._sequences import bssfp as bssfp
@@ -43,7 +46,6 @@ from ._sequences import fid as fid
 from ._sequences import gre as gre
 from ._sequences import inversion_recovery as inversion_recovery
 from ._sequences import inversion_recovery_signal as inversion_recovery_signal
-from ._sequences import reconstruct_cartesian as reconstruct_cartesian
 from ._sequences import rf_spoiling_phases as rf_spoiling_phases
 from ._sequences import spin_echo as spin_echo
 from ._sequences import spin_echo_signal as spin_echo_signal

@@ -16,12 +16,16 @@ fat (scalp)    0.382   0.068   0.90  Gold et al., AJR 183, 343 (2004), subcutane
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_static_positive
 from ._spins import Spins
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 TISSUES = {
     "white_matter": dict(T1=0.832, T2=0.080, PD=0.69),
@@ -73,7 +77,38 @@ def _grid(n, fov):
     return np.meshgrid(c, c, indexing="xy")
 
 
-def _build(labels, fov, n_sub, slice_thickness, B0, temperature, dtype, off_resonance):
+class PhantomOptions(TypedDict, total=False):
+    """Keyword options of the phantoms (:func:`shepp_logan`, :func:`cylinder`), all optional.
+
+    Attributes:
+        n_sub: isochromats per pixel (1), spread uniformly in z over ``slice_thickness`` [m]
+            (5e-3; for gradient spoiling).
+        B0: field [T] (3.0) and temperature [K] (310.0) of the Curie-law M0.
+        dtype: float dtype (default: JAX default float).
+        off_resonance: [Hz], scalar (0.0).
+    """
+
+    n_sub: int
+    slice_thickness: float
+    B0: float
+    temperature: float
+    dtype: Any
+    off_resonance: float
+
+
+def _build(
+    labels,
+    fov,
+    *,
+    n_sub=1,
+    slice_thickness=5e-3,
+    B0=3.0,
+    temperature=310.0,
+    dtype=None,
+    off_resonance=0.0,
+):
+    """Phantom of a label map: tissue maps and isochromats (see :class:`PhantomOptions`)."""
+    dtype = jnp.result_type(float) if dtype is None else dtype
     n = labels.shape[0]
     X, Y = _grid(n, fov)
     pd = np.zeros(labels.shape)
@@ -103,26 +138,16 @@ def _build(labels, fov, n_sub, slice_thickness, B0, temperature, dtype, off_reso
     return Phantom(spins, labels, pd, T1, T2, fov, list(_NAMES), P)
 
 
-def shepp_logan(
-    n=64,
-    fov=0.24,
-    n_sub=1,
-    slice_thickness=5e-3,
-    B0=3.0,
-    temperature=310.0,
-    dtype=None,
-    off_resonance=0.0,
-) -> Phantom:
+def shepp_logan(n=64, fov=0.24, **options: Unpack[PhantomOptions]) -> Phantom:
     """2D modified Shepp-Logan head (Toft's ellipses) with 3 T tissue values (module table).
 
     The head ellipse spans 0.92 of the half field of view. M0 of each isochromat is the
     Curie-law water value at (B0, temperature) times the tissue PD / ``n_sub``.
 
     Args:
-        n: pixels per side. fov: field of view [m]. n_sub: isochromats per pixel, spread
-            uniformly in z over ``slice_thickness`` [m] (for gradient spoiling).
-        B0 [T], temperature [K]: for M0. dtype: float dtype (default: JAX default).
-        off_resonance: [Hz], scalar.
+        n: pixels per side. fov: field of view [m].
+        **options: keywords of :class:`PhantomOptions` (``n_sub``, ``slice_thickness`` [m],
+            ``B0`` [T], ``temperature`` [K], ``dtype``, ``off_resonance`` [Hz]).
     """
     if int(n) < 2:
         raise ValueError("n must be >= 2")
@@ -134,23 +159,16 @@ def shepp_logan(
         xr = (X - x0) * np.cos(t) + (Y - y0) * np.sin(t)
         yr = -(X - x0) * np.sin(t) + (Y - y0) * np.cos(t)
         labels[(xr / a) ** 2 + (yr / b) ** 2 <= 1.0] = _NAMES.index(name)
-    dtype = jnp.result_type(float) if dtype is None else dtype
-    return _build(labels, fov, n_sub, slice_thickness, B0, temperature, dtype, off_resonance)
+    return _build(labels, fov, **options)
 
 
 def cylinder(
-    n=32,
-    fov=0.2,
-    radius=0.06,
-    tissue="gray_matter",
-    n_sub=1,
-    slice_thickness=5e-3,
-    B0=3.0,
-    temperature=310.0,
-    dtype=None,
-    off_resonance=0.0,
+    n=32, fov=0.2, radius=0.06, tissue="gray_matter", **options: Unpack[PhantomOptions]
 ) -> Phantom:
-    """A uniform disc (cross-section of a cylinder) of one tissue, radius [m], in an n x n grid."""
+    """A uniform disc (cross-section of a cylinder) of one tissue, radius [m], in an n x n grid.
+
+    ``fov`` [m]; ``options`` as for :func:`shepp_logan`.
+    """
     if tissue not in TISSUES:
         raise ValueError(f"tissue must be one of {tuple(TISSUES)}, got {tissue!r}")
     check_static_positive("radius", radius)
@@ -158,5 +176,4 @@ def cylinder(
     labels = np.where(radius**2 >= X**2 + Y**2, _NAMES.index(tissue), 0)
     if not labels.any():
         raise ValueError("the cylinder covers no pixel")
-    dtype = jnp.result_type(float) if dtype is None else dtype
-    return _build(labels, fov, n_sub, slice_thickness, B0, temperature, dtype, off_resonance)
+    return _build(labels, fov, **options)

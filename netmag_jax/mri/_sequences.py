@@ -364,20 +364,6 @@ def cartesian_gre(
     return b.build()
 
 
-def reconstruct_cartesian(signal, matrix):
-    """Image from a centred Cartesian k-space [ny, nx]: ``fftshift(ifft2(ifftshift(k)))``.
-
-    Args:
-        signal: [..., ny * nx] complex samples in acquisition order (line by line).
-        matrix: (nx, ny).
-    Returns:
-        [..., ny, nx] complex image (pixel values ~ sum of M over the pixel).
-    """
-    nx, ny = matrix
-    k = jnp.reshape(signal, signal.shape[:-1] + (ny, nx))
-    return jnp.fft.fftshift(jnp.fft.ifft2(jnp.fft.ifftshift(k, axes=(-2, -1))), axes=(-2, -1))
-
-
 # --- closed forms ------------------------------------------------------------------------------
 def ernst_signal(flip_angle, TR, T1, M0=1.0, TE=0.0, T2star=None):
     r"""Spoiled-GRE steady state (Ernst & Anderson 1966):

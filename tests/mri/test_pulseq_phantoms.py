@@ -67,13 +67,23 @@ def test_simulate_seq_cartesian_gre_image():
     ph = mri.cylinder(8, 0.2, 0.06)
     spins = mri.Spins(ph.spins.positions, 0.3, 1e-3, M0=1.0)
     out = mri.simulate_seq(DATA / "gre_8x8_v14.seq", spins)
-    k = out["kspace"]
+    assert isinstance(out, mri.SeqSimulation) and len(out.sequence.adc) == 64
+    k = out.kspace
+    assert k is not None and out.image is not None
     np.testing.assert_allclose(k[:8, 0], (np.arange(8) - 4) / 0.2, atol=1e-9)
     np.testing.assert_allclose(k[::8, 1], (np.arange(8) - 4) / 0.2, atol=1e-9)
-    img = np.abs(np.asarray(out["image"]))
+    img = np.abs(np.asarray(out.image))
     mask = ph.labels > 0
     assert img[mask].min() > 0.5 * img.max()
     assert img[~mask].max() < 0.15 * img.max()
+
+
+def test_simulate_seq_without_fov_has_no_image():
+    """FID file (no FOV in [DEFINITIONS]): signal and k-space (all 0: no gradients), no image."""
+    out = mri.simulate_seq(DATA / "fid_v14.seq", mri.cylinder(8, 0.2, 0.06))
+    assert out.signal.shape == (64,) and out.image is None
+    assert out.kspace is not None
+    np.testing.assert_array_equal(out.kspace, np.zeros((64, 3)))
 
 
 def _write(tmp_path, text):
