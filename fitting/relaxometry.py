@@ -105,7 +105,7 @@ def fit_ir_magnitude(TI, Y, mask=None, chunk_size=4096):
     p0 = np.repeat(p0[..., None, :], 2, axis=-2)
     msk = None if mask is None else np.repeat(np.asarray(mask)[..., None], 2, axis=-1)
     res = nf.fit_voxels(
-        nf.inversion_recovery,
+        nf.inversion_recovery_signed,
         TI,
         signed,
         p0,

@@ -155,3 +155,12 @@ def chi_si_molar_to_cgs(chi):
 def emu_per_mol_to_muB_per_ion(m):
     """Molar moment in emu/mol -> Bohr magnetons per ion (1 mu_B/ion = 5585 emu/mol)."""
     return m * 1e-3 / (N_A * MU_B)
+
+
+# --- magnetometry in cgs ------------------------------------------------------------------------
+#: Curie constant per mole and per mu_eff^2 in cgs: N_A mu_B^2 / (3 k_B) = 0.12505 emu K/mol
+#: (mu_B = 1e3 MU_B erg/G, k_B = 1e7 K_B erg/K), so C = 0.12505 mu_eff^2 emu K/mol and
+#: mu_eff = sqrt(C / CURIE_CGS_PER_MUEFF2) Bohr magnetons.
+CURIE_CGS_PER_MUEFF2 = N_A * (MU_B * 1e3) ** 2 / (3.0 * K_B * 1e7)
+
+__all__ += ["CURIE_CGS_PER_MUEFF2"]

@@ -11,8 +11,12 @@ device's slice locally:
 >>> f(jnp.linspace(0, 1, 1000)).shape
 (1000,)
 
-Batches whose length is not a multiple of the device count are padded (by repeating the
-last sample) and trimmed, so any length works. On one device this is ``jit(vmap(fn))``.
+One helper does the chunk / pad / shard work for the whole package: ``map_chunks`` cuts a
+batch (any pytree whose leaves share a leading length) into chunks, pads the last one (by
+repeating the last sample) to a multiple of the device count, places every chunk on the
+devices with ``shard_batch`` and trims the padding from the results. ``sharded_vmap`` (one
+chunk), ``fit.fit_voxels`` (memory-bounded chunks of voxels) and ``mri.shard_spins`` use it.
+On one device ``sharded_vmap`` is ``jit(vmap(fn))``.
 
 Several GPUs on one host: nothing to do, all local devices are used. Several hosts: call
 ``jax.distributed.initialize()`` at the start of the program on every host (coordinator
@@ -29,7 +33,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P, Sharding
 
 BATCH_AXIS = "batch"
 
@@ -42,6 +46,25 @@ def device_mesh(devices=None, axis_name: str = BATCH_AXIS) -> Mesh:
     return Mesh(np.asarray(devices), (axis_name,))
 
 
+def n_shards(sharding: Mesh | Sharding) -> int:
+    """Number of pieces a batch is split into: the first mesh axis, or the devices of a
+    ``Sharding``."""
+    if isinstance(sharding, Mesh):
+        return int(sharding.devices.shape[0])
+    if isinstance(sharding, Sharding):
+        return len(sharding.device_set)
+    raise TypeError(f"sharding must be a jax.sharding.Mesh or Sharding, got {type(sharding)}")
+
+
+def _leaf_sharding(sharding: Mesh | Sharding, ndim: int) -> Sharding:
+    """Where one leaf goes: a Mesh splits axis 0 over its first axis (scalars are replicated);
+    a ``Sharding`` is used as given for every batched leaf."""
+    if isinstance(sharding, Mesh):
+        spec = P(sharding.axis_names[0]) if ndim > 0 else P()
+        return NamedSharding(sharding, spec)
+    return sharding
+
+
 def _leading_size(tree) -> int:
     sizes = {np.shape(x)[0] for x in jax.tree_util.tree_leaves(tree) if np.ndim(x) > 0}
     if len(sizes) != 1:
@@ -49,26 +72,81 @@ def _leading_size(tree) -> int:
     return sizes.pop()
 
 
-def _pad(tree, n_pad: int):
+def pad_batch(tree, multiple: int):
+    """Pad the leading axis of every leaf to a multiple of ``multiple`` by repeating the last
+    sample; return ``(padded tree, original length)``."""
+    n = _leading_size(tree)
+    n_pad = (-n) % multiple
     if n_pad == 0:
-        return tree
-    return jax.tree_util.tree_map(
+        return tree, n
+    padded = jax.tree_util.tree_map(
         lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], n_pad, axis=0)], axis=0), tree
+    )
+    return padded, n
+
+
+def shard_batch(tree, mesh: Mesh | Sharding | None = None, what: str = "batch length"):
+    """Place every leaf of ``tree`` on the devices, split along its leading (batch) axis.
+
+    Leaves with a leading axis must share its length, which must be a multiple of the number
+    of devices (``pad_batch`` pads); 0-d leaves are replicated.
+
+    Args:
+        tree: pytree of arrays.
+        mesh: 1-D device mesh (default: all devices), or a ``jax.sharding.Sharding`` used for
+            every batched leaf.
+        what: name of the batch length in the error message.
+    Raises:
+        ValueError: leading lengths differ, or are not a multiple of the device count.
+    """
+    mesh = device_mesh() if mesh is None else mesh
+    n_dev = n_shards(mesh)
+    n = _leading_size(tree)
+    if n % n_dev:
+        raise ValueError(f"{what} {n} is not a multiple of the {n_dev} devices")
+    return jax.tree_util.tree_map(
+        lambda x: jax.device_put(x, _leaf_sharding(mesh, np.ndim(x))), tree
     )
 
 
-def shard_batch(tree, mesh: Mesh | None = None):
-    """Place every leaf of ``tree`` on ``mesh``, split along its leading (batch) axis.
+def map_chunks(
+    fn: Callable, batch, chunk_size: int | None = None, sharding: Mesh | Sharding | None = None
+):
+    """Apply a batched function to ``batch`` chunk by chunk: the one chunk/pad/shard helper.
 
-    The leading length must be a multiple of the number of devices (``sharded_vmap`` pads).
+    The leading axis (length n) of ``batch`` is cut into chunks of C rows, C = ``chunk_size``
+    (None: n) rounded up to a multiple of the device count; the last chunk is padded by
+    repeating the last sample, so every chunk has the same shape and a jitted ``fn`` compiles
+    once (a C larger than n pads a small batch to one chunk of C). With ``sharding`` each
+    chunk is split over the devices before the call. Chunks are dispatched one after the
+    other from Python (asynchronously); the outputs are concatenated and trimmed to n.
+
+    Args:
+        fn: ``fn(chunk) -> pytree`` whose leaves have the chunk's leading length.
+        batch: pytree of arrays with a common leading length n >= 1.
+        chunk_size: rows per chunk (>= 1), or None for one chunk.
+        sharding: None (default placement), a 1-D ``Mesh``, or a ``Sharding``.
+    Returns:
+        ``fn``'s output pytree with leading length n.
     """
-    mesh = device_mesh() if mesh is None else mesh
-    n_dev = mesh.devices.size
-    n = _leading_size(tree)
-    if n % n_dev:
-        raise ValueError(f"batch length {n} is not a multiple of the {n_dev} devices")
-    sharding = NamedSharding(mesh, P(mesh.axis_names[0]))
-    return jax.device_put(tree, sharding)
+    if chunk_size is not None and int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    n = _leading_size(batch)
+    if n == 0:
+        return fn(batch)
+    n_dev = 1 if sharding is None else n_shards(sharding)
+    size = n if chunk_size is None else int(chunk_size)
+    size = -(-size // n_dev) * n_dev
+    padded, _ = pad_batch(batch, size)
+    outs = []
+    for start in range(0, _leading_size(padded), size):
+        chunk = jax.tree_util.tree_map(lambda a, s=start: a[s : s + size], padded)
+        if sharding is not None:
+            chunk = shard_batch(chunk, sharding)
+        outs.append(fn(chunk))
+    if len(outs) == 1:
+        return jax.tree_util.tree_map(lambda a: a[:n], outs[0])
+    return jax.tree_util.tree_map(lambda *a: jnp.concatenate(a)[:n], *outs)
 
 
 def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0) -> Callable:
@@ -83,7 +161,6 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0) -> Callable:
         its outputs have the same leading length as the inputs.
     """
     mesh = device_mesh() if mesh is None else mesh
-    n_dev = mesh.devices.size
     batched = jax.jit(jax.vmap(fn, in_axes=in_axes))
 
     def wrapped(*args):
@@ -92,13 +169,12 @@ def sharded_vmap(fn: Callable, mesh: Mesh | None = None, in_axes=0) -> Callable:
             raise ValueError(f"in_axes has {len(axes)} entries for {len(args)} arguments")
         if any(a not in (0, None) for a in axes):
             raise ValueError("sharded_vmap supports in_axes of 0 or None only")
-        b_args = [a for a, ax in zip(args, axes, strict=False) if ax == 0]
-        n = _leading_size(b_args)
-        n_pad = (-n) % n_dev
-        b_args = shard_batch(_pad(b_args, n_pad), mesh)
-        it = iter(b_args)
-        full = [next(it) if ax == 0 else a for a, ax in zip(args, axes, strict=False)]
-        out = batched(*full)
-        return jax.tree_util.tree_map(lambda y: y[:n], out)
+        b_args = [a for a, ax in zip(args, axes, strict=True) if ax == 0]
+
+        def call(chunk):
+            it = iter(chunk)
+            return batched(*[next(it) if ax == 0 else a for a, ax in zip(args, axes, strict=True)])
+
+        return map_chunks(call, b_args, None, mesh)
 
     return wrapped

@@ -2,9 +2,12 @@
 
 ``curve_fit`` (one data set, scipy-like), ``fit_voxels`` (every voxel of a map: vmap, chunks,
 sharding, multi-start, failed voxels flagged), ``dictionary_match`` (MR fingerprinting),
-signal-model adapters in the ``model(x, *params)`` form, and readers for measured data.
+signal-model adapters in the ``model(x, *params)`` form over the ``mri`` and ``statmech``
+closed forms, and readers for measured data. Solver options travel as one
+``LevenbergMarquardt`` Module; each fit reports a ``RESULTS`` item.
 """
 
+from ..constants import CURIE_CGS_PER_MUEFF2 as CURIE_CGS_PER_MUEFF2
 from ._dictionary import MatchResult as MatchResult, dictionary_match as dictionary_match
 from ._fit import FitResult as FitResult, curve_fit as curve_fit, fit_voxels as fit_voxels
 from ._io import (
@@ -12,16 +15,19 @@ from ._io import (
     read_column_pairs as read_column_pairs,
     save_nifti as save_nifti,
 )
-from ._lm import STATUS_MESSAGES as STATUS_MESSAGES
+from ._lm import (
+    RESULTS as RESULTS,
+    STATUS_MESSAGES as STATUS_MESSAGES,
+    LevenbergMarquardt as LevenbergMarquardt,
+)
 from ._models import (
-    CURIE_CGS_PER_MUEFF2 as CURIE_CGS_PER_MUEFF2,
     brillouin_moment as brillouin_moment,
     cpmg_epg as cpmg_epg,
     curie_weiss_chi as curie_weiss_chi,
     exponential_decay as exponential_decay,
-    inversion_recovery as inversion_recovery,
     inversion_recovery_complex as inversion_recovery_complex,
     inversion_recovery_magnitude as inversion_recovery_magnitude,
+    inversion_recovery_signed as inversion_recovery_signed,
     spgr as spgr,
 )
 from ._special import bessel_ratio as bessel_ratio, log_i0 as log_i0, rician_nll as rician_nll

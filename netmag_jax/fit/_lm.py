@@ -15,6 +15,7 @@ accepted -> lambda *= max(1/3, 1 - (2 rho - 1)^3); rejected -> lambda *= nu, nu 
 
 Stopping (MINPACK-like): relative cost reduction and predicted reduction both <= ftol; step
 <= xtol (|p| + xtol); scaled gradient <= gtol; zero residual; or max_iter (not converged).
+The options travel as one ``LevenbergMarquardt`` Module; the outcome is a ``RESULTS`` item.
 
 Why a hand-written LM and not ``optimistix.LevenbergMarquardt``: the box constraints are
 handled exactly by projection (no transformation that only reaches a bound asymptotically),
@@ -25,26 +26,38 @@ benchmark (benchmarks/bench_fit.py) times it against vmapped optimistix LM.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
+from .._checks import is_concrete
 from ._special import rician_nll
 
-# status codes (0 = success); ``FitResult.converged`` is ``status == SUCCESS``
-SUCCESS = 0
-MAX_ITER = 1
-NONFINITE = 2
-SINGULAR = 3
-BAD_DATA = 4
+
+class RESULTS(eqx.Enumeration):
+    """Outcome of one fit; the integer code (``FitResult.status``) is the definition order."""
+
+    successful = "converged"
+    max_iter = "maximum number of iterations reached"
+    nonfinite = "non-finite cost or model values"
+    singular = "parameters not determined by the data (singular Jacobian / Hessian)"
+    bad_data = "bad data (NaN/inf, all zero, or masked out)"
+
+
+def status_code(result: RESULTS) -> jax.Array:
+    """The integer code(s) of a (possibly batched) ``RESULTS`` item: 0 = successful."""
+    return jnp.asarray(result._value)
+
+
+_NAMES = ("successful", "max_iter", "nonfinite", "singular", "bad_data")
+#: Status code -> message, derived from ``RESULTS`` (0 = converged, ..., 4 = bad data).
 STATUS_MESSAGES = {
-    SUCCESS: "converged",
-    MAX_ITER: "maximum number of iterations reached",
-    NONFINITE: "non-finite cost or model values",
-    SINGULAR: "parameters not determined by the data (singular Jacobian / Hessian)",
-    BAD_DATA: "bad data (NaN/inf, all zero, or masked out)",
+    int(status_code(getattr(RESULTS, k))): RESULTS[getattr(RESULTS, k)] for k in _NAMES
 }
 
 
@@ -53,7 +66,63 @@ def default_tol(dtype) -> float:
     return max(1e-8, 30.0 * float(jnp.finfo(dtype).eps))
 
 
-def _make_objective(model: Callable, x, y, w, noise: str):
+class LevenbergMarquardt(eqx.Module):
+    """Options of the bounded Levenberg-Marquardt solver of ``curve_fit`` / ``fit_voxels``.
+
+    Attributes:
+        ftol: stop when the relative cost reduction and the predicted one are both <= ftol.
+        xtol: stop when the step is <= xtol (|p| + xtol).
+        gtol: stop when the scaled gradient of the free parameters is <= gtol.
+            ``None`` (default): max(1e-8, 30 eps) of the data's float type, for all three.
+        max_iter: iteration limit (Jacobian evaluations), >= 0; reaching it is reported as
+            ``RESULTS.max_iter``.
+
+    All four are array leaves inside the solver: changing them does not recompile.
+    """
+
+    ftol: float | jax.Array | None = None
+    xtol: float | jax.Array | None = None
+    gtol: float | jax.Array | None = None
+    max_iter: int | jax.Array = 200
+
+    def __check_init__(self):
+        for name in ("ftol", "xtol", "gtol"):
+            v = getattr(self, name)
+            if v is not None and is_concrete(v) and not np.all(np.asarray(v) >= 0):
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        m = self.max_iter
+        if is_concrete(m) and (np.ndim(m) != 0 or int(m) != m or int(m) < 0):
+            raise ValueError(f"max_iter must be an integer >= 0, got {m}")
+
+    def resolved(self, dtype) -> LevenbergMarquardt:
+        """The same options as arrays: tolerances of ``dtype`` (None -> ``default_tol``),
+        max_iter int32."""
+        d = default_tol(dtype)
+        ftol, xtol, gtol = (
+            jnp.asarray(d if t is None else t, dtype) for t in (self.ftol, self.xtol, self.gtol)
+        )
+        return LevenbergMarquardt(ftol, xtol, gtol, jnp.asarray(self.max_iter, jnp.int32))
+
+
+def with_options(solver: LevenbergMarquardt, **overrides) -> LevenbergMarquardt:
+    """``solver`` with the given fields replaced (``None`` values are ignored): the one place
+    where the convenience keywords ``max_iter``, ``ftol``, ``xtol``, ``gtol`` of ``curve_fit``
+    and ``fit_voxels`` fold into the options Module."""
+    if not isinstance(solver, LevenbergMarquardt):
+        raise TypeError(f"solver must be a LevenbergMarquardt, got {type(solver).__name__}")
+    return dataclasses.replace(solver, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def weighted_residual(y, f, w):
+    """(y - f) w; complex residuals -> [Re, Im] stacked (each complex point counts as two
+    data, both with weight w)."""
+    d = y - f
+    if jnp.iscomplexobj(d):
+        return jnp.concatenate([jnp.real(d) * w, jnp.imag(d) * w])
+    return d * w
+
+
+def make_objective(model: Callable, x, y, w, noise: str):
     """Return f(p) -> (cost, grad, H) for one problem.
 
     gaussian: r = (y - model) * w, cost = r.r / 2, grad = J^T r, H = J^T J (Gauss-Newton),
@@ -85,129 +154,117 @@ def _make_objective(model: Callable, x, y, w, noise: str):
     return obj
 
 
-def weighted_residual(y, f, w):
-    """(y - f) w; complex residuals -> [Re, Im] stacked (each complex point counts as two
-    data, both with weight w)."""
-    d = y - f
-    if jnp.iscomplexobj(d):
-        return jnp.concatenate([jnp.real(d) * w, jnp.imag(d) * w])
-    return d * w
+class _State(eqx.Module):
+    """Loop state: point, cost, gradient, Hessian, Marquardt scale, damping, its growth."""
+
+    p: jax.Array
+    c: jax.Array
+    g: jax.Array
+    H: jax.Array
+    D: jax.Array
+    lam: jax.Array
+    nu: jax.Array
+    it: jax.Array
+    done: jax.Array
+    result: RESULTS
 
 
-def _finite_or_inf(c):
-    return jnp.where(jnp.isfinite(c), c, jnp.inf)
+def _active(p, g, lo, hi):
+    """Components on a bound with the descent direction -g pointing outside."""
+    return ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
 
 
-def lm_solve(
-    model: Callable,
-    x,
-    y,
-    w,
-    p0,
-    lo,
-    hi,
-    *,
-    noise: str,
-    max_iter: int,
-    ftol: float,
-    xtol: float,
-    gtol: float,
-):
-    """Minimise one problem. Returns (p, cost, n_iter, status_before_covariance).
+def _trial(objective, lo, hi, s: _State):
+    """The damped, projected trial step from ``s.p`` (zero at the first iteration, which only
+    evaluates the objective at p0); returns (p_new, step, predicted reduction, c_new, g_new,
+    H_new, finite)."""
+    free = (~_active(s.p, s.g, lo, hi)).astype(s.p.dtype)
+    A = s.H + s.lam * jnp.diag(s.D)
+    A = A * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
+    delta = jnp.linalg.solve(A, -s.g * free)
+    delta = jnp.where(jnp.isfinite(delta) & (s.it > 0), delta, 0.0)
+    p_new = jnp.clip(s.p + delta, lo, hi)
+    step = p_new - s.p
+    pred = -(s.g @ step + 0.5 * step @ (s.H @ step))
+    c_new, g_new, H_new = objective(p_new)
+    ok = jnp.isfinite(c_new) & jnp.all(jnp.isfinite(g_new)) & jnp.all(jnp.isfinite(H_new))
+    return p_new, step, pred, jnp.where(ok, c_new, jnp.inf), g_new, H_new, ok
 
-    ``max_iter``, ``ftol``, ``xtol``, ``gtol`` may be traced scalars (no recompilation).
+
+def _gradient_small(s: _State, lo, hi, gtol, tiny, gaussian: bool):
+    """Scaled-gradient and zero-residual tests at the accepted point."""
+    g_free = jnp.where(_active(s.p, s.g, lo, hi), 0.0, s.g)
+    if gaussian:
+        conv_g = jnp.max(jnp.abs(g_free) / jnp.sqrt(s.D * jnp.maximum(2.0 * s.c, tiny))) <= gtol
+        return conv_g | (s.c <= tiny)
+    return jnp.max(jnp.abs(g_free) / jnp.sqrt(s.D)) <= gtol
+
+
+def _iterate(objective, lo, hi, opts: LevenbergMarquardt, gaussian: bool, s: _State):
+    """One Levenberg-Marquardt iteration (Nielsen's damping update, MINPACK-like tests)."""
+    tiny = jnp.asarray(jnp.finfo(s.p.dtype).tiny ** 0.5, s.p.dtype)
+    first = s.it == 0
+    p_new, step, pred, c_new, g_new, H_new, ok = _trial(objective, lo, hi, s)
+    actual = jnp.where(first, 0.0, s.c - c_new)
+    accept = ok & (first | ((actual > 0) & (pred > 0)))
+    rho = actual / jnp.where(pred > 0, pred, 1.0)
+    lam_acc = s.lam * jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
+    lam_acc = jnp.where(first, s.lam, jnp.maximum(lam_acc, 1e-15))
+    lam = jnp.where(accept, lam_acc, s.lam * s.nu)
+    nu = jnp.where(accept, 2.0, s.nu * 2.0)
+
+    scale = jnp.maximum(jnp.abs(jnp.where(first, c_new, s.c)), tiny)
+    conv_f = accept & ~first & (actual <= opts.ftol * scale) & (pred <= opts.ftol * scale)
+    conv_x = ~first & (jnp.sqrt(step @ step) <= opts.xtol * (jnp.sqrt(s.p @ s.p) + opts.xtol))
+    dH = jnp.abs(jnp.diagonal(H_new))
+    D = jnp.where(first, jnp.maximum(dH, tiny), jnp.maximum(s.D, dH))
+    new = _State(p_new, c_new, g_new, H_new, D, lam, nu, s.it + 1, s.done, s.result)
+    old = _State(s.p, s.c, s.g, s.H, s.D, lam, nu, s.it + 1, s.done, s.result)
+    s = jax.tree.map(lambda a, b: jnp.where(accept, a, b), new, old)
+    bad_start = first & ~ok
+    stuck = lam > 1e30  # damping exploded: no descent found
+    conv_g = _gradient_small(s, lo, hi, opts.gtol, tiny, gaussian)
+    done = conv_f | conv_x | conv_g | stuck | bad_start
+    result = RESULTS.where(done, RESULTS.successful, RESULTS.max_iter)
+    result = RESULTS.where(stuck, RESULTS.singular, result)
+    result = RESULTS.where(bad_start, RESULTS.nonfinite, result)
+    return dataclasses.replace(s, done=done, result=result)
+
+
+def lm_solve(objective, p0, lo, hi, opts: LevenbergMarquardt, noise: str):
+    """Minimise one problem from ``p0`` inside the box [lo, hi].
+
+    Args:
+        objective: ``p -> (cost, grad, H)`` from ``make_objective``.
+        p0: (n,) start (clipped into the box). lo, hi: (n,) bounds.
+        opts: resolved ``LevenbergMarquardt`` (array leaves, traced: no recompilation).
+        noise: "gaussian" or "rician" (selects the gradient and zero-residual tests).
+    Returns:
+        (p, cost, n_iter, result before the covariance check).
     """
-    obj = _make_objective(model, x, y, w, noise)
     dt = p0.dtype
     n = p0.shape[0]
-    eye = jnp.eye(n, dtype=dt)
-    tiny = jnp.asarray(jnp.finfo(dt).tiny ** 0.5, dt)
-
-    p0 = jnp.clip(p0, lo, hi)
-    # the first iteration only evaluates the objective at p0 (one copy of the model's
-    # Jacobian in the compiled loop, which roughly halves compile time)
-    init = dict(
-        p=p0,
-        c=jnp.asarray(jnp.inf, dt),
-        g=jnp.zeros((n,), dt),
-        H=eye,
-        D=jnp.ones((n,), dt),
-        lam=jnp.asarray(1e-3, dt),
-        nu=jnp.asarray(2.0, dt),
-        it=jnp.asarray(0, jnp.int32),
-        done=jnp.asarray(False),
-        status=jnp.asarray(MAX_ITER, jnp.int32),
+    init = _State(
+        jnp.clip(p0, lo, hi),
+        jnp.asarray(jnp.inf, dt),
+        jnp.zeros((n,), dt),
+        jnp.eye(n, dtype=dt),
+        jnp.ones((n,), dt),
+        jnp.asarray(1e-3, dt),
+        jnp.asarray(2.0, dt),
+        jnp.asarray(0, jnp.int32),
+        jnp.asarray(False),
+        RESULTS.max_iter,
     )
 
-    def cond(s):
-        return (~s["done"]) & (s["it"] < max_iter)
-
     def body(s):
-        p, c, g, H, D, lam = s["p"], s["c"], s["g"], s["H"], s["D"], s["lam"]
-        first = s["it"] == 0
-        # active set: on a bound with the descent direction -g pointing outside
-        active = ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
-        free = (~active).astype(dt)
-        A = H + lam * jnp.diag(D)
-        A = A * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
-        delta = jnp.linalg.solve(A, -g * free)
-        delta = jnp.where(jnp.isfinite(delta) & ~first, delta, 0.0)
-        p_new = jnp.clip(p + delta, lo, hi)
-        step = p_new - p
-        pred = -(g @ step + 0.5 * step @ (H @ step))
-        c_new, g_new, H_new = obj(p_new)
-        ok_new = jnp.isfinite(c_new) & jnp.all(jnp.isfinite(g_new)) & jnp.all(jnp.isfinite(H_new))
-        c_new = jnp.where(ok_new, c_new, jnp.inf)
-        actual = jnp.where(first, 0.0, c - c_new)
-        accept = ok_new & (first | ((actual > 0) & (pred > 0)))
-        rho = actual / jnp.where(pred > 0, pred, 1.0)
-        lam_acc = lam * jnp.maximum(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
-        lam_acc = jnp.where(first, lam, jnp.maximum(lam_acc, 1e-15))
-        lam = jnp.where(accept, lam_acc, lam * s["nu"])
-        nu = jnp.where(accept, 2.0, s["nu"] * 2.0)
+        return _iterate(objective, lo, hi, opts, noise == "gaussian", s)
 
-        c_old = jnp.where(first, c_new, c)
-        scale = jnp.maximum(jnp.abs(c_old), tiny)
-        conv_f = accept & ~first & (actual <= ftol * scale) & (pred <= ftol * scale)
-        conv_x = ~first & (jnp.sqrt(step @ step) <= xtol * (jnp.sqrt(p @ p) + xtol))
-        p = jnp.where(accept, p_new, p)
-        c = jnp.where(accept, c_new, c)
-        g = jnp.where(accept, g_new, g)
-        H = jnp.where(accept, H_new, H)
-        dH = jnp.abs(jnp.diagonal(H_new))
-        D = jnp.where(accept, jnp.where(first, jnp.maximum(dH, tiny), jnp.maximum(D, dH)), D)
-        active = ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
-        g_free = jnp.where(active, 0.0, g)
-        if noise == "gaussian":
-            conv_g = jnp.max(jnp.abs(g_free) / jnp.sqrt(D * jnp.maximum(2.0 * c, tiny))) <= gtol
-            conv_zero = c <= tiny
-        else:
-            conv_g = jnp.max(jnp.abs(g_free) / jnp.sqrt(D)) <= gtol
-            conv_zero = jnp.asarray(False)
-        bad_start = first & ~ok_new
-        stuck = lam > 1e30  # damping exploded: no descent found
-        done = conv_f | conv_x | conv_g | conv_zero | stuck | bad_start
-        status = jnp.where(
-            bad_start, NONFINITE, jnp.where(stuck, SINGULAR, jnp.where(done, SUCCESS, MAX_ITER))
-        )
-        return dict(
-            p=p,
-            c=c,
-            g=g,
-            H=H,
-            D=D,
-            lam=lam,
-            nu=nu,
-            it=s["it"] + 1,
-            done=done,
-            status=status.astype(jnp.int32),
-        )
-
-    s = lax.while_loop(cond, body, init)
-    return s["p"], s["c"], s["it"], s["status"]
+    s = lax.while_loop(lambda s: (~s.done) & (s.it < opts.max_iter), body, init)
+    return s.p, s.c, s.it, s.result
 
 
-def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma: bool):
+def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma):
     """Covariance of the parameters at the optimum, chi2, and a rank-deficiency flag.
 
     ``absolute_sigma`` may be a traced bool.
@@ -235,21 +292,19 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma: bool)
         # is well conditioned; keeps float32 fits with disparate parameter scales usable)
         cn = jnp.sqrt(jnp.sum(J * J, axis=0))
         cn = jnp.where(cn > 0, cn, 1.0)
-        _, s, vt = jnp.linalg.svd(J / cn, full_matrices=False)
+        _, s, vt = jnp.linalg.svd(J / cn[None, :], full_matrices=False)
         keep = s > eps * max(m, n) * s[0]
         inv_s2 = jnp.where(keep, 1.0 / jnp.where(keep, s, 1.0) ** 2, 0.0)
-        cov = ((vt.T * inv_s2) @ vt) / (cn[:, None] * cn[None, :])
+        cov = ((vt.T * inv_s2[None, :]) @ vt) / (cn[:, None] * cn[None, :])
         scale = chi2 / (m - n) if m > n else jnp.asarray(jnp.inf, dt)
         cov = jnp.where(absolute_sigma, cov, cov * scale)
-        singular = ~jnp.all(keep)
     else:
         sigma = 1.0 / w
         H = jax.hessian(lambda q: jnp.sum(rician_nll(model(x, *q), y, sigma)))(p)
-        H = 0.5 * (H + H.T)
-        evals, evecs = jnp.linalg.eigh(H)
+        evals, evecs = jnp.linalg.eigh(0.5 * (H + H.T))
         keep = evals > eps * max(m, n) * jnp.max(jnp.abs(evals))
         inv_e = jnp.where(keep, 1.0 / jnp.where(keep, evals, 1.0), 0.0)
-        cov = (evecs * inv_e) @ evecs.T
-        singular = ~jnp.all(keep)
+        cov = (evecs * inv_e[None, :]) @ evecs.T
+    singular = ~jnp.all(keep)
     cov = jnp.where(singular, jnp.inf, cov)
     return cov, chi2, singular

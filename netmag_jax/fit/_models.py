@@ -9,8 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jax import lax
 
-from .. import constants as _c
-from .. import statmech as _statmech
+from .. import constants as _c, mri, statmech as _statmech
 
 
 # --- relaxometry --------------------------------------------------------------------------------
@@ -23,11 +22,13 @@ def exponential_decay(t, M0, T2):
     return M0 * jnp.exp(-t / T2)
 
 
-def inversion_recovery(TI, a, b, T1):
+def inversion_recovery_signed(TI, a, b, T1):
     r"""Signed inversion recovery :math:`S(TI) = a + b\, e^{-TI/T_1}` (Barral et al. 2010).
 
     Ideal inversion with full recovery gives b = -2a; imperfect inversion or short TR give
     |b| < 2|a|. The phase-corrected real signal of a complex acquisition follows this model.
+    (The sequence that produces it is ``mri.inversion_recovery``; its ideal closed form is
+    ``mri.inversion_recovery_signal``, the special case a = M0, b = -2 M0.)
 
     Args:
         TI: (m,) inversion times [s]. a, b: amplitudes [signal units]. T1: [s].
@@ -38,9 +39,9 @@ def inversion_recovery(TI, a, b, T1):
 def inversion_recovery_magnitude(TI, a, b, T1):
     r"""Magnitude inversion recovery :math:`|a + b\, e^{-TI/T_1}|` (sign lost at the null).
 
-    Args: as ``inversion_recovery``.
+    Args: as ``inversion_recovery_signed``.
     """
-    s = inversion_recovery(TI, a, b, T1)
+    s = inversion_recovery_signed(TI, a, b, T1)
     return jnp.sqrt(s * s + 1e-30)
 
 
@@ -50,9 +51,9 @@ def inversion_recovery_complex(TI, a, b, T1, phi):
     A single receive phase phi [rad] multiplies the whole signed curve (coil phase, B0 offset),
     so the fit needs no polarity restoration.
 
-    Args: as ``inversion_recovery``, plus phi [rad].
+    Args: as ``inversion_recovery_signed``, plus phi [rad].
     """
-    s = inversion_recovery(TI, a, b, T1)
+    s = inversion_recovery_signed(TI, a, b, T1)
     return lax.complex(s * jnp.cos(phi), s * jnp.sin(phi))
 
 
@@ -60,82 +61,43 @@ def spgr(alpha, M0, T1, TR):
     r"""Spoiled gradient echo steady state (Ernst): :math:`S = M_0 \sin\alpha
     \frac{1 - E_1}{1 - E_1\cos\alpha}`, :math:`E_1 = e^{-TR/T_1}` (variable flip angle T1).
 
+    The fitting form (flip angle first) of ``mri.ernst_signal``.
+
     Args:
         alpha: (m,) actual flip angles [rad] (nominal angle times the B1 scale).
         M0: amplitude (includes T2* weighting at TE). T1: [s]. TR: repetition time [s].
     """
-    E1 = jnp.exp(-TR / T1)
-    return M0 * jnp.sin(alpha) * (1.0 - E1) / (1.0 - E1 * jnp.cos(alpha))
-
-
-def _cis(r, phi):
-    """r e^{i phi} for real r, phi (explicit, valid under strict dtype promotion)."""
-    return lax.complex(r * jnp.cos(phi), r * jnp.sin(phi))
-
-
-def _epg_rotation(alpha, phi):
-    """Weigel's EPG RF mixing matrix for flip alpha [rad] about the axis at phase phi."""
-    alpha = jnp.asarray(alpha)
-    phi = jnp.asarray(phi, alpha.dtype)
-    c2 = jnp.cos(alpha / 2) ** 2
-    s2 = jnp.sin(alpha / 2) ** 2
-    sa = jnp.sin(alpha)
-    h = jnp.pi / 2
-    return jnp.stack(
-        [
-            jnp.stack([_cis(c2, 0.0 * phi), _cis(s2, 2 * phi), _cis(sa, phi - h)]),
-            jnp.stack([_cis(s2, -2 * phi), _cis(c2, 0.0 * phi), _cis(sa, h - phi)]),
-            jnp.stack(
-                [_cis(0.5 * sa, -phi - h), _cis(0.5 * sa, phi + h), _cis(jnp.cos(alpha), 0.0 * phi)]
-            ),
-        ]
-    )
+    return mri.ernst_signal(alpha, TR, T1, M0)
 
 
 def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):
     r"""CPMG echo amplitudes by extended phase graphs, with stimulated echoes (Hennig 1988).
 
-    Excitation B1 * 90 deg about y, then ``n_echoes`` refocusing pulses of B1 * ``refocus``
-    about x, spaced ``esp``; each half echo spacing applies relaxation (E2 on transverse
-    states, E1 and recovery to 1 on longitudinal states) and one dephasing shift. The echo
-    amplitude is |F0+| at each echo time k * esp. With B1 = 1 and refocus = pi it reduces to
-    :math:`e^{-k\,esp/T_2}` exactly; B1 < 1 mixes in stimulated echoes (the even/odd pattern
-    that makes mono-exponential T2 fits biased).
+    The fitting form of ``mri.epg_cpmg``: excitation B1 * 90 deg, then ``n_echoes`` refocusing
+    pulses of B1 * ``refocus`` about the axis of the excited magnetization (CPMG condition),
+    spaced ``esp``; the echo amplitude is :math:`|F_0^+|` at each echo time k * esp (the
+    magnitude does not depend on the handedness of the rotations). With B1 = 1 and
+    refocus = pi it reduces to :math:`e^{-k\,esp/T_2}` exactly; B1 < 1 mixes in stimulated
+    echoes (the even/odd pattern that makes mono-exponential T2 fits biased).
+
+    T2 is clipped into the physical domain (0, 2 T1] that the EPG engine checks, so trial
+    steps of a fit outside it give finite values instead of a run-time error (bound T2 in
+    the fit to stay inside).
 
     Args:
         n_echoes: number of echoes (static int).
         esp: echo spacing [s]. T2, T1: relaxation times [s]. B1: transmit scale (1 = nominal).
         refocus: nominal refocusing angle [rad].
     Returns:
-        (n_echoes,) echo amplitudes for unit equilibrium magnetization.
+        (n_echoes,) echo amplitudes for unit equilibrium magnetization, in the float type of
+        T2 and B1.
     """
-    K = n_echoes + 2  # dephasing orders reachable by the echoes that are read out
     dt = jnp.result_type(T2, float)
-    ctype = jnp.complex128 if jnp.dtype(dt) == jnp.float64 else jnp.complex64
-    E2 = jnp.exp(-0.5 * esp / T2)
-    E1 = jnp.exp(-0.5 * esp / T1)
+    T2 = jnp.clip(jnp.asarray(T2, dt), jnp.finfo(dt).tiny, 2.0 * jnp.asarray(T1, dt))
     B1 = jnp.asarray(B1, dt)
-    state = jnp.zeros((3, K), ctype).at[2, 0].set(1.0)
-    state = _epg_rotation(B1 * jnp.pi / 2, jnp.pi / 2).astype(ctype) @ state
-    R = _epg_rotation(B1 * refocus, 0.0).astype(ctype)
-
-    def relax_shift(s):
-        e2, e1 = E2.astype(ctype), E1.astype(ctype)
-        fp, fm, z = s[0] * e2, s[1] * e2, s[2] * e1
-        z = z.at[0].add(1.0 - e1)
-        fp = jnp.concatenate([jnp.zeros((1,), ctype), fp[:-1]])
-        fm = jnp.concatenate([fm[1:], jnp.zeros((1,), ctype)])
-        fp = fp.at[0].set(jnp.conj(fm[0]))
-        return jnp.stack([fp, fm, z])
-
-    def echo(s, _):
-        s = relax_shift(s)
-        s = R @ s
-        s = relax_shift(s)
-        return s, jnp.abs(s[0, 0])
-
-    _, amps = lax.scan(echo, state, None, length=n_echoes)
-    return amps
+    angles = jnp.full((n_echoes,), B1 * refocus, dt)
+    echoes = mri.epg_cpmg(angles, esp, T1, T2, excitation=B1 * (jnp.pi / 2))
+    return jnp.abs(echoes).astype(dt)
 
 
 # --- magnetometry -------------------------------------------------------------------------------
@@ -154,16 +116,14 @@ def brillouin_moment(B, T, g, J, theta=0.0):
     return g * J * _statmech.brillouin(J, x)
 
 
-#: Curie constant per mole and per mu_eff^2 in cgs: N_A mu_B^2 / (3 k_B) = 0.12505 emu K/mol.
-CURIE_CGS_PER_MUEFF2 = _c.N_A * (_c.MU_B * 1e3) ** 2 / (3.0 * _c.K_B * 1e7)
-
-
 def curie_weiss_chi(T, C, theta, chi0):
     r"""Curie-Weiss susceptibility with a temperature-independent term,
     :math:`\chi(T) = C / (T - \theta) + \chi_0`.
 
     Units are the user's (cgs emu/mol or SI): C has the unit of chi times K.
-    mu_eff = sqrt(C / CURIE_CGS_PER_MUEFF2) Bohr magnetons when chi is in emu/mol.
+    mu_eff = sqrt(C / constants.CURIE_CGS_PER_MUEFF2) Bohr magnetons when chi is in emu/mol.
+    The same law as ``statmech.curie_weiss`` plus chi0, without its run-time checks (C > 0,
+    T > theta): the trial steps of a fit may leave that domain and must not raise.
 
     Args:
         T: temperature [K] (> theta). C: Curie constant. theta: Weiss temperature [K]

@@ -40,7 +40,7 @@ def _bessel_ratio_jvp(primals, tangents):
 
 @jax.custom_jvp
 def log_i0(z):
-    r"""Logarithm of the modified Bessel function, :math:`\log I_0(z) = |z| + \log(I_0(z) e^{-|z|})`.
+    r"""Overflow-free log of the Bessel function, :math:`\log I_0(z) = |z| + \log(I_0 e^{-|z|})`.
 
     Overflow-free for any finite z; derivative :math:`I_1(z)/I_0(z)` (``bessel_ratio``).
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .._checks import check_ndim, check_shape, require
 from ..constants import GAMMA_1H, HBAR, K_B
+from ..parallel import shard_batch
 from ..statmech import brillouin
 
 #: Number density of 1H in liquid water at 37 C [m^-3]: 2 rho N_A / M_H2O = 2 x 993.3 kg/m^3
@@ -215,14 +216,4 @@ def shard_spins(spins: Spins, mesh=None) -> Spins:
     replicated. :func:`simulate` under ``jit`` then runs each device's spins locally (the
     signal sum becomes an all-reduce). N must be a multiple of the number of devices.
     """
-    from jax.sharding import NamedSharding, PartitionSpec
-
-    from ..parallel import device_mesh
-
-    mesh = device_mesh() if mesh is None else mesh
-    n_dev = mesh.devices.size
-    if spins.n % n_dev:
-        raise ValueError(f"number of spins {spins.n} is not a multiple of the {n_dev} devices")
-    split = NamedSharding(mesh, PartitionSpec(mesh.axis_names[0]))
-    repl = NamedSharding(mesh, PartitionSpec())
-    return jax.tree_util.tree_map(lambda x: jax.device_put(x, split if x.ndim > 0 else repl), spins)
+    return shard_batch(spins, mesh, what="number of spins")

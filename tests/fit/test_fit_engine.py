@@ -126,7 +126,7 @@ def test_undetermined_parameter_flagged():
 @pytest.mark.parametrize(
     "kw, msg",
     [
-        (dict(x=T[:-1]), "same length"),
+        (dict(x=T[:-1]), "same data length"),
         (dict(bounds=([0, 1, 0], [1, 0, 1])), "lower bound"),
         (dict(bounds=([0, 0.06, 0], [2, 1, 1])), "outside the bounds"),
         (dict(sigma=-np.ones(32)), "sigma"),
