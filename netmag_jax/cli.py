@@ -225,42 +225,25 @@ def design_pulse(args) -> dict:
     return summary
 
 
-def _add_run(sub) -> None:
-    r = sub.add_parser(
-        "run",
-        help="run the experiment gallery of a clone of the repository and write the report",
-        description="Run the experiments of a clone of the repository (EXPERIMENTS/_gallery.py) "
-        "and write figures, numbers and DIR/index.html. Needs the repository's experiments/ "
-        "folder: run from the clone's root or pass --experiments.",
+def _add_repository_command(sub, name: str, folder: str, what: str, about: str, out) -> None:
+    """``netmag run`` / ``netmag bench``: run the scripts of a clone's ``folder``/ (option
+    ``--<folder> DIR``, default ``./<folder>``); ``out`` = (default, help) of ``--out``."""
+    c = sub.add_parser(
+        name,
+        help=f"{about} (needs a clone of the repository)",
+        description=f"{about}. Needs the repository's {folder}/ folder: run from the "
+        f"clone's root or pass --{folder} DIR.",
     )
-    r.add_argument(
-        "--experiments",
+    c.add_argument(
+        f"--{folder}",
         type=Path,
-        default=Path("experiments"),
-        help="the repository's experiments folder (default: ./experiments)",
+        default=Path(folder),
+        metavar="DIR",
+        help=f"the repository's {folder} folder (default: ./{folder})",
     )
-    r.add_argument("--out", type=Path, default=Path("results"), help="output folder")
-    r.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
-    r.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
-
-
-def _add_bench(sub) -> None:
-    b = sub.add_parser(
-        "bench",
-        help="run the repository's benchmarks against their peers",
-        description="Run BENCHMARKS/bench_<name>.py of a clone of the repository (each prints "
-        "its table). Needs the repository's benchmarks/ folder: run from the clone's root or "
-        "pass --benchmarks.",
-    )
-    b.add_argument(
-        "--benchmarks",
-        type=Path,
-        default=Path("benchmarks"),
-        help="the repository's benchmarks folder (default: ./benchmarks)",
-    )
-    b.add_argument("--out", type=Path, default=None, help="write benchmarks.json here")
-    b.add_argument("--quick", action="store_true", help="small sizes")
-    b.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
+    c.add_argument("--out", type=Path, default=out[0], metavar="OUT", help=out[1])
+    c.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    c.add_argument("--only", nargs="+", metavar="NAME", help=f"run only these {what}")
 
 
 def _add_fit(sub) -> None:
@@ -291,7 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--x64", action="store_true", help="compute in float64")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    _add_run(sub)
+    _add_repository_command(
+        sub,
+        "run",
+        "experiments",
+        "experiments",
+        "run the experiment gallery and write its report OUT/index.html",
+        (Path("results"), "output folder (default: ./results)"),
+    )
     _add_fit(sub)
 
     s = sub.add_parser("simulate", help="simulate a Pulseq .seq file on a phantom")
@@ -320,7 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--iterations", type=int, default=200, help="optimizer iterations")
     d.add_argument("--out", type=Path, default=Path("results/design"), help="output folder")
 
-    _add_bench(sub)
+    _add_repository_command(
+        sub,
+        "bench",
+        "benchmarks",
+        "benchmarks",
+        "run the benchmarks bench_<name>.py against their peers",
+        (None, "write benchmarks.json into this folder"),
+    )
     return p
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from types import MappingProxyType, ModuleType
 
 from . import crystal_field, magnetism, relaxometry
+from ._common import first_line
 
 #: ``netmag fit NAME ARGS`` runs ``WORKFLOWS[NAME].main(ARGS)`` (read-only mapping).
 WORKFLOWS: MappingProxyType[str, ModuleType] = MappingProxyType(
@@ -19,7 +20,7 @@ def describe(width: int = 80) -> str:
     pad = max(map(len, WORKFLOWS)) + 4
     return "\n".join(
         textwrap.fill(
-            (mod.__doc__ or "").strip().splitlines()[0],
+            first_line(mod.__doc__),
             width,
             initial_indent=f"  {name:<{pad - 2}}",
             subsequent_indent=" " * pad,

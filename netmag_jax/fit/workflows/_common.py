@@ -49,6 +49,23 @@ def run_command(
         raise SystemExit(f"{parser.prog}: {err}") from None
 
 
+def first_line(doc: str | None) -> str:
+    """The summary line of a docstring ("" for none): the command's description."""
+    lines = (doc or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def workflow_parser(name: str, doc: str | None):
+    """(parser of ``netmag fit <name>``, its subcommand group with ``dest="cmd"``); the
+    description is the first line of the workflow's docstring ``doc``."""
+    parser = argparse.ArgumentParser(
+        prog=f"netmag fit {name}",
+        description=first_line(doc),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return parser, parser.add_subparsers(dest="cmd", required=True)
+
+
 def enable_x64() -> None:
     """Compute in float64 from here on (the commands fit measured data; the library never
     switches it on by itself)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import numpy as np
 
@@ -63,7 +65,7 @@ def _signal(kind, M0, T1, T2):
     raise ValueError(f"unknown synthetic data kind {kind!r}; choose from {SYNTH_KINDS}")
 
 
-def synth(kind, seed=0, snr=200.0, block=8):
+def synth(kind, seed=0, snr=200.0, block=8) -> dict[str, Any]:
     """Synthetic NIST-phantom data with Gaussian noise (complex noise -> Rician magnitude).
 
     Ground truth: NIST_T1_3T / NIST_T2_3T per sphere, M0 = 1, noise sigma = 1/snr per channel.

@@ -33,7 +33,6 @@ the reduced chi2 also measures what a single-ion model leaves out at 2 K.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -44,7 +43,15 @@ import netmag_jax.fit as nf
 from netmag_jax import constants as const
 from netmag_jax import statmech
 
-from ._common import DATA, enable_x64, pyplot, run_command, save_figure, write_json
+from ._common import (
+    DATA,
+    enable_x64,
+    pyplot,
+    run_command,
+    save_figure,
+    workflow_parser,
+    write_json,
+)
 from .magnetism import label_temperature, load_mh
 
 _CSERSE2 = DATA / "CsErSe2"
@@ -124,8 +131,6 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
     bkq = np.asarray(res.params) * SCHEIE_2020_MEV
     dbkq = np.asarray(res.stderr) * np.abs(SCHEIE_2020_MEV)
     names = [f"B{k}{q}" for k, q in KEYS]
-    levels = np.asarray(_single_ion(jnp.asarray(bkq)).energy_levels(jnp.zeros(3)))
-    levels0 = np.asarray(_single_ion(jnp.asarray(SCHEIE_2020_MEV)).energy_levels(jnp.zeros(3)))
     summary = {
         "model": "Er3+ J=15/2, g=6/5, D3d Stevens B20..B66, no exchange",
         "start": "Scheie et al., PRB 101, 144432 (2020), neutron fit (asche1/PyCrystalField "
@@ -142,8 +147,8 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
         "converged": bool(res.converged),
         "status": res.message(),
         "n_iter": int(res.n_iter),
-        "levels_meV": _levels_meV(levels),
-        "levels_meV_published": _levels_meV(levels0),
+        "levels_meV": doublet_energies(bkq),
+        "levels_meV_published": doublet_energies(SCHEIE_2020_MEV),
         "neutron_peaks_meV_published": [float(v) for v in SCHEIE_2020_PEAKS_MEV],
         "g_ab_c": list(ground_doublet_g(bkq)),
         "g_ab_c_published": list(ground_doublet_g(SCHEIE_2020_MEV)),
@@ -155,8 +160,10 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
     return res, summary, (x, y, s, curves)
 
 
-def _levels_meV(levels):
-    """Zero-field levels [J] -> doublet energies above the ground doublet [meV]."""
+def doublet_energies(bkq_meV):
+    """Zero-field Kramers doublets of Er3+ for B_kq [meV] (order KEYS): energies above the
+    ground doublet [meV], rounded to 1e-4 meV, ground doublet (0) first."""
+    levels = _single_ion(jnp.asarray(bkq_meV)).energy_levels(jnp.zeros(3))
     e = np.sort(np.asarray(levels).ravel())
     e = const.J_to_meV(e - e[0])
     return [round(float(v), 4) for v in e[::2]]  # Kramers doublets: every second level
@@ -220,12 +227,7 @@ def _plot(path, res, data):
 
 def build_parser():
     """The ``netmag fit crystal_field`` argument parser (fit, units)."""
-    p = argparse.ArgumentParser(
-        prog="netmag fit crystal_field",
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p, sub = workflow_parser("crystal_field", __doc__)
     s = sub.add_parser("fit", help="fit the six Stevens parameters to M(H)")
     s.add_argument("--temps", type=float, nargs="+", default=[2.0, 10.0, 50.0])
     s.add_argument("--max-field", type=float, help="largest field used [T]")

@@ -31,7 +31,6 @@ a relative uncertainty ``--rel-sigma`` (default 1 %). Fit quality: reduced chi2.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from pathlib import Path
@@ -42,7 +41,15 @@ import numpy as np
 import netmag_jax.fit as nf
 from netmag_jax import constants as const
 
-from ._common import DATA, enable_x64, pyplot, run_command, save_figure, write_json
+from ._common import (
+    DATA,
+    enable_x64,
+    pyplot,
+    run_command,
+    save_figure,
+    workflow_parser,
+    write_json,
+)
 
 
 # --- data helpers -------------------------------------------------------------------------------
@@ -226,12 +233,7 @@ def _plot(path, series, xlabel, ylabel, title):
 # --- command line -------------------------------------------------------------------------------
 def build_parser():
     """The ``netmag fit magnetism`` argument parser (brillouin, curie-weiss, exchange)."""
-    p = argparse.ArgumentParser(
-        prog="netmag fit magnetism",
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p, sub = workflow_parser("magnetism", __doc__)
     s = sub.add_parser("brillouin", help="g and moment from M(H, T) (Brillouin + Van Vleck)")
     s.add_argument("--data", type=Path, default=DATA / "CsErSe2" / "CsErSe2_MH.dat")
     s.add_argument("--select", default="H//ab", help="substring of the column labels to use")

@@ -28,7 +28,6 @@ Synthetic data with known truth: ``synth`` (ISMRM/NIST system phantom, ``NIST_T1
 
 from __future__ import annotations
 
-import argparse
 import json
 from functools import lru_cache, partial
 from pathlib import Path
@@ -39,7 +38,7 @@ import numpy as np
 
 import netmag_jax.fit as nf
 
-from ._common import enable_x64, run_command
+from ._common import enable_x64, run_command, workflow_parser
 from ._maps import auto_mask as auto_mask
 from ._maps import load_images, load_matching
 from ._maps import summarize as summarize
@@ -266,12 +265,7 @@ def _common_options(s):
 
 def build_parser():
     """The ``netmag fit relaxometry`` argument parser (subcommands ir, vfa, t2, t2-epg, synth)."""
-    p = argparse.ArgumentParser(
-        prog="netmag fit relaxometry",
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p, sub = workflow_parser("relaxometry", __doc__)
     s = sub.add_parser("ir", help="T1 from inversion recovery (magnitude or complex)")
     _common_options(s)
     s.add_argument("--data-imag", type=Path, help="imaginary part (complex fit)")
