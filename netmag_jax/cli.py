@@ -2,20 +2,23 @@
 
 Subcommands::
 
-    netmag run       [--quick] [--only NAME ...] [--out DIR]   experiment gallery -> DIR/index.html
-    netmag fit       WORKFLOW [workflow options]               a fitting/ workflow on your files
+    netmag run       [--experiments DIR] [--quick] [--only NAME ...] [--out DIR]
+                     the experiment gallery of a clone of the repository -> DIR/index.html
+    netmag fit       WORKFLOW [workflow options]       a fitting workflow on your data files
     netmag simulate  FILE.seq [--phantom NAME] [--n N] [--out DIR]   Pulseq file -> signal/image
     netmag design    KIND [--duration S] [--b1-max T] ... [--out DIR]    RF pulse design (optax)
-    netmag bench     [--quick] [--only NAME ...] [--out DIR]   benchmarks against named peers
+    netmag bench     [--benchmarks DIR] [--quick] [--only NAME ...] [--out DIR]
+                     the repository's benchmarks against named peers
 
 Global options (before the subcommand): ``--device cpu|gpu`` and ``--x64``.
 
-Experiments live in the repository's ``experiments/`` folder, one module per phenomenon.
-Each module defines ``TITLE`` (str) and ``run(out: pathlib.Path, quick: bool) -> dict``; the
-dict holds ``summary`` (a few lines of explanation), ``figures`` (PNG file names written into
-``out``) and ``numbers`` (``{name: {"value": v, "reference": r, "unit": u, "source": s}}``).
-Fitting workflows are ``fitting/<name>.py`` modules with ``main(argv)``; benchmarks are
-``benchmarks/bench_<name>.py`` modules with ``main(quick)``.
+``fit``, ``simulate`` and ``design`` use only the installed package (the fitting workflows are
+``netmag_jax.fit.workflows``, with their example data). ``run`` and ``bench`` run scripts of a
+clone of the repository: ``run`` loads ``<experiments>/_gallery.py`` (default folder
+``experiments`` in the current directory) and calls its
+``run_gallery(out, quick=..., only=...)``; ``bench`` loads ``<benchmarks>/bench_<name>.py``
+(default folder ``benchmarks``) and calls each ``main(quick=...)``. A user mistake (missing
+folder or file, unknown name, invalid value) ends with one line ``netmag <command>: ...``.
 """
 
 from __future__ import annotations
@@ -24,94 +27,73 @@ import argparse
 import importlib.util
 import json
 import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+import jax
 
-
-def _folder(name: str) -> Path:
-    folder = REPO / name
-    if not folder.is_dir():
-        raise SystemExit(
-            f"netmag: no {name}/ folder next to the package ({folder}); "
-            "run from a clone of the repository"
-        )
-    return folder
-
-
-def _modules(folder: str, prefix: str = "") -> dict[str, Path]:
-    return {
-        p.stem[len(prefix) :]: p
-        for p in sorted(_folder(folder).glob(f"{prefix}*.py"))
-        if not p.name.startswith("_")
-    }
+from .fit import workflows
 
 
 def load_module(path: Path, package: str = "netmag_scripts"):
-    """Import a script module (experiment, workflow or benchmark) from its file."""
+    """Import a script module (gallery, experiment or benchmark) from its file ``path``.
+
+    The module is registered as ``<package>.<file stem>`` in ``sys.modules``.
+    """
+    path = Path(path)
     spec = importlib.util.spec_from_file_location(f"{package}.{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise ValueError(f"{path} is not a Python module")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod
     spec.loader.exec_module(mod)
     return mod
 
 
-def load_experiment(path: Path):
-    """Import an experiment module (``experiments/<name>.py``) from its file."""
-    mod = load_module(Path(path), "netmag_experiments")
-    if not hasattr(mod, "run"):
-        raise ValueError(f"experiment {Path(path).name} defines no run(out, quick)")
-    return mod
-
-
-def _select(available: dict[str, Path], only: list[str] | None, what: str) -> dict[str, Path]:
-    if not only:
-        return available
-    unknown = sorted(set(only) - set(available))
-    if unknown:
-        raise SystemExit(f"netmag: unknown {what} {unknown}; available: {sorted(available)}")
-    return {k: v for k, v in available.items() if k in only}
-
-
-def run_gallery(out: Path, quick: bool = False, only: list[str] | None = None) -> dict:
-    """Run the experiments (all, or those in ``only``), write results and the HTML report."""
-    from ._report import write_report
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    selected = _select(_modules("experiments"), only, "experiment(s)")
-    results = {}
-    t_all = time.perf_counter()
-    for i, (name, path) in enumerate(selected.items(), 1):
-        mod = load_experiment(path)
-        title = getattr(mod, "TITLE", name)
-        print(f"[{i}/{len(selected)}] {name}: {title} ...", flush=True)
-        t0 = time.perf_counter()
-        res = dict(mod.run(out / name, quick=quick))
-        res.setdefault("title", title)
-        res["seconds"] = round(time.perf_counter() - t0, 2)
-        (out / name).mkdir(parents=True, exist_ok=True)
-        (out / name / "results.json").write_text(json.dumps(res, indent=2, default=float))
-        results[name] = res
-        print(
-            f"      done in {res['seconds']:.1f} s ({len(res.get('figures', []))} figures)",
-            flush=True,
+def _folder(path: Path, command: str, option: str) -> Path:
+    """``path`` if it is a folder; otherwise a one-line exit naming the option to fix it."""
+    path = Path(path)
+    if not path.is_dir():
+        raise SystemExit(
+            f"netmag {command}: no folder {path} (run from a clone of the repository "
+            f"or pass {option} DIR)"
         )
-    report = write_report(out, results)
-    print(
-        f"gallery: {len(results)} experiments in {time.perf_counter() - t_all:.0f} s; "
-        f"report at {report}",
-        flush=True,
-    )
-    return results
+    return path
 
 
-def run_benchmarks(out: Path | None, quick: bool = False, only: list[str] | None = None) -> dict:
-    """Run benchmarks/bench_*.py (each prints its own table) and collect their results."""
-    selected = _select(_modules("benchmarks", prefix="bench_"), only, "benchmark(s)")
+def run_experiments(
+    experiments: Path, out: Path, quick: bool = False, only: list[str] | None = None
+) -> dict:
+    """Run the gallery of the ``experiments`` folder: ``_gallery.py``'s ``run_gallery``."""
+    gallery = _folder(experiments, "run", "--experiments") / "_gallery.py"
+    if not gallery.is_file():
+        raise SystemExit(f"netmag run: no {gallery} (the gallery runner of the experiments)")
+    return load_module(gallery, "netmag_experiments").run_gallery(Path(out), quick=quick, only=only)
+
+
+def run_benchmarks(
+    out: Path | None,
+    quick: bool = False,
+    only: list[str] | None = None,
+    benchmarks: Path = Path("benchmarks"),
+) -> dict:
+    """Run ``<benchmarks>/bench_*.py`` (each prints its own table) and collect their results.
+
+    Args:
+        out: folder for ``benchmarks.json`` (None: not written).
+        quick: small sizes. only: benchmark names (``bench_<name>.py``), None for all.
+        benchmarks: the repository's benchmarks folder.
+    """
+    folder = _folder(benchmarks, "bench", "--benchmarks")
+    available = {p.stem.removeprefix("bench_"): p for p in sorted(folder.glob("bench_*.py"))}
+    unknown = sorted(set(only or ()) - set(available))
+    if unknown:
+        raise SystemExit(
+            f"netmag bench: unknown benchmark(s) {unknown}; available: {sorted(available)}"
+        )
     results = {}
-    for name, path in selected.items():
+    for name, path in available.items():
+        if only and name not in only:
+            continue
         print(f"== benchmark {name} ==", flush=True)
         results[name] = load_module(path, "netmag_benchmarks").main(quick=quick)
     if out is not None:
@@ -243,6 +225,42 @@ def design_pulse(args) -> dict:
     return summary
 
 
+def _add_repository_command(sub, name: str, folder: str, what: str, about: str, out) -> None:
+    """``netmag run`` / ``netmag bench``: run the scripts of a clone's ``folder``/ (option
+    ``--<folder> DIR``, default ``./<folder>``); ``out`` = (default, help) of ``--out``."""
+    c = sub.add_parser(
+        name,
+        help=f"{about} (needs a clone of the repository)",
+        description=f"{about}. Needs the repository's {folder}/ folder: run from the "
+        f"clone's root or pass --{folder} DIR.",
+    )
+    c.add_argument(
+        f"--{folder}",
+        type=Path,
+        default=Path(folder),
+        metavar="DIR",
+        help=f"the repository's {folder} folder (default: ./{folder})",
+    )
+    c.add_argument("--out", type=Path, default=out[0], metavar="OUT", help=out[1])
+    c.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    c.add_argument("--only", nargs="+", metavar="NAME", help=f"run only these {what}")
+
+
+def _add_fit(sub) -> None:
+    f = sub.add_parser(
+        "fit",
+        help="fit a model to your data files (a workflow of netmag_jax.fit.workflows)",
+        description="Run a fitting workflow; the options after WORKFLOW go to it "
+        "(netmag fit WORKFLOW --help).",
+        epilog="workflows:\n" + workflows.describe(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    f.add_argument(
+        "workflow", metavar="WORKFLOW", help=f"one of {', '.join(sorted(workflows.WORKFLOWS))}"
+    )
+    f.add_argument("args", nargs=argparse.REMAINDER, help="options for the workflow")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="netmag", description="netmag_jax: net magnetization, from one spin to the MRI signal"
@@ -256,19 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--x64", action="store_true", help="compute in float64")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    r = sub.add_parser("run", help="run the experiment gallery and write the report")
-    r.add_argument("--out", type=Path, default=Path("results"), help="output folder")
-    r.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
-    r.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
-
-    f = sub.add_parser(
-        "fit",
-        help="run a fitting/ workflow on data files",
-        description="Run fitting/WORKFLOW.py; options after WORKFLOW go to it "
-        "(netmag fit WORKFLOW --help).",
+    _add_repository_command(
+        sub,
+        "run",
+        "experiments",
+        "experiments",
+        "run the experiment gallery and write its report OUT/index.html",
+        (Path("results"), "output folder (default: ./results)"),
     )
-    f.add_argument("workflow", help="workflow name (a module in fitting/)")
-    f.add_argument("args", nargs=argparse.REMAINDER, help="options for the workflow")
+    _add_fit(sub)
 
     s = sub.add_parser("simulate", help="simulate a Pulseq .seq file on a phantom")
     s.add_argument("seq", type=Path, help="Pulseq file (v1.4 / v1.5)")
@@ -296,31 +310,33 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--iterations", type=int, default=200, help="optimizer iterations")
     d.add_argument("--out", type=Path, default=Path("results/design"), help="output folder")
 
-    b = sub.add_parser("bench", help="run the benchmarks against their peers")
-    b.add_argument("--out", type=Path, default=None, help="write benchmarks.json here")
-    b.add_argument("--quick", action="store_true", help="small sizes")
-    b.add_argument("--only", nargs="+", metavar="NAME", help="run only these benchmarks")
+    _add_repository_command(
+        sub,
+        "bench",
+        "benchmarks",
+        "benchmarks",
+        "run the benchmarks bench_<name>.py against their peers",
+        (None, "write benchmarks.json into this folder"),
+    )
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``netmag ARGV`` (default ``sys.argv[1:]``); returns the exit status."""
     args = build_parser().parse_args(argv)
-    import jax
-
     if args.device is not None:
         jax.config.update("jax_platforms", args.device if args.device == "cpu" else "cuda")
     if args.x64:
         jax.config.update("jax_enable_x64", True)
     if args.command == "run":
-        run_gallery(args.out, quick=args.quick, only=args.only)
+        run_experiments(args.experiments, args.out, quick=args.quick, only=args.only)
     elif args.command == "fit":
-        workflows = _modules("fitting")
-        if args.workflow not in workflows:
+        if args.workflow not in workflows.WORKFLOWS:
             raise SystemExit(
-                f"netmag fit: unknown workflow {args.workflow!r}; available: {sorted(workflows)}"
+                f"netmag fit: unknown workflow {args.workflow!r}; "
+                f"available: {', '.join(sorted(workflows.WORKFLOWS))}"
             )
-        mod = load_module(workflows[args.workflow], "netmag_fitting")
-        return int(mod.main(args.args) or 0)
+        return workflows.run_workflow(args.workflow, args.args)
     elif args.command == "simulate":
         if args.n < 4:
             raise SystemExit("netmag simulate: --n must be >= 4")
@@ -333,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("netmag design: --samples must be >= 2")
         design_pulse(args)
     elif args.command == "bench":
-        run_benchmarks(args.out, quick=args.quick, only=args.only)
+        run_benchmarks(args.out, quick=args.quick, only=args.only, benchmarks=args.benchmarks)
     return 0
 
 

@@ -1,5 +1,6 @@
 """The netmag command line: help for every subcommand, clear errors for wrong arguments."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -36,14 +37,104 @@ def test_missing_subcommand_is_an_error():
     assert "required" in r.stderr
 
 
-def test_unknown_experiment_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="unknown experiment"):
-        cli.main(["run", "--quick", "--only", "no_such_experiment", "--out", str(tmp_path)])
+def test_run_without_experiments_folder_is_one_line(tmp_path, monkeypatch):
+    """Outside a clone (no ./experiments) `netmag run` names the --experiments option."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["run", "--quick", "--out", str(tmp_path / "o")])
+    assert e.value.code == (
+        "netmag run: no folder experiments (run from a clone of the repository or pass "
+        "--experiments DIR)"
+    )
+
+
+def test_run_without_gallery_runner_is_one_line(tmp_path):
+    with pytest.raises(SystemExit, match=r"netmag run: no .*_gallery.py"):
+        cli.main(["run", "--experiments", str(tmp_path), "--out", str(tmp_path / "o")])
+
+
+def test_run_calls_the_gallery_of_the_experiments_folder(tmp_path):
+    """`netmag run --experiments DIR` loads DIR/_gallery.py and calls its run_gallery(out,
+    quick=..., only=...) with the command's options."""
+    exp = tmp_path / "my_experiments"
+    exp.mkdir()
+    (exp / "_gallery.py").write_text(
+        "import json\n"
+        "def run_gallery(out, quick=False, only=None):\n"
+        "    out.mkdir(parents=True)\n"
+        "    (out / 'call.json').write_text(json.dumps([str(out), quick, only]))\n"
+        "    return {}\n"
+    )
+    out = tmp_path / "results"
+    argv = ["run", "--experiments", str(exp), "--quick", "--only", "a", "b", "--out", str(out)]
+    assert cli.main(argv) == 0
+    assert json.loads((out / "call.json").read_text()) == [str(out), True, ["a", "b"]]
+
+
+def _bench_folder(tmp_path):
+    folder = tmp_path / "my_benchmarks"
+    folder.mkdir()
+    for name, speedup in (("alpha", 2.0), ("beta", 3.0)):
+        (folder / f"bench_{name}.py").write_text(
+            f"def main(quick=False):\n    return {{'speedup': {speedup}, 'quick': quick}}\n"
+        )
+    (folder / "_helper.py").write_text("raise RuntimeError('not a benchmark')\n")
+    return folder
+
+
+def test_bench_runs_the_benchmarks_folder(tmp_path):
+    """`netmag bench --benchmarks DIR --only NAME` runs DIR/bench_NAME.py's main(quick)
+    and writes what each returns to benchmarks.json."""
+    folder = _bench_folder(tmp_path)
+    out = tmp_path / "o"
+    cli.main(["bench", "--benchmarks", str(folder), "--quick", "--only", "beta", "--out", str(out)])
+    assert json.loads((out / "benchmarks.json").read_text()) == {
+        "beta": {"speedup": 3.0, "quick": True}
+    }
+    res = cli.run_benchmarks(None, benchmarks=folder)
+    assert res == {
+        "alpha": {"speedup": 2.0, "quick": False},
+        "beta": {"speedup": 3.0, "quick": False},
+    }
+
+
+def test_bench_mistakes_are_one_line(tmp_path, monkeypatch):
+    folder = _bench_folder(tmp_path)
+    with pytest.raises(SystemExit, match=r"^netmag bench: unknown benchmark\(s\) \['gamma'\]"):
+        cli.main(["bench", "--benchmarks", str(folder), "--only", "gamma"])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match=r"^netmag bench: no folder benchmarks .*--benchmarks DIR"):
+        cli.main(["bench"])
 
 
 def test_unknown_workflow_is_a_clear_error():
-    with pytest.raises(SystemExit, match="unknown workflow"):
+    with pytest.raises(SystemExit) as e:
         cli.main(["fit", "no_such_workflow"])
+    assert e.value.code == (
+        "netmag fit: unknown workflow 'no_such_workflow'; "
+        "available: crystal_field, magnetism, relaxometry"
+    )
+
+
+def test_fit_dispatches_to_the_package_workflow(tmp_path, monkeypatch):
+    """`netmag fit crystal_field units` runs the packaged workflow on the shipped data from
+    any folder: the MT file's M/H is in emu mol^-1 Oe^-1 (N_A mu_B = 5585 emu/mol)."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["fit", "crystal_field", "units", "--out", "u"]) == 0
+    units = json.loads((tmp_path / "u" / "mt_units.json").read_text())
+    assert units["unit"] == "emu mol^-1 Oe^-1"
+    assert abs(units["ratio_median"] / 5584.94 - 1) < 0.015
+
+
+def test_fit_user_mistake_is_one_line_without_traceback(tmp_path):
+    """A missing data file ends the command with one line naming the workflow and the file."""
+    missing = tmp_path / "missing.nii.gz"
+    r = _netmag("fit", "relaxometry", "t2", "--data", str(missing), "--te", "0.01")
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr
+    assert lines[0].startswith("netmag fit relaxometry: cannot read NIfTI file")
+    assert str(missing) in lines[0]
 
 
 def test_bad_device_choice():
@@ -117,8 +208,6 @@ def test_design_nonselective_inversion_writes_pulse(tmp_path):
     d = np.load(tmp_path / "pulse.npz")
     assert d["rf"].shape == (64,)
     assert np.max(np.abs(d["rf"])) <= 15e-6 * (1 + 1e-9)
-    import json
-
     summary = json.loads((tmp_path / "design.json").read_text())
     # a 4 ms pulse of <= 15 uT can reach gamma B1 T = 925 deg, so a good inversion is found
     assert summary["target_error"] < 0.05

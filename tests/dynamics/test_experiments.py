@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from netmag_jax.cli import load_experiment
+from netmag_jax.cli import load_module
 
 EXP = Path(__file__).resolve().parents[2] / "experiments"
 
 
 def _run(name, tmp_path):
-    mod = load_experiment(EXP / f"{name}.py")
+    mod = load_module(EXP / f"{name}.py", "netmag_experiments")
     res = mod.run(tmp_path / name, quick=True)
     for fig in res["figures"]:
         assert (tmp_path / name / fig).is_file()

@@ -1,31 +1,20 @@
-"""fitting/magnetism.py and fitting/crystal_field.py on the shipped CsErSe2 data."""
+"""netmag_jax.fit.workflows magnetism and crystal_field on the shipped CsErSe2 data."""
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.optimize as so
 
+import netmag_jax.fit as nf
 from netmag_jax import constants as const
 from netmag_jax import statmech
+from netmag_jax.fit.workflows import DATA as SHIPPED
+from netmag_jax.fit.workflows import crystal_field as CF
+from netmag_jax.fit.workflows import magnetism as M
 
-import netmag_jax.fit as nf
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "fitting" / "data" / "CsErSe2"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"wf_{name}", ROOT / "fitting" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-M = _load("magnetism")
+DATA = SHIPPED / "CsErSe2"
 
 
 def test_reader_handles_the_files_as_they_are():
@@ -133,7 +122,6 @@ def test_exchange_mean_field_relation(tmp_path):
 def test_mt_unit_is_emu_per_mol_oe():
     """M/H in the MT file over M[mu_B]/H[Oe] at matching (T, H) equals N_A mu_B = 5585 emu/mol
     within 1.5% (so M/H is emu mol^-1 Oe^-1)."""
-    CF = _load("crystal_field")
     u = CF.mt_units()
     assert u["n_pairs"] >= 20
     assert abs(u["ratio_median"] / 5584.94 - 1) < 0.015 and u["unit"] == "emu mol^-1 Oe^-1"
@@ -173,7 +161,6 @@ def test_published_cef_reproduces_the_authors_neutron_levels_and_ground_state():
     the ground doublet is the m = -13/2, -7/2, -1/2, 5/2, 11/2 state with the weights the
     notebook prints for it (0.329, 0.252, 0.255, 0.110, 0.0146 of its 0.96 in that sector);
     its in-plane g agrees with the effective-doublet g_ab of the 2 K data (6.6) within 5 %."""
-    CF = _load("crystal_field")
     bkq = CF.SCHEIE_2020_MEV
     lev = const.J_to_meV(np.sort(np.asarray(CF._single_ion(bkq).energy_levels(np.zeros(3)))))
     lev = (lev - lev[0])[::2]
@@ -197,7 +184,6 @@ def test_cef_fit_improves_on_published_start():
     """Crystal-field fit of the six Stevens parameters to M(H) at 2, 10, 50 K, both
     directions (every 8th point, 15 iterations): reduces chi2_red from the published start by more
     than 10x, and the fitted levels keep the 8 Kramers doublets within 0-40 meV."""
-    CF = _load("crystal_field")
     res, out, _ = CF.fit_cef(thin=8, max_iter=15)
     assert np.all(np.isfinite(np.asarray(res.params)))
     assert out["chi2_red"] < out["chi2_red_published"] / 10

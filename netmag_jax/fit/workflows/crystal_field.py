@@ -1,10 +1,10 @@
 """Crystal-field fit of Er3+ in CsErSe2 to measured M(H) at 2, 10, 50 K, H // ab and H // c.
 
-Usage (also as ``netmag fit crystal_field ...``)::
+Usage (``netmag fit crystal_field ...``, or ``main([...])`` from Python)::
 
-    python fitting/crystal_field.py units --out out/      # the unit of M/H in the MT file
-    python fitting/crystal_field.py fit --out out/        # the crystal-field fit
-    python fitting/crystal_field.py fit --temps 2 10 --max-iter 50 --out out/
+    netmag fit crystal_field units --out out/      # the unit of M/H in the MT file
+    netmag fit crystal_field fit --out out/        # the crystal-field fit
+    netmag fit crystal_field fit --temps 2 10 --max-iter 50 --out out/
 
 Model: one Er3+ ion (J = 15/2, g_J = 6/5), H = sum B_k^q O_k^q + g_J mu_B B.J with the D3d
 (trigonal, z = c) Stevens operators O20, O40, O43, O60, O63, O66 in Hutchings' normalisation
@@ -17,26 +17,25 @@ Publications/AErSe2/CES_CEF_fit2.ipynb (best fit ``FitCoefRes1c``, saved as thei
 CES_bestfitcoeff) in the public repository asche1/PyCrystalField, commit
 ef4001f958d957a0a95f4b31da7e87b71e326d7b, in meV:
 B20 = -3.55882648e-2, B40 = -3.84909550e-4, B43 = -1.39341508e-2, B60 = 3.15375656e-6,
-B63 = -4.69499691e-6, B66 = 3.38115268e-5. They give doublets at 0.674, 3.290, 5.016,
-5.284 meV (the notebook's measured peaks, on the fit's energy zero: 0.679, 3.291, 5.045,
-5.325 meV) and a ground doublet with g_ab = 6.54, g_c = 6.99. Along ab they reproduce M(H) at 10 and 50 K to ~2 %;
-along c they overestimate M (by ~30 % at 10 K), and at 2 K the measured low-field slopes
-(effective-doublet g_ab ~ 6.6, g_c ~ 3.3 without exchange) are below the single-ion ones,
-so chi2_red with the published set is large (sigma is the ~1e-3 mu_B repeatability).
+B63 = -4.69499691e-6, B66 = 3.38115268e-5. They give doublets at 0.674, 3.290, 5.016, 5.284
+meV (the notebook's measured peaks, on the fit's energy zero: 0.679, 3.291, 5.045, 5.325
+meV) and a ground doublet with g_ab = 6.54, g_c = 6.99. Along ab they reproduce M(H) at 10
+and 50 K to ~2 %; along c they overestimate M (by ~30 % at 10 K), and at 2 K the measured
+low-field slopes (effective-doublet g_ab ~ 6.6, g_c ~ 3.3 without exchange) are below the
+single-ion ones, so chi2_red with the published set is large (sigma is the ~1e-3 mu_B
+repeatability).
 The fitted parameters are the ratios B_kq / B_kq(published), reported back in meV with
-standard errors. Data: fitting/data/CsErSe2 (zero-field offset subtracted per curve, sigma
+standard errors. Data: the measured CsErSe2 files shipped with the package in
+``data/CsErSe2`` next to this module (zero-field offset subtracted per curve, sigma
 from repeated points; see its PROVENANCE.md). No exchange / demagnetisation is included, so
 the reduced chi2 also measures what a single-ion model leaves out at 2 K.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from pathlib import Path
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -44,11 +43,18 @@ import netmag_jax.fit as nf
 from netmag_jax import constants as const
 from netmag_jax import statmech
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # sibling workflow (magnetism) for the M(H) loader
-from magnetism import label_temperature, load_mh  # noqa: E402
+from ._common import (
+    DATA,
+    enable_x64,
+    pyplot,
+    run_command,
+    save_figure,
+    workflow_parser,
+    write_json,
+)
+from .magnetism import label_temperature, load_mh
 
-DATA = HERE / "data" / "CsErSe2"
+_CSERSE2 = DATA / "CsErSe2"
 KEYS = ((2, 0), (4, 0), (4, 3), (6, 0), (6, 3), (6, 6))
 #: Scheie et al., PRB 101, 144432 (2020): CsErSe2 Stevens parameters [meV], order KEYS, as
 #: printed (best fit FitCoefRes1c) in asche1/PyCrystalField Publications/AErSe2/
@@ -64,11 +70,7 @@ J_ER, G_ER = 7.5, 1.2
 
 
 def _single_ion(bkq_meV):
-    if not hasattr(statmech, "SingleIon"):
-        raise ImportError(
-            "crystal-field fits need netmag_jax.statmech.SingleIon "
-            "(not in this version of netmag_jax)"
-        )
+    """Er3+ SingleIon with Stevens parameters bkq_meV [meV] in the order KEYS."""
     st = {k: const.meV_to_J(bkq_meV[i]) for i, k in enumerate(KEYS)}
     return statmech.SingleIon(J_ER, G_ER, stevens=st, method="expm")
 
@@ -105,7 +107,7 @@ def cef_model(x, *ratios):
 
 def load_data(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, path=None):
     """Stacked (x, y, sigma, curves) from the M(H) file: both directions, chosen temps."""
-    path = DATA / "CsErSe2_MH.dat" if path is None else path
+    path = _CSERSE2 / "CsErSe2_MH.dat" if path is None else path
     xs, ys, ss, curves = [], [], [], []
     for axis, sel in ((0, "H//ab"), (1, "H//c")):
         for c in load_mh(path, sel, list(temps), max_field):
@@ -129,8 +131,6 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
     bkq = np.asarray(res.params) * SCHEIE_2020_MEV
     dbkq = np.asarray(res.stderr) * np.abs(SCHEIE_2020_MEV)
     names = [f"B{k}{q}" for k, q in KEYS]
-    levels = np.asarray(_single_ion(jnp.asarray(bkq)).energy_levels(jnp.zeros(3)))
-    levels0 = np.asarray(_single_ion(jnp.asarray(SCHEIE_2020_MEV)).energy_levels(jnp.zeros(3)))
     summary = {
         "model": "Er3+ J=15/2, g=6/5, D3d Stevens B20..B66, no exchange",
         "start": "Scheie et al., PRB 101, 144432 (2020), neutron fit (asche1/PyCrystalField "
@@ -147,8 +147,8 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
         "converged": bool(res.converged),
         "status": res.message(),
         "n_iter": int(res.n_iter),
-        "levels_meV": _levels_meV(levels),
-        "levels_meV_published": _levels_meV(levels0),
+        "levels_meV": doublet_energies(bkq),
+        "levels_meV_published": doublet_energies(SCHEIE_2020_MEV),
         "neutron_peaks_meV_published": [float(v) for v in SCHEIE_2020_PEAKS_MEV],
         "g_ab_c": list(ground_doublet_g(bkq)),
         "g_ab_c_published": list(ground_doublet_g(SCHEIE_2020_MEV)),
@@ -160,8 +160,10 @@ def fit_cef(temps=(2.0, 10.0, 50.0), max_field=None, thin=1, max_iter=100, rel_f
     return res, summary, (x, y, s, curves)
 
 
-def _levels_meV(levels):
-    """Zero-field levels [J] -> doublet energies above the ground doublet [meV]."""
+def doublet_energies(bkq_meV):
+    """Zero-field Kramers doublets of Er3+ for B_kq [meV] (order KEYS): energies above the
+    ground doublet [meV], rounded to 1e-4 meV, ground doublet (0) first."""
+    levels = _single_ion(jnp.asarray(bkq_meV)).energy_levels(jnp.zeros(3))
     e = np.sort(np.asarray(levels).ravel())
     e = const.J_to_meV(e - e[0])
     return [round(float(v), 4) for v in e[::2]]  # Kramers doublets: every second level
@@ -170,8 +172,8 @@ def _levels_meV(levels):
 def mt_units(path_mh=None, path_mt=None):
     """Ratio (M/H from the MT file) / (M[mu_B]/H[Oe]) at matching (T, H): N_A mu_B = 5585
     means emu mol^-1 Oe^-1."""
-    mh = nf.read_column_pairs(DATA / "CsErSe2_MH.dat" if path_mh is None else path_mh)
-    mt = nf.read_column_pairs(DATA / "CsErSe2_MT.dat" if path_mt is None else path_mt)
+    mh = nf.read_column_pairs(_CSERSE2 / "CsErSe2_MH.dat" if path_mh is None else path_mh)
+    mt = nf.read_column_pairs(_CSERSE2 / "CsErSe2_MT.dat" if path_mt is None else path_mt)
     rows = []
     for lab, (H, M) in mh.items():
         T = label_temperature(lab)
@@ -205,11 +207,8 @@ def mt_units(path_mh=None, path_mt=None):
 
 
 def _plot(path, res, data):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """M(H) data, fitted model and the published start (dotted), H // ab and H // c panels."""
+    plt = pyplot()
     x, y, s, curves = data
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, axis, name in ((axes[0], 0, "H // ab"), (axes[1], 1, "H // c")):
@@ -223,19 +222,12 @@ def _plot(path, res, data):
         ax.set_xlabel("mu0 H [T]")
         ax.legend(fontsize=7)
     axes[0].set_ylabel("M [mu_B / Er]")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return Path(path).name
+    return save_figure(fig, path)
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
-        prog="netmag fit crystal_field",
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
+    """The ``netmag fit crystal_field`` argument parser (fit, units)."""
+    p, sub = workflow_parser("crystal_field", __doc__)
     s = sub.add_parser("fit", help="fit the six Stevens parameters to M(H)")
     s.add_argument("--temps", type=float, nargs="+", default=[2.0, 10.0, 50.0])
     s.add_argument("--max-field", type=float, help="largest field used [T]")
@@ -252,21 +244,25 @@ def build_parser():
 
 
 def main(argv=None) -> int:
-    jax.config.update("jax_enable_x64", True)  # a user script: real data, float64 fits
-    args = build_parser().parse_args(argv)
+    """``netmag fit crystal_field ARGS``: the CsErSe2 fit (or the MT unit check); returns 0.
+
+    Runs in float64 on the shipped data; writes ``cef_fit.json`` (+ ``cef_fit.png``) or
+    ``mt_units.json`` into ``--out``.
+    """
+    return run_command(build_parser(), _run, argv)
+
+
+def _run(args) -> int:
+    enable_x64()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.cmd == "units":
         out = mt_units()
-        (args.out / "mt_units.json").write_text(json.dumps(out, indent=2))
+        write_json(args.out / "mt_units.json", out)
         print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=2))
         return 0
     res, out, data = fit_cef(args.temps, args.max_field, args.thin, args.max_iter, args.rel_floor)
     if not args.no_figure:
         out["figure"] = _plot(args.out / "cef_fit.png", res, data)
-    (args.out / "cef_fit.json").write_text(json.dumps(out, indent=2, default=float))
+    write_json(args.out / "cef_fit.json", out)
     print(json.dumps({k: v for k, v in out.items() if k != "curves"}, indent=2, default=float))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

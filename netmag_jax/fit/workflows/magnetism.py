@@ -1,13 +1,16 @@
 """Magnetometry fits: moments and g from M(H, T), Curie-Weiss chi(T), exchange from theta.
 
-Usage (also as ``netmag fit magnetism ...``)::
+Usage (``netmag fit magnetism ...``, or ``main([...])`` from Python)::
 
-    python fitting/magnetism.py brillouin --data fitting/data/CsErSe2/CsErSe2_MH.dat \
+    netmag fit magnetism brillouin --data CsErSe2_MH.dat \
         --select "H//ab" --J 0.5 --temps 2 --max-field 1.0 --out out/
-    python fitting/magnetism.py curie-weiss --data fitting/data/CsErSe2/CsErSe2_MT.dat \
+    netmag fit magnetism curie-weiss --data CsErSe2_MT.dat \
         --select "1 T H//ab" --tmin 100 --tmax 350 --out out/
-    python fitting/magnetism.py exchange --data ... --select "0.1 T H//c" --tmin 5 --tmax 20 \
+    netmag fit magnetism exchange --data ... --select "0.1 T H//c" --tmin 5 --tmax 20 \
         --S 0.5 --z 6 --out out/
+
+Without ``--data`` the commands read the measured CsErSe2 data shipped with the package
+(``DATA / "CsErSe2"``, see its PROVENANCE.md).
 
 Input files are column-pair tables (``netmag_jax.fit.read_column_pairs``): M(H) files with
 labels naming the temperature ("2K H//ab"), fields in Oe (``--field-unit``) and moments in
@@ -28,10 +31,8 @@ a relative uncertainty ``--rel-sigma`` (default 1 %). Fit quality: reduced chi2.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -40,7 +41,15 @@ import numpy as np
 import netmag_jax.fit as nf
 from netmag_jax import constants as const
 
-DATA = Path(__file__).resolve().parent / "data"
+from ._common import (
+    DATA,
+    enable_x64,
+    pyplot,
+    run_command,
+    save_figure,
+    workflow_parser,
+    write_json,
+)
 
 
 # --- data helpers -------------------------------------------------------------------------------
@@ -206,11 +215,8 @@ def exchange_from_theta(theta, dtheta, S, z):
 
 # --- figures ------------------------------------------------------------------------------------
 def _plot(path, series, xlabel, ylabel, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """Data series (``kind="data"``: points with error bars) and model lines in one panel."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for s in series:
         if s.get("kind") == "data":
@@ -221,20 +227,13 @@ def _plot(path, series, xlabel, ylabel, title):
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return Path(path).name
+    return save_figure(fig, path)
 
 
 # --- command line -------------------------------------------------------------------------------
 def build_parser():
-    p = argparse.ArgumentParser(
-        prog="netmag fit magnetism",
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = p.add_subparsers(dest="cmd", required=True)
+    """The ``netmag fit magnetism`` argument parser (brillouin, curie-weiss, exchange)."""
+    p, sub = workflow_parser("magnetism", __doc__)
     s = sub.add_parser("brillouin", help="g and moment from M(H, T) (Brillouin + Van Vleck)")
     s.add_argument("--data", type=Path, default=DATA / "CsErSe2" / "CsErSe2_MH.dat")
     s.add_argument("--select", default="H//ab", help="substring of the column labels to use")
@@ -262,68 +261,70 @@ def build_parser():
 
 
 def main(argv=None) -> int:
-    import jax
+    """``netmag fit magnetism ARGS``: fit, write ``<cmd>_fit.json`` (+ figure); returns 0.
 
-    jax.config.update("jax_enable_x64", True)  # a user script: fits of real data in float64
-    args = build_parser().parse_args(argv)
+    Fits run in float64 (measured data). A user mistake exits with one line.
+    """
+    return run_command(build_parser(), _run, argv)
+
+
+def _run(args) -> int:
+    enable_x64()
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.cmd == "brillouin":
-        curves = load_mh(args.data, args.select, args.temps, args.max_field, args.field_unit)
-        res, out, (x, y, sig) = fit_brillouin(curves, J=args.J)
-        out["curves"] = [{k: c[k] for k in ("label", "T", "sigma", "offset")} for c in curves]
-        if not args.no_figure:
-            series = []
-            model = brillouin_model(args.J)
-            for c in curves:
-                series.append(
-                    dict(kind="data", x=c["B"], y=c["M"], yerr=c["sigma"], label=c["label"])
-                )
-                xx = np.stack([c["B"], np.full(c["B"].shape, c["T"])], 1)
-                series.append(
-                    dict(
-                        x=c["B"],
-                        y=np.asarray(model(jnp.asarray(xx), *res.params)),
-                        label=f"fit {c['T']:g} K",
-                    )
-                )
-            out["figure"] = _plot(
-                args.out / "brillouin_fit.png",
-                series,
-                "mu0 H [T]",
-                "M [mu_B / ion]",
-                f"J = {args.J:g}: g = {out['g'][0]:.4f}"
-                f" +- {out['g'][1]:.4f}, chi2_red = {out['chi2_red']:.2f}",
-            )
-    else:
-        pairs = nf.read_column_pairs(args.data)
-        if args.select not in pairs:
-            raise SystemExit(
-                f"magnetism: no column {args.select!r} in {args.data}; have {sorted(pairs)}"
-            )
-        T, chi = pairs[args.select]
-        res, out, (Tf, chif) = fit_curie_weiss(T, chi, args.tmin, args.tmax, args.rel_sigma)
-        out["column"] = args.select
-        if args.cmd == "exchange":
-            out["exchange"] = exchange_from_theta(
-                out["theta_K"][0], out["theta_K"][1], args.S, args.z
-            )
-        if not args.no_figure:
-            fitted = nf.curie_weiss_chi(Tf, *[float(v) for v in res.params])
-            out["figure"] = _plot(
-                args.out / f"{args.cmd}_fit.png",
-                [
-                    dict(kind="data", x=Tf, y=1.0 / chif, label=f"{args.select} (1/chi)"),
-                    dict(x=Tf, y=1.0 / np.asarray(fitted), label="Curie-Weiss fit"),
-                ],
-                "T [K]",
-                "1/chi [mol emu^-1]",
-                f"theta = {out['theta_K'][0]:.2f} +- {out['theta_K'][1]:.2f} K, mu_eff = "
-                f"{out['mu_eff_muB'][0]:.3f} mu_B",
-            )
-    (args.out / f"{args.cmd}_fit.json").write_text(json.dumps(out, indent=2, default=float))
+    out = _brillouin(args) if args.cmd == "brillouin" else _curie_weiss(args)
+    write_json(args.out / f"{args.cmd}_fit.json", out)
     print(json.dumps(out, indent=2, default=float))
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _brillouin(args) -> dict:
+    """``brillouin``: g and chi_vv from the selected M(H) curves; figure of data and fit."""
+    curves = load_mh(args.data, args.select, args.temps, args.max_field, args.field_unit)
+    res, out, _ = fit_brillouin(curves, J=args.J)
+    out["curves"] = [{k: c[k] for k in ("label", "T", "sigma", "offset")} for c in curves]
+    if args.no_figure:
+        return out
+    series = []
+    model = brillouin_model(args.J)
+    for c in curves:
+        series.append(dict(kind="data", x=c["B"], y=c["M"], yerr=c["sigma"], label=c["label"]))
+        xx = jnp.asarray(np.stack([c["B"], np.full(c["B"].shape, c["T"])], 1))
+        series.append(
+            dict(x=c["B"], y=np.asarray(model(xx, *res.params)), label=f"fit {c['T']:g} K")
+        )
+    out["figure"] = _plot(
+        args.out / "brillouin_fit.png",
+        series,
+        "mu0 H [T]",
+        "M [mu_B / ion]",
+        f"J = {args.J:g}: g = {out['g'][0]:.4f}"
+        f" +- {out['g'][1]:.4f}, chi2_red = {out['chi2_red']:.2f}",
+    )
+    return out
+
+
+def _curie_weiss(args) -> dict:
+    """``curie-weiss`` / ``exchange``: Curie-Weiss fit of one chi(T) column (+ exchange J)."""
+    pairs = nf.read_column_pairs(args.data)
+    if args.select not in pairs:
+        raise ValueError(f"no column {args.select!r} in {args.data}; have {sorted(pairs)}")
+    T, chi = pairs[args.select]
+    res, out, (Tf, chif) = fit_curie_weiss(T, chi, args.tmin, args.tmax, args.rel_sigma)
+    out["column"] = args.select
+    if args.cmd == "exchange":
+        out["exchange"] = exchange_from_theta(out["theta_K"][0], out["theta_K"][1], args.S, args.z)
+    if args.no_figure:
+        return out
+    fitted = nf.curie_weiss_chi(Tf, *[float(v) for v in res.params])
+    out["figure"] = _plot(
+        args.out / f"{args.cmd}_fit.png",
+        [
+            dict(kind="data", x=Tf, y=1.0 / chif, label=f"{args.select} (1/chi)"),
+            dict(x=Tf, y=1.0 / np.asarray(fitted), label="Curie-Weiss fit"),
+        ],
+        "T [K]",
+        "1/chi [mol emu^-1]",
+        f"theta = {out['theta_K'][0]:.2f} +- {out['theta_K'][1]:.2f} K, mu_eff = "
+        f"{out['mu_eff_muB'][0]:.3f} mu_B",
+    )
+    return out
