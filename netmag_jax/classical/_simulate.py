@@ -236,26 +236,24 @@ def _summarize(state, acc, traj, red: _Reduced, n_steps: int) -> ChargeMoments:
     m_int, m_edge, v2, frac = (a / n_steps for a in acc)
     root_n = math.sqrt(m_int.shape[0])
 
-    def sum_err(x):  # sum over charges and its error, in A m^2
-        return jnp.sum(x) * red.unit_m, root_n * jnp.std(x, ddof=1) * red.unit_m
+    def sum_err(x, unit):  # sum over charges and its standard error
+        return jnp.sum(x) * unit, root_n * jnp.std(x, ddof=1) * unit
 
-    def mean_err(x):
-        return jnp.mean(x), jnp.std(x, ddof=1) / root_n
+    def mean_err(x, unit):  # mean over charges and its standard error
+        return jnp.mean(x) * unit, jnp.std(x, ddof=1) / root_n * unit
 
-    (i_s, i_e), (e_s, e_e), (t_s, t_e) = sum_err(m_int), sum_err(m_edge), sum_err(m_int + m_edge)
-    v2_m, v2_e = mean_err(v2)
-    f_m, f_e = mean_err(frac)
+    estimates = {
+        "interior": sum_err(m_int, red.unit_m),
+        "edge": sum_err(m_edge, red.unit_m),
+        "total": sum_err(m_int + m_edge, red.unit_m),
+        "v2": mean_err(v2, red.v_th**2),
+        "interior_fraction": mean_err(frac, 1.0),
+    }
+    with_errors = {}
+    for name, (value, err) in estimates.items():
+        with_errors[name], with_errors[name + "_err"] = value, err
     return ChargeMoments(
-        interior=i_s,
-        interior_err=i_e,
-        edge=e_s,
-        edge_err=e_e,
-        total=t_s,
-        total_err=t_e,
-        v2=v2_m * red.v_th**2,
-        v2_err=v2_e * red.v_th**2,
-        interior_fraction=f_m,
-        interior_fraction_err=f_e,
+        **with_errors,
         positions=jnp.stack(state[:2], axis=-1) * red.ell,
         velocities=jnp.stack(state[2:], axis=-1) * red.v_th,
         trajectory=traj * red.ell,
