@@ -1,12 +1,13 @@
 # netmag_jax: the two commands of the README.
 #   make run   - create .venv if missing, install, run the experiment gallery -> results/
-#   make test  - create .venv if missing, install with the dev extras, run the test suite
+#   make test  - create .venv if missing, install with the dev extras, lint, run the test suite
+#   make lint  - ruff (lint + format check) and pyright (basic, on netmag_jax/)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test quick bench browser clean
+.PHONY: run test lint quick bench browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +23,13 @@ run: $(STAMP)
 quick: $(STAMP)
 	$(PY) -m netmag_jax.cli run --quick --out results
 
-test: $(STAMP) browser
+test: lint browser
 	$(PY) -m pytest -q -n 2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright
 
 # Headless Chromium (Debian package) for the report's browser test. Installed when missing and
 # the machine allows it (root with apt-get); otherwise that one test is skipped with a reason.

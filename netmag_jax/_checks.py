@@ -43,17 +43,6 @@ def check_shape(name: str, x, shape: tuple) -> None:
         raise ValueError(f"{name} must have shape {want}, got {s}")
 
 
-def check_same_length(names: Iterable[str], *xs) -> None:
-    """Raise ValueError unless all arrays share the same leading dimension."""
-    names = list(names)
-    lens = [shape_of(x)[0] if shape_of(x) else None for x in xs]
-    if len(set(lens)) != 1 or lens[0] is None:
-        raise ValueError(
-            "leading dimensions must agree: "
-            + ", ".join(f"{n}: {l}" for n, l in zip(names, lens, strict=False))
-        )
-
-
 def check_option(name: str, value, options: Iterable) -> None:
     """Raise ValueError unless ``value`` is one of ``options``."""
     options = tuple(options)

@@ -166,8 +166,9 @@ def _fd_quadrature(j: float, eta):
     import numpy as np
 
     dtype = eta.dtype
-    nodes = jnp.asarray(np.asarray(_FD_NODES), dtype=dtype)
-    weights = jnp.asarray(np.asarray(_FD_WEIGHTS), dtype=dtype)
+    lead = (1,) * eta.ndim  # explicit broadcasting against the axes of eta
+    nodes = jnp.asarray(np.asarray(_FD_NODES), dtype=dtype).reshape(lead + (-1,))
+    weights = jnp.asarray(np.asarray(_FD_WEIGHTS), dtype=dtype).reshape(lead + (-1,))
     ep = jax.lax.stop_gradient(jnp.maximum(eta, 0.0))
     t0 = jnp.sqrt(ep)
     t1 = jnp.sqrt(ep + 60.0)  # occupation < e^-60 beyond t1

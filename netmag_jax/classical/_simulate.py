@@ -10,6 +10,7 @@ length :math:`\ell` = disk radius or half the square side [m]; velocity
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -17,7 +18,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constants as const
-from .._checks import check_ndim, check_option, check_shape, finite, is_concrete, require
+from .._checks import (
+    check_ndim,
+    check_option,
+    check_shape,
+    finite,
+    is_concrete,
+    nonnegative,
+    positive,
+    require,
+)
 from ._langevin import step
 from ._moments import GEOMETRIES, fits_xy
 
@@ -96,40 +106,45 @@ def _concrete_checks(T, mass, size, dt, friction, B, charge):
                 )
 
 
-@eqx.filter_jit
-def _run(
-    key,
-    B,
-    T,
-    size,
-    dt,
-    friction,
-    charge,
-    mass,
-    positions,
-    velocities,
-    *,
-    n_particles,
-    n_steps,
-    n_burn,
-    geometry,
-    init,
-    n_record,
-    dt_given,
-    friction_given,
-):
-    # --- tier-2 value checks (return values used below) ------------------------------------
-    T = require(T, jnp.isfinite(T) & (T > 0), "T must be finite and > 0")
-    mass = require(mass, jnp.isfinite(mass) & (mass > 0), "mass must be finite and > 0")
-    size = require(size, jnp.isfinite(size) & (size > 0), "size must be finite and > 0")
-    B = finite(B, "B")
-    ell = size * (1.0 if geometry == "disk" else 0.5)
+class _Setup(NamedTuple):
+    """Static configuration of one run: what fixes shapes and branches."""
+
+    n_particles: int
+    n_steps: int
+    n_burn: int
+    n_record: int
+    geometry: str
+    init: str
+    dt_given: bool
+    friction_given: bool
+
+
+class _Reduced(NamedTuple):
+    """Checked parameters in the integrator's reduced units (module docstring)."""
+
+    ell: jax.Array  # length unit l [m]
+    v_th: jax.Array  # velocity unit sqrt(k_B T / m) [m/s]
+    h: jax.Array  # reduced time step dt v_th / l
+    omega: jax.Array  # reduced field l / r_c (signed)
+    c_ou: jax.Array  # exp(-gamma dt)
+    sgn: jax.Array  # sign of the charge
+    unit_m: jax.Array  # moment unit |q| l v_th [A m^2]
+
+
+def _reduce(p, setup: _Setup) -> _Reduced:
+    """Tier-2 value checks (their return values are used) and the reduced parameters.
+
+    ``p`` holds B, T, size, dt, friction, charge, mass (SI scalars); dt and friction are only
+    read when given (else dt = min(0.2/|omega_c|, 0.02 l/v_th) and gamma = v_th / l).
+    """
+    T, mass, size = positive(p["T"], "T"), positive(p["mass"], "mass"), positive(p["size"], "size")
+    B, charge = finite(p["B"], "B"), p["charge"]
+    ell = size * (1.0 if setup.geometry == "disk" else 0.5)
     v_th = jnp.sqrt(const.K_B * T / mass)
     omega_c = charge * B / mass  # signed SI cyclotron frequency
-    if dt_given:
-        dt = require(dt, jnp.isfinite(dt) & (dt > 0), "dt must be finite and > 0")
-    else:
-        # default: 0.2 rad of rotation per step, and at most 0.02 l of thermal flight
+    if setup.dt_given:
+        dt = positive(p["dt"], "dt")
+    else:  # 0.2 rad of rotation per step, and at most 0.02 l of thermal flight
         w = jnp.abs(omega_c)
         w_safe = jnp.where(w > 0, w, jnp.ones_like(w))
         dt = jnp.where(w > 0, jnp.minimum(0.2 / w_safe, 0.02 * ell / v_th), 0.02 * ell / v_th)
@@ -141,100 +156,135 @@ def _run(
     dt = require(
         dt, v_th * dt <= MAX_THERMAL_STEP * size, "dt too large: v_th dt must be <= 0.1 x size"
     )
-    if friction_given:
-        friction = require(
-            friction, jnp.isfinite(friction) & (friction >= 0), "friction must be finite and >= 0"
-        )
-    else:
-        friction = v_th / ell
-    h = dt * v_th / ell  # reduced step
-    omega = omega_c * ell / v_th  # reduced field l / r_c (signed)
-    c_ou = jnp.exp(-friction * dt)
-    sgn = jnp.sign(charge)
-    dtype = B.dtype
+    friction = nonnegative(p["friction"], "friction") if setup.friction_given else v_th / ell
+    return _Reduced(
+        ell=ell,
+        v_th=v_th,
+        h=dt * v_th / ell,
+        omega=omega_c * ell / v_th,
+        c_ou=jnp.exp(-friction * dt),
+        sgn=jnp.sign(charge),
+        unit_m=jnp.abs(charge) * ell * v_th,
+    )
 
-    # --- initial state: uniform in the box; Maxwell (thermal) or at rest (cold) -------------
-    k_pos, k_vel, k_run, k_burn = jax.random.split(key, 4)
-    if geometry == "disk":
-        u = jax.random.uniform(k_pos, (n_particles,), dtype=dtype)
+
+def _initial_state(k_pos, k_vel, red: _Reduced, setup: _Setup, positions, velocities, dtype):
+    """Reduced (r, v), each (N, 2): uniform in the box, Maxwell (thermal) or at rest (cold)
+    velocities; given positions [m] / velocities [m/s] replace the draws."""
+    n = setup.n_particles
+    if setup.geometry == "disk":
+        u = jax.random.uniform(k_pos, (n,), dtype=dtype)
         phi = jax.random.uniform(
-            jax.random.fold_in(k_pos, 1), (n_particles,), dtype=dtype, maxval=2.0 * math.pi
+            jax.random.fold_in(k_pos, 1), (n,), dtype=dtype, maxval=2.0 * math.pi
         )
         r = jnp.sqrt(u)[:, None] * jnp.stack([jnp.cos(phi), jnp.sin(phi)], axis=-1)
     else:
-        r = jax.random.uniform(k_pos, (n_particles, 2), dtype=dtype, minval=-1.0, maxval=1.0)
-    if init == "thermal":
-        v = jax.random.normal(k_vel, (n_particles, 2), dtype=dtype)
+        r = jax.random.uniform(k_pos, (n, 2), dtype=dtype, minval=-1.0, maxval=1.0)
+    if setup.init == "thermal":
+        v = jax.random.normal(k_vel, (n, 2), dtype=dtype)
     else:
-        v = jnp.zeros((n_particles, 2), dtype=dtype)
+        v = jnp.zeros((n, 2), dtype=dtype)
     if positions is not None:
-        r = positions / ell
-        reach = (
-            jnp.sqrt(jnp.sum(r * r, axis=-1))
-            if geometry == "disk"
-            else jnp.max(jnp.abs(r), axis=-1)
-        )
+        r = positions / red.ell
+        if setup.geometry == "disk":
+            reach = jnp.sqrt(jnp.sum(r * r, axis=-1))
+        else:
+            reach = jnp.max(jnp.abs(r), axis=-1)
         r = require(r, reach <= 1.0, "positions must lie inside the box")
     if velocities is not None:
-        v = finite(velocities, "velocities") / v_th
+        v = finite(velocities, "velocities") / red.v_th
+    return r, v
+
+
+def _measure(k_burn, k_run, state, red: _Reduced, setup: _Setup):
+    """Burn-in, then n_steps measured steps (``lax.scan``).
+
+    Returns the final state, the time sums per charge of (interior moment, edge moment, v^2,
+    fits) in reduced units, and the trajectory (n_steps, n_record, 2) of the first charges.
+    """
+    dtype = state[0].dtype
 
     def advance(state, k):
-        xi = jax.random.normal(k, (2, n_particles), dtype=dtype)
-        return step(state, xi, omega, h, c_ou, geometry)
+        xi = jax.random.normal(k, (2, setup.n_particles), dtype=dtype)
+        return step(state, xi, red.omega, red.h, red.c_ou, setup.geometry)
 
-    state = (r[:, 0], r[:, 1], v[:, 0], v[:, 1])
-    if n_burn > 0:
+    if setup.n_burn > 0:
         state, _ = jax.lax.scan(
-            lambda s, k: (advance(s, k), None), state, jax.random.split(k_burn, n_burn)
+            lambda s, k: (advance(s, k), None), state, jax.random.split(k_burn, setup.n_burn)
         )
-
-    zeros = jnp.zeros((n_particles,), dtype=dtype)
 
     def body(carry, k):
         state, acc = carry
         state = advance(state, k)
         x, y, vx, vy = state
-        mom = 0.5 * sgn * (x * vy - y * vx)
-        fi = fits_xy(x, y, vx, vy, omega, geometry).astype(dtype)
+        mom = 0.5 * red.sgn * (x * vy - y * vx)
+        fi = fits_xy(x, y, vx, vy, red.omega, setup.geometry).astype(dtype)
         v2 = vx * vx + vy * vy
         acc = (acc[0] + fi * mom, acc[1] + (1.0 - fi) * mom, acc[2] + v2, acc[3] + fi)
-        return (state, acc), jnp.stack([x[:n_record], y[:n_record]], axis=-1)
+        return (state, acc), jnp.stack([x[: setup.n_record], y[: setup.n_record]], axis=-1)
 
+    zeros = jnp.zeros((setup.n_particles,), dtype=dtype)
     (state, acc), traj = jax.lax.scan(
-        body, (state, (zeros, zeros, zeros, zeros)), jax.random.split(k_run, n_steps)
+        body, (state, (zeros,) * 4), jax.random.split(k_run, setup.n_steps)
     )
-    r = jnp.stack(state[:2], axis=-1)
-    v = jnp.stack(state[2:], axis=-1)
+    return state, acc, traj
+
+
+def _summarize(state, acc, traj, red: _Reduced, n_steps: int) -> ChargeMoments:
+    """Time averages per charge -> sums over charges (moments) and means (v^2, fraction), with
+    standard errors over the independent charges, in SI units."""
     m_int, m_edge, v2, frac = (a / n_steps for a in acc)
-    m_tot = m_int + m_edge
-    n = n_particles
-    root_n = math.sqrt(n)
+    root_n = math.sqrt(m_int.shape[0])
 
-    def sum_err(x):  # sum over charges and its error
-        return jnp.sum(x), root_n * jnp.std(x, ddof=1)
+    def sum_err(x, unit):  # sum over charges and its standard error
+        return jnp.sum(x) * unit, root_n * jnp.std(x, ddof=1) * unit
 
-    def mean_err(x):
-        return jnp.mean(x), jnp.std(x, ddof=1) / root_n
+    def mean_err(x, unit):  # mean over charges and its standard error
+        return jnp.mean(x) * unit, jnp.std(x, ddof=1) / root_n * unit
 
-    unit_m = jnp.abs(charge) * ell * v_th
-    (i_s, i_e), (e_s, e_e), (t_s, t_e) = sum_err(m_int), sum_err(m_edge), sum_err(m_tot)
-    v2_m, v2_e = mean_err(v2)
-    f_m, f_e = mean_err(frac)
+    estimates = {
+        "interior": sum_err(m_int, red.unit_m),
+        "edge": sum_err(m_edge, red.unit_m),
+        "total": sum_err(m_int + m_edge, red.unit_m),
+        "v2": mean_err(v2, red.v_th**2),
+        "interior_fraction": mean_err(frac, 1.0),
+    }
+    with_errors = {}
+    for name, (value, err) in estimates.items():
+        with_errors[name], with_errors[name + "_err"] = value, err
     return ChargeMoments(
-        interior=i_s * unit_m,
-        interior_err=i_e * unit_m,
-        edge=e_s * unit_m,
-        edge_err=e_e * unit_m,
-        total=t_s * unit_m,
-        total_err=t_e * unit_m,
-        v2=v2_m * v_th**2,
-        v2_err=v2_e * v_th**2,
-        interior_fraction=f_m,
-        interior_fraction_err=f_e,
-        positions=r * ell,
-        velocities=v * v_th,
-        trajectory=traj * ell,
+        **with_errors,
+        positions=jnp.stack(state[:2], axis=-1) * red.ell,
+        velocities=jnp.stack(state[2:], axis=-1) * red.v_th,
+        trajectory=traj * red.ell,
     )
+
+
+@eqx.filter_jit
+def _run(key, params, positions, velocities, setup: _Setup) -> ChargeMoments:
+    """One compiled simulation: checks, initial state, burn-in and measurement, summary."""
+    red = _reduce(params, setup)
+    k_pos, k_vel, k_run, k_burn = jax.random.split(key, 4)
+    r, v = _initial_state(k_pos, k_vel, red, setup, positions, velocities, params["B"].dtype)
+    state = (r[:, 0], r[:, 1], v[:, 0], v[:, 1])
+    state, acc, traj = _measure(k_burn, k_run, state, red, setup)
+    return _summarize(state, acc, traj, red, setup.n_steps)
+
+
+def _check_static(n_particles, n_steps, n_burn, n_record, geometry, init) -> None:
+    """Tier-1 checks of the static configuration: ValueError before tracing."""
+    check_option("geometry", geometry, GEOMETRIES)
+    check_option("init", init, _INITS)
+    for name, x, lo in (
+        ("n_particles", n_particles, 2),
+        ("n_steps", n_steps, 1),
+        ("n_burn", n_burn, 0),
+        ("n_record", n_record, 0),
+    ):
+        if not isinstance(x, int) or isinstance(x, bool) or x < lo:
+            raise ValueError(f"{name} must be an int >= {lo}, got {x!r}")
+    if n_record > n_particles:
+        raise ValueError(f"n_record = {n_record} exceeds n_particles = {n_particles}")
 
 
 def simulate_charges(
@@ -297,46 +347,23 @@ def simulate_charges(
     Returns:
         ChargeMoments (moments in A m^2 along z, v2 in m^2/s^2, trajectory in m).
     """
-    check_option("geometry", geometry, GEOMETRIES)
-    check_option("init", init, _INITS)
-    for name, x in {"B": B, "T": T, "size": size, "charge": charge, "mass": mass}.items():
-        check_ndim(name, x, 0)
-    for name, x in {"dt": dt, "friction": friction}.items():
+    _check_static(n_particles, n_steps, n_burn, n_record, geometry, init)
+    scalars = {"B": B, "T": T, "size": size, "charge": charge, "mass": mass}
+    for name, x in {**scalars, "dt": dt, "friction": friction}.items():
         if x is not None:
             check_ndim(name, x, 0)
-    for name, x, lo in (
-        ("n_particles", n_particles, 2),
-        ("n_steps", n_steps, 1),
-        ("n_burn", n_burn, 0),
-        ("n_record", n_record, 0),
-    ):
-        if not isinstance(x, int) or isinstance(x, bool) or x < lo:
-            raise ValueError(f"{name} must be an int >= {lo}, got {x!r}")
-    if n_record > n_particles:
-        raise ValueError(f"n_record = {n_record} exceeds n_particles = {n_particles}")
     for name, x in {"positions": positions, "velocities": velocities}.items():
         if x is not None:
             check_shape(name, x, (n_particles, 2))
     _concrete_checks(T, mass, size, dt, friction, B, charge)
     dtype = jnp.result_type(float)
-    f = lambda x: None if x is None else jnp.asarray(x, dtype=dtype)  # noqa: E731
-    return _run(
-        key,
-        f(B),
-        f(T),
-        f(size),
-        f(1.0 if dt is None else dt),
-        f(0.0 if friction is None else friction),
-        f(charge),
-        f(mass),
-        f(positions),
-        f(velocities),
-        n_particles=n_particles,
-        n_steps=n_steps,
-        n_burn=n_burn,
-        geometry=geometry,
-        init=init,
-        n_record=n_record,
-        dt_given=dt is not None,
-        friction_given=friction is not None,
+    f = lambda x: None if x is None else jnp.asarray(x, dtype=dtype)
+    params = {
+        **{name: f(x) for name, x in scalars.items()},
+        "dt": f(1.0 if dt is None else dt),
+        "friction": f(0.0 if friction is None else friction),
+    }
+    setup = _Setup(
+        n_particles, n_steps, n_burn, n_record, geometry, init, dt is not None, friction is not None
     )
+    return _run(key, params, f(positions), f(velocities), setup)

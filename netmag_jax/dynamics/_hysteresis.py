@@ -15,7 +15,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ._micromagnet import Micromagnet, relax
+from .._checks import positive
+from ._micromagnet import Micromagnet, relax, unit_vector
 
 
 class HysteresisResult(NamedTuple):
@@ -74,10 +75,7 @@ def hysteresis(
     Returns:
         HysteresisResult.
     """
-    from .._checks import positive
-    from ._micromagnet import _unit
-
-    d = _unit("direction", direction).astype(model.H_ext.dtype)
+    d = unit_vector("direction", direction).astype(model.H_ext.dtype)
     H_max = positive(jnp.asarray(H_max, dtype=model.H_ext.dtype), "H_max")
     virgin = jnp.linspace(0.0, 1.0, n_virgin) * H_max
     down = jnp.linspace(1.0, -1.0, 2 * n + 1) * H_max
@@ -96,12 +94,7 @@ def hysteresis(
     Hd, Md = down, M[n_virgin : n_virgin + 2 * n + 1]
     rem = jnp.interp(0.0, Hd[::-1], Md[::-1])
     hc = -_crossing(Hd, Md)
+    ok = jnp.all(conv)
     return HysteresisResult(
-        H=Hs,
-        M=M,
-        branch=branch,
-        m_final=m_final,
-        remanence=rem,
-        coercivity=hc,
-        converged=jnp.all(conv),
+        H=Hs, M=M, branch=branch, m_final=m_final, remanence=rem, coercivity=hc, converged=ok
     )

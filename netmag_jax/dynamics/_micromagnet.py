@@ -39,7 +39,8 @@ from ._demag import mesh_kernel
 from ._llg import GAMMA_E, LLGSolution, cross, llg
 
 
-def _unit(name, v):
+def unit_vector(name, v):
+    """``v`` as a float array of shape (3,) (ValueError otherwise), checked to be of unit norm."""
     v = jnp.asarray(v, dtype=float)
     if v.shape != (3,):
         raise ValueError(f"{name} must have shape (3,), got {v.shape}")
@@ -110,9 +111,9 @@ class Micromagnet(eqx.Module):
         self.Ms = positive(jnp.asarray(Ms, dtype=float), "Ms")
         self.A = nonnegative(jnp.asarray(A, dtype=float), "A")
         self.Ku = jnp.asarray(Ku, dtype=float)
-        self.u = _unit("u", u)
+        self.u = unit_vector("u", u)
         self.Kc = jnp.asarray(Kc, dtype=float)
-        c1, c2 = (_unit("cubic axis", c) for c in cubic_axes)
+        c1, c2 = (unit_vector("cubic axis", c) for c in cubic_axes)
         self.c1 = require(c1, jnp.abs(jnp.dot(c1, c2)) < 1e-6, "cubic axes must be orthogonal")
         self.c2 = c2
         self.D = jnp.asarray(D, dtype=float)

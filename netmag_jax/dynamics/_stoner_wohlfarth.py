@@ -20,6 +20,7 @@ import jax.numpy as jnp
 
 from .. import constants as C
 from .._checks import positive
+from ._llg import GAMMA_E
 
 #: Neel-Arrhenius attempt time tau0 [s] used by default (1 ns, the customary recording value)
 TAU0 = 1e-9
@@ -105,7 +106,8 @@ def stoner_wohlfarth(h, psi) -> SWBranches:
     r"""Stable equilibria of the Stoner-Wohlfarth particle (both hysteresis branches).
 
     Minima of e(theta) = sin^2(theta)/2 - h cos(theta - psi), bracketed by sign changes of
-    e'(theta) on a 4096-point grid and polished by Newton's method (gradients w.r.t. h and psi by the implicit function theorem).
+    e'(theta) on a 4096-point grid and polished by Newton's method (gradients w.r.t. h and psi
+    by the implicit function theorem).
     A minimum closer than ~1e-5 (in h) to its switching field may be missed by the grid.
 
     Args:
@@ -225,8 +227,6 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
         K [J/m^3], Ms [A/m], V [m^3], T [K], alpha (dimensionless),
         gamma [rad s^-1 T^-1] (default |gamma_e|).
     """
-    from ._llg import GAMMA_E
-
     gamma = GAMMA_E if gamma is None else gamma
     delta = thermal_stability(K, V, T)
     rate = (

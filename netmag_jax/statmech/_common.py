@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
@@ -41,6 +43,7 @@ def scalar_leaf(name: str, value):
 
 
 def float_array(x):
+    """``x`` as a JAX array, integers and bools promoted to the default float dtype."""
     x = jnp.asarray(x)
     if not jnp.issubdtype(x.dtype, jnp.floating):
         x = x.astype(jnp.result_type(float))
@@ -52,11 +55,29 @@ def _vectorized(fn, signature, *args):
     return jnp.vectorize(fn, signature=signature)(*args)
 
 
+def _core_ndims(signature: str | None, n_args: int) -> tuple[int, ...]:
+    """Number of core dimensions of each input of a ``jnp.vectorize`` signature."""
+    if signature is None:
+        return (0,) * n_args
+    groups = re.findall(r"\(([^()]*)\)", signature.split("->")[0])
+    return tuple(len([d for d in g.split(",") if d.strip()]) for g in groups)
+
+
 def broadcast_apply(fn, *args, signature=None):
     """Apply a single-sample function ``fn`` (a bound method of a Module, or a function) over
     broadcast array arguments (``jnp.vectorize`` with ``signature``), compiled once per
-    structure and shape (array arguments are traced, so new values do not recompile)."""
+    structure and shape (array arguments are traced, so new values do not recompile).
+
+    Batch axes broadcast as in NumPy, made explicit (leading unit axes), so this also works
+    with ``jax_numpy_rank_promotion="raise"``: B of shape (3,) with T of shape (n,) gives n
+    results for signature ``(3),()->...``.
+    """
     args = [float_array(a) for a in args]
     dtype = jnp.result_type(*args)
-    args = [a.astype(dtype) for a in args]
+    core = _core_ndims(signature, len(args))
+    rank = max(a.ndim - k for a, k in zip(args, core, strict=True))
+    args = [
+        a.astype(dtype).reshape((1,) * (rank - a.ndim + k) + a.shape)
+        for a, k in zip(args, core, strict=True)
+    ]
     return _vectorized(fn, signature, *args)

@@ -35,7 +35,8 @@ class Paramagnet(eqx.Module):
 
     .. math::
         F(B,T) = -k_B T \ln \sum_{m=-J}^{J} e^{-g\mu_B B m / k_B T},\qquad
-        \mu(B,T) = -\frac{\partial F}{\partial B} = g\mu_B J\, B_J\!\Big(\frac{g\mu_B J B}{k_B T}\Big).
+        \mu(B,T) = -\frac{\partial F}{\partial B}
+                  = g\mu_B J\, B_J\!\Big(\frac{g\mu_B J B}{k_B T}\Big).
 
     The sum is a log-sum-exp, finite with finite derivatives of all orders at B = 0.
 
@@ -93,9 +94,6 @@ class Paramagnet(eqx.Module):
     def _heat_capacity_K(self, B, T):
         return -T * jax.grad(jax.grad(self._free_energy_K, argnums=1), argnums=1)(B, T)
 
-    def _vec(self, fn, *args):
-        return broadcast_apply(fn, *args)
-
     # --- public -----------------------------------------------------------------------------
     def free_energy(self, B, T):
         r"""Free energy per ion :math:`F = -k_B T \ln Z` [J].
@@ -105,7 +103,7 @@ class Paramagnet(eqx.Module):
         Returns:
             F [J per ion], broadcast shape.
         """
-        return K_B * self._vec(self._free_energy_K, B, T)
+        return K_B * broadcast_apply(self._free_energy_K, B, T)
 
     def moment(self, B, T):
         r"""Thermal moment per ion along B, :math:`\mu = -\partial F/\partial B` [mu_B].
@@ -118,7 +116,7 @@ class Paramagnet(eqx.Module):
         Returns:
             moment [mu_B per ion], broadcast shape.
         """
-        return self._vec(self._moment, B, T)
+        return broadcast_apply(self._moment, B, T)
 
     def magnetization(self, B, T):
         r"""Magnetization :math:`M = n \mu_B \langle\mu\rangle` [A/m] (needs ``n``).
@@ -143,20 +141,30 @@ class Paramagnet(eqx.Module):
             chi (SI, dimensionless), broadcast shape.
         """
         n = self._density()
-        return (n * (MU_0 * MU_B)) * self._vec(self._dmoment_dB, B, T)
+        return (n * (MU_0 * MU_B)) * broadcast_apply(self._dmoment_dB, B, T)
 
     def entropy(self, B, T):
         r"""Entropy per ion :math:`S = -\partial F/\partial T` [J/K].
 
         Tends to :math:`k_B\ln(2J+1)` at high T and to 0 at low T in a field.
         """
-        return K_B * self._vec(self._entropy_K, B, T)
+        return K_B * broadcast_apply(self._entropy_K, B, T)
 
     def heat_capacity(self, B, T):
         r"""Heat capacity per ion :math:`C = -T\,\partial^2F/\partial T^2` [J/K]
         (Schottky anomaly; for J = 1/2, :math:`C = k_B x^2/\cosh^2 x`, :math:`x = g\mu_B B/2k_BT`).
         """
-        return K_B * self._vec(self._heat_capacity_K, B, T)
+        return K_B * broadcast_apply(self._heat_capacity_K, B, T)
+
+
+def _half_integer(J):
+    """J as a float array, checked (``eqx.error_if``) to be > 0 and a multiple of 1/2."""
+    J = _float(J)
+    return require(
+        J,
+        (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
+        "J must be > 0 and a multiple of 1/2",
+    )
 
 
 def curie_constant(J, g, n):
@@ -171,12 +179,7 @@ def curie_constant(J, g, n):
     Returns:
         C [K], broadcast shape of the arguments.
     """
-    J, g, n = (_float(v) for v in (J, g, n))
-    J = require(
-        J,
-        (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
-        "J must be > 0 and a multiple of 1/2",
-    )
+    J, g, n = _half_integer(J), _float(g), _float(n)
     g = positive(g, "g")
     n = positive(n, "n (density)")
     return (MU_0 * MU_B**2 / (3.0 * K_B)) * n * g**2 * J * (J + 1.0)
@@ -187,24 +190,14 @@ def curie_constant_molar(J, g):
 
     Multiply by ``constants.chi_si_molar_to_cgs`` to get emu K/mol (= :math:`\mu_{eff}^2/8`).
     """
-    J, g = _float(J), _float(g)
-    J = require(
-        J,
-        (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
-        "J must be > 0 and a multiple of 1/2",
-    )
+    J, g = _half_integer(J), _float(g)
     g = positive(g, "g")
     return (MU_0 * N_A * MU_B**2 / (3.0 * K_B)) * g**2 * J * (J + 1.0)
 
 
 def effective_moment(J, g):
     r"""Effective paramagnetic moment :math:`\mu_{eff} = g\sqrt{J(J+1)}` [mu_B]."""
-    J, g = _float(J), _float(g)
-    J = require(
-        J,
-        (J > 0) & (jnp.abs(2 * J - jnp.round(2 * J)) < 1e-6),
-        "J must be > 0 and a multiple of 1/2",
-    )
+    J, g = _half_integer(J), _float(g)
     g = positive(g, "g")
     return g * jnp.sqrt(J * (J + 1.0))
 

@@ -12,9 +12,10 @@ Free energy :math:`F = -k_B T\ln\mathrm{Tr}\,e^{-H/k_BT}`, evaluated as
 :math:`F = E_0 - k_BT\ln\mathrm{Tr}\exp[-(H - E_0)/k_BT]` with the shift :math:`E_0 =
 \mathrm{Tr}\,H/(2J+1)` (exact for any E_0, so it carries no gradient) and the log-trace of the
 matrix exponential by scaling and squaring with renormalisation (``_log_trace_expm_hermitian``;
-no eigendecomposition, so it is safe inside compiled solver loops and never overflows). The trace of the matrix exponential is a smooth function
-of H, so every derivative -- moment :math:`-\partial F/\partial\mathbf B`, the susceptibility
-tensor :math:`-\partial^2 F/\partial B_a\partial B_b` (Curie *and* Van Vleck terms), and their
+no eigendecomposition, so it is safe inside compiled solver loops and never overflows). The
+trace of the matrix exponential is a smooth function of H, so every derivative -- moment
+:math:`-\partial F/\partial\mathbf B`, the susceptibility tensor
+:math:`-\partial^2 F/\partial B_a\partial B_b` (Curie *and* Van Vleck terms), and their
 gradients with respect to :math:`B_k^q` -- is finite and exact also where levels are degenerate
 (Kramers doublets at B = 0), where derivatives through eigenvectors would divide by zero.
 """
