@@ -151,9 +151,10 @@ def simulate(
     Runs ``n_chains`` independent chains at every temperature (vmapped), each ``n_equil``
     sweeps to equilibrate and ``n_sweeps`` measured sweeps; the energy convention is the
     model's, :math:`H = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot S_i - D\sum_i(S_i\cdot\hat
-    n)^2` (each bond once), and the Boltzmann weight :math:`e^{-H/k_BT}`. The compiled run
-    depends only on the model's structure, the shapes and the integer settings: new
-    temperatures, keys or couplings of the same shapes reuse it.
+    n)^2` (each bond once), and the Boltzmann weight :math:`e^{-H/k_BT}`. The run is
+    compiled once per lattice, shapes and integer settings: new temperatures, keys or coupling
+    values of the same shapes reuse it (uniform couplings take a faster kernel, so a switch
+    between uniform and per-bond couplings compiles again).
 
     Args:
         model: :class:`SpinModel` (``Ising``, ``XY``, ``Heisenberg``).
