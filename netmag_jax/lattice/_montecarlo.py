@@ -80,7 +80,7 @@ def _chain(p: ReducedModel, sched: _Schedule, betas, key, spins):
         spins = jax.vmap(one)(u, jax.random.split(k3, nT), spins, betas)
         obs = jax.vmap(lambda s: measure(p, s))(spins)
         if sched.tempering and nT > 1:
-            perm = _tempering_permutation(k2, betas, obs[3] * N, t)
+            perm = _tempering_permutation(k2, betas, obs.energy * N, t)
             spins = spins[perm]
             obs = jax.tree_util.tree_map(lambda x: x[perm], obs)
         return (spins, t + 1), obs

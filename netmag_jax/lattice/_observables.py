@@ -22,14 +22,24 @@ _N_SCALARS = 7
 _I_ABS_M, _I_E = 0, 5
 
 
-def measure(p: ReducedModel, spins):
-    """One sample of ``spins`` [N, n]: the magnetization m [n], the staggered magnetization
-    m_s [n], the sublattice magnetizations [n_sub, n] and the energy per site (K)."""
+class Sample(eqx.Module):
+    """One measurement of a configuration (or a stack of them along leading axes)."""
+
+    m: jax.Array  # [n] magnetization, (1/N) sum_i w_i S_i
+    ms: jax.Array  # [n] staggered magnetization, (1/N) sum_i eps_i w_i S_i
+    msub: jax.Array  # [n_sub, n] mean w_i S_i of each sublattice
+    energy: jax.Array  # energy per site, K
+
+
+def measure(p: ReducedModel, spins) -> Sample:
+    """One :class:`Sample` of ``spins`` [N, n]."""
     ws = p.w[:, None] * spins
-    m = jnp.mean(ws, axis=0)
-    ms = jnp.mean(p.stagger[:, None] * ws, axis=0)
-    msub = p.sub_onehot @ ws
-    return m, ms, msub, energy_per_site(p, spins)
+    return Sample(
+        m=jnp.mean(ws, axis=0),
+        ms=jnp.mean(p.stagger[:, None] * ws, axis=0),
+        msub=p.sub_onehot @ ws,
+        energy=energy_per_site(p, spins),
+    )
 
 
 class Observables(eqx.Module):
@@ -80,9 +90,11 @@ class Observables(eqx.Module):
     spins: jax.Array
 
 
-def _primaries(m, ms, msub, e):
+def _primaries(sample: Sample):
     """Per-sample primary quantities [..., k] (NumPy float64; order: see ``_N_SCALARS``)."""
-    m, ms, msub, e = (np.asarray(x, dtype=np.float64) for x in (m, ms, msub, e))
+    m, ms, msub, e = (
+        np.asarray(x, dtype=np.float64) for x in (sample.m, sample.ms, sample.msub, sample.energy)
+    )
     a2 = np.sum(m * m, axis=-1)
     a = np.sqrt(a2)
     s2 = np.sum(ms * ms, axis=-1)
@@ -134,11 +146,11 @@ def _analyse(prim, N, T, n, n_blocks):
     return full, errs, tau[:, _I_ABS_M], tau[:, _I_E]
 
 
-def estimate(samples, spins, temperatures, n_components: int, n_blocks: int) -> Observables:
+def estimate(samples: Sample, spins, temperatures, n_components: int, n_blocks: int) -> Observables:
     """:class:`Observables` from the measured samples of a run.
 
     Args:
-        samples: the :func:`measure` tuple stacked over [n_chains, n_sweeps, nT].
+        samples: the :class:`Sample` stacked over [n_chains, n_sweeps, nT].
         spins: final configurations [n_chains, nT, N, n].
         temperatures: [nT] K.
         n_components: spin components n.
@@ -146,7 +158,7 @@ def estimate(samples, spins, temperatures, n_components: int, n_blocks: int) -> 
     """
     dtype = temperatures.dtype
     full, errs, tau_m, tau_e = _analyse(
-        _primaries(*samples),
+        _primaries(samples),
         spins.shape[2],
         np.asarray(temperatures, dtype=np.float64),
         n_components,
