@@ -195,16 +195,16 @@ def test_simulate_compiles_once_per_shape():
     """The jitted hot path of simulate (and evolve) is traced once per structure: a second
     call with new temperatures, a new key and new coupling values of the same shapes reuses
     the compiled run; another number of temperatures compiles a new one."""
-    kw = dict(n_sweeps=8, n_equil=2, n_blocks=2, method="wolff", parallel_tempering=True)
-    nl.simulate(nl.Ising(nl.square(4)), jax.random.key(0), [2.0, 3.0], **kw)
+    kw = dict(n_sweeps=4, n_equil=1, n_blocks=2, parallel_tempering=True)
+    nl.simulate(nl.Ising(nl.chain(4)), jax.random.key(0), [2.0, 3.0], **kw)
     n_run = mc._run._cache_size()
-    o = nl.simulate(nl.Ising(nl.square(4), J=1.5 * K_B), jax.random.key(1), [2.5, 3.5], **kw)
+    o = nl.simulate(nl.Ising(nl.chain(4), J=1.5 * K_B), jax.random.key(1), [2.5, 3.5], **kw)
     assert mc._run._cache_size() == n_run
     assert np.all(np.isfinite(o.energy))
-    nl.simulate(nl.Ising(nl.square(4)), jax.random.key(1), [2.5, 3.0, 3.5], **kw)
+    nl.simulate(nl.Ising(nl.chain(4)), jax.random.key(1), [2.5, 3.0, 3.5], **kw)
     assert mc._run._cache_size() == n_run + 1
-    m = nl.Heisenberg(nl.cubic(2))
-    s = jnp.ones((8, 3)) / np.sqrt(3.0)
+    m = nl.Heisenberg(nl.chain(4))
+    s = jnp.ones((4, 3)) / np.sqrt(3.0)
     nl.evolve(m, jax.random.key(0), s, 1.0, 3, n_overrelax=1)
     n_evolve = mc._evolve._cache_size()
     nl.evolve(m, jax.random.key(2), s, 2.0, 3, n_overrelax=1)
