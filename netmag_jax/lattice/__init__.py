@@ -5,35 +5,42 @@ bond once (J > 0 ferromagnetic), classical unit spins for Monte Carlo, exchange 
 temperatures in kelvin.
 """
 
+from ._kernels import (
+    ReducedModel as ReducedModel,
+    metropolis_sweep as metropolis_sweep,
+    wolff_update as wolff_update,
+)
 from ._lattice import (
     Lattice as Lattice,
     bcc as bcc,
+    by_name as by_name,
     chain as chain,
     cubic as cubic,
     fcc as fcc,
     from_cell as from_cell,
     honeycomb as honeycomb,
-    by_name as by_name,
     square as square,
     triangular as triangular,
-)
-from ._models import (
-    Heisenberg as Heisenberg,
-    Ising as Ising,
-    SpinModel as SpinModel,
-    XY as XY,
-    classical_exchange as classical_exchange,
-    exchange_from_K as exchange_from_K,
-    exchange_from_meV as exchange_from_meV,
-)
-from ._montecarlo import (
-    Observables as Observables,
-    binder_crossing as binder_crossing,
-    evolve as evolve,
-    simulate as simulate,
 )
 from ._meanfield import (
     TwoSublattice as TwoSublattice,
     mean_field_tc as mean_field_tc,
     weiss as weiss,
+)
+from ._models import (
+    XY as XY,
+    Heisenberg as Heisenberg,
+    Ising as Ising,
+    SpinModel as SpinModel,
+    classical_exchange as classical_exchange,
+    exchange_from_K as exchange_from_K,
+    exchange_from_meV as exchange_from_meV,
+)
+from ._montecarlo import (
+    evolve as evolve,
+    simulate as simulate,
+)
+from ._observables import (
+    Observables as Observables,
+    binder_crossing as binder_crossing,
 )

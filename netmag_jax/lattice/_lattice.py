@@ -23,24 +23,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import NamedTuple
 
 import equinox as eqx
 import numpy as np
 
 from ..constants import K_B
-
-__all__ = [
-    "Lattice",
-    "from_cell",
-    "square",
-    "cubic",
-    "bcc",
-    "fcc",
-    "honeycomb",
-    "triangular",
-    "chain",
-    "by_name",
-]
 
 
 class Lattice(eqx.Module):
@@ -175,6 +163,135 @@ def _colour_table(colour, n):
     return table
 
 
+class _Cells(NamedTuple):
+    """The unit cells of a supercell: ``cells`` [n_cells, d] int in C order, the supercell
+    size ``sc`` [d], the C-order ``strides`` [d] and the number of basis atoms ``nb``."""
+
+    cells: np.ndarray
+    sc: np.ndarray
+    strides: np.ndarray
+    nb: int
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.cells.shape[0])
+
+    def site(self, cell_index, a):
+        """Site index of basis atom ``a`` in the cells ``cell_index`` [..., d] (periodic)."""
+        return ((cell_index % self.sc) @ self.strides) * self.nb + a
+
+
+def _as_basis(basis, d: int) -> np.ndarray:
+    basis = np.atleast_2d(np.asarray(basis, dtype=np.float64))
+    if basis.ndim != 2 or basis.shape[1] != d or basis.shape[0] < 1:
+        raise ValueError(f"basis must have shape [n_basis, {d}], got {basis.shape}")
+    return basis
+
+
+def _as_supercell(supercell, d: int) -> np.ndarray:
+    sc = np.broadcast_to(np.asarray(supercell), (d,)).astype(np.int64)
+    if np.any(np.asarray(supercell) != np.round(np.asarray(supercell))) or np.any(sc < 1):
+        raise ValueError(f"supercell sizes must be positive integers, got {supercell!r}")
+    return sc
+
+
+def _as_shells(shells) -> list[tuple[float, float]]:
+    shells = [(float(r), float(j)) for r, j in shells]
+    if not shells:
+        raise ValueError("shells must list at least one (distance, J) pair")
+    for r, j in shells:
+        if not (np.isfinite(r) and r > 0):
+            raise ValueError(f"shell distances must be finite and > 0, got {r!r}")
+        if not np.isfinite(j):
+            raise ValueError(f"shell exchange constants must be finite, got {j!r}")
+    return shells
+
+
+def _supercell_cells(sc: np.ndarray, nb: int) -> _Cells:
+    d = sc.shape[0]
+    cells = np.array(list(itertools.product(*[range(int(L)) for L in sc])), dtype=np.int64)
+    strides = np.array([int(np.prod(sc[k + 1 :])) for k in range(d)], dtype=np.int64)
+    return _Cells(cells=cells, sc=sc, strides=strides, nb=nb)
+
+
+def _bond_table(cs: _Cells, kept):
+    """bonds [n_cells * nk, 2] and their shells: bond ``cell * nk + k`` is kept offset k
+    ``(a, b, c, s)`` from atom a of the cell to atom b of the cell shifted by c."""
+    nk = len(kept)
+    cell_index = cs.cells @ cs.strides  # == arange(n_cells)
+    bonds = np.zeros((cs.n_cells * nk, 2), dtype=np.int64)
+    shell = np.zeros(cs.n_cells * nk, dtype=np.int32)
+    for k, (a, b, c, s) in enumerate(kept):
+        bonds[k::nk, 0] = cell_index * cs.nb + a
+        bonds[k::nk, 1] = cs.site(cs.cells + np.array(c), b)
+        shell[k::nk] = s
+    if np.any(bonds[:, 0] == bonds[:, 1]):
+        raise ValueError(
+            f"supercell {tuple(cs.sc)} is too small: a site is its own neighbour; use more cells"
+        )
+    return bonds, shell
+
+
+def _neighbour_tables(cs: _Cells, offsets, kept):
+    """neighbors and neighbor_bond [N, z]: each site of basis atom a has the same directed
+    offsets; rows are padded with the site itself and the bond index n_bonds."""
+    nk, N = len(kept), cs.n_cells * cs.nb
+    kept_index = {o[:3]: k for k, o in enumerate(kept)}
+    cell_index = cs.cells @ cs.strides
+    per_atom = [[o for o in offsets if o[0] == a] for a in range(cs.nb)]
+    z = max(len(p) for p in per_atom)
+    neighbors = np.repeat(np.arange(N, dtype=np.int64)[:, None], z, axis=1)
+    neighbor_bond = np.full((N, z), cs.n_cells * nk, dtype=np.int64)
+    for a in range(cs.nb):
+        rows = cell_index * cs.nb + a
+        for slot, (_, b, c, _s) in enumerate(per_atom[a]):
+            neighbors[rows, slot] = cs.site(cs.cells + np.array(c), b)
+            if (a, b, c) in kept_index:
+                neighbor_bond[rows, slot] = cell_index * nk + kept_index[(a, b, c)]
+            else:
+                k = kept_index[(b, a, tuple(-v for v in c))]
+                neighbor_bond[rows, slot] = ((cs.cells + np.array(c)) % cs.sc) @ cs.strides * nk + k
+    return neighbors, neighbor_bond
+
+
+def _sublattice_labels(sublattice, cs: _Cells) -> np.ndarray:
+    """[N] labels: the basis index, or the given [n_basis] labels renumbered 0, 1, ..."""
+    if sublattice is None:
+        return np.tile(np.arange(cs.nb), cs.n_cells)
+    sublattice = np.asarray(sublattice)
+    if sublattice.shape != (cs.nb,):
+        raise ValueError(f"sublattice must have shape ({cs.nb},), got {sublattice.shape}")
+    return np.tile(np.unique(sublattice, return_inverse=True)[1], cs.n_cells)
+
+
+def _colouring(cs: _Cells, stagger, bonds, neighbors, valid) -> np.ndarray:
+    """A proper colouring [N]: the two sides of a bipartite graph, the basis index, the
+    basis index times the cell parities (even supercells), else greedy."""
+    d, nb = cs.sc.shape[0], cs.nb
+    parity_axes = (cs.cells % 2) @ (2 ** np.arange(d))
+    candidates = [np.tile(np.arange(nb), cs.n_cells)]
+    if np.all(cs.sc % 2 == 0):
+        candidates.append(np.repeat(parity_axes, nb) * nb + np.tile(np.arange(nb), cs.n_cells))
+    if stagger is not None:
+        candidates.insert(0, (stagger > 0).astype(np.int64))
+    colour = next((c for c in candidates if _is_proper(c, bonds)), None)
+    if colour is None:
+        colour = _greedy_colouring(cs.n_cells * nb, neighbors, valid)
+    return colour
+
+
+def _directed_offsets(cell, basis, shells, tol):
+    """The neighbour offsets (each shell must find one) and those kept as bonds (each pair
+    once: b > a, or b == a with a positive cell shift)."""
+    d = cell.shape[0]
+    offsets = _bond_offsets(cell, basis, shells, tol)
+    for s, (r, _) in enumerate(shells):
+        if not any(o[3] == s for o in offsets):
+            raise ValueError(f"shell {s} at distance {r} A finds no neighbours (tol={tol})")
+    kept = [o for o in offsets if (o[1] > o[0]) or (o[1] == o[0] and o[2] > (0,) * d)]
+    return offsets, kept
+
+
 def from_cell(
     cell, basis, supercell, shells, tol: float = 1e-3, sublattice=None, name: str = "from_cell"
 ) -> Lattice:
@@ -203,89 +320,25 @@ def from_cell(
     """
     cell = _as_cell(cell)
     d = cell.shape[0]
-    basis = np.atleast_2d(np.asarray(basis, dtype=np.float64))
-    if basis.ndim != 2 or basis.shape[1] != d or basis.shape[0] < 1:
-        raise ValueError(f"basis must have shape [n_basis, {d}], got {basis.shape}")
-    sc = np.broadcast_to(np.asarray(supercell), (d,)).astype(np.int64)
-    if np.any(np.asarray(supercell) != np.round(np.asarray(supercell))) or np.any(sc < 1):
-        raise ValueError(f"supercell sizes must be positive integers, got {supercell!r}")
-    shells = [(float(r), float(j)) for r, j in shells]
-    if not shells:
-        raise ValueError("shells must list at least one (distance, J) pair")
-    for r, j in shells:
-        if not (np.isfinite(r) and r > 0):
-            raise ValueError(f"shell distances must be finite and > 0, got {r!r}")
-        if not np.isfinite(j):
-            raise ValueError(f"shell exchange constants must be finite, got {j!r}")
-    nb = basis.shape[0]
-    offsets = _bond_offsets(cell, basis, shells, tol)
-    for s, (r, _) in enumerate(shells):
-        if not any(o[3] == s for o in offsets):
-            raise ValueError(f"shell {s} at distance {r} A finds no neighbours (tol={tol})")
-    # cells of the supercell
-    cells = np.array(list(itertools.product(*[range(int(L)) for L in sc])), dtype=np.int64)
-    n_cells = cells.shape[0]
-    strides = np.array([int(np.prod(sc[k + 1 :])) for k in range(d)], dtype=np.int64)
-
-    def site(cidx, a):
-        return ((cidx % sc) @ strides) * nb + a
-
-    cell_index = cells @ strides  # == arange(n_cells)
-    N = n_cells * nb
-    kept = [o for o in offsets if (o[1] > o[0]) or (o[1] == o[0] and o[2] > (0,) * d)]
-    kept_index = {o[:3]: k for k, o in enumerate(kept)}
-    nk = len(kept)
-    # bonds: for every cell and every kept offset
-    bonds = np.zeros((n_cells * nk, 2), dtype=np.int64)
-    shell = np.zeros(n_cells * nk, dtype=np.int32)
-    for k, (a, b, c, s) in enumerate(kept):
-        bonds[k::nk, 0] = cell_index * nb + a
-        bonds[k::nk, 1] = site(cells + np.array(c), b)
-        shell[k::nk] = s
-    if np.any(bonds[:, 0] == bonds[:, 1]):
-        raise ValueError(
-            f"supercell {tuple(sc)} is too small: a site is its own neighbour; use more cells"
-        )
-    # neighbour tables (each site of basis atom a has the same directed offsets)
-    per_atom = [[o for o in offsets if o[0] == a] for a in range(nb)]
-    z = max(len(p) for p in per_atom)
-    neighbors = np.repeat(np.arange(N, dtype=np.int64)[:, None], z, axis=1)
-    neighbor_bond = np.full((N, z), n_cells * nk, dtype=np.int64)
-    for a in range(nb):
-        rows = cell_index * nb + a
-        for slot, (_, b, c, s) in enumerate(per_atom[a]):
-            neighbors[rows, slot] = site(cells + np.array(c), b)
-            if (a, b, c) in kept_index:
-                neighbor_bond[rows, slot] = cell_index * nk + kept_index[(a, b, c)]
-            else:
-                k = kept_index[(b, a, tuple(-v for v in c))]
-                neighbor_bond[rows, slot] = ((cells + np.array(c)) % sc) @ strides * nk + k
-    J = np.array([j for _, j in shells], dtype=np.float64)[shell]
-    positions = ((cells[:, None, :] + basis[None, :, :]).reshape(N, d)) @ cell
-    valid = neighbor_bond < n_cells * nk
-    if sublattice is None:
-        sub = np.tile(np.arange(nb), n_cells)
-    else:
-        sublattice = np.asarray(sublattice)
-        if sublattice.shape != (nb,):
-            raise ValueError(f"sublattice must have shape ({nb},), got {sublattice.shape}")
-        sub = np.tile(np.unique(sublattice, return_inverse=True)[1], n_cells)
+    basis = _as_basis(basis, d)
+    sc = _as_supercell(supercell, d)
+    shells = _as_shells(shells)
+    cs = _supercell_cells(sc, basis.shape[0])
+    offsets, kept = _directed_offsets(cell, basis, shells, tol)
+    bonds, shell = _bond_table(cs, kept)
+    neighbors, neighbor_bond = _neighbour_tables(cs, offsets, kept)
+    N = cs.n_cells * cs.nb
+    positions = ((cs.cells[:, None, :] + basis[None, :, :]).reshape(N, d)) @ cell
+    valid = neighbor_bond < bonds.shape[0]
+    sub = _sublattice_labels(sublattice, cs)
     stagger = _two_colouring(N, neighbors, valid)
-    # colouring: try cheap structured ones first, then greedy
-    parity_axes = (cells % 2) @ (2 ** np.arange(d))
-    candidates = [np.tile(np.arange(nb), n_cells)]
-    if np.all(sc % 2 == 0):
-        candidates.append(np.repeat(parity_axes, nb) * nb + np.tile(np.arange(nb), n_cells))
-    if stagger is not None:
-        candidates.insert(0, (stagger > 0).astype(np.int64))
-    colour = next((c for c in candidates if _is_proper(c, bonds)), None)
-    if colour is None:
-        colour = _greedy_colouring(N, neighbors, valid)
+    colour = _colouring(cs, stagger, bonds, neighbors, valid)
+    bravais = cs.nb == 1
     return Lattice(
         positions=positions,
-        supercell_vectors=cell * sc[:, None],
+        supercell_vectors=cell * cs.sc[:, None],
         bonds=bonds.astype(np.int32),
-        J=J,
+        J=np.array([j for _, j in shells], dtype=np.float64)[shell],
         shell=shell,
         neighbors=neighbors.astype(np.int32),
         neighbor_bond=neighbor_bond.astype(np.int32),
@@ -293,8 +346,8 @@ def from_cell(
         colour_sites=_colour_table(colour, N),
         stagger=np.zeros(N) if stagger is None else stagger,
         name=name,
-        grid_shape=tuple(int(v) for v in sc) if nb == 1 else None,
-        grid_offsets=tuple(o[2] for o in kept) if nb == 1 else (),
+        grid_shape=tuple(int(v) for v in cs.sc) if bravais else None,
+        grid_offsets=tuple(o[2] for o in kept) if bravais else (),
     )
 
 

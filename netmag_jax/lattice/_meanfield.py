@@ -24,8 +24,6 @@ from ..constants import K_B, MU_B
 from ..statmech import brillouin, langevin
 from ._models import SpinModel
 
-__all__ = ["weiss", "mean_field_tc", "TwoSublattice"]
-
 
 def _tol(dtype):
     return 1e-12 if jnp.finfo(dtype).bits == 64 else 1e-5

@@ -23,17 +23,8 @@ import jax.numpy as jnp
 
 from .. import _checks
 from ..constants import K_B, MEV
+from ._kernels import ReducedModel, bond_products, hamiltonian, reduced_model, slot_couplings
 from ._lattice import Lattice
-
-__all__ = [
-    "SpinModel",
-    "Ising",
-    "XY",
-    "Heisenberg",
-    "exchange_from_meV",
-    "exchange_from_K",
-    "classical_exchange",
-]
 
 
 def exchange_from_meV(J_meV):
@@ -151,21 +142,28 @@ class SpinModel(eqx.Module):
 
     def neighbor_couplings(self):
         """Per-slot couplings [N, z] (joules) aligned with ``lattice.neighbors``."""
-        Jp = jnp.concatenate([self.J, jnp.zeros((1,), self.J.dtype)])
-        return Jp[jnp.asarray(self.lattice.neighbor_bond)]
+        return slot_couplings(self.J, self.lattice.neighbor_bond)
 
     def energy(self, spins):
         r"""Total energy [J] of a configuration ``spins`` [N, n] (Ising: [N] or [N, 1]).
 
-        :math:`E = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot S_i - D\sum_i (S_i\cdot\hat n)^2`.
+        :math:`E = -\sum_b J_b S_i\cdot S_j - \sum_i w_i h\cdot S_i - D\sum_i (S_i\cdot\hat
+        n)^2`, each bond once (the kernels' :func:`hamiltonian`).
         """
         s = jnp.asarray(spins)
         s = s.reshape(s.shape[0], -1)
-        b = jnp.asarray(self.lattice.bonds)
-        e_bond = -jnp.sum(self.J * jnp.sum(s[b[:, 0]] * s[b[:, 1]], axis=-1))
-        e_zee = -jnp.sum(self.moments * (s @ self.h))
-        e_ani = -self.D * jnp.sum((s @ self.axis) ** 2)
-        return e_bond + e_zee + e_ani
+        pairs = bond_products(s, jnp.asarray(self.lattice.bonds))
+        return hamiltonian(s, pairs, self.J, self.moments, self.h, self.D, self.axis)
+
+    def reduced(self, dtype=None) -> ReducedModel:
+        """The model in the Monte Carlo kernels' form: energies / k_B (kelvin) and the integer
+        tables of the lattice (concrete lattice arrays; not traceable through ``lattice``).
+
+        Args:
+            dtype: float dtype of the couplings (default: the default float dtype).
+        """
+        dtype = jnp.result_type(float) if dtype is None else dtype
+        return reduced_model(self.lattice, self.J, self.h, self.D, self.axis, self.moments, dtype)
 
 
 def Ising(lattice: Lattice, J=None, h=0.0, moments=None) -> SpinModel:

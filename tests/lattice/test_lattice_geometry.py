@@ -6,6 +6,7 @@ the exact classical ground-state energies: ferromagnet -zJ/2 per site, Neel stat
 bipartite antiferromagnet -z|J|/2 per site.
 """
 
+import dataclasses
 import math
 
 import equinox as eqx
@@ -16,7 +17,7 @@ import pytest
 
 from netmag_jax import lattice as nl
 from netmag_jax.constants import K_B, MEV
-from netmag_jax.lattice import _montecarlo as mc
+from netmag_jax.lattice import _kernels as kernels
 
 Z = {"chain": 2, "square": 4, "cubic": 6, "bcc": 8, "fcc": 12, "honeycomb": 3, "triangular": 6}
 BIPARTITE = {"chain", "square", "cubic", "bcc", "honeycomb"}
@@ -141,54 +142,37 @@ def test_exchange_conversions():
 @pytest.mark.parametrize("n", [1, 3])
 def test_grid_and_gather_sweeps_agree(n):
     """The roll-based kernel of Bravais lattices and the generic gather kernel are two
-    independent implementations of one checkerboard sweep: same uniforms, same result."""
+    independent implementations of one checkerboard sweep: same uniforms, same result; the
+    energy per site of both layouts equals the model's Hamiltonian."""
     lat = nl.square(6)
     J = jax.random.normal(jax.random.key(3), (lat.n_bonds,)) * K_B
     model = nl.SpinModel(
         lat, J=J, h=0.2 * K_B, D=0.1 * K_B, n_components=n, moments=jnp.array([1.0, 0.7])
     )
-    p = mc._params(model, jnp.float64)
-    q = mc._Params(
-        **{
-            **{f: getattr(p, f) for f in p.__dataclass_fields__},
-            "grid": None,
-            "Jdir": None,
-            "masks": None,
-            "offsets": (),
-        }
-    )
-    s = mc._random_unit(jax.random.key(1), (lat.n_sites,), n, jnp.float64)
-    u = jax.random.uniform(jax.random.key(2), mc._uniform_shape(p, lat.n_sites, n))
+    p = model.reduced(jnp.float64)
+    assert p.grid is not None and not p.grid.uniform_J
+    q = dataclasses.replace(p, grid=None)
+    s = kernels.random_unit(jax.random.key(1), (lat.n_sites,), n, jnp.float64)
+    u = jax.random.uniform(jax.random.key(2), kernels.uniform_shape(p, lat.n_sites, n))
     # the gather kernel takes the uniforms of each colour's sites
     uq = jnp.stack([u[c][jnp.asarray(lat.colour_sites[c])] for c in range(lat.n_colours)])
-    sweep = jax.jit(mc._sweep, static_argnames="overrelax")
+    sweep = jax.jit(kernels.colour_pass, static_argnames="overrelax")
     a = sweep(p, u, s, 0.7)
     b = sweep(q, uq, s, 0.7)
     assert np.allclose(a, b, atol=1e-12)
     assert not np.allclose(a, s)
-    assert float(mc._energy(p, a)) == pytest.approx(float(mc._energy(q, a)), rel=1e-12)
-    assert float(mc._energy(p, a)) == pytest.approx(
-        float(model.energy(a) / K_B / lat.n_sites), rel=1e-12
-    )
+    e = float(kernels.energy_per_site(p, a))
+    assert e == pytest.approx(float(kernels.energy_per_site(q, a)), rel=1e-12)
+    assert e == pytest.approx(float(model.energy(a) / K_B / lat.n_sites), rel=1e-12)
     # uniform couplings take the scalar-J roll kernel: same sweep as the gather kernel
     mu = nl.SpinModel(lat, J=0.8 * K_B, h=0.2 * K_B, n_components=n)
-    pu = mc._params(mu, jnp.float64)
-    assert pu.uniform_J
-    qu = mc._Params(
-        **{
-            **{f: getattr(pu, f) for f in pu.__dataclass_fields__},
-            "grid": None,
-            "Jdir": None,
-            "masks": None,
-            "offsets": (),
-            "uniform_J": False,
-        }
-    )
+    pu = mu.reduced(jnp.float64)
+    assert pu.grid is not None and pu.grid.uniform_J
+    qu = dataclasses.replace(pu, grid=None)
     assert np.allclose(sweep(pu, u, s, 0.7), sweep(qu, uq, s, 0.7), atol=1e-12)
     if n == 3:  # over-relaxation conserves the exchange + Zeeman energy when D = 0
         m0 = nl.SpinModel(lat, J=J, h=0.2 * K_B, n_components=3)
-        p0 = mc._params(m0, jnp.float64)
-        r = sweep(p0, u, s, 0.7, overrelax=True)
+        r = sweep(m0.reduced(jnp.float64), u, s, 0.7, overrelax=True)
         assert float(m0.energy(r)) == pytest.approx(float(m0.energy(s)), rel=1e-10)
         assert np.allclose(jnp.linalg.norm(r, axis=1), 1.0)
 

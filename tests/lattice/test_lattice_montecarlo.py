@@ -22,6 +22,7 @@ from scipy.special import i0, i1
 
 from netmag_jax import lattice as nl
 from netmag_jax.constants import K_B
+from netmag_jax.lattice import _montecarlo as mc
 
 
 def onsager_m(T):
@@ -188,6 +189,40 @@ def test_same_key_same_result():
     c = nl.simulate(m, jax.random.key(12), T, **kw)
     np.testing.assert_array_equal(a.energy, b.energy)
     assert np.all(a.energy != c.energy)
+
+
+def test_simulate_compiles_once_per_shape():
+    """The jitted hot path of simulate (and evolve) is traced once per structure: a second
+    call with new temperatures, a new key and new coupling values of the same shapes reuses
+    the compiled run; another number of temperatures compiles a new one."""
+    kw = dict(n_sweeps=4, n_equil=1, n_blocks=2, parallel_tempering=True)
+    nl.simulate(nl.Ising(nl.chain(4)), jax.random.key(0), [2.0, 3.0], **kw)
+    n_run = mc._run._cache_size()
+    o = nl.simulate(nl.Ising(nl.chain(4), J=1.5 * K_B), jax.random.key(1), [2.5, 3.5], **kw)
+    assert mc._run._cache_size() == n_run
+    assert np.all(np.isfinite(o.energy))
+    nl.simulate(nl.Ising(nl.chain(4)), jax.random.key(1), [2.5, 3.0, 3.5], **kw)
+    assert mc._run._cache_size() == n_run + 1
+    m = nl.Heisenberg(nl.chain(4))
+    s = jnp.ones((4, 3)) / np.sqrt(3.0)
+    nl.evolve(m, jax.random.key(0), s, 1.0, 3, n_overrelax=1)
+    n_evolve = mc._evolve._cache_size()
+    nl.evolve(m, jax.random.key(2), s, 2.0, 3, n_overrelax=1)
+    assert mc._evolve._cache_size() == n_evolve
+
+
+def test_public_kernels_limits():
+    """Analytic limits of the public kernels on a ferromagnetic Ising lattice: at beta = 0 a
+    Metropolis sweep accepts every flip; at large beta (p_add = 1 - e^{-2 beta J} -> 1) one
+    Wolff cluster is the whole connected lattice, so every spin flips (h = 0, no rejection)."""
+    model = nl.Ising(nl.square(4))
+    p = model.reduced()
+    assert isinstance(p, nl.ReducedModel)
+    up = jnp.ones((16, 1))
+    np.testing.assert_array_equal(nl.metropolis_sweep(p, jax.random.key(0), up, 0.0), -up)
+    np.testing.assert_array_equal(nl.wolff_update(p, jax.random.key(1), up, 50.0), -up)
+    # at large beta from the ground state Metropolis rejects every flip (dE = 8 J)
+    np.testing.assert_array_equal(nl.metropolis_sweep(p, jax.random.key(2), up, 50.0), up)
 
 
 def test_simulate_bad_input():
