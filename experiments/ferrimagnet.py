@@ -4,6 +4,7 @@ with a compensation point; making the moments equal turns it into an antiferroma
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -53,7 +54,7 @@ def ising_ferri(quick: bool) -> dict:
     """Monte Carlo: square-lattice Ising antiferromagnet, moments (1, 1/2) vs (1, 1)."""
     L = 16 if quick else 32
     Tm = np.linspace(1.0, 4.0, 11 if quick else 21)
-    kw = dict(
+    kw: dict[str, Any] = dict(
         n_sweeps=400 if quick else 1000, n_equil=100 if quick else 200, n_chains=2, init="neel"
     )
     lat = nl.square(L)

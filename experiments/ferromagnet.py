@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+from typing import Any
 
 import jax
 import matplotlib.pyplot as plt
@@ -122,7 +123,7 @@ def binder_ising() -> tuple[np.ndarray, dict]:
 def binder_heisenberg() -> float:
     """Binder crossing of the classical Heisenberg model, simple cubic, L = 4 and 8."""
     Th = np.linspace(1.38, 1.50, 5)
-    kw = dict(n_sweeps=600, n_equil=150, n_overrelax=1, n_chains=8, init="ferro")
+    kw: dict[str, Any] = dict(n_sweeps=600, n_equil=150, n_overrelax=1, n_chains=8, init="ferro")
     Uh = {
         Lh: nl.simulate(nl.Heisenberg(nl.cubic(Lh)), jax.random.key(Lh), Th, **kw).binder
         for Lh in (4, 8)

@@ -52,7 +52,7 @@ def precession(out: pathlib.Path) -> tuple[dict, str]:
         record_magnetization=True,
     )
     t = 1e-4 * np.arange(1, n + 1)
-    M = np.asarray(res.M_adc[:, 0])
+    M = np.asarray(res.M_adc)[:, 0]
     t_lab = np.linspace(0, 4 / F0, 400)
     mxy0 = M[0, 0] + 1j * M[0, 1]
     mx_lab = np.real(mxy0 * np.exp(-1j * 2 * np.pi * F0 * t_lab))
@@ -120,7 +120,8 @@ def fid_emf(out: pathlib.Path, M0: float, quick: bool) -> tuple[dict, str]:
 def _ir_signal(ti: float) -> float:
     """Inversion-recovery signal [M0] of one spin, T1 = 0.8 s, T2 = 80 ms."""
     sp1 = mri.Spins(jnp.zeros((1, 3)), 0.8, 0.08, M0=1.0)
-    return float(mri.inversion_recovery(ti, pulse_duration=1e-8).simulate(sp1).signal[0].imag)
+    signal = mri.inversion_recovery(ti, pulse_duration=1e-8).simulate(sp1).signal
+    return float(np.asarray(signal)[0].imag)
 
 
 def _ir_null() -> float:
@@ -140,9 +141,8 @@ def spin_echo_ir(out: pathlib.Path, quick: bool) -> tuple[dict, str]:
         jnp.zeros((Ns, 3)), 0.8, 0.08, M0=1.0 / Ns, off_resonance=jnp.linspace(-200, 200, Ns)
     )
     TEs = np.array([0.02, 0.06, 0.1]) if quick else np.linspace(0.01, 0.16, 6)
-    se = np.array(
-        [float(mri.spin_echo(te, pulse_duration=1e-7).simulate(sp).signal[0].imag) for te in TEs]
-    )
+    echoes = [mri.spin_echo(te, pulse_duration=1e-7).simulate(sp).signal for te in TEs]
+    se = np.array([float(np.asarray(s)[0].imag) for s in echoes])
     TIs = np.linspace(0.05, 2.0, 5 if quick else 12)
     ir = np.array([_ir_signal(ti) for ti in TIs])
     numbers = {
@@ -184,8 +184,8 @@ def cpmg(out: pathlib.Path, quick: bool) -> tuple[dict, str]:
     }
     te = esp * np.arange(1, n_echo + 1)
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    ax.plot(te * 1e3, iso.imag, "o", label="isochromats")
-    ax.plot(te * 1e3, epg.imag, "x", label="EPG")
+    ax.plot(te * 1e3, np.imag(iso), "o", label="isochromats")
+    ax.plot(te * 1e3, np.imag(epg), "x", label="EPG")
     ax.plot(te * 1e3, np.exp(-te / 0.1), "--", label="exp(-t/T2) (180 deg)")
     ax.set(xlabel="t [ms]", ylabel="echo / M0", title="CPMG, 120 deg refocusing")
     ax.legend()

@@ -17,7 +17,8 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def _rendered_body(index, profile_dir) -> dict:
+def _rendered_body(index, profile_dir) -> tuple[dict, str]:
+    assert CHROMIUM is not None
     r = subprocess.run(
         [
             CHROMIUM,
