@@ -35,7 +35,7 @@ def _escape_time(delta, key, n_spins, n_steps, Ms=8e5, K=2e5, alpha=1.0):
     save = 5
     sol = dyn.llg(
         jnp.tile(z, (n_spins, 1)),
-        lambda m, t: HK * m[..., 2:3] * z,
+        lambda m, t: HK * m[..., 2:3] * jnp.broadcast_to(z, m.shape),  # uniaxial along z
         dt,
         n_steps,
         alpha=alpha,
