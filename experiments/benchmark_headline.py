@@ -7,11 +7,12 @@ netmag_jax time; > 1 means netmag_jax is faster). Full-size numbers: ``netmag be
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 import time
 from pathlib import Path
+
+import matplotlib.pyplot as plt
+from _common import load_module, main, number, output_dir, save_figure
 
 TITLE = "Benchmarks: headline speed ratios against named peers (quick sizes)"
 
@@ -24,15 +25,6 @@ HEADLINES = {
     "classical": "NumPy integrator",
     "lattice": "NumPy checkerboard Metropolis",
 }
-
-
-def _load(name):
-    path = BENCH / f"bench_{name}.py"
-    spec = importlib.util.spec_from_file_location(f"netmag_benchmarks.bench_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _ratios(tree, prefix=""):
@@ -52,33 +44,25 @@ def _ratios(tree, prefix=""):
     return out
 
 
-def run(out: Path, quick: bool = False) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    numbers, bars = {}, []
-    # quick gallery: the two headline comparisons only (each benchmark runs at quick size)
-    selected = {k: HEADLINES[k] for k in ("mri", "fit")} if quick else HEADLINES
+def measure(selected: dict) -> dict:
+    """Run each quick benchmark; its ratios and wall time as key numbers."""
+    numbers = {}
     for name, peer in selected.items():
         t0 = time.perf_counter()
-        res = _load(name).main(quick=True)
+        res = load_module(BENCH / f"bench_{name}.py", "netmag_benchmarks").main(quick=True)
         for key, r in _ratios(res).items():
-            numbers[f"{name}: {key}"] = {
-                "value": r,
-                "reference": None,
-                "unit": "x",
-                "source": f"peer: {peer}; measured now, quick size",
-            }
-            bars.append((f"{name}: {key}", r))
-        numbers[f"{name}: seconds"] = {
-            "value": time.perf_counter() - t0,
-            "unit": "s",
-            "source": "wall time of the quick benchmark",
-        }
+            numbers[f"{name}: {key}"] = number(
+                r, None, "x", f"peer: {peer}; measured now, quick size"
+            )
+        numbers[f"{name}: seconds"] = number(
+            time.perf_counter() - t0, None, "s", "wall time of the quick benchmark"
+        )
+    return numbers
+
+
+def plot_ratios(out: Path, numbers: dict) -> str:
+    """Horizontal bars of the speed ratios on a log axis (green: netmag_jax faster)."""
+    bars = [(k, v["value"]) for k, v in numbers.items() if v["unit"] == "x"]
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(bars) + 1.2))
     labels = [b[0] for b in bars]
     vals = [b[1] for b in bars]
@@ -88,9 +72,14 @@ def run(out: Path, quick: bool = False) -> dict:
     ax.set_yticks(range(len(bars)), labels, fontsize=7)
     ax.set_xlabel("peer time / netmag_jax time (log scale; > 1: netmag_jax faster)")
     ax.set_title("netmag_jax vs named peers (quick sizes, this machine)")
-    fig.tight_layout()
-    fig.savefig(out / "ratios.png", dpi=110)
-    plt.close(fig)
+    return save_figure(fig, out, "ratios.png", dpi=110)
+
+
+def run(out: Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    # quick gallery: the two headline comparisons only (each benchmark runs at quick size)
+    selected = {k: HEADLINES[k] for k in ("mri", "fit")} if quick else HEADLINES
+    numbers = measure(selected)
     return {
         "summary": (
             "Each benchmark times a netmag_jax kernel and a named peer in one process, "
@@ -99,6 +88,10 @@ def run(out: Path, quick: bool = False) -> dict:
             "weigh more; full-size ratios are in benchmarks/README.md "
             "(netmag bench)."
         ),
-        "figures": ["ratios.png"],
+        "figures": [plot_ratios(out, numbers)],
         "numbers": numbers,
     }
+
+
+if __name__ == "__main__":
+    main(run, __file__)

@@ -14,20 +14,21 @@ import pathlib
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
+from _common import main, number, output_dir, save_figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from netmag_jax import constants as const  # noqa: E402
-from netmag_jax.classical import predicted_moments, simulate_charges  # noqa: E402
-from netmag_jax.statmech import brillouin  # noqa: E402
+from netmag_jax import constants as const
+from netmag_jax.classical import predicted_moments, simulate_charges
+from netmag_jax.statmech import brillouin
 
 TITLE = "Bohr-van Leeuwen: no classical magnetism (interior vs edge orbits)"
 
 RADIUS = 0.2e-6  # m, disk radius
 N_RECORD = 60  # charges whose trajectories are kept
+FIELDS = [0.5, 1.0, 2.0, 4.0]  # T
+B_LINE = np.linspace(0.3, 4.2, 60)  # T, the exact curves
+MOMENTS = (("interior", "tab:blue"), ("edge", "tab:red"), ("total", "k"))
 
 
 def _spin_half_moment(B, T):
@@ -43,9 +44,8 @@ def _settings(B, T):
     return dict(dt=min(0.2 / omega_c, 0.02 * RADIUS / v_th), friction=v_th / RADIUS)
 
 
-def _trajectory_figure(out: pathlib.Path, n_particles: int, n_steps: int) -> str:
-    """Low-friction run, a few charges followed for several cyclotron periods."""
-    B, T = 2.0, 1.0
+def trajectories(n_particles: int, n_steps: int, B: float = 2.0, T: float = 1.0):
+    """Low-friction run, a few charges followed for several cyclotron periods [units of R]."""
     omega_c = const.E_CHARGE * B / const.M_E
     res = simulate_charges(
         jax.random.key(7),
@@ -58,17 +58,18 @@ def _trajectory_figure(out: pathlib.Path, n_particles: int, n_steps: int) -> str
         friction=0.003 * omega_c,
         n_record=N_RECORD,
     )
-    traj = np.asarray(res.trajectory)[-600:] / RADIUS  # (steps, N_RECORD, 2), units of R
-    rad = np.linalg.norm(traj, axis=-1)
-    touches = rad.max(axis=0) > 0.985
-    skip_idx = np.flatnonzero(touches)[:4]
-    int_idx = np.flatnonzero(~touches)[:6]
+    return np.asarray(res.trajectory)[-600:] / RADIUS  # (steps, N_RECORD, 2)
+
+
+def plot_trajectories(out: pathlib.Path, traj, B: float = 2.0, T: float = 1.0) -> str:
+    """Closed interior orbits (blue) and skipping edge orbits (red) in the disk."""
+    touches = np.linalg.norm(traj, axis=-1).max(axis=0) > 0.985
     fig, ax = plt.subplots(figsize=(5.2, 5.2))
     th = np.linspace(0, 2 * np.pi, 400)
     ax.plot(np.cos(th), np.sin(th), "k-", lw=1.5)
-    for i in int_idx:
+    for i in np.flatnonzero(~touches)[:6]:
         ax.plot(traj[:, i, 0], traj[:, i, 1], color="tab:blue", lw=0.8)
-    for i in skip_idx:
+    for i in np.flatnonzero(touches)[:4]:
         ax.plot(traj[:, i, 0], traj[:, i, 1], color="tab:red", lw=0.8)
     ax.plot([], [], color="tab:blue", label="interior: closed orbits (diamagnetic)")
     ax.plot([], [], color="tab:red", label="edge: skipping orbits (paramagnetic)")
@@ -79,34 +80,25 @@ def _trajectory_figure(out: pathlib.Path, n_particles: int, n_steps: int) -> str
     ax.set_ylabel("y / R")
     ax.set_title(f"electrons in a disk, B = {B} T (out of page), T = {T} K")
     ax.legend(loc="upper center", fontsize=8, frameon=False)
-    fig.tight_layout()
-    name = "trajectories.png"
-    fig.savefig(out / name, dpi=120)
-    plt.close(fig)
-    return name
+    return save_figure(fig, out, "trajectories.png", dpi=120)
 
 
-def run(out: pathlib.Path, quick: bool = False) -> dict:
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    n_particles, n_steps = (1000, 400) if quick else (3000, 1500)
-    fields = [0.5, 1.0, 2.0, 4.0]
-    temps = [1.0, 4.0] if quick else [1.0, 2.0, 4.0]
-
-    # exact values and the spin-1/2 contrast on one (T, B) grid: line points + the fields
-    Bs = np.linspace(0.3, 4.2, 60)
-    grid_B = np.concatenate([Bs, fields])[None, :] * np.ones((len(temps), 1))
+def exact_moments(temps: list) -> tuple[np.ndarray, np.ndarray]:
+    """Exact interior moment [A m^2] and spin-1/2 moment [mu_B] per electron on one (T, B)
+    grid: the points of B_LINE, then FIELDS."""
+    grid_B = np.concatenate([B_LINE, FIELDS])[None, :] * np.ones((len(temps), 1))
     grid_T = np.asarray(temps)[:, None] * np.ones_like(grid_B)
     exact = predicted_moments(jnp.asarray(grid_B), jnp.asarray(grid_T), RADIUS, 1)
-    exact_int = np.asarray(exact.interior)  # per electron [A m^2]
-    spin = _spin_half_moment(grid_B, grid_T)  # per electron [mu_B]
+    return np.asarray(exact.interior), _spin_half_moment(grid_B, grid_T)
 
+
+def simulate_grid(temps: list, exact_int, n_particles: int, n_steps: int) -> list[dict]:
+    """One simulation per (T, B) with its exact interior and edge moments [A m^2]."""
     rows = []
     for i, T in enumerate(temps):
-        for j, B in enumerate(fields):
-            key = jax.random.key(100 + 10 * i + j)
+        for j, B in enumerate(FIELDS):
             r = simulate_charges(
-                key,
+                jax.random.key(100 + 10 * i + j),
                 B,
                 T,
                 RADIUS,
@@ -115,40 +107,31 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
                 n_record=N_RECORD,
                 **_settings(B, T),
             )
-            p_int = float(n_particles * exact_int[i, len(Bs) + j])
+            p_int = float(n_particles * exact_int[i, len(B_LINE) + j])
             rows.append(dict(B=B, T=T, res=r, pred_interior=p_int, pred_edge=-p_int))
+    return rows
 
-    mub = const.MU_B * n_particles  # per-electron moments in mu_B
-    z_tot = [float(r["res"].total / r["res"].total_err) for r in rows]
-    z_int = [float(r["res"].interior / r["res"].interior_err) for r in rows]
-    z_edge = [float(r["res"].edge / r["res"].edge_err) for r in rows]
-    dev_int = [
-        float((r["res"].interior - r["pred_interior"]) / r["res"].interior_err) for r in rows
-    ]
 
-    # --- figure: moments per electron vs B, one panel per T, with the spin-1/2 contrast -----
+def _plot_panel(ax, sel: list, exact_int, spin, mub: float) -> None:
+    """Simulated moments at one T (points) with the exact lines and the spin-1/2 curve."""
+    b = np.array([r["B"] for r in sel])
+    for attr, col in MOMENTS:
+        y = np.array([float(getattr(r["res"], attr)) for r in sel]) / mub
+        e = np.array([float(getattr(r["res"], attr + "_err")) for r in sel]) / mub
+        ax.errorbar(b, y, e, fmt="o", color=col, ms=4, capsize=2, label=f"{attr} (sim.)")
+    n = len(B_LINE)
+    ax.plot(B_LINE, exact_int[:n] / const.MU_B, color="tab:blue", lw=1)
+    ax.plot(B_LINE, -exact_int[:n] / const.MU_B, color="tab:red", lw=1)
+    ax.axhline(0.0, color="k", lw=0.8)
+    label = "quantum spin-1/2: $\\mu_B\\tanh(\\mu_B B/k_BT)$"
+    ax.plot(B_LINE, spin[:n], "g--", lw=1.2, label=label)
+
+
+def plot_moments_vs_B(out, rows, temps, exact_int, spin, mub) -> str:
+    """Moments per electron vs B, one panel per T, with the spin-1/2 contrast."""
     fig, axes = plt.subplots(1, len(temps), figsize=(4.2 * len(temps), 3.8), sharey=True)
     for i, (ax, T) in enumerate(zip(np.atleast_1d(axes), temps, strict=False)):
-        sel = [r for r in rows if r["T"] == T]
-        b = np.array([r["B"] for r in sel])
-        for attr, col, lab in (
-            ("interior", "tab:blue", "interior"),
-            ("edge", "tab:red", "edge"),
-            ("total", "k", "total"),
-        ):
-            y = np.array([float(getattr(r["res"], attr)) for r in sel]) / mub
-            e = np.array([float(getattr(r["res"], attr + "_err")) for r in sel]) / mub
-            ax.errorbar(b, y, e, fmt="o", color=col, ms=4, capsize=2, label=f"{lab} (sim.)")
-        ax.plot(Bs, exact_int[i, : len(Bs)] / const.MU_B, color="tab:blue", lw=1)
-        ax.plot(Bs, -exact_int[i, : len(Bs)] / const.MU_B, color="tab:red", lw=1)
-        ax.axhline(0.0, color="k", lw=0.8)
-        ax.plot(
-            Bs,
-            spin[i, : len(Bs)],
-            "g--",
-            lw=1.2,
-            label="quantum spin-1/2: $\\mu_B\\tanh(\\mu_B B/k_BT)$",
-        )
+        _plot_panel(ax, [r for r in rows if r["T"] == T], exact_int[i], spin[i], mub)
         ax.set_title(f"T = {T:g} K")
         ax.set_xlabel("B [T]")
     np.atleast_1d(axes)[0].set_ylabel("moment per electron [$\\mu_B$]")
@@ -158,14 +141,12 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "equilibrium values (total = 0)",
         fontsize=9,
     )
-    fig.tight_layout()
-    fig.savefig(out / "moments_vs_B.png", dpi=120)
-    plt.close(fig)
+    return save_figure(fig, out, "moments_vs_B.png", dpi=120)
 
-    # --- figure: bar chart of the three moments at one point ---------------------------------
-    ref = next(r for r in rows if r["B"] == 1.0 and r["T"] == 1.0)
+
+def plot_bar(out, ref: dict, spin_1t1k: float, mub: float) -> str:
+    """The three simulated moments at one (B, T) against exact values and spin 1/2."""
     res = ref["res"]
-    spin_1t1k = float(spin[temps.index(1.0), len(Bs) + fields.index(1.0)])
     vals = [float(res.interior), float(res.edge), float(res.total)]
     errs = [float(res.interior_err), float(res.edge_err), float(res.total_err)]
     refs = [ref["pred_interior"], ref["pred_edge"], 0.0]
@@ -186,101 +167,128 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_ylabel("moment per electron [$\\mu_B$]")
     ax.set_title("B = 1 T, T = 1 K", fontsize=9)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "moments_bar.png", dpi=120)
-    plt.close(fig)
+    return save_figure(fig, out, "moments_bar.png", dpi=120)
 
-    traj_name = _trajectory_figure(out, n_particles, n_steps)
 
-    spin = spin_1t1k
-    numbers = {
-        "total_moment_per_electron_B1T_T1K": {
-            "value": float(res.total) / mub,
-            "reference": 0.0,
-            "unit": "mu_B",
-            "source": "Bohr-van Leeuwen theorem (B-independent classical partition function)",
-        },
-        "total_moment_err_per_electron_B1T_T1K": {
-            "value": float(res.total_err) / mub,
-            "reference": None,
-            "unit": "mu_B",
-            "source": "standard error over independent electrons",
-        },
-        "interior_moment_per_electron_B1T_T1K": {
-            "value": float(res.interior) / mub,
-            "reference": ref["pred_interior"] / mub,
-            "unit": "mu_B",
-            "source": "-(k_B T/B) E(b): closed orbits carry -E_kin/B, weighted by P(orbit fits)",
-        },
-        "edge_moment_per_electron_B1T_T1K": {
-            "value": float(res.edge) / mub,
-            "reference": ref["pred_edge"] / mub,
-            "unit": "mu_B",
-            "source": "minus the interior moment (total = 0)",
-        },
-        "orbit_moment_full_interior_B1T_T1K": {
-            "value": -const.K_B * 1.0 / 1.0 / const.MU_B,
-            "reference": None,
-            "unit": "mu_B",
-            "source": "-k_B T/B per electron on a closed orbit (Maxwell average of -E_kin/B)",
-        },
-        "max_abs_total_z": {
-            "value": max(abs(z) for z in z_tot),
-            "reference": 3.0,
-            "unit": "sigma",
-            "source": f"largest |total|/error over {len(rows)} (B, T) points; should be < 3",
-        },
-        "min_interior_z": {
-            "value": min(-z for z in z_int),
-            "reference": 5.0,
-            "unit": "sigma",
-            "source": "smallest -interior/error (diamagnetic signal), should be > 5",
-        },
-        "min_edge_z": {
-            "value": min(z_edge),
-            "reference": 5.0,
-            "unit": "sigma",
-            "source": "smallest edge/error (paramagnetic signal), should be > 5",
-        },
-        "max_abs_interior_deviation_z": {
-            "value": max(abs(d) for d in dev_int),
-            "reference": 4.0,
-            "unit": "sigma",
-            "source": "largest |interior - exact|/error over the grid",
-        },
-        "spin_half_moment_B1T_T1K": {
-            "value": spin,
-            "reference": float(np.tanh(const.MU_B / const.K_B)),
-            "unit": "mu_B",
-            "source": "statmech.brillouin(1/2, mu_B B/k_B T) vs tanh (quantum paramagnet)",
-        },
+def z_scores(rows: list) -> dict:
+    """Per (B, T) point: total, interior and edge over their errors; interior deviation."""
+    return dict(
+        total=[float(r["res"].total / r["res"].total_err) for r in rows],
+        interior=[float(r["res"].interior / r["res"].interior_err) for r in rows],
+        edge=[float(r["res"].edge / r["res"].edge_err) for r in rows],
+        dev=[float((r["res"].interior - r["pred_interior"]) / r["res"].interior_err) for r in rows],
+    )
+
+
+def point_numbers(ref: dict, mub: float) -> dict:
+    """Moments per electron at B = 1 T, T = 1 K against their exact values."""
+    res = ref["res"]
+    return {
+        "total_moment_per_electron_B1T_T1K": number(
+            float(res.total) / mub,
+            0.0,
+            "mu_B",
+            "Bohr-van Leeuwen theorem (B-independent classical partition function)",
+        ),
+        "total_moment_err_per_electron_B1T_T1K": number(
+            float(res.total_err) / mub, None, "mu_B", "standard error over independent electrons"
+        ),
+        "interior_moment_per_electron_B1T_T1K": number(
+            float(res.interior) / mub,
+            ref["pred_interior"] / mub,
+            "mu_B",
+            "-(k_B T/B) E(b): closed orbits carry -E_kin/B, weighted by P(orbit fits)",
+        ),
+        "edge_moment_per_electron_B1T_T1K": number(
+            float(res.edge) / mub,
+            ref["pred_edge"] / mub,
+            "mu_B",
+            "minus the interior moment (total = 0)",
+        ),
+        "orbit_moment_full_interior_B1T_T1K": number(
+            -const.K_B * 1.0 / 1.0 / const.MU_B,
+            None,
+            "mu_B",
+            "-k_B T/B per electron on a closed orbit (Maxwell average of -E_kin/B)",
+        ),
     }
-    summary = (
+
+
+def grid_numbers(z: dict, n_points: int) -> dict:
+    """The z-scores over the (B, T) grid against their thresholds."""
+    return {
+        "max_abs_total_z": number(
+            max(abs(v) for v in z["total"]),
+            3.0,
+            "sigma",
+            f"largest |total|/error over {n_points} (B, T) points; should be < 3",
+        ),
+        "min_interior_z": number(
+            min(-v for v in z["interior"]),
+            5.0,
+            "sigma",
+            "smallest -interior/error (diamagnetic signal), should be > 5",
+        ),
+        "min_edge_z": number(
+            min(z["edge"]),
+            5.0,
+            "sigma",
+            "smallest edge/error (paramagnetic signal), should be > 5",
+        ),
+        "max_abs_interior_deviation_z": number(
+            max(abs(d) for d in z["dev"]),
+            4.0,
+            "sigma",
+            "largest |interior - exact|/error over the grid",
+        ),
+    }
+
+
+def summary(n_particles: int, n_points: int, max_z: float, spin: float) -> str:
+    return (
         f"{n_particles} electrons in a hard-walled disk of radius {RADIUS * 1e9:.0f} nm, "
-        f"Langevin bath, exact-rotation Boris integrator; {len(rows)} (B, T) points.\n"
+        f"Langevin bath, exact-rotation Boris integrator; {n_points} (B, T) points.\n"
         "Interior electrons on closed cyclotron orbits give a diamagnetic moment (-k_B T/B "
         "each, reduced by the share of orbits that fit); electrons skipping along the wall "
         "give an equal paramagnetic edge moment; the total is zero within error at every "
-        f"field and temperature (largest |total|/sigma = {max(abs(z) for z in z_tot):.2f}).\n"
+        f"field and temperature (largest |total|/sigma = {max_z:.2f}).\n"
         "Classical orbital magnetism vanishes (Bohr-van Leeuwen); a quantum spin-1/2 at the "
         f"same B/T is paramagnetic ({spin:.2f} mu_B per electron at 1 T, 1 K), and Landau "
         "diamagnetism also needs quantised orbits.\n"
         "Figures: trajectories (closed and skipping orbits), moments vs B per T with the exact "
         "lines and the spin-1/2 curve, and a bar chart at 1 T, 1 K."
     )
+
+
+def run(out: pathlib.Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    n_particles, n_steps = (1000, 400) if quick else (3000, 1500)
+    temps = [1.0, 4.0] if quick else [1.0, 2.0, 4.0]
+    exact_int, spin = exact_moments(temps)
+    rows = simulate_grid(temps, exact_int, n_particles, n_steps)
+    mub = const.MU_B * n_particles  # per-electron moments in mu_B
+    ref = next(r for r in rows if r["B"] == 1.0 and r["T"] == 1.0)
+    spin_1t1k = float(spin[temps.index(1.0), len(B_LINE) + FIELDS.index(1.0)])
+    figures = [
+        plot_moments_vs_B(out, rows, temps, exact_int, spin, mub),
+        plot_bar(out, ref, spin_1t1k, mub),
+        plot_trajectories(out, trajectories(n_particles, n_steps)),
+    ]
+    z = z_scores(rows)
+    numbers = point_numbers(ref, mub) | grid_numbers(z, len(rows))
+    numbers["spin_half_moment_B1T_T1K"] = number(
+        spin_1t1k,
+        float(np.tanh(const.MU_B / const.K_B)),
+        "mu_B",
+        "statmech.brillouin(1/2, mu_B B/k_B T) vs tanh (quantum paramagnet)",
+    )
+    max_z = max(abs(v) for v in z["total"])
     return {
-        "summary": summary,
-        "figures": ["moments_vs_B.png", "moments_bar.png", traj_name],
+        "summary": summary(n_particles, len(rows), max_z, spin_1t1k),
+        "figures": figures,
         "numbers": numbers,
     }
 
 
 if __name__ == "__main__":
-    import json
-    import sys
-    import time
-
-    t0 = time.perf_counter()
-    r = run(pathlib.Path("results/bohr_van_leeuwen"), quick="--quick" in sys.argv)
-    print(json.dumps(r["numbers"], indent=1))
-    print(f"{time.perf_counter() - t0:.1f} s")
+    main(run, __file__)

@@ -6,7 +6,9 @@ import math
 from pathlib import Path
 
 import jax.numpy as jnp
+import matplotlib.pyplot as plt
 import numpy as np
+from _common import main, number, output_dir, save_figure
 
 import netmag_jax.fit as nf
 from netmag_jax import constants as const
@@ -52,21 +54,10 @@ def cef(x, *r):
     return jnp.sum(ion.moment(x[:, :1] * u, x[:, 1]) * u, axis=-1)
 
 
-def run(out: Path, quick: bool = False) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    mh = nf.read_column_pairs(DATA / "CsErSe2_MH.dat")
-    mt = nf.read_column_pairs(DATA / "CsErSe2_MT.dat")
-    numbers, figs = {}, []
-
-    # 1. Curie-Weiss at high temperature, chi in emu/mol (M/H of the MT file), 1 % sigma
-    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
-    C = {}
+def curie_weiss(ax, mt) -> dict:
+    """Curie-Weiss fits above 100 K of chi in emu/mol (M/H of the MT file), 1 % sigma; the
+    powder-averaged effective moment against the free ion's."""
+    numbers, C = {}, {}
     for d in ("ab", "c"):
         T, chi = mt[f"1 T H//{d}"]
         s = T >= 100
@@ -79,104 +70,103 @@ def run(out: Path, quick: bool = False) -> dict:
             absolute_sigma=True,
         )
         C[d] = float(r.params[0])
-        numbers[f"theta_CW_{d}"] = {
-            "value": float(r.params[1]),
-            "reference": None,
-            "unit": "K",
-            "source": f"fit 100-350 K, +- {float(r.stderr[1]):.2f}",
-        }
-        ax[0].plot(T, 1 / chi, ".", ms=2, label=f"H // {d}")
-        ax[0].plot(T[s], 1 / np.asarray(nf.curie_weiss_chi(T[s], *r.params)), "k-", lw=0.8)
+        numbers[f"theta_CW_{d}"] = number(
+            float(r.params[1]), None, "K", f"fit 100-350 K, +- {float(r.stderr[1]):.2f}"
+        )
+        ax.plot(T, 1 / chi, ".", ms=2, label=f"H // {d}")
+        ax.plot(T[s], 1 / np.asarray(nf.curie_weiss_chi(T[s], *r.params)), "k-", lw=0.8)
     mu = math.sqrt((2 * C["ab"] + C["c"]) / 3 / nf.CURIE_CGS_PER_MUEFF2)
-    numbers["mu_eff_powder"] = {
-        "value": mu,
-        "reference": MU_FREE,
-        "unit": "mu_B",
-        "source": "free Er3+ ion g_J sqrt(J(J+1))",
-    }
-    ax[0].set_xlabel("T [K]")
-    ax[0].set_ylabel("1/chi [mol/emu]")
-    ax[0].set_title("Curie-Weiss, 1 T", fontsize=9)
-    ax[0].legend()
+    numbers["mu_eff_powder"] = number(mu, MU_FREE, "mu_B", "free Er3+ ion g_J sqrt(J(J+1))")
+    ax.set_xlabel("T [K]")
+    ax.set_ylabel("1/chi [mol/emu]")
+    ax.set_title("Curie-Weiss, 1 T", fontsize=9)
+    ax.legend()
+    return numbers
 
-    # 2. ground doublet g factors from 2 K, low field
-    for i, d in enumerate(("ab", "c")):
+
+def ground_doublet(ax, mh) -> dict:
+    """g factors of the ground doublet from the 2 K low-field M(H), and the Zeeman splitting
+    in 1 mT of the published crystal field's ground doublet."""
+    numbers = {}
+    for d in ("ab", "c"):
         x, y, s = _curves(mh, d, [2], max_field=0.6)
         r = nf.curve_fit(doublet, x, y, [5.0, 0.0], sigma=s, absolute_sigma=True)
-        numbers[f"g_{d}_doublet"] = {
-            "value": float(r.params[0]),
-            "reference": None,
-            "unit": "1",
-            "source": f"2 K, <= 0.6 T, chi2_red {float(r.chi2_red):.1f}",
-        }
-        ax[1].plot(x[:, 0], y, "o", ms=3, label=f"2 K H // {d}")
-        ax[1].plot(x[:, 0], np.asarray(doublet(jnp.asarray(x), *r.params)), "k-", lw=0.8)
-    if hasattr(statmech, "SingleIon"):  # the published crystal field's ground-doublet g
-        st = {k: const.meV_to_J(B_PUBLISHED[i]) for i, k in enumerate(KEYS)}
-        ion = statmech.SingleIon(7.5, 1.2, stevens=st, method="expm")
-        for d, u in (("ab", (1e-3, 0.0, 0.0)), ("c", (0.0, 0.0, 1e-3))):
-            e = np.asarray(ion.energy_levels(jnp.asarray(u)))
-            numbers[f"g_{d}_published_cef"] = {
-                "value": float((e[1] - e[0]) / (const.MU_B * 1e-3)),
-                "reference": numbers[f"g_{d}_doublet"]["value"],
-                "unit": "1",
-                "source": "reference = effective-doublet fit of the 2 K data above (no "
-                "exchange); value = Zeeman splitting of the published CEF ground "
-                "doublet in 1 mT",
-            }
-    ax[1].set_xlabel("mu0 H [T]")
-    ax[1].set_ylabel("M [mu_B/Er]")
-    ax[1].set_title("ground doublet (effective S = 1/2)", fontsize=9)
-    ax[1].legend()
+        numbers[f"g_{d}_doublet"] = number(
+            float(r.params[0]), None, "1", f"2 K, <= 0.6 T, chi2_red {float(r.chi2_red):.1f}"
+        )
+        ax.plot(x[:, 0], y, "o", ms=3, label=f"2 K H // {d}")
+        ax.plot(x[:, 0], np.asarray(doublet(jnp.asarray(x), *r.params)), "k-", lw=0.8)
+    st = {k: const.meV_to_J(B_PUBLISHED[i]) for i, k in enumerate(KEYS)}
+    ion = statmech.SingleIon(7.5, 1.2, stevens=st, method="expm")
+    for d, u in (("ab", (1e-3, 0.0, 0.0)), ("c", (0.0, 0.0, 1e-3))):
+        e = np.asarray(ion.energy_levels(jnp.asarray(u)))
+        numbers[f"g_{d}_published_cef"] = number(
+            float((e[1] - e[0]) / (const.MU_B * 1e-3)),
+            numbers[f"g_{d}_doublet"]["value"],
+            "1",
+            "reference = effective-doublet fit of the 2 K data above (no exchange); value = "
+            "Zeeman splitting of the published CEF ground doublet in 1 mT",
+        )
+    ax.set_xlabel("mu0 H [T]")
+    ax.set_ylabel("M [mu_B/Er]")
+    ax.set_title("ground doublet (effective S = 1/2)", fontsize=9)
+    ax.legend()
+    return numbers
 
-    # 3. crystal field (needs statmech.SingleIon)
-    if hasattr(statmech, "SingleIon") and not quick:
-        temps, thin = [2, 10, 50], 2
-        parts = []
-        for a, d in enumerate(("ab", "c")):
-            x, y, s = _curves(mh, d, temps)
-            parts.append((np.c_[x, np.full(len(y), a)][::thin], y[::thin], s[::thin]))
-        x, y, s = (np.concatenate(p) for p in zip(*parts, strict=False))
-        r0 = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=0)
-        r = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=60)
-        for i, (k, q) in enumerate(KEYS):
-            numbers[f"B{k}{q}"] = {
-                "value": float(r.params[i] * B_PUBLISHED[i]),
-                "reference": float(B_PUBLISHED[i]),
-                "unit": "meV",
-                "source": f"Scheie et al. PRB 101, 144432 (2020), neutron fit "
-                f"(CES_CEF_fit2.ipynb, asche1/PyCrystalField); fit +- "
-                f"{float(r.stderr[i] * abs(B_PUBLISHED[i])):.2g}",
-            }
-        numbers["cef_chi2_red"] = {
-            "value": float(r.chi2_red),
-            "reference": float(r0.chi2_red),
-            "unit": "1",
-            "source": "reference = published parameters, same data",
-        }
-        for a, d in enumerate(("ab", "c")):
-            m = x[:, 2] == a
-            ax[2].plot(x[m, 0], y[m], "o", ms=2, label=f"H // {d} data")
-            ax[2].plot(x[m, 0], np.asarray(cef(jnp.asarray(x[m]), *r.params)), "k.", ms=2)
-        ax[2].set_title(
-            f"CEF fit (black), chi2_red {float(r.chi2_red):.0f} vs published "
-            f"{float(r0.chi2_red):.0f}",
-            fontsize=9,
+
+def cef_data(mh):
+    """M(H) at 2, 10 and 50 K in both directions, every second point: x = (B, T, axis)."""
+    parts = []
+    for a, d in enumerate(("ab", "c")):
+        x, y, s = _curves(mh, d, [2, 10, 50])
+        parts.append((np.c_[x, np.full(len(y), a)][::2], y[::2], s[::2]))
+    return (np.concatenate(p) for p in zip(*parts, strict=False))
+
+
+def crystal_field(ax, mh) -> dict:
+    """Fit of the six Stevens parameters (scale factors of the published ones) to M(H, T)."""
+    x, y, s = cef_data(mh)
+    r0 = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=0)
+    r = nf.curve_fit(cef, x, y, np.ones(6), sigma=s, absolute_sigma=True, max_iter=60)
+    numbers = {
+        f"B{k}{q}": number(
+            float(r.params[i] * B_PUBLISHED[i]),
+            float(B_PUBLISHED[i]),
+            "meV",
+            f"Scheie et al. PRB 101, 144432 (2020), neutron fit "
+            f"(CES_CEF_fit2.ipynb, asche1/PyCrystalField); fit +- "
+            f"{float(r.stderr[i] * abs(B_PUBLISHED[i])):.2g}",
         )
-        ax[2].legend(fontsize=7)
+        for i, (k, q) in enumerate(KEYS)
+    }
+    numbers["cef_chi2_red"] = number(
+        float(r.chi2_red), float(r0.chi2_red), "1", "reference = published parameters, same data"
+    )
+    for a, d in enumerate(("ab", "c")):
+        m = x[:, 2] == a
+        ax.plot(x[m, 0], y[m], "o", ms=2, label=f"H // {d} data")
+        ax.plot(x[m, 0], np.asarray(cef(jnp.asarray(x[m]), *r.params)), "k.", ms=2)
+    ax.set_title(
+        f"CEF fit (black), chi2_red {float(r.chi2_red):.0f} vs published {float(r0.chi2_red):.0f}",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7)
+    return numbers
+
+
+def run(out: Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    mh = nf.read_column_pairs(DATA / "CsErSe2_MH.dat")
+    mt = nf.read_column_pairs(DATA / "CsErSe2_MT.dat")
+    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+    numbers = curie_weiss(ax[0], mt)
+    numbers.update(ground_doublet(ax[1], mh))
+    if quick:
+        ax[2].text(0.5, 0.5, "crystal-field fit: full mode only", ha="center", fontsize=8)
     else:
-        ax[2].text(
-            0.5,
-            0.5,
-            "crystal-field fit: full mode only (needs statmech.SingleIon)",
-            ha="center",
-            fontsize=8,
-        )
+        numbers.update(crystal_field(ax[2], mh))
     ax[2].set_xlabel("mu0 H [T]")
-    fig.tight_layout()
-    fig.savefig(out / "cserse2_fits.png", dpi=90)
-    plt.close(fig)
-    figs.append("cserse2_fits.png")
+    figure = save_figure(fig, out, "cserse2_fits.png", dpi=90)
     return {
         "summary": (
             "Measured magnetization of CsErSe2 (Scheie et al. 2020 bulk data). Left: the "
@@ -186,6 +176,10 @@ def run(out: Path, quick: bool = False) -> dict:
             "Right: a crystal-field fit of the six D3d Stevens parameters to M(H) at 2-50 K in "
             "both directions, started from the published parameters (no exchange included)."
         ),
-        "figures": figs,
+        "figures": [figure],
         "numbers": numbers,
     }
+
+
+if __name__ == "__main__":
+    main(run, __file__)

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import pathlib
 
-import matplotlib
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+from _common import main, number, output_dir, save_figure
 
-matplotlib.use("Agg")
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from netmag_jax import constants as C  # noqa: E402
-from netmag_jax import dynamics as dyn  # noqa: E402
+from netmag_jax import constants as C
+from netmag_jax import dynamics as dyn
 
 TITLE = "Data storage: retention time vs grain volume (Neel-Arrhenius, thermal LLG)"
 
@@ -37,7 +35,7 @@ def _escape_time(delta, key, n_spins, n_steps, Ms=8e5, K=2e5, alpha=1.0):
     save = 5
     sol = dyn.llg(
         jnp.tile(z, (n_spins, 1)),
-        lambda m, t: HK * m[..., 2:3] * z,
+        lambda m, t: HK * m[..., 2:3] * jnp.broadcast_to(z, m.shape),  # uniaxial along z
         dt,
         n_steps,
         alpha=alpha,
@@ -54,75 +52,74 @@ def _escape_time(delta, key, n_spins, n_steps, Ms=8e5, K=2e5, alpha=1.0):
     return tau, tau / np.sqrt(max(hit.sum(), 1)), float(dyn.brown_escape_time(K, Ms, V, T, alpha))
 
 
-def run(out: pathlib.Path, quick: bool = False) -> dict:
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def retention(ax) -> dict:
+    """Neel-Arrhenius retention time vs grain edge at 300 K; the grain with 10-year retention."""
     D = np.linspace(3e-9, 15e-9, 200)  # cubic grain edge [m]
     V = D**3
     delta_10y = float(np.log(TEN_YEARS / dyn.TAU0))
-    fig, axs = plt.subplots(1, 2, figsize=(11, 4.2))
     numbers = {
-        "delta_10_years": {
-            "value": delta_10y,
-            "reference": 40.3,
-            "unit": "1",
-            "source": "ln(10 yr / 1 ns) (tau0 = 1 ns)",
-        }
+        "delta_10_years": number(delta_10y, 40.3, "1", "ln(10 yr / 1 ns) (tau0 = 1 ns)"),
     }
     for name, (K, _) in MATERIALS.items():
         tau = np.clip(np.asarray(dyn.retention_time(K, jnp.asarray(V), T)), None, 1e30)
-        axs[0].semilogy(D * 1e9, tau, label=name)
+        ax.semilogy(D * 1e9, tau, label=name)
         D10 = (delta_10y * C.K_B * T / K) ** (1 / 3)
         key = "min_grain_" + name.split()[0].replace("L1_0", "FePt")
-        numbers[key] = {
-            "value": D10 * 1e9,
-            "reference": None,
-            "unit": "nm",
-            "source": "edge of a cubic grain with 10-year retention at 300 K",
-        }
-    axs[0].axhline(TEN_YEARS, color="k", ls="--", lw=0.8)
-    axs[0].text(3.2e0, TEN_YEARS * 3, "10 years", fontsize=8)
-    axs[0].set_ylim(1e-10, 1e20)
-    axs[0].set_xlabel("grain edge D [nm] (V = D^3)")
-    axs[0].set_ylabel("retention time tau = tau0 exp(KV/k_B T) [s]")
-    axs[0].set_title("Neel-Arrhenius retention at 300 K, tau0 = 1 ns", fontsize=9)
-    axs[0].legend(fontsize=7)
+        numbers[key] = number(
+            D10 * 1e9, None, "nm", "edge of a cubic grain with 10-year retention at 300 K"
+        )
+    ax.axhline(TEN_YEARS, color="k", ls="--", lw=0.8)
+    ax.text(3.2e0, TEN_YEARS * 3, "10 years", fontsize=8)
+    ax.set_ylim(1e-10, 1e20)
+    ax.set_xlabel("grain edge D [nm] (V = D^3)")
+    ax.set_ylabel("retention time tau = tau0 exp(KV/k_B T) [s]")
+    ax.set_title("Neel-Arrhenius retention at 300 K, tau0 = 1 ns", fontsize=9)
+    ax.legend(fontsize=7)
+    return numbers
 
+
+def arrhenius(ax, quick: bool) -> dict:
+    """Thermal-LLG escape times at several barriers Delta against Brown's formula."""
     deltas = [3.0, 4.5] if quick else [2.5, 3.5, 4.5, 5.5]
     n_spins = 96 if quick else 256
     sims = []
     for i, d in enumerate(deltas):
         n_steps = int(60 * np.exp(d)) // 5 * 5 + 5
         sims.append(_escape_time(d, jax.random.PRNGKey(10 + i), n_spins, n_steps))
-    tau_sim = np.array([s[0] for s in sims])
-    err = np.array([s[1] for s in sims])
-    tau_b = np.array([s[2] for s in sims])
+    tau_sim, err, tau_b = (np.array(col) for col in zip(*sims, strict=True))
     dd = np.linspace(2, 6, 50)
     brown = np.array(
         [float(dyn.brown_escape_time(2e5, 8e5, x * C.K_B * T / 2e5, T, 1.0)) for x in dd]
     )
-    axs[1].semilogy(dd, brown, "k-", label="Brown (1963) high-barrier formula")
-    axs[1].errorbar(deltas, tau_sim, yerr=err, fmt="o", label="thermal LLG, mean first passage")
-    axs[1].set_xlabel("Delta = K V / k_B T")
-    axs[1].set_ylabel("escape time [s]")
-    axs[1].set_title("Arrhenius check (alpha = 1, H_K = 0.4 T)", fontsize=9)
-    axs[1].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "data_storage.png", dpi=110)
-    plt.close(fig)
-    slope = float(np.polyfit(deltas, np.log(tau_sim), 1)[0])
-    numbers["llg_over_brown_at_delta_4.5"] = {
-        "value": float(tau_sim[-1 if quick else 2] / tau_b[-1 if quick else 2]),
-        "reference": 1.0,
-        "unit": "1",
-        "source": "Brown, Phys. Rev. 130, 1677 (1963), asymptotic in 1/Delta (order of magnitude)",
+    ax.semilogy(dd, brown, "k-", label="Brown (1963) high-barrier formula")
+    ax.errorbar(deltas, tau_sim, yerr=err, fmt="o", label="thermal LLG, mean first passage")
+    ax.set_xlabel("Delta = K V / k_B T")
+    ax.set_ylabel("escape time [s]")
+    ax.set_title("Arrhenius check (alpha = 1, H_K = 0.4 T)", fontsize=9)
+    ax.legend(fontsize=7)
+    i45 = deltas.index(4.5)
+    return {
+        "llg_over_brown_at_delta_4.5": number(
+            float(tau_sim[i45] / tau_b[i45]),
+            1.0,
+            "1",
+            "Brown, Phys. Rev. 130, 1677 (1963), asymptotic in 1/Delta (order of magnitude)",
+        ),
+        "arrhenius_slope": number(
+            float(np.polyfit(deltas, np.log(tau_sim), 1)[0]),
+            float(np.polyfit(deltas, np.log(tau_b), 1)[0]),
+            "1",
+            "d ln(tau)/d Delta of Brown's formula (= 1 - 1/(2 Delta) on average)",
+        ),
     }
-    numbers["arrhenius_slope"] = {
-        "value": slope,
-        "reference": float(np.polyfit(deltas, np.log(tau_b), 1)[0]),
-        "unit": "1",
-        "source": "d ln(tau)/d Delta of Brown's formula (= 1 - 1/(2 Delta) on average)",
-    }
+
+
+def run(out: pathlib.Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    fig, axs = plt.subplots(1, 2, figsize=(11, 4.2))
+    numbers = retention(axs[0])
+    numbers.update(arrhenius(axs[1], quick))
+    figure = save_figure(fig, out, "data_storage.png", dpi=110)
     return {
         "summary": (
             "A recorded bit lives in the magnetization of tiny grains; thermal agitation flips "
@@ -132,14 +129,10 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
             "nanometres. The right panel simulates the stochastic LLG equation (Brown's thermal "
             "field) for a macrospin and recovers the exponential law and Brown's prefactor."
         ),
-        "figures": ["data_storage.png"],
+        "figures": [figure],
         "numbers": numbers,
     }
 
 
 if __name__ == "__main__":
-    import json
-    import sys
-
-    res = run(pathlib.Path("results/data_storage"), quick="--quick" in sys.argv)
-    print(json.dumps(res["numbers"], indent=1, default=float))
+    main(run, __file__)

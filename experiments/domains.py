@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import pathlib
 
-import matplotlib
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+from _common import main, number, output_dir, save_figure
 
-matplotlib.use("Agg")
-import jax.numpy as jnp  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from netmag_jax import constants as C  # noqa: E402
-from netmag_jax import dynamics as dyn  # noqa: E402
+from netmag_jax import constants as C
+from netmag_jax import dynamics as dyn
 
 TITLE = "Domains: Landau flux closure, demagnetized platelet, saturation field"
 
@@ -54,146 +52,141 @@ def _plot_pattern(ax, m, cell, title):
     ax.set_ylabel("y [nm]")
 
 
-def run(out: pathlib.Path, quick: bool = False) -> dict:
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    # --- soft square: Landau pattern -------------------------------------------------------
+def landau_square(quick: bool) -> dict:
+    """A soft permalloy square relaxed from a noisy curling state: the Landau pattern."""
     n_sq = 20 if quick else 32
     cell = (6e-9, 6e-9, 10e-9)
     square = dyn.Micromagnet((n_sq, n_sq, 1), cell, Ms=MS, A=A)
     r_sq = dyn.relax(square, _curl_state(square.shape, 1), tol=1e-4, max_steps=20000, throw=False)
     m_sq = r_sq.m
-    avg_sq = np.asarray(square.average(m_sq))
     uni = jnp.zeros_like(m_sq).at[..., 0].set(1.0)
-    e_ratio = float(square.demag_energy(m_sq) / square.demag_energy(uni))
     # closure: fraction of edge cells whose m is parallel to the edge
     mx, my = np.asarray(m_sq[..., 0, 0]), np.asarray(m_sq[..., 0, 1])
-    edge_par = np.mean(
-        np.concatenate([np.abs(mx[:, 0]), np.abs(mx[:, -1]), np.abs(my[0, :]), np.abs(my[-1, :])])
+    edges = [np.abs(mx[:, 0]), np.abs(mx[:, -1]), np.abs(my[0, :]), np.abs(my[-1, :])]
+    return dict(
+        cell=cell,
+        m=m_sq,
+        converged=r_sq.converged,
+        avg=np.asarray(square.average(m_sq)),
+        e_ratio=float(square.demag_energy(m_sq) / square.demag_energy(uni)),
+        edge_par=np.mean(np.concatenate(edges)),
     )
 
-    # --- perpendicular platelet (Co-like, Q = K/Kd > 1): random start -> up/down domains ----
+
+def platelet(quick: bool) -> dict:
+    """A perpendicular platelet (Co-like, Q = K/Kd > 1) relaxed from a random state."""
     n_pl = 40 if quick else 48
     shp, cell_p = (n_pl, n_pl, 1), (4e-9, 4e-9, 16e-9)
     Ms_p, A_p, Ku = 1.1e6, 1.5e-11, 1.0e6
     plate = dyn.Micromagnet(shp, cell_p, Ms=Ms_p, A=A_p, Ku=Ku, u=(0.0, 0.0, 1.0))
-    m_rand = _random_state(2, shp)
-    r_pl = dyn.relax(plate, m_rand, tol=1e-4, max_steps=20000, throw=False)
-    avg_pl = np.asarray(plate.average(r_pl.m))
-    sat_frac = float(jnp.mean(jnp.abs(r_pl.m[..., 2]) > 0.9))
-    norm_dev = float(jnp.max(jnp.abs(jnp.linalg.norm(r_pl.m, axis=-1) - 1.0)))
-
-    # --- field sweep along z: the field that saturates the platelet ---------------------------
+    r_pl = dyn.relax(plate, _random_state(2, shp), tol=1e-4, max_steps=20000, throw=False)
     Lx, Ly, Lz = (n * d for n, d in zip(shp, cell_p, strict=False))
-    Nzz = float(dyn.prism_demag_factors(Lx, Ly, Lz)[2])
-    H_est = Nzz * Ms_p  # stray field of the saturated film
-    n_f = 5 if quick else 11
-    Hs = np.linspace(0.0, 0.3 * H_est, n_f)
-    m = r_pl.m
-    Mz = []
+    return dict(
+        model=plate,
+        m=r_pl.m,
+        size=(Lx, Ly, Lz),
+        Ms=Ms_p,
+        avg=np.asarray(plate.average(r_pl.m)),
+        sat_frac=float(jnp.mean(jnp.abs(r_pl.m[..., 2]) > 0.9)),
+        norm_dev=float(jnp.max(jnp.abs(jnp.linalg.norm(r_pl.m, axis=-1) - 1.0))),
+    )
+
+
+def field_sweep(pl: dict, quick: bool) -> dict:
+    """Virgin curve along z of the platelet: the first field with <m_z> > 0.99."""
+    Nzz = float(dyn.prism_demag_factors(*pl["size"])[2])
+    H_est = Nzz * pl["Ms"]  # stray field of the saturated film
+    Hs = np.linspace(0.0, 0.3 * H_est, 5 if quick else 11)
+    m, Mz = pl["m"], []
     for H in Hs:
-        mod = plate.with_field(jnp.array([0.0, 0.0, H]))
+        mod = pl["model"].with_field(jnp.array([0.0, 0.0, H]))
         m = dyn.relax(mod, m, tol=1e-4, max_steps=20000, throw=False).m
         Mz.append(float(mod.average(m)[2]))
     Mz = np.array(Mz)
     i_sat = int(np.argmax(Mz > 0.99)) if np.any(Mz > 0.99) else len(Hs) - 1
-    H_sat = float(Hs[i_sat])
+    return dict(H=Hs, Mz=Mz, H_est=H_est, H_sat=float(Hs[i_sat]))
 
+
+def plot(out: pathlib.Path, sq: dict, pl: dict, sweep: dict) -> str:
+    """Landau pattern, platelet domains (m_z) and the platelet's virgin curve."""
     fig, axs = plt.subplots(1, 3, figsize=(14, 4.2))
-    _plot_pattern(
-        axs[0], m_sq, cell, f"soft square, relaxed: <m> = ({avg_sq[0]:.2f}, {avg_sq[1]:.2f})"
-    )
-    ext = [0, Lx * 1e9, 0, Ly * 1e9]
+    avg = sq["avg"]
+    title = f"soft square, relaxed: <m> = ({avg[0]:.2f}, {avg[1]:.2f})"
+    _plot_pattern(axs[0], sq["m"], sq["cell"], title)
+    ext = [0, pl["size"][0] * 1e9, 0, pl["size"][1] * 1e9]
     im = axs[1].imshow(
-        np.asarray(r_pl.m[:, :, 0, 2]).T, origin="lower", cmap="RdBu_r", vmin=-1, vmax=1, extent=ext
+        np.asarray(pl["m"][:, :, 0, 2]).T,
+        origin="lower",
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+        extent=ext,
     )
     fig.colorbar(im, ax=axs[1], label="m_z")
-    axs[1].set_title(f"perpendicular platelet: <m_z> = {avg_pl[2]:.2f}", fontsize=9)
+    axs[1].set_title(f"perpendicular platelet: <m_z> = {pl['avg'][2]:.2f}", fontsize=9)
     axs[1].set_xlabel("x [nm]")
     axs[1].set_ylabel("y [nm]")
-    axs[2].plot(C.MU_0 * Hs * 1e3, Mz, "o-")
-    axs[2].axvline(C.MU_0 * H_est * 1e3, color="gray", ls="--", label="N_zz Ms")
+    axs[2].plot(C.MU_0 * sweep["H"] * 1e3, sweep["Mz"], "o-")
+    axs[2].axvline(C.MU_0 * sweep["H_est"] * 1e3, color="gray", ls="--", label="N_zz Ms")
     axs[2].axhline(0.99, color="k", lw=0.5)
     axs[2].set_xlabel("mu0 H_z [mT]")
     axs[2].set_ylabel("<m_z>")
     axs[2].set_title("virgin curve of the platelet", fontsize=9)
     axs[2].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "domains.png", dpi=110)
-    plt.close(fig)
+    return save_figure(fig, out, "domains.png", dpi=110)
 
+
+def key_numbers(sq: dict, pl: dict, sweep: dict) -> dict:
     return {
-        "summary": (
-            "A permalloy square relaxed (energy minimization with exchange and Newell demag) "
-            "from a noisy curling state closes its flux: the magnetization runs parallel to the edges "
-            "in four triangular domains around a vortex (Landau pattern), the net moment "
-            "nearly vanishes and the stray-field energy drops far below that of the uniform "
-            "state. A perpendicular-anisotropy platelet (Co-like, K > mu0 Ms^2/2) relaxed from a "
-            "random state breaks into up and down domains whose magnetizations largely cancel "
-            "(a 160-200 nm platelet holds only a few domains, so a fraction of Ms remains) while "
-            "each domain is saturated (|m_z| ~ 1 away from the walls). A perpendicular field "
-            "grows the up domains; the last down domain collapses at a field well below N_zz Ms "
-            "(the stray field of the saturated film), since in so small a platelet the walls "
-            "cost as much as the stray-field energy they save."
+        "square_net_m": number(
+            float(np.linalg.norm(sq["avg"])), 0.0, "M/Ms", "flux closure (Landau-Lifshitz 1935)"
         ),
-        "figures": ["domains.png"],
-        "numbers": {
-            "square_net_m": {
-                "value": float(np.linalg.norm(avg_sq)),
-                "reference": 0.0,
-                "unit": "M/Ms",
-                "source": "flux closure (Landau-Lifshitz 1935)",
-            },
-            "square_demag_energy_ratio": {
-                "value": e_ratio,
-                "reference": None,
-                "unit": "1",
-                "source": "E_d(relaxed) / E_d(uniform along x)",
-            },
-            "square_edge_parallel": {
-                "value": float(edge_par),
-                "reference": 1.0,
-                "unit": "1",
-                "source": "closure domains: m parallel to the edges",
-            },
-            "square_converged": {
-                "value": bool(r_sq.converged),
-                "reference": True,
-                "unit": "",
-                "source": "relax torque < 1e-4",
-            },
-            "platelet_net_mz": {
-                "value": float(avg_pl[2]),
-                "reference": 0.0,
-                "unit": "M/Ms",
-                "source": "demagnetized state",
-            },
-            "platelet_saturated_fraction": {
-                "value": sat_frac,
-                "reference": None,
-                "unit": "1",
-                "source": "cells with |m_z| > 0.9 (domains, not walls)",
-            },
-            "platelet_cell_norm_deviation": {
-                "value": norm_dev,
-                "reference": 0.0,
-                "unit": "1",
-                "source": "each cell saturated, |m| = 1",
-            },
-            "saturation_field": {
-                "value": C.MU_0 * H_sat * 1e3,
-                "reference": C.MU_0 * H_est * 1e3,
-                "unit": "mT",
-                "source": "upper bound N_zz Ms (Aharoni prism factor); "
-                "value: first sweep field with <m_z> > 0.99",
-            },
-        },
+        "square_demag_energy_ratio": number(
+            sq["e_ratio"], None, "1", "E_d(relaxed) / E_d(uniform along x)"
+        ),
+        "square_edge_parallel": number(
+            float(sq["edge_par"]), 1.0, "1", "closure domains: m parallel to the edges"
+        ),
+        "square_converged": number(bool(sq["converged"]), True, "", "relax torque < 1e-4"),
+        "platelet_net_mz": number(float(pl["avg"][2]), 0.0, "M/Ms", "demagnetized state"),
+        "platelet_saturated_fraction": number(
+            pl["sat_frac"], None, "1", "cells with |m_z| > 0.9 (domains, not walls)"
+        ),
+        "platelet_cell_norm_deviation": number(
+            pl["norm_dev"], 0.0, "1", "each cell saturated, |m| = 1"
+        ),
+        "saturation_field": number(
+            C.MU_0 * sweep["H_sat"] * 1e3,
+            C.MU_0 * sweep["H_est"] * 1e3,
+            "mT",
+            "upper bound N_zz Ms (Aharoni prism factor); "
+            "value: first sweep field with <m_z> > 0.99",
+        ),
     }
 
 
-if __name__ == "__main__":
-    import json
-    import sys
+SUMMARY = (
+    "A permalloy square relaxed (energy minimization with exchange and Newell demag) "
+    "from a noisy curling state closes its flux: the magnetization runs parallel to the "
+    "edges in four triangular domains around a vortex (Landau pattern), the net moment "
+    "nearly vanishes and the stray-field energy drops far below that of the uniform "
+    "state. A perpendicular-anisotropy platelet (Co-like, K > mu0 Ms^2/2) relaxed from a "
+    "random state breaks into up and down domains whose magnetizations largely cancel "
+    "(a 160-200 nm platelet holds only a few domains, so a fraction of Ms remains) while "
+    "each domain is saturated (|m_z| ~ 1 away from the walls). A perpendicular field "
+    "grows the up domains; the last down domain collapses at a field well below N_zz Ms "
+    "(the stray field of the saturated film), since in so small a platelet the walls "
+    "cost as much as the stray-field energy they save."
+)
 
-    res = run(pathlib.Path("results/domains"), quick="--quick" in sys.argv)
-    print(json.dumps(res["numbers"], indent=1, default=float))
+
+def run(out: pathlib.Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    sq, pl = landau_square(quick), platelet(quick)
+    sweep = field_sweep(pl, quick)
+    figure = plot(out, sq, pl, sweep)
+    return {"summary": SUMMARY, "figures": [figure], "numbers": key_numbers(sq, pl, sweep)}
+
+
+if __name__ == "__main__":
+    main(run, __file__)

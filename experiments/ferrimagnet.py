@@ -4,125 +4,126 @@ with a compensation point; making the moments equal turns it into an antiferroma
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
 import jax
 import jax.numpy as jnp
+import matplotlib.pyplot as plt
 import numpy as np
+from _common import main, number, output_dir, save_figure
+
+from netmag_jax import lattice as nl
+from netmag_jax.constants import K_B
 
 TITLE = "Ferrimagnet: net moment, compensation point and the equal-moment limit"
 
 
-def run(out: pathlib.Path, quick: bool = False) -> dict:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from netmag_jax import lattice as nl
-    from netmag_jax.constants import K_B
-
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    # Neel mean field. A: large, weakly held moments (S = 7/2, like Gd3+); B: smaller moments
-    # (S = 5/2, like Fe3+), 1.2 per A, strongly coupled among themselves.
+def neel_meanfield(quick: bool) -> dict:
+    """Neel mean field. A: large, weakly held moments (S = 7/2, like Gd3+); B: smaller moments
+    (S = 5/2, like Fe3+), 1.2 per A, strongly coupled among themselves."""
     fe = nl.TwoSublattice(3.5, 2.5, -2 * K_B, a_AA=0.0, a_BB=10 * K_B, n_B=1.2)
     TN = float(fe.neel_temperature())
     T = np.linspace(0.02, 1.1, 60 if quick else 160) * TN
     sol = [fe.solve(t) for t in T]
     mA = np.array([float(a) for a, _ in sol])
     mB = np.array([1.2 * float(b) for _, b in sol])
-    net = mA + mB
     Tcomp = float(fe.compensation_temperature(0.05 * TN, 0.9 * TN))
     # the thought experiment: make the B moments equal to A's (same S, g, n, a_BB = a_AA)
     eq = nl.TwoSublattice(3.5, 3.5, -2 * K_B, a_AA=10 * K_B, a_BB=10 * K_B)
-    net_eq = np.array([float(eq.net_moment(t)) for t in T])
-    # Neel Tc = lambda sqrt(C_A C_B) without intra-sublattice exchange
+    return dict(
+        TN=TN,
+        T=T,
+        mA=mA,
+        mB=mB,
+        net=mA + mB,
+        Tcomp=Tcomp,
+        net_at_Tcomp=float(fe.net_moment(Tcomp)),
+        net_eq=np.array([float(eq.net_moment(t)) for t in T]),
+    )
+
+
+def neel_tc() -> tuple[float, float]:
+    """Neel T_c without intra-sublattice exchange, and the formula lambda sqrt(C_A C_B)."""
     simple = nl.TwoSublattice(3.5, 2.5, -2 * K_B, n_B=1.2)
     cA, cB = 3.5 * 4.5 / 3, 2.5 * 3.5 / 3
     # T_c = sqrt(c_A c_B a_AB a_BA) / k_B with a_AB = -2 k_B, a_BA = a_AB n_A / n_B
-    tc_formula = np.sqrt(cA * cB * 2.0 * (2.0 / 1.2))
+    return float(simple.neel_temperature()), float(np.sqrt(cA * cB * 2.0 * (2.0 / 1.2)))
 
-    # Monte Carlo: square-lattice Ising antiferromagnet with moments (1, 1/2) vs (1, 1)
+
+def ising_ferri(quick: bool) -> dict:
+    """Monte Carlo: square-lattice Ising antiferromagnet, moments (1, 1/2) vs (1, 1)."""
     L = 16 if quick else 32
     Tm = np.linspace(1.0, 4.0, 11 if quick else 21)
-    kw = dict(
+    kw: dict[str, Any] = dict(
         n_sweeps=400 if quick else 1000, n_equil=100 if quick else 200, n_chains=2, init="neel"
     )
     lat = nl.square(L)
-    mc_f = nl.simulate(
-        nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 0.5])), jax.random.key(3), Tm, **kw
-    )
-    mc_e = nl.simulate(
-        nl.Ising(lat, J=-K_B, moments=jnp.array([1.0, 1.0])), jax.random.key(3), Tm, **kw
-    )
+    runs = {
+        name: nl.simulate(
+            nl.Ising(lat, J=-K_B, moments=jnp.array(moments)), jax.random.key(3), Tm, **kw
+        )
+        for name, moments in (("ferri", [1.0, 0.5]), ("equal", [1.0, 1.0]))
+    }
+    return dict(L=L, T=Tm, **runs)
 
-    numbers = {
-        "meanfield_Tcomp_over_TN": {
-            "value": Tcomp / TN,
-            "reference": None,
-            "unit": "",
-            "source": "root of the net moment (N-type curve)",
-        },
-        "meanfield_net_at_Tcomp": {
-            "value": float(fe.net_moment(Tcomp)),
-            "reference": 0.0,
-            "unit": "mu_B per formula unit",
-            "source": "definition",
-        },
-        "meanfield_net_T0": {
-            "value": float(net[0]),
-            "reference": 2 * 3.5 - 1.2 * 2 * 2.5,
-            "unit": "mu_B per formula unit",
-            "source": "saturated sublattices g S_A - 1.2 g S_B",
-        },
-        "meanfield_equal_moments_max_net": {
-            "value": float(np.max(np.abs(net_eq))),
-            "reference": 0.0,
-            "unit": "mu_B",
-            "source": "equal sublattices: antiferromagnet",
-        },
-        "meanfield_Tc_neel_formula": {
-            "value": float(simple.neel_temperature()),
-            "reference": float(tc_formula),
-            "unit": "K",
-            "source": "Neel: Tc = lambda sqrt(C_A C_B)",
-        },
-        "mc_ferri_net_m_T1": {
-            "value": float(mc_f.magnetization[0]),
-            "reference": float(0.25 * mc_e.staggered_magnetization[0]),
-            "unit": "per site",
-            "source": "(w_A - w_B)/2 m_s for Ising",
-        },
-        "mc_equal_net_m_T1": {
-            "value": float(mc_e.magnetization[0]),
-            "reference": 0.0,
-            "unit": "per site",
-            "source": "equal moments cancel",
-        },
+
+def key_numbers(mf: dict, tc: tuple, mc: dict) -> dict:
+    mc_f, mc_e = mc["ferri"], mc["equal"]
+    return {
+        "meanfield_Tcomp_over_TN": number(
+            mf["Tcomp"] / mf["TN"], None, "", "root of the net moment (N-type curve)"
+        ),
+        "meanfield_net_at_Tcomp": number(
+            mf["net_at_Tcomp"], 0.0, "mu_B per formula unit", "definition"
+        ),
+        "meanfield_net_T0": number(
+            float(mf["net"][0]),
+            2 * 3.5 - 1.2 * 2 * 2.5,
+            "mu_B per formula unit",
+            "saturated sublattices g S_A - 1.2 g S_B",
+        ),
+        "meanfield_equal_moments_max_net": number(
+            float(np.max(np.abs(mf["net_eq"]))), 0.0, "mu_B", "equal sublattices: antiferromagnet"
+        ),
+        "meanfield_Tc_neel_formula": number(tc[0], tc[1], "K", "Neel: Tc = lambda sqrt(C_A C_B)"),
+        "mc_ferri_net_m_T1": number(
+            float(mc_f.magnetization[0]),
+            float(0.25 * mc_e.staggered_magnetization[0]),
+            "per site",
+            "(w_A - w_B)/2 m_s for Ising",
+        ),
+        "mc_equal_net_m_T1": number(
+            float(mc_e.magnetization[0]), 0.0, "per site", "equal moments cancel"
+        ),
     }
 
+
+def plot(out: pathlib.Path, mf: dict, mc: dict) -> str:
+    """Neel's N-type curve with its compensation point; the Ising ferrimagnet's net moment."""
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-    ax[0].plot(T, mA, label="M_A (S=7/2)")
-    ax[0].plot(T, mB, label="1.2 M_B (S=5/2)")
-    ax[0].plot(T, net, "k", lw=2, label="net")
-    ax[0].plot(T, net_eq, "k:", label="net, equal moments")
-    ax[0].axvline(Tcomp, color="gray", ls="--", label="compensation")
+    T = mf["T"]
+    ax[0].plot(T, mf["mA"], label="M_A (S=7/2)")
+    ax[0].plot(T, mf["mB"], label="1.2 M_B (S=5/2)")
+    ax[0].plot(T, mf["net"], "k", lw=2, label="net")
+    ax[0].plot(T, mf["net_eq"], "k:", label="net, equal moments")
+    ax[0].axvline(mf["Tcomp"], color="gray", ls="--", label="compensation")
     ax[0].axhline(0, color="gray", lw=0.5)
     ax[0].set(xlabel="T [K]", ylabel="mu_B per formula unit", title="Neel mean field (N-type)")
     ax[0].legend(fontsize=8)
-    ax[1].errorbar(
-        Tm, mc_f.magnetization, mc_f.magnetization_err, fmt="o-", label="net |m|, moments 1 : 1/2"
-    )
-    ax[1].errorbar(
-        Tm, mc_e.magnetization, mc_e.magnetization_err, fmt="s-", label="net |m|, moments 1 : 1"
-    )
+    Tm, mc_f, mc_e = mc["T"], mc["ferri"], mc["equal"]
+    label_f, label_e = "net |m|, moments 1 : 1/2", "net |m|, moments 1 : 1"
+    ax[1].errorbar(Tm, mc_f.magnetization, mc_f.magnetization_err, fmt="o-", label=label_f)
+    ax[1].errorbar(Tm, mc_e.magnetization, mc_e.magnetization_err, fmt="s-", label=label_e)
     ax[1].plot(Tm, mc_f.staggered_magnetization, "^--", label="staggered, 1 : 1/2")
-    ax[1].set(xlabel="T [|J|/k_B]", ylabel="per site", title=f"Ising ferrimagnet MC, L={L}")
+    ax[1].set(xlabel="T [|J|/k_B]", ylabel="per site", title=f"Ising ferrimagnet MC, L={mc['L']}")
     ax[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "ferrimagnet.png", dpi=100)
-    plt.close(fig)
+    return save_figure(fig, out, "ferrimagnet.png", dpi=100)
+
+
+def run(out: pathlib.Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    mf, mc = neel_meanfield(quick), ising_ferri(quick)
+    Tcomp, TN = mf["Tcomp"], mf["TN"]
     summary = (
         "Two antiparallel sublattices with unequal moments leave a net moment. In Neel's mean "
         "field the weakly held large A moments disorder faster than the strongly coupled B "
@@ -132,12 +133,9 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "of the square Ising model with moments 1 and 1/2 shows the same: net moment "
         "(1 - 1/2)/2 m_s below T_N, zero for equal moments."
     )
-    return {"summary": summary, "figures": ["ferrimagnet.png"], "numbers": numbers}
+    figure = plot(out, mf, mc)
+    return {"summary": summary, "figures": [figure], "numbers": key_numbers(mf, neel_tc(), mc)}
 
 
 if __name__ == "__main__":
-    import json
-    import sys
-
-    res = run(pathlib.Path("results/ferrimagnet"), quick="--quick" in sys.argv)
-    print(json.dumps(res, indent=2, default=float))
+    main(run, __file__)

@@ -6,14 +6,12 @@ from __future__ import annotations
 import pathlib
 
 import jax.numpy as jnp
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from _common import main, number, output_dir, save_figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from netmag_jax.constants import K_B, MU_0, MU_B  # noqa: E402
-from netmag_jax.statmech import (  # noqa: E402
+from netmag_jax.constants import K_B, MU_0, MU_B
+from netmag_jax.statmech import (
     Paramagnet,
     SingleIon,
     brillouin,
@@ -25,23 +23,9 @@ from netmag_jax.statmech import (  # noqa: E402
 TITLE = "Independent moments: Brillouin, Curie, Schottky and Van Vleck"
 
 
-def _num(value, reference, unit, source):
-    return {
-        "value": float(value),
-        "reference": None if reference is None else float(reference),
-        "unit": unit,
-        "source": source,
-    }
-
-
-def run(out: pathlib.Path, quick: bool = False) -> dict:
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    nb = 60 if quick else 200
-    numbers = {}
-
-    # 1. Brillouin curves on the reduced axis x = g mu_B J B / k_B T, from the exact
-    #    partition function, at two temperatures (collapse), and the Langevin limit
+def brillouin_curves(out: pathlib.Path, nb: int, quick: bool) -> tuple[dict, str]:
+    """Brillouin curves on the reduced axis x = g mu_B J B / k_B T, from the exact partition
+    function, at two temperatures (collapse), and the Langevin limit."""
     fig, ax = plt.subplots(figsize=(6, 4.2))
     b = jnp.linspace(0.0, 30.0, nb)
     worst = 0.0
@@ -60,14 +44,16 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_ylabel(r"$\langle\mu\rangle / gJ\mu_B$")
     ax.set_title("Brillouin curves (solid 2 K, dotted 6 K: same curve)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "brillouin_curves.png", dpi=120)
-    plt.close(fig)
-    numbers["max_dev_from_brillouin"] = _num(
-        worst, 0.0, "fraction of gJ", "closed form B_J(x) (brillouin)"
-    )
+    numbers = {
+        "max_dev_from_brillouin": number(
+            worst, 0.0, "fraction of gJ", "closed form B_J(x) (brillouin)"
+        )
+    }
+    return numbers, save_figure(fig, out, "brillouin_curves.png", dpi=120)
 
-    # 2. spin-1/2 and spin-1 against their closed forms, several temperatures vs B/T
+
+def spin_half_spin_one(out: pathlib.Path, nb: int) -> tuple[dict, str]:
+    """Spin 1/2 and spin 1 against their closed forms, several temperatures vs B/T."""
     fig, axs = plt.subplots(1, 2, figsize=(9, 3.8))
     bt_ref = np.linspace(0.0, 6.0, 200)
     for ax, J in zip(axs, (0.5, 1.0), strict=False):
@@ -83,19 +69,22 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         ax.set_ylabel(r"$\langle\mu\rangle$  [$\mu_B$]")
         ax.set_title(f"spin {'1/2' if J == 0.5 else '1'}, g = 2")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "spin_half_spin_one.png", dpi=120)
-    plt.close(fig)
+    figure = save_figure(fig, out, "spin_half_spin_one.png", dpi=120)
     probe_b = jnp.full((2, nb), 7.0).at[0, 0].set(2.0)
     probe_t = jnp.array([1.0, 0.1])[:, None]
     m_half = float(Paramagnet(0.5, 2.0).moment(probe_b, probe_t)[0, 0])
-    numbers["spin_half_moment_2T_1K"] = _num(
-        m_half, np.tanh(MU_B * 2.0 / K_B), "mu_B", "two-level tanh law (g = 2)"
-    )
     m_sat = float(Paramagnet(3.5, 2.0).moment(probe_b, probe_t)[1, 0])
-    numbers["J7/2_saturation_7T_0.1K"] = _num(m_sat, 7.0, "mu_B", "g J (saturation)")
+    numbers = {
+        "spin_half_moment_2T_1K": number(
+            m_half, np.tanh(MU_B * 2.0 / K_B), "mu_B", "two-level tanh law (g = 2)"
+        ),
+        "J7/2_saturation_7T_0.1K": number(m_sat, 7.0, "mu_B", "g J (saturation)"),
+    }
+    return numbers, figure
 
-    # 3. Curie's law, fitted mu_eff of Gd3+ (J = 7/2, g = 2), Curie-Weiss lines
+
+def curie_law(out: pathlib.Path, nb: int) -> tuple[dict, str]:
+    """Curie's law, fitted mu_eff of Gd3+ (J = 7/2, g = 2), Curie-Weiss lines."""
     n = 1.0e28
     p = Paramagnet(3.5, 2.0, n=n)
     T = jnp.linspace(2.0, 300.0, nb)
@@ -118,17 +107,19 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_ylabel(r"$1/\chi$ (SI)")
     ax.set_title("Curie law: 1/chi linear in T through the origin")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "curie_law.png", dpi=120)
-    plt.close(fig)
-    numbers["Gd3+_mu_eff_from_curie_fit"] = _num(
-        mu_eff, 7.94, "mu_B", "g sqrt(J(J+1)) = 7.94 (Kittel, ISSP ch. 11)"
-    )
-    numbers["curie_fit_intercept_K"] = _num(
-        icpt * C_fit, 0.0, "K", "Curie law: 1/chi = T/C passes through 0"
-    )
+    numbers = {
+        "Gd3+_mu_eff_from_curie_fit": number(
+            mu_eff, 7.94, "mu_B", "g sqrt(J(J+1)) = 7.94 (Kittel, ISSP ch. 11)"
+        ),
+        "curie_fit_intercept_K": number(
+            icpt * C_fit, 0.0, "K", "Curie law: 1/chi = T/C passes through 0"
+        ),
+    }
+    return numbers, save_figure(fig, out, "curie_law.png", dpi=120)
 
-    # 4. Schottky anomaly of spin-1/2 and entropy k_B ln 2
+
+def schottky(out: pathlib.Path, nb: int) -> tuple[dict, str]:
+    """Schottky anomaly of a spin 1/2 in 3 T and its entropy k_B ln 2."""
     p = Paramagnet(0.5, 2.0)
     Tt = jnp.linspace(0.2, 10.0, 4 * nb)
     c = np.asarray(p.heat_capacity(3.0, Tt)) / K_B
@@ -141,17 +132,19 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_xlabel("T [K]")
     ax.set_title("spin 1/2 in 3 T: Schottky anomaly (autodiff of F)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "schottky.png", dpi=120)
-    plt.close(fig)
-    numbers["schottky_peak_C_over_kB"] = _num(
-        c.max(), 0.43922, "k_B", "two-level Schottky maximum (analytic)"
-    )
-    numbers["schottky_peak_T_over_Delta"] = _num(
-        float(Tt[c.argmax()]) / delta_K, 0.41678, "", "two-level Schottky maximum (analytic)"
-    )
+    numbers = {
+        "schottky_peak_C_over_kB": number(
+            c.max(), 0.43922, "k_B", "two-level Schottky maximum (analytic)"
+        ),
+        "schottky_peak_T_over_Delta": number(
+            float(Tt[c.argmax()]) / delta_K, 0.41678, "", "two-level Schottky maximum (analytic)"
+        ),
+    }
+    return numbers, save_figure(fig, out, "schottky.png", dpi=120)
 
-    # 5. crystal field: S = 1 with D S_z^2, D = 10 K (singlet ground state): Van Vleck plateau
+
+def van_vleck(out: pathlib.Path, nb: int) -> tuple[dict, str]:
+    """Crystal field: S = 1 with D S_z^2, D = 10 K (singlet ground state): Van Vleck plateau."""
     D_K = 10.0
     ion = SingleIon(1.0, 2.0, {(2, 0): K_B * D_K / 3.0})
     Tv = jnp.geomspace(0.3, 300.0, nb // 2)
@@ -169,40 +162,49 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     ax.set_ylabel(r"$\partial\mu/\partial B$ [$\mu_B$/T per ion]")
     ax.set_title(r"S = 1, $D S_z^2$, D = 10 K")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "van_vleck.png", dpi=120)
-    plt.close(fig)
-    numbers["van_vleck_plateau_chi_perp_0.3K"] = _num(
-        chi_ion[0, 0, 0],
-        plateau,
-        "mu_B/T per ion",
-        "2 g^2 mu_B^2 / D (S = 1, D S_z^2; Kahn, Molecular Magnetism, ch. 2)",
-    )
-    numbers["chi_par_over_curie_0.3K"] = _num(
-        chi_ion[0, 2, 2] / free[0],
-        1.5 * 2 * np.exp(-D_K / 0.3) / (1 + 2 * np.exp(-D_K / 0.3)),
-        "",
-        "3 e^{-D/T} / (1 + 2 e^{-D/T}) (same closed form)",
-    )
-
-    summary = (
-        "Independent moments follow from one free energy per ion: the exact 2J+1-level "
-        "partition function gives M(B, T), chi, S and C by automatic differentiation. "
-        "Curves at different temperatures collapse onto the Brillouin function of "
-        "x = g mu_B J B / k_B T and approach the Langevin function as J grows; at low field "
-        "1/chi is linear in T through the origin (Curie), shifted by theta for Curie-Weiss. "
-        "A spin-1/2 in a field shows the Schottky anomaly. A crystal field that leaves a "
-        "non-magnetic singlet ground state (S = 1, D > 0) freezes the Curie response along "
-        "the axis and leaves a temperature-independent Van Vleck susceptibility across it."
-    )
-    return {
-        "summary": summary,
-        "figures": [
-            "brillouin_curves.png",
-            "spin_half_spin_one.png",
-            "curie_law.png",
-            "schottky.png",
-            "van_vleck.png",
-        ],
-        "numbers": numbers,
+    numbers = {
+        "van_vleck_plateau_chi_perp_0.3K": number(
+            chi_ion[0, 0, 0],
+            plateau,
+            "mu_B/T per ion",
+            "2 g^2 mu_B^2 / D (S = 1, D S_z^2; Kahn, Molecular Magnetism, ch. 2)",
+        ),
+        "chi_par_over_curie_0.3K": number(
+            chi_ion[0, 2, 2] / free[0],
+            1.5 * 2 * np.exp(-D_K / 0.3) / (1 + 2 * np.exp(-D_K / 0.3)),
+            "",
+            "3 e^{-D/T} / (1 + 2 e^{-D/T}) (same closed form)",
+        ),
     }
+    return numbers, save_figure(fig, out, "van_vleck.png", dpi=120)
+
+
+SUMMARY = (
+    "Independent moments follow from one free energy per ion: the exact 2J+1-level "
+    "partition function gives M(B, T), chi, S and C by automatic differentiation. "
+    "Curves at different temperatures collapse onto the Brillouin function of "
+    "x = g mu_B J B / k_B T and approach the Langevin function as J grows; at low field "
+    "1/chi is linear in T through the origin (Curie), shifted by theta for Curie-Weiss. "
+    "A spin-1/2 in a field shows the Schottky anomaly. A crystal field that leaves a "
+    "non-magnetic singlet ground state (S = 1, D > 0) freezes the Curie response along "
+    "the axis and leaves a temperature-independent Van Vleck susceptibility across it."
+)
+
+
+def run(out: pathlib.Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    nb = 60 if quick else 200
+    sections = [
+        brillouin_curves(out, nb, quick),
+        spin_half_spin_one(out, nb),
+        curie_law(out, nb),
+        schottky(out, nb),
+        van_vleck(out, nb),
+    ]
+    numbers = {k: v for section_numbers, _ in sections for k, v in section_numbers.items()}
+    figures = [figure for _, figure in sections]
+    return {"summary": SUMMARY, "figures": figures, "numbers": numbers}
+
+
+if __name__ == "__main__":
+    main(run, __file__)

@@ -2,33 +2,14 @@
 (Onsager/Yang, Neel mean-field formulas, the EuO experimental Tc = 69.3 K of Passell et al.
 1976 for the direction of the mean-field error)."""
 
-import importlib.util
 import math
-import pathlib
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2] / "experiments"
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"exp_{name}", ROOT / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def _check_files(res, out):
-    assert res["summary"] and res["figures"]
-    for f in res["figures"]:
-        assert (out / f).stat().st_size > 1000
-
 
 @pytest.mark.slow
-def test_ferromagnet_experiment(tmp_path):
-    res = _load("ferromagnet").run(tmp_path, quick=True)
-    _check_files(res, tmp_path)
-    n = res["numbers"]
+def test_ferromagnet_experiment(run_quick):
+    n = run_quick("ferromagnet")["numbers"]
     m = n["ising2d_m_at_T2"]
     assert m["value"] == pytest.approx(m["reference"], abs=0.02)
     assert n["ising2d_meanfield_Tc"]["value"] == pytest.approx(4.0, rel=1e-5)
@@ -42,19 +23,15 @@ def test_ferromagnet_experiment(tmp_path):
 
 
 @pytest.mark.slow
-def test_antiferromagnet_and_ferrimagnet_experiments(tmp_path):
-    af = _load("antiferromagnet").run(tmp_path / "af", quick=True)
-    _check_files(af, tmp_path / "af")
-    n = af["numbers"]
+def test_antiferromagnet_and_ferrimagnet_experiments(run_quick):
+    n = run_quick("antiferromagnet")["numbers"]
     s = n["ising_af_staggered_m_T1"]
     assert s["value"] == pytest.approx(s["reference"], abs=0.005)
     assert abs(n["ising_af_net_m_T1"]["value"]) < 0.01
     assert abs(n["ising_af_sublattice_sum_T1"]["value"]) < 0.01
     assert abs(n["ising_af_steepest_Tchi_T"]["value"] - 2.0 / math.log(1 + math.sqrt(2))) < 0.35
     assert n["meanfield_theta_over_TN"]["value"] == pytest.approx(-1.0, rel=1e-5)
-    fe = _load("ferrimagnet").run(tmp_path / "fe", quick=True)
-    _check_files(fe, tmp_path / "fe")
-    n = fe["numbers"]
+    n = run_quick("ferrimagnet")["numbers"]
     assert abs(n["meanfield_net_at_Tcomp"]["value"]) < 1e-4
     assert n["meanfield_net_T0"]["value"] == pytest.approx(1.0, abs=2e-3)
     assert abs(n["meanfield_equal_moments_max_net"]["value"]) < 1e-4

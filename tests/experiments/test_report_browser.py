@@ -8,7 +8,6 @@ after the page's load event, so the counts are what a user's browser saw.
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 
@@ -18,7 +17,8 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def _rendered_body(index, profile_dir) -> dict:
+def _rendered_body(index, profile_dir) -> tuple[dict, str]:
+    assert CHROMIUM is not None
     r = subprocess.run(
         [
             CHROMIUM,
@@ -49,27 +49,10 @@ def _rendered_body(index, profile_dir) -> dict:
 
 @needs_chromium
 @pytest.mark.slow
-def test_gallery_report_loads_every_figure(tmp_path):
+def test_gallery_report_loads_every_figure(tmp_path, gallery, capsys):
     out = tmp_path / "results"
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "netmag_jax.cli",
-            "run",
-            "--quick",
-            "--only",
-            "spintronics",
-            "independent_moments",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert "[2/2]" in r.stdout  # progress is shown while it runs
+    gallery.run_gallery(out, quick=True, only=["spintronics", "independent_moments"])
+    assert "[2/2]" in capsys.readouterr().out  # progress is shown while it runs
     index = out / "index.html"
     attrs, dom = _rendered_body(index, tmp_path / "profile")
     n_png = len(list(out.glob("*/*.png")))

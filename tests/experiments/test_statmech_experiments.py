@@ -1,22 +1,7 @@
 """The statmech experiments run in quick mode and reproduce their reference numbers."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(
-        f"exp_{name}", ROOT / "experiments" / f"{name}.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
 
 # (rtol, atol) per number; the references are analytic limits or textbook values (see each
 # number's "source" field)
@@ -47,13 +32,8 @@ TOLERANCES = {
 
 
 @pytest.mark.parametrize("name", sorted(TOLERANCES))
-def test_experiment_quick(name, tmp_path):
-    mod = _load(name)
-    assert isinstance(mod.TITLE, str) and mod.TITLE
-    res = mod.run(tmp_path / name, quick=True)
-    assert res["summary"] and res["figures"]
-    for fig in res["figures"]:
-        assert (tmp_path / name / fig).stat().st_size > 1000
+def test_experiment_quick(name, run_quick):
+    res = run_quick(name)
     assert set(res["numbers"]) == set(TOLERANCES[name])
     for key, (rtol, atol) in TOLERANCES[name].items():
         num = res["numbers"][key]

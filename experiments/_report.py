@@ -62,9 +62,8 @@ def _agreement(value, ref) -> str:
     return f"{100 * (v - r) / abs(r):+.2f} %"
 
 
-def write_report(out: Path, results: dict) -> Path:
-    """Write ``out/index.html`` for the gallery ``results`` ({name: experiment dict})."""
-    out = Path(out)
+def _header(results: dict) -> list[str]:
+    """The page head, the title and the navigation bar of the report."""
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<title>netmag_jax experiment gallery</title>",
@@ -79,45 +78,61 @@ def write_report(out: Path, results: dict) -> Path:
         for n, r in results.items()
     ]
     parts.append("</nav>")
-    for name, res in results.items():
-        parts.append(f"<h2 id='{html.escape(name)}'>{html.escape(res.get('title', name))}</h2>")
-        if res.get("summary"):
-            parts.append(f"<p class='summary'>{html.escape(res['summary'])}</p>")
-        for fig in res.get("figures", []):
-            src = f"{name}/{fig}"
-            parts.append(
-                f"<figure><img src='{html.escape(src)}' alt='{html.escape(fig)}'>"
-                f"<figcaption class='muted'>{html.escape(fig)}</figcaption></figure>"
-            )
-        numbers = res.get("numbers", {})
-        if numbers:
-            parts.append(
-                "<table><tr><th>quantity</th><th>value</th><th>reference</th>"
-                "<th>difference</th><th>unit</th><th>source</th></tr>"
-            )
-            for key, item in numbers.items():
-                if not isinstance(item, dict):
-                    item = {"value": item}
-                parts.append(
-                    "<tr>"
-                    + "".join(
-                        f"<td>{c}</td>"
-                        for c in (
-                            html.escape(key),
-                            _fmt(item.get("value")),
-                            _fmt(item.get("reference")),
-                            _agreement(item.get("value"), item.get("reference")),
-                            html.escape(str(item.get("unit", ""))),
-                            html.escape(str(item.get("source", ""))),
-                        )
-                    )
-                    + "</tr>"
-                )
-            parts.append("</table>")
-        parts.append(
-            f"<p class='muted'>ran in {res.get('seconds', 0):.1f} s; numbers in "
-            f"<a href='{html.escape(name)}/results.json'>results.json</a></p>"
+    return parts
+
+
+def _numbers_table(numbers: dict) -> list[str]:
+    """A table row per key number: value, reference, difference, unit and source."""
+    if not numbers:
+        return []
+    parts = [
+        "<table><tr><th>quantity</th><th>value</th><th>reference</th>"
+        "<th>difference</th><th>unit</th><th>source</th></tr>"
+    ]
+    for key, item in numbers.items():
+        if not isinstance(item, dict):
+            item = {"value": item}
+        cells = (
+            html.escape(key),
+            _fmt(item.get("value")),
+            _fmt(item.get("reference")),
+            _agreement(item.get("value"), item.get("reference")),
+            html.escape(str(item.get("unit", ""))),
+            html.escape(str(item.get("source", ""))),
         )
+        parts.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    parts.append("</table>")
+    return parts
+
+
+def _section(name: str, res: dict) -> list[str]:
+    """One experiment's section: title, summary, figures, numbers and its run time."""
+    parts = [f"<h2 id='{html.escape(name)}'>{html.escape(res.get('title', name))}</h2>"]
+    if res.get("summary"):
+        parts.append(f"<p class='summary'>{html.escape(res['summary'])}</p>")
+    for fig in res.get("figures", []):
+        src = f"{name}/{fig}"
+        parts.append(
+            f"<figure><img src='{html.escape(src)}' alt='{html.escape(fig)}'>"
+            f"<figcaption class='muted'>{html.escape(fig)}</figcaption></figure>"
+        )
+    parts += _numbers_table(res.get("numbers", {}))
+    parts.append(
+        f"<p class='muted'>ran in {res.get('seconds', 0):.1f} s; numbers in "
+        f"<a href='{html.escape(name)}/results.json'>results.json</a></p>"
+    )
+    return parts
+
+
+def write_report(out: Path, results: dict) -> Path:
+    """Write ``out/index.html`` for the gallery ``results`` ({name: experiment dict}).
+
+    Also writes ``out/summary.json`` (all results); returns the path of ``index.html``.
+    """
+    out = Path(out)
+    parts = _header(results)
+    for name, res in results.items():
+        parts += _section(name, res)
     parts.append("</body></html>")
     path = out / "index.html"
     path.write_text("\n".join(parts), encoding="utf-8")

@@ -7,31 +7,27 @@ pulse must have a lower target error at no more RF energy; the designed inversio
 by the independent Bloch engine must reproduce the designer's own error.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
+@pytest.fixture
+def values(run_quick):
+    """``values(name)``: the experiment's numbers, ``{name: value}`` (plain JSON types)."""
 
-def _run(name, tmp_path):
-    pytest.importorskip("sigpy")
-    spec = importlib.util.spec_from_file_location(name, EXPERIMENTS / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    res = mod.run(tmp_path, quick=True)
-    assert isinstance(mod.TITLE, str)
-    for fig in res["figures"]:
-        assert (tmp_path / fig).stat().st_size > 1000
-    json.dumps(res["numbers"])
-    return {k: v["value"] for k, v in res["numbers"].items()}
+    def run(name):
+        pytest.importorskip("sigpy")
+        res = run_quick(name)
+        json.dumps(res["numbers"])
+        return {k: v["value"] for k, v in res["numbers"].items()}
+
+    return run
 
 
 @pytest.mark.slow
-def test_excitation_matches_slr_at_small_tip_and_beats_it_at_90(tmp_path):
-    v = _run("pulse_design_excitation", tmp_path)
+def test_excitation_matches_slr_at_small_tip_and_beats_it_at_90(values):
+    v = values("pulse_design_excitation")
     assert 0.9 <= v["st_transition_ratio"] <= 1.1
     assert v["st_ripple_pass_ratio"] <= 1.1
     assert v["st_ripple_stop_ratio"] <= 1.1
@@ -40,8 +36,8 @@ def test_excitation_matches_slr_at_small_tip_and_beats_it_at_90(tmp_path):
 
 
 @pytest.mark.slow
-def test_robust_inversion_beats_hyperbolic_secant(tmp_path):
-    v = _run("pulse_design_inversion", tmp_path)
+def test_robust_inversion_beats_hyperbolic_secant(values):
+    v = values("pulse_design_inversion")
     assert v["error_improvement"] > 2.0
     assert v["energy_ratio"] <= 1.0
     assert v["rms_error_designed_bloch_engine"] == pytest.approx(v["rms_error_designed"], rel=1e-3)
@@ -49,8 +45,8 @@ def test_robust_inversion_beats_hyperbolic_secant(tmp_path):
 
 
 @pytest.mark.slow
-def test_refocusing_beats_slr_over_b1_range(tmp_path):
-    v = _run("pulse_design_refocusing", tmp_path)
+def test_refocusing_beats_slr_over_b1_range(values):
+    v = values("pulse_design_refocusing")
     assert v["error_improvement"] > 1.1
     assert v["energy_ratio"] <= 1.0
     assert v["cpmg_deviation_designed_b1_0.85"] < v["cpmg_deviation_slr_b1_0.85"]

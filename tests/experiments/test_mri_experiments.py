@@ -1,26 +1,15 @@
 """The MRI experiments run in quick mode and reproduce their reference numbers."""
 
-import importlib.util
-from pathlib import Path
+import math
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from netmag_jax import mri
 
 
 @pytest.mark.slow
-def test_mri_signal_experiment(tmp_path):
-    res = _load("mri_signal").run(tmp_path, quick=True)
-    num = res["numbers"]
-    for f in res["figures"]:
-        assert (tmp_path / f).is_file()
+def test_mri_signal_experiment(run_quick):
+    num = run_quick("mri_signal")["numbers"]
     assert num["M0_water_3T_310K"]["value"] == pytest.approx(9.33e-3, rel=2e-3)
     assert num["larmor_frequency_3T"]["value"] == pytest.approx(
         num["larmor_frequency_3T"]["reference"], rel=1e-6
@@ -36,18 +25,15 @@ def test_mri_signal_experiment(tmp_path):
 
 
 @pytest.mark.slow
-def test_mri_image_experiment(tmp_path):
-    res = _load("mri_image").run(tmp_path, quick=True)
-    assert (tmp_path / "gre_image.png").is_file()
+def test_mri_image_experiment(run_quick):
+    res = run_quick("mri_image")
+    assert res["figures"] == ["gre_image.png"]
     num = {k: v["value"] for k, v in res["numbers"].items()}
     assert num["image_vs_epg_correlation"] > 0.9
+
     # RF-spoiled steady state vs the ideal-spoiling Ernst formula (independent closed form):
     # S = PD (1 - E1) sin a / (1 - E1 cos a) exp(-TE/T2), TR 8 ms, TE 3 ms, a = 25 deg;
     # 117-degree RF spoiling leaves a few per cent of deviation
-    import math
-
-    from netmag_jax import mri
-
     def ernst(t):
         e1, a = math.exp(-8e-3 / t["T1"]), math.radians(25)
         return t["PD"] * (1 - e1) * math.sin(a) / (1 - e1 * math.cos(a)) * math.exp(-3e-3 / t["T2"])

@@ -1,23 +1,11 @@
 """The Bohr-van Leeuwen experiment in quick mode: its key numbers against their references."""
 
-import importlib.util
-import pathlib
-
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_bohr_van_leeuwen_experiment_quick(tmp_path):
-    spec = importlib.util.spec_from_file_location(
-        "bohr_van_leeuwen", ROOT / "experiments" / "bohr_van_leeuwen.py"
-    )
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    res = mod.run(tmp_path, quick=True)
-    for name in res["figures"]:
-        assert (tmp_path / name).stat().st_size > 1000
+def test_bohr_van_leeuwen_experiment_quick(run_quick):
+    res = run_quick("bohr_van_leeuwen")
     num = res["numbers"]
     # Bohr-van Leeuwen: total consistent with zero (< 3 sigma) at every (B, T)
     assert num["max_abs_total_z"]["value"] < 3.0

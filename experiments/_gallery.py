@@ -1,0 +1,93 @@
+"""The experiment gallery: run the experiments of this folder and write the HTML report.
+
+``netmag run`` loads this file by its path and calls ``run_gallery(out, quick=..., only=...)``.
+The experiments are the modules ``<name>.py`` next to it whose names do not start with ``_``
+(see ``_common.py`` for what each defines). For each one the gallery writes its figures and
+``out/<name>/results.json``; at the end ``out/index.html`` (``_report.py``) shows every figure
+and key number, and ``out/summary.json`` holds all results.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
+# the siblings _common and _report, for this file and for the experiments, wherever this file
+# was loaded from
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from _common import load_module  # noqa: E402
+from _report import write_report  # noqa: E402
+
+
+def available() -> dict[str, Path]:
+    """The experiments next to this file, ``{name: path}`` in name order."""
+    return {p.stem: p for p in sorted(HERE.glob("*.py")) if not p.name.startswith("_")}
+
+
+def load_experiment(path: Path) -> ModuleType:
+    """Import an experiment module (``experiments/<name>.py``) from its file."""
+    mod = load_module(Path(path), "netmag_experiments")
+    if not hasattr(mod, "run"):
+        raise ValueError(f"experiment {Path(path).name} defines no run(out, quick)")
+    return mod
+
+
+def _select(only: list[str] | None) -> dict[str, Path]:
+    """The experiments named in ``only`` (all if None); an unknown name ends the run."""
+    experiments = available()
+    if not only:
+        return experiments
+    unknown = sorted(set(only) - set(experiments))
+    if unknown:
+        raise SystemExit(
+            f"netmag: unknown experiment(s) {unknown}; available: {sorted(experiments)}"
+        )
+    return {k: v for k, v in experiments.items() if k in only}
+
+
+def run_experiment(mod: ModuleType, name: str, out: Path, quick: bool) -> dict:
+    """Run the experiment ``mod`` into ``out/name``; its results, with title and seconds."""
+    t0 = time.perf_counter()
+    res = dict(mod.run(out / name, quick=quick))
+    res.setdefault("title", getattr(mod, "TITLE", name))
+    res["seconds"] = round(time.perf_counter() - t0, 2)
+    (out / name).mkdir(parents=True, exist_ok=True)
+    (out / name / "results.json").write_text(json.dumps(res, indent=2, default=float))
+    return res
+
+
+def run_gallery(out: Path, quick: bool = False, only: list[str] | None = None) -> dict:
+    """Run the experiments (all, or those in ``only``), write results and the HTML report.
+
+    Args:
+        out: output folder (created); one subfolder per experiment, ``index.html`` on top.
+        quick: small sizes, for a smoke run.
+        only: names of the experiments to run (default: all).
+
+    Returns:
+        ``{name: results}`` with each experiment's summary, figures, numbers, title, seconds.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    selected = _select(only)
+    results = {}
+    t_all = time.perf_counter()
+    for i, (name, path) in enumerate(selected.items(), 1):
+        mod = load_experiment(path)
+        print(f"[{i}/{len(selected)}] {name}: {getattr(mod, 'TITLE', name)} ...", flush=True)
+        res = results[name] = run_experiment(mod, name, out, quick)
+        n_figures = len(res.get("figures", []))
+        print(f"      done in {res['seconds']:.1f} s ({n_figures} figures)", flush=True)
+    report = write_report(out, results)
+    print(
+        f"gallery: {len(results)} experiments in {time.perf_counter() - t_all:.0f} s; "
+        f"report at {report}",
+        flush=True,
+    )
+    return results
