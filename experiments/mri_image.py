@@ -135,7 +135,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         "correlates with the extended-phase-graph map of each tissue. The lines are acquired "
         "during the RF-spoiling transient (T1/TR ~ 100 repetitions), so the WM/GM contrast lies "
         "between the EPG value at the k-space-centre line and the EPG steady state (which is "
-        "within a few per cent of Ernst's formula); long-T2 CSF is brighter than Ernst's formula predicts because 117 degree RF "
+        "within a few per cent of Ernst's formula); long-T2 CSF is brighter than Ernst's "
+        "formula predicts because 117 degree RF "
         "spoiling does not fully spoil T2 >> TR (Zur et al. 1991), and the steady state "
         "is not yet reached for T1 = 4 s."
     )

@@ -24,7 +24,8 @@ _SCRIPT = textwrap.dedent(
     from netmag_jax import statmech
     out = {"n_devices": len(jax.devices())}
 
-    # independent moments: Brillouin moment over a batch of (B, T) points (1001: not a multiple of 8)
+    # independent moments: Brillouin moment over a batch of (B, T) points
+    # (1001: not a multiple of 8)
     B = jnp.linspace(0.0, 9.0, 1001); T = jnp.linspace(1.5, 300.0, 1001)
     f = lambda b, t: statmech.brillouin(3.5, 2.0 * 3.5 * 9.2740100783e-24 * b / (1.380649e-23 * t))
     ref = jax.jit(jax.vmap(f))(B, T)
