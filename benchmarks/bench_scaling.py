@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from netmag_jax import mri
+from netmag_jax.parallel import device_mesh
 
 
 def _best(f, repeat=3):
@@ -33,8 +37,6 @@ def _best(f, repeat=3):
 
 
 def _problem(n_spins, n_steps, dtype):
-    from netmag_jax import mri
-
     rf = jnp.asarray(mri.sinc(math.pi / 2, 2e-3, time_bandwidth=4.0, n=n_steps))
     dt = jnp.full(rf.shape, 2e-3 / n_steps, dtype)
     g = jnp.zeros((n_steps, 3), dtype).at[:, 2].set(10e-3)
@@ -50,9 +52,6 @@ def _problem(n_spins, n_steps, dtype):
 
 
 def main(quick: bool = False) -> dict:
-    from netmag_jax import mri
-    from netmag_jax.parallel import device_mesh
-
     devices = jax.devices()
     n_dev_all = len(devices)
     counts = [n for n in (1, 2, 4, 8, 16, 32, 64) if n <= n_dev_all]
@@ -72,7 +71,7 @@ def main(quick: bool = False) -> dict:
         sh = mri.shard_spins(spins, mesh)
         M = np.asarray(run(rf, g, dt, sh))
         assert np.max(np.abs(M - ref)) < 1e-5, "sharded result differs from single device"
-        t = _best(lambda: run(rf, g, dt, sh))
+        t = _best(partial(run, rf, g, dt, sh))
         t1_strong = t if n == 1 else t1_strong
         out["strong"].append({"devices": n, "seconds": t, "speedup": t1_strong / t})
         print(
@@ -83,7 +82,7 @@ def main(quick: bool = False) -> dict:
         rf, g, dt, spins = _problem(per_dev * n, n_steps, dtype)
         sh = mri.shard_spins(spins, device_mesh(devices[:n]))
         jax.block_until_ready(run(rf, g, dt, sh))
-        t = _best(lambda: run(rf, g, dt, sh))
+        t = _best(partial(run, rf, g, dt, sh))
         t1_weak = t if n == 1 else t1_weak
         out["weak"].append({"devices": n, "seconds": t, "efficiency": t1_weak / t})
         print(

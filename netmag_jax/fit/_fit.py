@@ -15,6 +15,7 @@ from ._lm import (
     RESULTS,
     STATUS_MESSAGES,
     LevenbergMarquardt,
+    LMOptions,
     covariance,
     lm_solve,
     make_objective,
@@ -89,7 +90,7 @@ def _not_fitted(prob: Problem) -> FitResult:
     )
 
 
-def _fit_one(model, opts: LevenbergMarquardt, prob: Problem, x, y, w, p0) -> FitResult:
+def _fit_one(model, opts: LMOptions, prob: Problem, x, y, w, p0) -> FitResult:
     """Levenberg-Marquardt from one start, then the covariance at the optimum."""
     objective = make_objective(model, x, y, w, prob.noise)
     p, cost, it, result = lm_solve(objective, p0, prob.lo, prob.hi, opts, prob.noise)
@@ -112,7 +113,7 @@ def _best(fits: FitResult) -> FitResult:
     return jax.tree.map(lambda a: a[best], fits)
 
 
-def _fit_data(model, opts: LevenbergMarquardt, prob: Problem, d: Data) -> FitResult:
+def _fit_data(model, opts: LMOptions, prob: Problem, d: Data) -> FitResult:
     """Fit one voxel (from p0 and every extra start); a voxel without good data reports
     ``_not_fitted``."""
     x = prob.x if d.x is None else d.x
@@ -128,7 +129,7 @@ _curve_fit_jit = eqx.filter_jit(_fit_data)
 
 
 @eqx.filter_jit
-def _fit_chunk_jit(model, opts: LevenbergMarquardt, prob: Problem, chunk: Data) -> FitResult:
+def _fit_chunk_jit(model, opts: LMOptions, prob: Problem, chunk: Data) -> FitResult:
     return jax.vmap(lambda d: _fit_data(model, opts, prob, d))(chunk)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -93,7 +94,7 @@ def load_nifti(path) -> tuple[np.ndarray, np.ndarray]:
     """
     nib = _nibabel()
     try:
-        img = nib.load(str(path))
+        img: Any = nib.load(str(path))  # a NIfTI image (get_fdata, affine)
         return np.asarray(img.get_fdata()), np.asarray(img.affine)
     except Exception as e:  # nibabel raises several types for unreadable files
         raise ValueError(f"cannot read NIfTI file {path}: {e}") from e

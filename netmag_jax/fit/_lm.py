@@ -94,14 +94,24 @@ class LevenbergMarquardt(eqx.Module):
         if is_concrete(m) and (np.ndim(m) != 0 or int(m) != m or int(m) < 0):
             raise ValueError(f"max_iter must be an integer >= 0, got {m}")
 
-    def resolved(self, dtype) -> LevenbergMarquardt:
+    def resolved(self, dtype) -> LMOptions:
         """The same options as arrays: tolerances of ``dtype`` (None -> ``default_tol``),
         max_iter int32."""
         d = default_tol(dtype)
         ftol, xtol, gtol = (
             jnp.asarray(d if t is None else t, dtype) for t in (self.ftol, self.xtol, self.gtol)
         )
-        return LevenbergMarquardt(ftol, xtol, gtol, jnp.asarray(self.max_iter, jnp.int32))
+        return LMOptions(ftol, xtol, gtol, jnp.asarray(self.max_iter, jnp.int32))
+
+
+class LMOptions(eqx.Module):
+    """``LevenbergMarquardt`` options resolved for one float type: all array leaves (traced
+    inside the solver, so new values do not recompile)."""
+
+    ftol: jax.Array
+    xtol: jax.Array
+    gtol: jax.Array
+    max_iter: jax.Array
 
 
 def with_options(solver: LevenbergMarquardt, **overrides) -> LevenbergMarquardt:
@@ -200,7 +210,7 @@ def _gradient_small(s: _State, lo, hi, gtol, tiny, gaussian: bool):
     return jnp.max(jnp.abs(g_free) / jnp.sqrt(s.D)) <= gtol
 
 
-def _iterate(objective, lo, hi, opts: LevenbergMarquardt, gaussian: bool, s: _State):
+def _iterate(objective, lo, hi, opts: LMOptions, gaussian: bool, s: _State):
     """One Levenberg-Marquardt iteration (Nielsen's damping update, MINPACK-like tests)."""
     tiny = jnp.asarray(jnp.finfo(s.p.dtype).tiny ** 0.5, s.p.dtype)
     first = s.it == 0
@@ -231,13 +241,13 @@ def _iterate(objective, lo, hi, opts: LevenbergMarquardt, gaussian: bool, s: _St
     return dataclasses.replace(s, done=done, result=result)
 
 
-def lm_solve(objective, p0, lo, hi, opts: LevenbergMarquardt, noise: str):
+def lm_solve(objective, p0, lo, hi, opts: LMOptions, noise: str):
     """Minimise one problem from ``p0`` inside the box [lo, hi].
 
     Args:
         objective: ``p -> (cost, grad, H)`` from ``make_objective``.
         p0: (n,) start (clipped into the box). lo, hi: (n,) bounds.
-        opts: resolved ``LevenbergMarquardt`` (array leaves, traced: no recompilation).
+        opts: ``LevenbergMarquardt.resolved`` options (arrays, traced: no recompilation).
         noise: "gaussian" or "rician" (selects the gradient and zero-residual tests).
     Returns:
         (p, cost, n_iter, result before the covariance check).

@@ -96,7 +96,8 @@ def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):
     T2 = jnp.clip(jnp.asarray(T2, dt), jnp.finfo(dt).tiny, 2.0 * jnp.asarray(T1, dt))
     B1 = jnp.asarray(B1, dt)
     angles = jnp.full((n_echoes,), B1 * refocus, dt)
-    echoes = mri.epg_cpmg(angles, esp, T1, T2, excitation=B1 * (jnp.pi / 2))
+    excitation = B1 * (jnp.pi / 2)  # traced: epg_cpmg takes arrays though annotated float
+    echoes = mri.epg_cpmg(angles, esp, T1, T2, excitation=excitation)  # pyright: ignore[reportArgumentType]
     return jnp.abs(echoes).astype(dt)
 
 

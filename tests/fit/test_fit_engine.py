@@ -112,6 +112,7 @@ def test_nonconvergence_flagged():
     """Two iterations from a poor start cannot converge: flagged, status 1 (max_iter)."""
     r = nf.curve_fit(expo, T, _data(), [0.1, 0.5, 0.0], max_iter=2)
     assert not bool(r.converged) and int(r.status) == 1 and int(r.n_iter) == 2
+    assert r.result == nf.RESULTS.max_iter
 
 
 def test_undetermined_parameter_flagged():
@@ -191,3 +192,59 @@ def test_multistart_finds_global_minimum():
     assert bool(multi.converged) and float(multi.chi2) < 1e-20
     np.testing.assert_allclose(np.abs(multi.params[:2]), [1.0, 2.0], rtol=1e-8)
     np.testing.assert_allclose(multi.params[2], 0.9, rtol=1e-8)
+
+
+def test_solver_module_and_shortcut_keywords_agree():
+    """``solver=LevenbergMarquardt(...)`` and the ftol/xtol/gtol/max_iter keywords are the same
+    options: identical answers; a keyword replaces the solver's field of the same name."""
+    y = _data()
+    tight = nf.LevenbergMarquardt(ftol=1e-14, xtol=1e-14, gtol=1e-14)
+    a = nf.curve_fit(expo, T, y, [0.5, 0.05, 0.0], solver=tight)
+    b = nf.curve_fit(expo, T, y, [0.5, 0.05, 0.0], **TIGHT)
+    np.testing.assert_array_equal(a.params, b.params)
+    assert int(a.n_iter) == int(b.n_iter)
+    short = nf.curve_fit(expo, T, y, [0.1, 0.5, 0.0], solver=nf.LevenbergMarquardt(max_iter=2))
+    over = nf.curve_fit(expo, T, y, [0.1, 0.5, 0.0], solver=tight, max_iter=2)
+    assert int(short.n_iter) == int(over.n_iter) == 2
+    assert short.result == nf.RESULTS.max_iter and over.result == nf.RESULTS.max_iter
+
+
+@pytest.mark.parametrize(
+    "make, err",
+    [
+        (lambda: nf.LevenbergMarquardt(max_iter=-1), ValueError),
+        (lambda: nf.LevenbergMarquardt(max_iter=2.5), ValueError),
+        (lambda: nf.LevenbergMarquardt(ftol=-1e-8), ValueError),
+        (lambda: nf.curve_fit(expo, T, _data(), [0.5, 0.05, 0.0], solver="lm"), TypeError),
+    ],
+)
+def test_invalid_solver_options_raise(make, err):
+    with pytest.raises(err):
+        make()
+
+
+def test_results_enumeration_and_status_messages():
+    """Status codes are the RESULTS definition order; STATUS_MESSAGES is derived from it;
+    FitResult.result, .status and .converged say the same thing."""
+    assert list(nf.STATUS_MESSAGES) == [0, 1, 2, 3, 4]
+    assert nf.STATUS_MESSAGES[0] == nf.RESULTS[nf.RESULTS.successful] == "converged"
+    assert nf.STATUS_MESSAGES[4] == nf.RESULTS[nf.RESULTS.bad_data]
+    r = nf.curve_fit(expo, T, _data(), [0.5, 0.05, 0.0])
+    assert bool(r.result == nf.RESULTS.successful) and int(r.status) == 0 and bool(r.converged)
+    assert r.message() == "converged: 1"
+
+
+def test_curve_fit_does_not_retrace():
+    """A second curve_fit with new data of the same shape reuses the compiled solver: the
+    model is traced only once more, by the input validation's shape check."""
+    calls = []
+
+    def model(t, a, T2, b):
+        calls.append(1)
+        return a * jnp.exp(-t / T2) + b
+
+    nf.curve_fit(model, T, _data(4), [0.5, 0.05, 0.0])
+    first = len(calls)
+    r = nf.curve_fit(model, T, _data(5), [0.4, 0.06, 0.01], max_iter=150, ftol=1e-12)
+    assert first > 1 and len(calls) - first == 1
+    assert bool(r.converged)

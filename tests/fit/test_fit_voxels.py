@@ -1,5 +1,7 @@
 """fit_voxels (maps: vmap + chunks + flags + sharding) and dictionary_match."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.optimize as so
@@ -85,8 +87,6 @@ def test_rician_fit_unbiased_and_calibrated():
 def test_sharded_map_equals_unsharded():
     """fit_voxels with a device Mesh (all local devices; on a multi-device host the chunk is
     split across them) gives the unsharded answer, for a voxel count that needs padding."""
-    import jax
-
     rng = np.random.default_rng(0)
     Y = 100 * np.exp(-TE / rng.uniform(0.03, 0.2, (7, 1))) + rng.standard_normal((7, 32))
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ("v",))
@@ -118,3 +118,42 @@ def test_dictionary_match_recovers_entries():
         nf.dictionary_match(D, T2, Y[..., :-1])
     with pytest.raises(ValueError, match="non-zero"):
         nf.dictionary_match(np.zeros_like(D), T2, Y)
+
+
+def test_fit_voxels_does_not_retrace():
+    """A second map of new data, of the same shape or with another voxel count that fits the
+    same chunk, reuses the compiled chunk solver: the model is traced only by the input
+    validation's shape check (once per call)."""
+    calls = []
+
+    def model(t, M0, T2):
+        calls.append(1)
+        return M0 * jnp.exp(-t / T2)
+
+    rng = np.random.default_rng(3)
+
+    def data(n):
+        return 100 * np.exp(-TE / rng.uniform(0.03, 0.2, (n, 1))) + rng.standard_normal((n, 32))
+
+    nf.fit_voxels(model, TE, data(6), [50.0, 0.05])
+    first = len(calls)
+    again = nf.fit_voxels(model, TE, data(6), [50.0, 0.05], ftol=1e-12, max_iter=100)
+    other = nf.fit_voxels(model, TE, data(9).reshape(3, 3, 32), [50.0, 0.05])
+    assert first > 1 and len(calls) - first == 2
+    assert np.all(np.asarray(again.converged)) and other.params.shape == (3, 3, 2)
+
+
+def test_map_result_is_one_module_sliced_with_tree_map():
+    """A map's FitResult slices leaf by leaf (jax.tree.map) into the per-voxel curve_fit
+    answer, result enumeration included."""
+    rng = np.random.default_rng(4)
+    Y = 100 * np.exp(-TE / rng.uniform(0.03, 0.2, (3, 1))) + rng.standard_normal((3, 32))
+    Y[1] = np.nan
+    r = nf.fit_voxels(mono, TE, Y, [50.0, 0.05])
+    one = jax.tree.map(lambda a: a[2], r)
+    ref = nf.curve_fit(mono, TE, Y[2], [50.0, 0.05])
+    np.testing.assert_allclose(one.params, ref.params, rtol=1e-10)
+    np.testing.assert_allclose(one.covariance, ref.covariance, rtol=1e-8)
+    assert one.result == nf.RESULTS.successful and one.dof == ref.dof == 30
+    bad = jax.tree.map(lambda a: a[1], r)
+    assert bad.result == nf.RESULTS.bad_data and int(bad.n_iter) == 0

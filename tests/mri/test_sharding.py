@@ -23,8 +23,10 @@ _SCRIPT = textwrap.dedent(
     g = jnp.zeros((64, 3)).at[:, 2].set(2e-3)
     run = jax.jit(lambda s: mri.simulate(rf, g, 2e-3 / 64, s, adc=np.arange(64)))
     ref = run(sp)
-    sh = run(mri.shard_spins(sp))
+    sp_sh = mri.shard_spins(sp)
+    sh = run(sp_sh)
     out = {"n_devices": len(jax.devices()),
+           "B0_replicated": bool(sp_sh.B0.sharding.is_fully_replicated),
            "n_shards": len(sh.M.sharding.device_set),
            "dM": float(jnp.max(jnp.abs(sh.M - ref.M))),
            "ds": float(jnp.max(jnp.abs(sh.signal - ref.signal)))}
@@ -48,7 +50,7 @@ def test_sharded_spins_equal_single_device_on_8_virtual_devices():
     )
     assert r.returncode == 0, r.stderr[-3000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])
-    assert out["n_devices"] == 8 and out["n_shards"] == 8
+    assert out["n_devices"] == 8 and out["n_shards"] == 8 and out["B0_replicated"]
     assert out["dM"] < 1e-13 and out["ds"] < 1e-11
 
 
