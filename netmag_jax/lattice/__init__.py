@@ -5,6 +5,10 @@ bond once (J > 0 ferromagnetic), classical unit spins for Monte Carlo, exchange 
 temperatures in kelvin.
 """
 
+from ._checkerboard import (
+    ising_square_metropolis as ising_square_metropolis,
+    ising_square_observables as ising_square_observables,
+)
 from ._kernels import (
     ReducedModel as ReducedModel,
     metropolis_sweep as metropolis_sweep,
