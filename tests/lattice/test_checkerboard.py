@@ -74,29 +74,32 @@ def test_onsager_magnetization_L64():
     assert abs(absm / onsager - 1.0) < 5e-3, (absm, onsager)
 
 
-def _class_counts(T, h, n_rep):
+def _class_counts(T, h, n_rep, zero_field=False):
     """Flip counts per (s, s * sum_nn) class over ``n_rep`` colour passes from one state."""
     L = 64
     s = jax.random.choice(jax.random.key(11), jnp.asarray([-1, 1], jnp.int8), (L, L))
     c0, c1 = cb.split_colours(s)
-    thr, always = cb._thresholds(jnp.float64(1.0 / T), jnp.float64(h / T))
+    thr = cb._thresholds(jnp.float64(1.0 / T), jnp.float64(h / T))
     site = jnp.arange(L * L // 2, dtype=jnp.uint32).reshape(L, L // 2)
     parity = (jnp.arange(L) % 2 == 1)[:, None]
-    keys = jax.random.bits(jax.random.key(5), (n_rep, 2), jnp.uint32)
-    flips = jax.vmap(
-        lambda k: cb._colour_pass(c0, c1, parity, thr, always, site, k[0], k[1]) != c0
-    )(keys)
+    keys = jax.random.bits(jax.random.key(5), (n_rep,), jnp.uint32)
+    flips = jax.vmap(lambda k: cb._colour_pass(c0, c1, parity, thr, site, k, zero_field) != c0)(
+        keys
+    )
     side = jnp.where(parity, jnp.roll(c1, -1, 1), jnp.roll(c1, 1, 1))
     nn = jnp.roll(c1, 1, 0) + jnp.roll(c1, -1, 0) + c1 + side
     idx = np.asarray((c0.astype(jnp.int32) + 1) * 5 // 2 + (c0 * nn + 4).astype(jnp.int32) // 2)
-    return np.asarray(flips), idx, np.asarray(thr), np.asarray(always)
+    thr = np.asarray(thr)
+    return np.asarray(flips), idx, thr, thr == 2**32 - 1
 
 
-def test_acceptance_chi_square():
+@pytest.mark.parametrize("h", [0.3, 0.0])
+def test_acceptance_chi_square(h):
     """Acceptance frequency per energy class = min(1, exp(-dE/k_BT)): chi-square, and
-    neighbouring counters are independent (2 x 2 contingency chi-square)."""
-    T, h, n_rep = 2.5, 0.3, 256
-    flips, idx, thr, always = _class_counts(T, h, n_rep)
+    neighbouring counters are independent (2 x 2 contingency chi-square); both table paths
+    (general h, and the two-select path for h = 0)."""
+    T, n_rep = 2.5, 256
+    flips, idx, thr, always = _class_counts(T, h, n_rep, zero_field=h == 0.0)
     s = np.repeat([-1.0, 1.0], 5)
     x = np.tile(np.arange(-4.0, 5.0, 2.0), 2)
     p_exact = np.minimum(1.0, np.exp(-2.0 * (x + h * s) / T))
@@ -112,7 +115,7 @@ def test_acceptance_chi_square():
         n, f = trials.size, trials.sum()
         chi2 += (f - n * p_exact[k]) ** 2 / (n * p_exact[k] * (1 - p_exact[k]))
         dof += 1
-    assert dof >= 4
+    assert dof >= (4 if h else 2)
     # chi-square with dof <= 10 degrees of freedom: P(chi2 > 35) < 1e-4
     assert chi2 < 35.0, (chi2, dof)
     # pairs of horizontally adjacent counters in the same non-trivial class: independent
