@@ -33,6 +33,7 @@ import sys
 from functools import lru_cache, partial
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -126,8 +127,7 @@ def select_candidate(res, best):
         ix = best.reshape(best.shape + (1,) * (a.ndim - best.ndim))
         return np.take_along_axis(a, ix, axis=best.ndim).squeeze(best.ndim)
 
-    fields = ("params", "stderr", "covariance", "chi2", "converged", "n_iter", "status", "cost")
-    return nf.FitResult(*(jnp.asarray(sel(getattr(res, f))) for f in fields), dof=res.dof)
+    return jax.tree.map(lambda a: jnp.asarray(sel(a)), res)
 
 
 def fit_ir_complex(TI, Y, mask=None, chunk_size=4096):
