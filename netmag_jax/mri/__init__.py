@@ -5,9 +5,8 @@ Rotating frame at the Larmor frequency ``omega0 = gamma B0`` (see ``Spins``); SI
 waveforms and tissue parameters.
 """
 
+from .._numerics import rotate as rotate
 from ._bloch import BlochResult as BlochResult
-from ._bloch import cayley_klein as cayley_klein
-from ._bloch import rotate as rotate
 from ._bloch import simulate as simulate
 from ._epg import epg_cpmg as epg_cpmg
 from ._epg import epg_gre as epg_gre
@@ -52,6 +51,7 @@ from ._signal import coil_sensitivities as coil_sensitivities
 from ._signal import induced_emf as induced_emf
 from ._signal import loop_coil_b1 as loop_coil_b1
 from ._signal import thermal_noise_std as thermal_noise_std
+from ._spinor import cayley_klein as cayley_klein
 from ._spins import WATER_PROTON_DENSITY as WATER_PROTON_DENSITY
 from ._spins import Spins as Spins
 from ._spins import equilibrium_magnetization as equilibrium_magnetization

@@ -18,11 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_static_positive
-from ..constants import GAMMA_1H
-from ._bloch import BlochResult, cis, complex_dtype, simulate
+from .._dtypes import complex_dtype
+from .._numerics import cis
+from ..constants import GAMMA_1H, GAMMA_1H_HZ
+from ._bloch import BlochResult, simulate
 from ._spins import Spins
-
-GAMMA_BAR = GAMMA_1H / (2 * math.pi)  # Hz/T
 
 
 class Sequence(eqx.Module):
@@ -118,7 +118,8 @@ class SequenceBuilder:
         return self._append(np.zeros(n_steps), gradient, duration / n_steps)
 
     def readout(self, n_samples: int, dwell, gradient=(0.0, 0.0, 0.0), phase=0.0):
-        """``n_samples`` ADC samples, one at the end of each ``dwell`` [s] step, under ``gradient``."""
+        """``n_samples`` ADC samples, one at the end of each ``dwell`` [s] step, under
+        ``gradient`` [T/m]."""
         check_static_positive("dwell", dwell)
         return self._append(np.zeros(n_samples), gradient, dwell, adc=range(n_samples), phase=phase)
 
@@ -240,8 +241,8 @@ def cpmg(
     m = np.asarray(crusher_moment, dtype=float)
     b = SequenceBuilder()
     b.pulse(_hard(flip_angle, pulse_duration, 0.0), pulse_duration)
-    b.delay(half, gradient=tuple(m / (GAMMA_BAR * half)))
-    g_after = tuple(m / (GAMMA_BAR * (half + pulse_duration / 2)))
+    b.delay(half, gradient=tuple(m / (GAMMA_1H_HZ * half)))
+    g_after = tuple(m / (GAMMA_1H_HZ * (half + pulse_duration / 2)))
     for k in range(n_echoes):
         b.pulse(_hard(angles[k], pulse_duration, math.pi / 2), pulse_duration)
         b.delay(half, gradient=g_after)
@@ -278,7 +279,7 @@ def gre(
     rest = TR - TE - pulse_duration / 2
     if TE - pulse_duration / 2 < 0 or rest < 0:
         raise ValueError("TE must lie between the pulse end and TR")
-    spoiler = tuple(np.asarray(spoiler_moment, dtype=float) / (GAMMA_BAR * rest))
+    spoiler = tuple(np.asarray(spoiler_moment, dtype=float) / (GAMMA_1H_HZ * rest))
     b = SequenceBuilder()
     for ph in phases:
         b.pulse(_hard(flip_angle, pulse_duration, ph), pulse_duration)
@@ -309,7 +310,7 @@ def bssfp(flip_angle, TR, n_repetitions, TE=None, pulse_duration=1e-5, alternate
 def cartesian_gre(
     fov,
     matrix,
-    flip_angle=math.radians(20.0),
+    flip_angle=math.pi / 9,  # 20 degrees
     TR=10e-3,
     TE=4e-3,
     dwell=20e-6,
@@ -335,7 +336,7 @@ def cartesian_gre(
     fx, fy = fov
     nx, ny = (int(m) for m in matrix)
     T_ro = nx * dwell
-    g_ro = 1.0 / (fx * dwell * GAMMA_BAR)  # dk = 1/fov per dwell
+    g_ro = 1.0 / (fx * dwell * GAMMA_1H_HZ)  # dk = 1/fov per dwell
     t_pre = T_ro / 2
     g_pre = -(nx / 2 + 1) * dwell * g_ro / t_pre  # sample j = nx/2 at k = 0
     t_free = TE - pulse_duration / 2 - t_pre - (nx / 2 + 1) * dwell
@@ -347,11 +348,11 @@ def cartesian_gre(
     b = SequenceBuilder()
     n_tr = ny + int(dummy_scans)
     phases = rf_spoiling_phases(n_tr, spoil_increment_deg)
-    gz = spoiler_moment / (GAMMA_BAR * rest)
+    gz = spoiler_moment / (GAMMA_1H_HZ * rest)
     gx_rew = -(g_pre * t_pre + g_ro * T_ro) / rest
     for r in range(n_tr):
         line = max(r - int(dummy_scans), 0)
-        g_pe = (line - ny / 2) / fy / (GAMMA_BAR * t_pre)
+        g_pe = (line - ny / 2) / fy / (GAMMA_1H_HZ * t_pre)
         ph = float(phases[r])
         b.pulse(_hard(flip_angle, pulse_duration, ph), pulse_duration)
         b.delay(t_free)

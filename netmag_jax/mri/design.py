@@ -2,7 +2,7 @@
 
 A pulse of n piecewise-constant samples (complex B1 [T], optionally a slice gradient [T/m])
 is simulated for a grid of spins (positions x [m] x off-resonances df [Hz] x B1 scales s)
-with the Cayley–Klein kernel of :mod:`netmag_jax.mri._design_sim` (a pure rotation: T1, T2
+with the Cayley–Klein kernel of :mod:`netmag_jax.mri._spinor` (a pure rotation: T1, T2
 relaxation during a millisecond pulse is neglected, see there for the sign convention:
 dM/dt = gamma M x B_eff, an RF pulse along +x tips +z towards +y). The design loss is
 
@@ -40,7 +40,8 @@ import optax
 
 from .._checks import check_ndim, check_option, check_static_positive
 from ..constants import GAMMA_1H, GAMMA_1H_HZ
-from ._design_sim import cayley_klein, complex_dtype, magnetization, precess
+from .._dtypes import complex_dtype
+from ._spinor import cayley_klein, magnetization, precess
 
 __all__ = [
     "Target",
@@ -333,19 +334,37 @@ def simulate_pulse(
     check_ndim("rf", rf, 1)
     g = jnp.broadcast_to(jnp.asarray(gradient, jnp.real(rf).dtype), rf.shape)
     check_static_positive("dt", dt)
-    a, b = cayley_klein(
+    a, b = _grid_cayley_klein(
         rf,
         g,
         dt,
         jnp.atleast_1d(jnp.asarray(positions)),
         jnp.atleast_1d(jnp.asarray(off_resonance)),
         jnp.atleast_1d(jnp.asarray(b1_scale)),
-        method=method,
-        constant_gradient=_is_constant(g),
+        method,
+        _is_constant(g),
     )
     a, b = _rewind(a, b, g, dt, jnp.atleast_1d(jnp.asarray(positions, a.real.dtype)), rewind)
     mxy, mz = magnetization(a, b)
     return {"alpha": a, "beta": b, "mxy": mxy, "mz": mz}
+
+
+def _grid_cayley_klein(rf, g, dt, x, df, s, rule, constant):
+    """(alpha, beta) on the grid (S, F, P): positions x [m] (P,) along z, off-resonances df
+    [Hz] (F,) and B1 scales s (S,) become three spin axes of the one spinor kernel."""
+    rdtype = jnp.real(rf).dtype
+    pos = jnp.zeros((1, 1, x.shape[0], 3), rdtype).at[..., 2].set(x.astype(rdtype))
+    grad = jnp.zeros((g.shape[0], 3), rdtype).at[:, 2].set(g.astype(rdtype))
+    return cayley_klein(
+        rf,
+        grad,
+        dt,
+        pos,
+        df.astype(rdtype)[None, :, None],
+        s.astype(rdtype)[:, None, None],
+        rule=rule,
+        constant_gradient=constant,
+    )
 
 
 def _rewind(a, b, g, dt, x, rewind):
@@ -538,15 +557,8 @@ def profile_loss(target, rf, g, dt, method="hard", constant=False):
         target: :class:`Target`; rf: complex B1 [T] (n,); g: gradient [T/m] (n,);
         dt: [s]; method: "hard" or "exact"; constant: promise that g is constant (faster).
     """
-    a, b = cayley_klein(
-        rf,
-        g,
-        dt,
-        target.positions.astype(jnp.real(rf).dtype),
-        target.off_resonance.astype(jnp.real(rf).dtype),
-        target.b1_scale.astype(jnp.real(rf).dtype),
-        method=method,
-        constant_gradient=constant,
+    a, b = _grid_cayley_klein(
+        rf, g, dt, target.positions, target.off_resonance, target.b1_scale, method, constant
     )
     a, b = _rewind(a, b, g, dt, target.positions.astype(jnp.real(rf).dtype), target.rewind)
     f = _quantity(target.kind, a, b)

@@ -18,7 +18,7 @@ from jax.test_util import check_grads
 from netmag_jax import mri
 from netmag_jax.constants import GAMMA_1H, GAMMA_1H_HZ
 from netmag_jax.mri import design
-from netmag_jax.mri._design_sim import cayley_klein, magnetization
+from netmag_jax.mri._spinor import magnetization
 
 RNG = np.random.default_rng(1)
 
@@ -27,23 +27,22 @@ def _random_pulse(n, peak=10e-6):
     return peak * (RNG.standard_normal(n) + 1j * RNG.standard_normal(n)) / 2
 
 
-@pytest.mark.parametrize("method", ["hard", "exact"])
-def test_hard_pulse_flip_angle(method):
+def _on_z(values):
+    """[k, 3] vectors with ``values`` [k] on the z axis (positions or gradients)."""
+    return jnp.zeros((len(values), 3)).at[:, 2].set(jnp.asarray(values))
+
+
+@pytest.mark.parametrize("rule", ["hard", "exact"])
+def test_hard_pulse_flip_angle(rule):
     """Constant on-resonance B1 for T rotates by gamma B1 T about +x: M = (0, sin, cos)."""
     n, T, b1 = 16, 1e-3, 5e-6
     theta = GAMMA_1H * b1 * T
-    a, b = cayley_klein(
-        jnp.full(n, b1 + 0j),
-        jnp.zeros(n),
-        T / n,
-        jnp.zeros(1),
-        jnp.zeros(1),
-        jnp.ones(1),
-        method=method,
+    a, b = mri.cayley_klein(
+        jnp.full(n, b1 + 0j), jnp.zeros((n, 3)), T / n, jnp.zeros((1, 3)), rule=rule
     )
     mxy, mz = magnetization(a, b)
-    np.testing.assert_allclose(float(mz[0, 0, 0]), math.cos(theta), atol=1e-12)
-    np.testing.assert_allclose(complex(mxy[0, 0, 0]), 1j * math.sin(theta), atol=1e-12)
+    np.testing.assert_allclose(float(mz[0]), math.cos(theta), atol=1e-12)
+    np.testing.assert_allclose(complex(mxy[0]), 1j * math.sin(theta), atol=1e-12)
 
 
 def test_exact_kernel_matches_sigpy_abrm():
@@ -53,11 +52,9 @@ def test_exact_kernel_matches_sigpy_abrm():
     rf = _random_pulse(n)
     z = np.linspace(-4e-3, 4e-3, 33)
     a_s, b_s = sim.abrm(-GAMMA_1H * (T / n) * rf, -GAMMA_1H_HZ * G * z * T)
-    a, b = cayley_klein(
-        jnp.asarray(rf), jnp.full(n, G), T / n, z, jnp.zeros(1), jnp.ones(1), method="exact"
-    )
-    np.testing.assert_allclose(np.asarray(a[0, 0]), a_s, atol=1e-12)
-    np.testing.assert_allclose(np.asarray(b[0, 0]), b_s, atol=1e-12)
+    a, b = mri.cayley_klein(jnp.asarray(rf), _on_z(np.full(n, G)), T / n, _on_z(z))
+    np.testing.assert_allclose(np.asarray(a), a_s, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(b), b_s, atol=1e-12)
 
 
 def test_slr_pulse_profile_matches_sigpy():
@@ -108,36 +105,36 @@ def test_kernel_matches_bloch_engine():
     assert 3.0 < errs[0] / errs[1] < 5.0  # second order: halving dt quarters the error
 
 
-@pytest.mark.parametrize("method", ["hard", "exact"])
-def test_float32_kernel_agrees_with_float64(method):
-    """float32 accumulates rounding over 64 steps: agreement to 1e-5 with float64."""
+@pytest.mark.parametrize("rule", ["hard", "exact"])
+def test_float32_kernel_agrees_with_float64(rule):
+    """float32 accumulates rounding over 64 steps: agreement to 1e-5 with float64, on a grid
+    of spin axes (B1 scale, off-resonance, position) as pulse design uses it."""
     n, T, G = 64, 2e-3, 8e-3
     rf = _random_pulse(n)
-    args = (
-        jnp.full(n, G),
-        T / n,
-        jnp.linspace(-4e-3, 4e-3, 9),
-        jnp.array([0.0, 100.0]),
-        jnp.array([1.0]),
-    )
-    a64, b64 = cayley_klein(jnp.asarray(rf), *args, method=method)
-    a32, b32 = cayley_klein(
+    pos = _on_z(jnp.linspace(-4e-3, 4e-3, 9))[None, None]  # (1, 1, P, 3)
+    args = (_on_z(jnp.full(n, G)), T / n, pos, jnp.array([0.0, 100.0])[None, :, None])
+    a64, b64 = mri.cayley_klein(jnp.asarray(rf), *args, rule=rule)
+    a32, b32 = mri.cayley_klein(
         jnp.asarray(rf, jnp.complex64),
         *[a.astype(jnp.float32) if isinstance(a, jax.Array) else a for a in args],
-        method=method,
+        rule=rule,
     )
-    assert a32.dtype == jnp.complex64
+    assert a32.dtype == jnp.complex64 and a32.shape == (1, 2, 9)
     np.testing.assert_allclose(np.asarray(a32), np.asarray(a64), atol=1e-5)
     np.testing.assert_allclose(np.asarray(b32), np.asarray(b64), atol=1e-5)
 
 
 def test_constant_gradient_path_equals_general_path():
-    """The precomputed-phasor kernel (constant G) equals the per-step kernel."""
+    """The hard rule's precomputed-phasor path (constant G) equals its per-step path; the
+    nutation is computed per B1 scale (axis of size 2) and broadcast over the other axes."""
     n, T, G = 32, 1e-3, 6e-3
     rf = jnp.asarray(_random_pulse(n))
-    args = (T / n, jnp.linspace(-3e-3, 3e-3, 7), jnp.array([0.0, 80.0]), jnp.array([1.0, 0.9]))
-    a1, b1 = cayley_klein(rf, jnp.full(n, G), *args, constant_gradient=True)
-    a2, b2 = cayley_klein(rf, jnp.full(n, G), *args, constant_gradient=False)
+    pos = _on_z(jnp.linspace(-3e-3, 3e-3, 7))[None, None]
+    df, s = jnp.array([0.0, 80.0])[None, :, None], jnp.array([1.0, 0.9])[:, None, None]
+    g = _on_z(jnp.full(n, G))
+    a1, b1 = mri.cayley_klein(rf, g, T / n, pos, df, s, rule="hard", constant_gradient=True)
+    a2, b2 = mri.cayley_klein(rf, g, T / n, pos, df, s, rule="hard", constant_gradient=False)
+    assert a1.shape == (2, 2, 7)
     np.testing.assert_allclose(np.asarray(a1), np.asarray(a2), atol=1e-13)
     np.testing.assert_allclose(np.asarray(b1), np.asarray(b2), atol=1e-13)
 
