@@ -93,13 +93,13 @@ def test_kernel_matches_bloch_engine():
     z = np.linspace(-5e-3, 5e-3, 11)
     df, s = np.array([-150.0, 0.0, 220.0]), np.array([0.8, 1.1])
     mxy_ref, mz_ref = _engine_profile(rf, g, T / n, z, df, s)
-    out = design.simulate_pulse(rf, g, T / n, z, df, s, method="exact")
+    out = design.simulate_pulse(rf, g, T / n, z, df, s, rule="exact")
     np.testing.assert_allclose(np.asarray(out["mxy"]), mxy_ref, atol=1e-9)
     np.testing.assert_allclose(np.asarray(out["mz"]), mz_ref, atol=1e-9)
     errs = []
     for k in (1, 2):  # same waveform, sampled k times finer
         rk, gk = np.repeat(rf, k), np.repeat(g, k)
-        hard = design.simulate_pulse(rk, gk, T / n / k, z, df, s, method="hard")
+        hard = design.simulate_pulse(rk, gk, T / n / k, z, df, s, rule="hard")
         errs.append(np.max(np.abs(np.asarray(hard["mz"]) - mz_ref)))
     assert errs[0] < 2e-2
     assert 3.0 < errs[0] / errs[1] < 5.0  # second order: halving dt quarters the error
@@ -140,9 +140,9 @@ def test_constant_gradient_path_equals_general_path():
 
 
 @pytest.mark.parametrize(
-    "kind,method", [("mxy", "hard"), ("mz", "exact"), ("beta_sq", "hard"), ("mxy_abs", "exact")]
+    "kind,rule", [("mxy", "hard"), ("mz", "exact"), ("beta_sq", "hard"), ("mxy_abs", "exact")]
 )
-def test_loss_gradient_matches_finite_differences(kind, method):
+def test_loss_gradient_matches_finite_differences(kind, rule):
     """d(loss)/d(B1 samples, gradient samples) = central finite differences (check_grads)."""
     n, T = 12, 1e-3
     pulse = {
@@ -158,7 +158,7 @@ def test_loss_gradient_matches_finite_differences(kind, method):
     g0 = np.linspace(5e-3, 9e-3, n)
 
     def f(re, im, g):  # B1 in uT, G in mT/m: O(1) variables for the finite differences
-        return design.profile_loss(tgt, jax.lax.complex(re, im) * 1e-6, g * 1e-3, T / n, method)
+        return design.profile_loss(tgt, jax.lax.complex(re, im) * 1e-6, g * 1e-3, T / n, rule)
 
     check_grads(
         f,
@@ -173,10 +173,10 @@ def test_loss_gradient_matches_finite_differences(kind, method):
 
 def test_squash_gradient_finite_at_zero():
     """The peak-B1 map u tanh|u|/|u| has finite value and gradient at u = 0 (double-where)."""
-    from netmag_jax.mri.design import _squash
+    from netmag_jax.mri.design._waveform import squash
 
     def f(x):
-        return jnp.real(_squash(jax.lax.complex(x, 0.0 * x), 2.0))
+        return jnp.real(squash(jax.lax.complex(x, 0.0 * x), 2.0))
 
     assert float(jax.grad(f)(0.0)) == pytest.approx(2.0)
     assert float(jax.grad(f)(1e-9)) == pytest.approx(2.0)
@@ -194,9 +194,10 @@ def test_optimisation_improves_and_respects_peak_b1():
     optimised profile, re-simulated by mri.simulate, has the reported target error."""
     n, T, G, tgt = _small_problem()
     b1_max = 14e-6
-    rf0 = design.sinc_pulse(n, T, math.pi / 2, 4)
+    rf0 = design.sinc_pulse(math.pi / 2, T, 4, n)
     err0 = design.target_error(tgt, rf0, G, T / n)
-    res = design.optimize_pulse(tgt, T, n, b1_max=b1_max, gradient=G, max_iter=25)
+    stop = design.Stopping(max_iter=25)
+    res = design.optimize_pulse(tgt, T, n, b1_max=b1_max, gradient=G, stop=stop)
     assert res.target_error < 0.5 * err0
     assert res.peak_b1 <= b1_max
     assert res.loss_history[-1] <= res.loss_history[0]
@@ -219,13 +220,10 @@ def test_smooth_bases_with_adam(basis):
         n,
         b1_max=14e-6,
         gradient=G,
-        basis=basis,
-        n_basis=12,
-        optimizer="adam",
-        learning_rate=0.05,
-        max_iter=40,
-        real_rf=True,
-        energy_weight=1e-3,
+        waveform=design.Waveform(basis=basis, n_basis=12, real_rf=True),
+        loss=design.DesignLoss(energy_weight=1e-3),
+        optimizer=optax.adam(0.05),
+        stop=design.Stopping(max_iter=40),
     )
     assert res.loss_history.min() < 0.7 * res.loss_history[0]
     assert res.peak_b1 <= 14e-6
@@ -242,12 +240,10 @@ def test_gradient_optimisation_respects_amplitude_limit():
         n,
         b1_max=14e-6,
         gradient=G,
-        optimize_gradient=True,
-        g_max=g_max,
-        slew_max=200.0,
-        max_iter=15,
-        optimizer="adam",
-        learning_rate=0.02,
+        waveform=design.Waveform(optimize_gradient=True, g_max=g_max),
+        loss=design.DesignLoss(slew_max=200.0),
+        optimizer=optax.adam(0.02),
+        stop=design.Stopping(max_iter=15),
     )
     assert np.max(np.abs(np.asarray(res.gradient))) < g_max
     assert res.loss_history.min() < res.loss_history[0]
@@ -256,7 +252,7 @@ def test_gradient_optimisation_respects_amplitude_limit():
 def test_reproducible_with_the_same_key():
     """Random initialisation: same key -> identical pulse; another key -> another pulse."""
     n, T, G, tgt = _small_problem()
-    kw = dict(b1_max=14e-6, gradient=G, init="random", max_iter=3)
+    kw = dict(b1_max=14e-6, gradient=G, init="random", stop=design.Stopping(max_iter=3))
     r1 = design.optimize_pulse(tgt, T, n, key=jax.random.PRNGKey(3), **kw)
     r2 = design.optimize_pulse(tgt, T, n, key=jax.random.PRNGKey(3), **kw)
     r3 = design.optimize_pulse(tgt, T, n, key=jax.random.PRNGKey(4), **kw)
@@ -297,7 +293,14 @@ def test_bad_inputs_raise():
     with pytest.raises(ValueError, match="needs a PRNG key"):
         design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, init="random")
     with pytest.raises(ValueError, match="g_max"):
-        design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, optimize_gradient=True)
+        design.Waveform(optimize_gradient=True)
+    with pytest.raises(ValueError, match="initial gradient"):
+        waveform = design.Waveform(optimize_gradient=True, g_max=0.5 * G)
+        design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, waveform=waveform)
+    with pytest.raises(ValueError, match="energy_weight"):
+        design.DesignLoss(energy_weight=-1.0)
+    with pytest.raises(ValueError, match="rule"):
+        design.DesignLoss(rule="midpoint")
     with pytest.raises(ValueError, match="duration"):
         design.optimize_pulse(tgt, -1.0, n, b1_max=14e-6)
     with pytest.raises(TypeError, match="optimizer"):
@@ -309,7 +312,13 @@ def test_nan_gradient_is_a_clear_error():
     n, T, G, tgt = _small_problem()
     with pytest.raises(FloatingPointError, match="non-finite design loss"):
         design.optimize_pulse(
-            tgt, T, n, b1_max=14e-6, gradient=G, optimizer=optax.sgd(np.nan), max_iter=5
+            tgt,
+            T,
+            n,
+            b1_max=14e-6,
+            gradient=G,
+            optimizer=optax.sgd(np.nan),
+            stop=design.Stopping(max_iter=5),
         )
 
 
@@ -317,7 +326,7 @@ def test_pulseq_shape_round_trip():
     """Magnitude/phase shapes and amplitude in Hz rebuild B1; the Pulseq reader's
     decompression inverts our compression."""
     n, T = 100, 2e-3
-    rf = design.sinc_pulse(n, T, math.pi / 2, 4) * np.exp(1j * np.linspace(0, 3, n))
+    rf = design.sinc_pulse(math.pi / 2, T, 4, n) * np.exp(1j * np.linspace(0, 3, n))
     rf[40:60] = rf[40]  # a run of equal samples exercises the run-length code
     sh = design.pulseq_shape(rf, T / n)
     assert np.max(sh["magnitude"]) == pytest.approx(1.0)
@@ -336,8 +345,9 @@ def test_pulseq_shape_round_trip():
 
 def test_plot_writes_png(tmp_path):
     n, T, G, tgt = _small_problem()
-    res = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, max_iter=2)
-    design.plot_design(res, tmp_path / "p.png", compare=design.sinc_pulse(n, T, math.pi / 2))
+    stop = design.Stopping(max_iter=2)
+    res = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, stop=stop)
+    design.plot_design(res, tmp_path / "p.png", compare=design.sinc_pulse(math.pi / 2, T, n=n))
     assert (tmp_path / "p.png").stat().st_size > 1000
 
 
@@ -376,12 +386,32 @@ def test_progress_callback_and_early_stopping(capsys):
         n,
         b1_max=14e-6,
         gradient=G,
-        max_iter=50,
-        tol=0.5,
-        patience=2,
+        stop=design.Stopping(max_iter=50, tol=0.5, patience=2),
         progress=1,
         callback=lambda i, v: seen.append(v),
     )
     assert res.converged and res.n_iter < 50
     assert seen == list(res.loss_history)
     assert "loss" in capsys.readouterr().out
+
+
+def test_sinc_pulse_is_mri_sinc():
+    """design.sinc_pulse takes mri.sinc's arguments in mri.sinc's order and returns its pulse
+    (as complex128 NumPy), with on-resonance area gamma |sum B1| dt = flip angle."""
+    rf = design.sinc_pulse(math.pi / 3, 2e-3, 6.0, 64, "hann")
+    np.testing.assert_array_equal(rf, np.asarray(mri.sinc(math.pi / 3, 2e-3, 6.0, 64, "hann")))
+    assert isinstance(rf, np.ndarray) and rf.dtype == np.complex128
+    assert GAMMA_1H * abs(rf.sum()) * 2e-3 / 64 == pytest.approx(math.pi / 3, rel=1e-12)
+
+
+def test_initial_pulses():
+    """initial_pulse: "hard" is the constant B1 of the target's flip angle; an explicit
+    waveform is checked and returned; "random" needs a key."""
+    tgt = design.uniform_target("inversion")
+    hard = design.initial_pulse("hard", tgt, 32, 2e-3, 20e-6)
+    np.testing.assert_allclose(hard, math.pi / (GAMMA_1H * 2e-3), rtol=1e-14)
+    np.testing.assert_array_equal(design.initial_pulse(hard, tgt, 32, 2e-3, 20e-6), hard)
+    with pytest.raises(ValueError, match="finite"):
+        design.initial_pulse(np.full(32, np.nan), tgt, 32, 2e-3, 20e-6)
+    with pytest.raises(ValueError, match="PRNG key"):
+        design.initial_pulse("random", tgt, 32, 2e-3, 20e-6)
