@@ -404,6 +404,30 @@ def test_sinc_pulse_is_mri_sinc():
     assert GAMMA_1H * abs(rf.sum()) * 2e-3 / 64 == pytest.approx(math.pi / 3, rel=1e-12)
 
 
+def test_optimize_pulse_step_compiles_once():
+    """A second design with new numbers of the same shapes (slice thickness, B1 limit,
+    gradient) and the same optimiser object reuses the compiled step and initial state: the
+    optimiser's update (a Python counter) is traced in the first design only."""
+    traces = []
+    base = optax.adam(1e-2)
+
+    def update(updates, state, params=None, **extra):
+        traces.append(1)
+        return base.update(updates, state, params)
+
+    opt = optax.GradientTransformationExtraArgs(base.init, update)
+    n, T, G, tgt = _small_problem()
+    stop = design.Stopping(max_iter=3, patience=5)
+    r1 = design.optimize_pulse(tgt, T, n, b1_max=14e-6, gradient=G, optimizer=opt, stop=stop)
+    first = len(traces)
+    tgt2 = design.slice_target("excitation", 5e-3, transition=0.4, n_positions=41)
+    r2 = design.optimize_pulse(tgt2, T, n, b1_max=15e-6, gradient=1.1 * G, optimizer=opt, stop=stop)
+    assert first >= 1
+    assert len(traces) == first
+    assert r1.n_iter == r2.n_iter == 3
+    assert not np.allclose(np.asarray(r1.rf), np.asarray(r2.rf))
+
+
 def test_initial_pulses():
     """initial_pulse: "hard" is the constant B1 of the target's flip angle; an explicit
     waveform is checked and returned; "random" needs a key."""
