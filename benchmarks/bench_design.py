@@ -42,7 +42,7 @@ def main(quick: bool = False) -> dict:
     z = np.linspace(-2 * dz, 2 * dz, n_pos)
     x_sig = -GAMMA_1H_HZ * G * z * T  # sigpy's position units
 
-    def ours(dtype, method):
+    def ours(dtype, rule):
         cd = jnp.complex128 if dtype == jnp.float64 else jnp.complex64
         f = jax.jit(
             lambda r: design.simulate_pulse(
@@ -52,7 +52,7 @@ def main(quick: bool = False) -> dict:
                 jnp.asarray(z, dtype),
                 jnp.zeros(1, dtype),
                 jnp.ones(1, dtype),
-                method=method,
+                rule=rule,
             )
         )
         r = jnp.asarray(rf, cd)

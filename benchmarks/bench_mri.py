@@ -89,7 +89,7 @@ def main(quick: bool = False) -> dict:
         f = jax.jit(mri.cayley_klein)
         a, b = f(*args)
         jax.block_until_ready(b)
-        t = _best(lambda: jax.block_until_ready(f(*args)), repeat)
+        t = _best(lambda f=f, args=args: jax.block_until_ready(f(*args)), repeat)
         results[f"netmag_cayley_klein_{name}_s"] = t
         results[f"netmag_cayley_klein_{name}_spin_steps_per_s"] = n_t * n_x / t
         results[f"_ab_{name}"] = (np.asarray(a), np.asarray(b))

@@ -93,7 +93,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         m_slr = _metrics(design, slr, G, dt, dz, w, z)
         # small tip (linear regime): from a plain sinc, SLR's optimality is the bar;
         # 90 deg (nonlinear regime): start at SLR, lower the error at <= its energy
-        init = design.sinc_pulse(n, T, flip, tb) if ptype == "st" else slr
+        init = design.sinc_pulse(flip, T, tb, n) if ptype == "st" else slr
         res = design.optimize_pulse(
             target,
             T,
@@ -101,9 +101,11 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
             b1_max=peak * (1.05 if ptype == "st" else 1),
             gradient=G,
             init=init,
-            max_iter=iters,
-            energy_weight=0.002 if ptype == "st" else 0.0,
-            max_energy=None if ptype == "st" else 0.98 * float(np.sum(np.abs(slr) ** 2) * dt),
+            loss=design.DesignLoss(
+                energy_weight=0.002 if ptype == "st" else 0.0,
+                max_energy=None if ptype == "st" else 0.98 * float(np.sum(np.abs(slr) ** 2) * dt),
+            ),
+            stop=design.Stopping(max_iter=iters),
         )
         rf = np.asarray(res.rf)
         m_opt = _metrics(design, rf, G, dt, dz, w, z)

@@ -44,7 +44,13 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
     hs, err_hs = cands[mu_best], errs[mu_best]
     e_hs = float(np.sum(np.abs(hs) ** 2) * dt)
     res = design.optimize_pulse(
-        target, T, n, b1_max=b1_peak, init=hs, max_iter=60 if quick else 200, max_energy=0.98 * e_hs
+        target,
+        T,
+        n,
+        b1_max=b1_peak,
+        init=hs,
+        loss=design.DesignLoss(max_energy=0.98 * e_hs),
+        stop=design.Stopping(max_iter=60 if quick else 200),
     )
     rf = np.asarray(res.rf)
     # independent check of the designed pulse with the relaxation-free Bloch engine

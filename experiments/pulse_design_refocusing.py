@@ -58,8 +58,8 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         b1_max=peak,
         gradient=G,
         init=slr,
-        max_iter=60 if quick else 150,
-        max_energy=0.98 * e_slr,
+        loss=design.DesignLoss(max_energy=0.98 * e_slr),
+        stop=design.Stopping(max_iter=60 if quick else 150),
     )
     rf = np.asarray(res.rf)
 

@@ -182,15 +182,22 @@ def design_pulse(args) -> dict:
                 args.kind, flip_angle=flip, off_resonance=b0, b1_scale=b1
             )
             gradient = 0.0
+        init = design.initial_pulse(
+            "sinc" if args.thickness is not None else "hard",
+            target,
+            args.samples,
+            args.duration,
+            args.b1_max,
+            tbw=args.tbw,
+        )
         res = design.optimize_pulse(
             target,
             args.duration,
             args.samples,
             b1_max=args.b1_max,
             gradient=gradient,
-            tbw=args.tbw,
-            max_iter=args.iterations,
-            init="sinc" if args.thickness is not None else "hard",
+            init=init,
+            stop=design.Stopping(max_iter=args.iterations),
             progress=max(args.iterations // 10, 1),
         )
     except ValueError as err:

@@ -30,6 +30,8 @@ M_E = 9.1093837015e-31
 M_P = 1.67262192369e-27
 #: Electron g-factor magnitude |g_e| (dimensionless)
 G_E = 2.00231930436256
+#: Electron gyromagnetic ratio |gamma_e| = g_e mu_B / hbar [rad s^-1 T^-1] (free electron)
+GAMMA_E = G_E * MU_B / HBAR
 #: Proton gyromagnetic ratio gamma_p [rad s^-1 T^-1] (free proton, unshielded)
 GAMMA_1H = 2.6752218744e8
 #: Proton gyromagnetic ratio over 2 pi [Hz/T]
@@ -54,6 +56,7 @@ __all__ = [
     "M_E",
     "M_P",
     "G_E",
+    "GAMMA_E",
     "GAMMA_1H",
     "GAMMA_1H_HZ",
     "MU_P",

@@ -15,6 +15,14 @@ def test_derived_ratios_match_published_values():
     np.testing.assert_allclose(c.MU_0 / (4e-7 * np.pi), 1.0, rtol=1e-9)
 
 
+def test_electron_gyromagnetic_ratio():
+    """|gamma_e| = 1.76085963023e11 rad s^-1 T^-1 (CODATA 2018), also as dynamics.GAMMA_E."""
+    from netmag_jax import dynamics
+
+    np.testing.assert_allclose(c.GAMMA_E, 1.76085963023e11, rtol=1e-9)
+    assert dynamics.GAMMA_E == c.GAMMA_E
+
+
 def test_unit_round_trips():
     x = np.array([0.3, 2.0, 17.0])
     for f, g in [

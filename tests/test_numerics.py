@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from jax.test_util import check_grads
 
-from netmag_jax._numerics import brillouin, langevin, safe_norm
+from netmag_jax._dtypes import complex_dtype
+from netmag_jax._numerics import brillouin, cis, langevin, rotate, rotation_coefficients, safe_norm
 
 
 def _brillouin_reference(J, x):
@@ -68,7 +69,8 @@ def test_brillouin_large_J_tends_to_langevin():
 
 
 def test_float32_accuracy():
-    """float32: relative error < 1e-6 (about 8 ulp) against the float64 result over the real line."""
+    """float32: relative error < 1e-6 (about 8 ulp) against the float64 result over the real
+    line."""
     x64 = np.concatenate([np.linspace(-1e3, 1e3, 2001), np.linspace(-2, 2, 2001)])
     for J in (0.5, 1.0, 3.5):
         r32 = np.asarray(brillouin(np.float32(J), x64.astype(np.float32)), dtype=np.float64)
@@ -90,3 +92,51 @@ def test_safe_norm_gradient_at_zero():
     v = jnp.array([3.0, 4.0, 0.0])
     np.testing.assert_allclose(safe_norm(v), 5.0)
     np.testing.assert_allclose(jax.grad(safe_norm)(v), v / 5.0)
+
+
+def _rotation_matrix(w):
+    """exp([w]_x) by scipy's matrix exponential (independent of Rodrigues' formula)."""
+    from scipy.linalg import expm
+
+    wx = np.array([[0.0, -w[2], w[1]], [w[2], 0.0, -w[0]], [-w[1], w[0], 0.0]])
+    return expm(wx)
+
+
+@pytest.mark.parametrize("angle", [0.0, 1e-6, 0.0999, 0.1001, 1.0, 3.0, 10.0])
+def test_rotate_equals_matrix_exponential(angle):
+    """R(w) v = expm([w]_x) v on both sides of the series threshold theta^2 = 1e-2."""
+    axis = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+    w = angle * axis
+    v = np.array([[0.2, 0.7, -0.4], [1.0, 0.0, 0.0]])
+    ref = v @ _rotation_matrix(w).T
+    np.testing.assert_allclose(rotate(v, w), ref, rtol=0, atol=1e-15 * max(1.0, angle))
+
+
+def test_rotation_coefficients_series_meets_closed_form():
+    """A = sin t/t, B = (1 - cos t)/t^2, C = cos t across s = t^2 = 1e-2 (series boundary)."""
+    s = np.array([1e-12, 9.999e-3, 1.0001e-2, 0.5])
+    A, B, C = rotation_coefficients(jnp.asarray(s))
+    t = np.sqrt(s)
+    np.testing.assert_allclose(A, np.sin(t) / t, rtol=1e-15)
+    np.testing.assert_allclose(B, 2 * np.sin(t / 2) ** 2 / s, rtol=1e-15)
+    np.testing.assert_allclose(C, np.cos(t), rtol=1e-15)
+    d = jax.grad(lambda x: rotation_coefficients(x)[1])
+    assert float(d(0.0)) == pytest.approx(-1.0 / 24.0, rel=1e-15)  # B = 1/2 - s/24 + ...
+
+
+def test_rotate_is_the_one_public_rotation():
+    """mri.rotate and dynamics.rotate are the same function (one implementation)."""
+    from netmag_jax import dynamics, mri
+
+    assert mri.rotate is rotate
+    assert dynamics.rotate is rotate
+
+
+def test_cis_precision_follows_input():
+    """cis(phi) = cos + i sin, complex64 for float32, default float for integers."""
+    phi = jnp.array([0.0, 1.0, -2.5])
+    np.testing.assert_allclose(cis(phi), np.exp(1j * np.asarray(phi)), rtol=1e-15)
+    assert cis(phi.astype(jnp.float32)).dtype == jnp.complex64
+    assert cis(jnp.arange(3)).dtype == jnp.complex128  # x64 is on in the tests
+    assert complex_dtype(jnp.float32) == jnp.complex64
+    assert complex_dtype(jnp.complex128) == jnp.complex128

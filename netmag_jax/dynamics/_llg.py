@@ -14,7 +14,8 @@ Solved for dm/dt it is the Landau-Lifshitz form with gamma' = gamma / (1 + alpha
 
 Integration: the geometric (Lie-)Heun scheme. Each step rotates m about an axis, so |m| = 1
 to round-off for any time step: predictor m* = R(omega(m_n) dt) m_n, corrector
-m_{n+1} = R((omega(m_n) + omega(m*)) dt / 2) m_n, with R the exact (Rodrigues) rotation.
+m_{n+1} = R((omega(m_n) + omega(m*)) dt / 2) m_n, with R the exact (Rodrigues) rotation
+``netmag_jax._numerics.rotate`` (re-exported as ``dynamics.rotate``).
 It is second order for smooth fields; with the stochastic field held fixed over the step it
 converges to the Stratonovich solution, the interpretation under which Brown's thermal field
 gives the Boltzmann distribution. The thermal field is Gaussian white noise with Brown's
@@ -37,42 +38,13 @@ import jax.numpy as jnp
 
 from .. import constants as C
 from .._checks import check_static_positive, finite, nonnegative, positive, require
-from .._numerics import safe_norm
-
-#: Electron gyromagnetic ratio |gamma_e| = g_e mu_B / hbar [rad s^-1 T^-1]
-GAMMA_E = C.G_E * C.MU_B / C.HBAR
+from .._numerics import rotate, safe_norm
+from ..constants import GAMMA_E
 
 
 def cross(a, b):
     """Cross product over the last axis (size 3)."""
     return jnp.cross(a, b)
-
-
-def _rodrigues_coefficients(t):
-    """a = sin(t)/t and b = (1 - cos t)/t^2, with Taylor series below t = 0.01 (double-where,
-    so values and all derivatives are finite at t = 0; series error < t^6/5040 ~ 2e-16)."""
-    small = t < 1e-2
-    ts = jnp.where(small, jnp.ones_like(t), t)
-    t2 = t * t
-    a = jnp.where(small, 1.0 - t2 / 6.0 + t2 * t2 / 120.0, jnp.sin(ts) / ts)
-    b = jnp.where(small, 0.5 - t2 / 24.0 + t2 * t2 / 720.0, (1.0 - jnp.cos(ts)) / (ts * ts))
-    return a, b
-
-
-def rotate(m, theta):
-    r"""Rotate vectors ``m`` by rotation vectors ``theta`` (Rodrigues), exactly norm preserving.
-
-    R(theta) m = m + a theta x m + b theta x (theta x m),  a = sin|theta|/|theta|,
-    b = (1 - cos|theta|)/|theta|^2, smooth (and differentiable) at theta = 0.
-
-    Args:
-        m: vectors, shape (..., 3).
-        theta: rotation vectors [rad], shape (..., 3).
-    """
-    t = safe_norm(theta, axis=-1, keepdims=True)
-    a, b = _rodrigues_coefficients(t)
-    txm = cross(theta, m)
-    return m + a * txm + b * cross(theta, txm)
 
 
 def llg_rhs(m, H, *, alpha, gamma=GAMMA_E, p=None, h_dl=0.0, h_fl=0.0):
@@ -170,6 +142,23 @@ def llg(
     Returns:
         LLGSolution(t (n_save,), m (n_save,) + m0.shape) at t0 + k save_every dt, k = 1..n_save.
     """
+    m0, field, thermal = _check_static(
+        m0, field, n_steps, save_every, temperature, Ms, volume, key, p
+    )
+    if isinstance(dt, (int, float)):
+        check_static_positive("dt", dt)
+    key = jax.random.PRNGKey(0) if key is None else key
+    cast = lambda x: jnp.asarray(x, dtype=m0.dtype)
+    opt = lambda x: None if x is None else cast(x)
+    dt, alpha, gamma, temperature, h_dl, h_fl, t0 = map(
+        cast, (dt, alpha, gamma, temperature, h_dl, h_fl, t0)
+    )
+    drive = _Drive(dt, alpha, gamma, temperature, opt(Ms), opt(volume), opt(p), h_dl, h_fl, t0)
+    return _llg_jit(m0, field, drive, key, n_steps, save_every, thermal)
+
+
+def _check_static(m0, field, n_steps, save_every, temperature, Ms, volume, key, p):
+    """Shape and configuration checks before tracing: (m0, field callable, thermal flag)."""
     if n_steps <= 0 or save_every <= 0 or n_steps % save_every:
         raise ValueError(
             f"n_steps ({n_steps}) must be a positive multiple of save_every ({save_every})"
@@ -187,33 +176,7 @@ def llg(
         if jnp.broadcast_shapes(H_const.shape, m0.shape) != m0.shape:
             raise ValueError(f"field of shape {H_const.shape} does not broadcast to m0 {m0.shape}")
         field = _ConstantField(H_const)
-    if isinstance(dt, (int, float)):
-        check_static_positive("dt", dt)
-    if key is None:
-        key = jax.random.PRNGKey(0)
-    as_arr = lambda x: None if x is None else jnp.asarray(x, dtype=m0.dtype)
-    dt, alpha, gamma, temperature, h_dl, h_fl, t0 = map(
-        as_arr, (dt, alpha, gamma, temperature, h_dl, h_fl, t0)
-    )
-    Ms, volume, p = as_arr(Ms), as_arr(volume), as_arr(p)
-    return _llg_jit(
-        m0,
-        field,
-        dt,
-        n_steps,
-        save_every,
-        alpha,
-        gamma,
-        temperature,
-        Ms,
-        volume,
-        key,
-        p,
-        h_dl,
-        h_fl,
-        t0,
-        thermal,
-    )
+    return m0, field, thermal
 
 
 class _ConstantField(eqx.Module):
@@ -223,45 +186,45 @@ class _ConstantField(eqx.Module):
         return jnp.broadcast_to(self.H, m.shape).astype(m.dtype)
 
 
+class _Drive(eqx.Module):
+    """The numbers of one ``llg`` run as one pytree (arrays in m0's dtype, None if absent):
+    dt [s], alpha, gamma [rad s^-1 T^-1], temperature [K], Ms [A/m], volume [m^3], p,
+    h_dl, h_fl [A/m], t0 [s]."""
+
+    dt: jax.Array
+    alpha: jax.Array
+    gamma: jax.Array
+    temperature: jax.Array
+    Ms: jax.Array | None
+    volume: jax.Array | None
+    p: jax.Array | None
+    h_dl: jax.Array
+    h_fl: jax.Array
+    t0: jax.Array
+
+
 @eqx.filter_jit
-def _llg_jit(
-    m0,
-    field,
-    dt,
-    n_steps,
-    save_every,
-    alpha,
-    gamma,
-    temperature,
-    Ms,
-    volume,
-    key,
-    p,
-    h_dl,
-    h_fl,
-    t0,
-    thermal,
-):
+def _llg_jit(m0, field, d: _Drive, key, n_steps, save_every, thermal):
     dtype = m0.dtype
     norm = safe_norm(m0, axis=-1)
     m0 = require(
         m0, jnp.isfinite(m0).all() & (jnp.abs(norm - 1.0) < 1e-6), "m0 must be finite unit vectors"
     )
-    dt = positive(jnp.asarray(dt, dtype), "dt")
-    alpha = nonnegative(jnp.asarray(alpha, dtype), "alpha")
-    gamma = positive(jnp.asarray(gamma, dtype), "gamma")
-    h_dl = finite(jnp.asarray(h_dl, dtype), "h_dl")
-    h_fl = finite(jnp.asarray(h_fl, dtype), "h_fl")
+    dt = positive(d.dt, "dt")
+    alpha = nonnegative(d.alpha, "alpha")
+    gamma = positive(d.gamma, "gamma")
+    h_dl = finite(d.h_dl, "h_dl")
+    h_fl = finite(d.h_fl, "h_fl")
+    p = d.p
     if p is not None:
-        p = jnp.asarray(p, dtype)
         p = require(p, jnp.abs(safe_norm(p) - 1.0) < 1e-6, "p must be a unit vector")
     if thermal:
-        T = nonnegative(jnp.asarray(temperature, dtype), "temperature")
-        Ms = positive(jnp.asarray(Ms, dtype), "Ms")
-        volume = positive(jnp.asarray(volume, dtype), "volume")
+        T = nonnegative(d.temperature, "temperature")
+        Ms = positive(jnp.asarray(d.Ms), "Ms")
+        volume = positive(jnp.asarray(d.volume), "volume")
         sigma = thermal_sigma(alpha, T, Ms, volume, dt, gamma)
         sigma = jnp.broadcast_to(sigma, m0.shape[:-1])[..., None]
-    t0 = jnp.asarray(t0, dtype)
+    t0 = d.t0
 
     def step(m, t, xi):
         Hth = sigma * xi if thermal else 0.0

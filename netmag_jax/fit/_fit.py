@@ -273,6 +273,3 @@ def _chunk_rows(chunk_size: int, n: int) -> int:
     reuse a few compiled solvers (padding a small map to 512 voxels costs milliseconds for
     cheap models; pass a smaller chunk_size for expensive ones)."""
     return min(int(chunk_size), max(_MIN_CHUNK, 1 << max(n - 1, 0).bit_length()))
-
-
-__all__ = ["FitResult", "curve_fit", "fit_voxels"]

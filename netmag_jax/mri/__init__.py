@@ -5,9 +5,8 @@ Rotating frame at the Larmor frequency ``omega0 = gamma B0`` (see ``Spins``); SI
 waveforms and tissue parameters.
 """
 
+from .._numerics import rotate as rotate
 from ._bloch import BlochResult as BlochResult
-from ._bloch import cayley_klein as cayley_klein
-from ._bloch import rotate as rotate
 from ._bloch import simulate as simulate
 from ._epg import epg_cpmg as epg_cpmg
 from ._epg import epg_gre as epg_gre
@@ -36,24 +35,25 @@ from ._recon import reconstruct_cartesian as reconstruct_cartesian
 from ._sequences import Sequence as Sequence
 from ._sequences import SequenceBuilder as SequenceBuilder
 from ._sequences import bssfp as bssfp
-from ._sequences import bssfp_signal as bssfp_signal
-from ._sequences import bssfp_signal_on_resonance as bssfp_signal_on_resonance
 from ._sequences import cartesian_gre as cartesian_gre
 from ._sequences import cpmg as cpmg
-from ._sequences import ernst_angle as ernst_angle
-from ._sequences import ernst_signal as ernst_signal
 from ._sequences import fid as fid
 from ._sequences import gre as gre
 from ._sequences import inversion_recovery as inversion_recovery
-from ._sequences import inversion_recovery_signal as inversion_recovery_signal
 from ._sequences import rf_spoiling_phases as rf_spoiling_phases
 from ._sequences import spin_echo as spin_echo
-from ._sequences import spin_echo_signal as spin_echo_signal
 from ._signal import add_noise as add_noise
 from ._signal import coil_sensitivities as coil_sensitivities
 from ._signal import induced_emf as induced_emf
 from ._signal import loop_coil_b1 as loop_coil_b1
 from ._signal import thermal_noise_std as thermal_noise_std
+from ._spinor import cayley_klein as cayley_klein
+from ._steady_state import bssfp_signal as bssfp_signal
+from ._steady_state import bssfp_signal_on_resonance as bssfp_signal_on_resonance
+from ._steady_state import ernst_angle as ernst_angle
+from ._steady_state import ernst_signal as ernst_signal
+from ._steady_state import inversion_recovery_signal as inversion_recovery_signal
+from ._steady_state import spin_echo_signal as spin_echo_signal
 from ._spins import WATER_PROTON_DENSITY as WATER_PROTON_DENSITY
 from ._spins import Spins as Spins
 from ._spins import equilibrium_magnetization as equilibrium_magnetization

@@ -14,8 +14,9 @@ pulse along +x tips +z towards +y, and an off-resonance ``df > 0`` makes
 signal is ``s(k) = int m(r) exp(-i 2 pi k . r) dr`` (the usual MRI Fourier convention).
 
 Each step of length ``dt`` holds B_eff constant and applies (i) the exact rotation by the
-rotation vector ``w = -gamma B_eff dt`` (Rodrigues' formula, written in ``theta^2 = |w|^2``
-with a series near 0 so that values and all derivatives are finite at zero field), then
+rotation vector ``w = -gamma B_eff dt`` (Rodrigues' formula of ``netmag_jax._numerics.rotate``,
+written in ``theta^2 = |w|^2`` with a series near 0 so that values and all derivatives are
+finite at zero field), then
 (ii) the exact relaxation ``Mxy *= exp(-dt/T2)``, ``Mz = M0 + (Mz - M0) exp(-dt/T1)``.
 This is the usual first-order splitting (error O(dt^2 |B| / T) per step, zero when the
 rotation is about z since z-rotations commute with relaxation).
@@ -31,57 +32,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_ndim, is_concrete, require
+from .._dtypes import complex_dtype
+from .._numerics import cis, rotation_coefficients
 from ..constants import GAMMA_1H
 from ._spins import Spins
-
-
-def complex_dtype(dtype):
-    """complex128 for float64 (or complex128) input, complex64 otherwise."""
-    return jnp.complex128 if jnp.dtype(dtype) in (jnp.float64, jnp.complex128) else jnp.complex64
-
-
-def cis(phi):
-    """exp(i phi) for real phi, as a complex array of the matching precision."""
-    phi = jnp.asarray(phi)
-    if not jnp.issubdtype(phi.dtype, jnp.floating):
-        phi = phi.astype(jnp.result_type(float))
-    return jax.lax.complex(jnp.cos(phi), jnp.sin(phi))
-
-
-_SERIES_S = 1e-2  # theta^2 below which the Taylor series is used (error < 1e-15 relative)
-
-
-def _rotation_coefficients(s):
-    """A = sin(theta)/theta, B = (1 - cos theta)/theta^2, C = cos theta from s = theta^2 >= 0.
-
-    Double-where: the closed form is evaluated at s = 1 where the series is used, so values
-    and derivatives of every order are finite at s = 0.
-    """
-    small = s < _SERIES_S
-    s_safe = jnp.where(small, jnp.ones_like(s), s)
-    th = jnp.sqrt(s_safe)
-    half = jnp.sin(0.5 * th)
-    A_closed = jnp.sin(th) / th
-    B_closed = 2.0 * half * half / s_safe
-    A_series = 1.0 - s / 6.0 * (1.0 - s / 20.0 * (1.0 - s / 42.0))
-    B_series = 0.5 * (1.0 - s / 12.0 * (1.0 - s / 30.0 * (1.0 - s / 56.0)))
-    A = jnp.where(small, A_series, A_closed)
-    B = jnp.where(small, B_series, B_closed)
-    return A, B, 1.0 - B * s
-
-
-def rotate(M, w):
-    r"""Rotate vectors ``M`` [..., 3] by rotation vectors ``w`` [..., 3] (angle |w|, right-handed).
-
-    .. math:: \mathbf M' = \cos\theta\,\mathbf M + \frac{\sin\theta}{\theta}\,\mathbf w\times
-              \mathbf M + \frac{1-\cos\theta}{\theta^2}(\mathbf w\cdot\mathbf M)\,\mathbf w
-
-    Finite values and gradients at ``w = 0``.
-    """
-    M = jnp.asarray(M)
-    w = jnp.asarray(w)
-    A, B, C = _rotation_coefficients(jnp.sum(w * w, axis=-1, keepdims=True))
-    return C * M + A * jnp.cross(w, M) + B * jnp.sum(w * M, axis=-1, keepdims=True) * w
 
 
 def _step(state, inputs, spin):
@@ -93,7 +47,7 @@ def _step(state, inputs, spin):
     wx = -gdt * b1 * rf_re
     wy = -gdt * b1 * rf_im
     wz = -dt * (GAMMA_1H * (g[0] * x + g[1] * y + g[2] * z) + omega_off)
-    A, B, C = _rotation_coefficients(wx * wx + wy * wy + wz * wz)
+    A, B, C = rotation_coefficients(wx * wx + wy * wy + wz * wz)
     wm = B * (wx * mx + wy * my + wz * mz)
     nx = C * mx + A * (wy * mz - wz * my) + wm * wx
     ny = C * my + A * (wz * mx - wx * mz) + wm * wy
@@ -136,6 +90,54 @@ def _adc_indices(adc, n):
             f"ADC sample indices outside the sequence (0..{n - 1}): min {a.min()}, max {a.max()}"
         )
     return a
+
+
+def check_waveforms(rf, gradient, dt, dtype):
+    """Shapes checked and cast before tracing: (rf [n] complex, gradient [n, 3], dt [n]).
+
+    Args:
+        rf: [n] B1 [T] (real is B1x); gradient: [n, 3] T/m; dt: [n] or scalar s;
+        dtype: the real dtype of the simulation (rf gets the matching complex dtype).
+    """
+    rf = jnp.asarray(rf)
+    check_ndim("rf", rf, 1)
+    n = rf.shape[0]
+    if n == 0:
+        raise ValueError("the sequence must have at least one step")
+    rf = rf.astype(complex_dtype(dtype))
+    gradient = jnp.asarray(gradient).astype(dtype)
+    if gradient.shape != (n, 3):
+        raise ValueError(f"gradient must have shape ({n}, 3) to match rf, got {gradient.shape}")
+    dt = jnp.asarray(dt).astype(dtype)
+    if dt.ndim == 0:
+        dt = jnp.broadcast_to(dt, (n,))
+    if dt.shape != (n,):
+        raise ValueError(f"dt must be a scalar or have shape ({n},) to match rf, got {dt.shape}")
+    return rf, gradient, dt
+
+
+def _check_receive(coils, adc_phase, M_init, idx, n, spins):
+    """Coil sensitivities [n_coils, N], receiver phase [n_adc] and initial M [N, 3], cast."""
+    N, dtype = spins.n, spins.dtype
+    if coils is not None:
+        coils = jnp.asarray(coils).astype(complex_dtype(dtype))
+        if coils.ndim != 2 or coils.shape[1] != N:
+            raise ValueError(f"coils must have shape (n_coils, {N}), got {coils.shape}")
+    if adc_phase is not None:
+        if idx is None:
+            raise ValueError("adc_phase given without adc")
+        adc_phase = jnp.asarray(adc_phase).astype(dtype)
+        if adc_phase.shape == (n,):
+            adc_phase = adc_phase[idx]
+        elif adc_phase.shape != (len(idx),):
+            raise ValueError(
+                f"adc_phase must have shape ({n},) or ({len(idx)},), got {adc_phase.shape}"
+            )
+    if M_init is not None:
+        M_init = jnp.asarray(M_init).astype(dtype)
+        if M_init.shape != (N, 3):
+            raise ValueError(f"M_init must have shape ({N}, 3), got {M_init.shape}")
+    return coils, adc_phase, M_init
 
 
 def _auto_chunk(n):
@@ -188,43 +190,10 @@ def simulate(
     """
     if not isinstance(spins, Spins):
         raise TypeError("spins must be a netmag_jax.mri.Spins")
-    dtype = spins.dtype
-    cdtype = complex_dtype(dtype)
-    rf = jnp.asarray(rf)
-    check_ndim("rf", rf, 1)
+    rf, gradient, dt = check_waveforms(rf, gradient, dt, spins.dtype)
     n = rf.shape[0]
-    if n == 0:
-        raise ValueError("the sequence must have at least one step")
-    rf = rf.astype(cdtype)
-    gradient = jnp.asarray(gradient).astype(dtype)
-    if gradient.shape != (n, 3):
-        raise ValueError(f"gradient must have shape ({n}, 3) to match rf, got {gradient.shape}")
-    dt = jnp.asarray(dt).astype(dtype)
-    if dt.ndim == 0:
-        dt = jnp.broadcast_to(dt, (n,))
-    if dt.shape != (n,):
-        raise ValueError(f"dt must be a scalar or have shape ({n},) to match rf, got {dt.shape}")
     idx = _adc_indices(adc, n)
-    N = spins.n
-    if coils is not None:
-        coils = jnp.asarray(coils).astype(cdtype)
-        if coils.ndim != 2 or coils.shape[1] != N:
-            raise ValueError(f"coils must have shape (n_coils, {N}), got {coils.shape}")
-    if adc_phase is not None:
-        if idx is None:
-            raise ValueError("adc_phase given without adc")
-        adc_phase = jnp.asarray(adc_phase).astype(dtype)
-        if adc_phase.shape == (n,):
-            adc_phase = adc_phase[idx]
-        elif adc_phase.shape != (len(idx),):
-            raise ValueError(
-                f"adc_phase must have shape ({n},) or ({len(idx)},), got {adc_phase.shape}"
-            )
-
-    if M_init is not None:
-        M_init = jnp.asarray(M_init).astype(dtype)
-        if M_init.shape != (N, 3):
-            raise ValueError(f"M_init must have shape ({N}, 3), got {M_init.shape}")
+    coils, adc_phase, M_init = _check_receive(coils, adc_phase, M_init, idx, n, spins)
     chunk = _auto_chunk(n) if checkpoint == "auto" else (int(checkpoint) if checkpoint else None)
     if chunk is not None and chunk >= n:
         chunk = None
@@ -313,6 +282,7 @@ def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk, recor
             else jnp.zeros((0,) if coils is None else (coils.shape[0], 0), cdtype)
         )
         return BlochResult(M=M, signal=empty, M_adc=None)
+    assert ys is not None  # every step emits when there are ADC samples
     sel = jnp.asarray(idx, dtype=jnp.int32)
     sig = ys["s"][sel]  # [n_adc, C]
     if adc_phase is not None:
@@ -320,81 +290,3 @@ def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk, recor
     sig = sig.T if coils is not None else sig[:, 0]
     M_adc = ys["M"][sel] if record_magnetization else None
     return BlochResult(M=M, signal=sig, M_adc=M_adc)
-
-
-def cayley_klein(rf, gradient, dt, positions, off_resonance=None, b1=None):
-    r"""Cayley-Klein parameters (alpha, beta) of the total rotation of a pulse, no relaxation.
-
-    Per step the spin-domain rotation for ``w = -gamma B_eff dt`` (angle theta = |w|,
-    axis n = w/theta) is ``a = cos(theta/2) - i n_z sin(theta/2)``,
-    ``b = -i (n_x + i n_y) sin(theta/2)``, composed as
-    ``(a, b) <- (a_j a - conj(b_j) b, b_j a + conj(a_j) b)``. From equilibrium,
-    ``Mxy = 2 conj(alpha) beta M0`` and ``Mz = (|alpha|^2 - |beta|^2) M0``.
-    This is the SLR parameterisation (Pauly et al., IEEE TMI 10, 53 (1991)); Pauly's
-    sigpy ``abrm`` uses the rotation vector ``+gamma B dt``, i.e. equals this with rf and
-    gradient negated.
-
-    Args:
-        rf: [n] complex T; gradient: [n, 3] T/m; dt: [n] or scalar s.
-        positions: [N, 3] m. off_resonance: [N] Hz or None. b1: [N] relative or None.
-    Returns:
-        (alpha [N], beta [N]) complex.
-    """
-    positions = jnp.asarray(positions)
-    dtype = (
-        positions.dtype if jnp.issubdtype(positions.dtype, jnp.floating) else jnp.result_type(float)
-    )
-    positions = positions.astype(dtype)
-    check_ndim("positions", positions, 2)
-    N = positions.shape[0]
-    cdtype = complex_dtype(dtype)
-    rf = jnp.asarray(rf).astype(cdtype)
-    check_ndim("rf", rf, 1)
-    n = rf.shape[0]
-    gradient = jnp.asarray(gradient).astype(dtype)
-    if gradient.shape != (n, 3):
-        raise ValueError(f"gradient must have shape ({n}, 3), got {gradient.shape}")
-    dt = (
-        jnp.broadcast_to(jnp.asarray(dt).astype(dtype), (n,))
-        if jnp.ndim(dt) == 0
-        else jnp.asarray(dt).astype(dtype)
-    )
-    if dt.shape != (n,):
-        raise ValueError(f"dt must have shape ({n},), got {dt.shape}")
-    off = (
-        jnp.zeros((N,), dtype)
-        if off_resonance is None
-        else jnp.broadcast_to(jnp.asarray(off_resonance).astype(dtype), (N,))
-    )
-    b1 = (
-        jnp.ones((N,), dtype)
-        if b1 is None
-        else jnp.broadcast_to(jnp.asarray(b1).astype(dtype), (N,))
-    )
-
-    def body(ab, inp):
-        ar, ai, br, bi = ab
-        r_re, r_im, g, h = inp
-        wx = -GAMMA_1H * h * b1 * r_re
-        wy = -GAMMA_1H * h * b1 * r_im
-        wz = -h * (GAMMA_1H * (positions @ g) + 2 * jnp.pi * off)
-        s = wx * wx + wy * wy + wz * wz
-        # sin(theta/2)/theta and cos(theta/2), double-where safe at theta = 0
-        A, _, C = _rotation_coefficients(0.25 * s)  # sin(theta/2)/(theta/2), cos(theta/2)
-        sh = 0.5 * A
-        X, Y, Z = wx * sh, wy * sh, wz * sh  # a_j = C - i Z, b_j = Y - i X (real arithmetic)
-        return (
-            C * ar + Z * ai - Y * br + X * bi,
-            C * ai - Z * ar - Y * bi - X * br,
-            Y * ar + X * ai + C * br - Z * bi,
-            Y * ai - X * ar + C * bi + Z * br,
-        ), None
-
-    one = jnp.ones((N,), dtype)
-    zero = jnp.zeros((N,), dtype)
-    (ar, ai, br, bi), _ = jax.lax.scan(
-        body, (one, zero, zero, zero), (rf.real, rf.imag, gradient, dt)
-    )
-    a = jax.lax.complex(ar, ai)
-    b = jax.lax.complex(br, bi)
-    return a, b

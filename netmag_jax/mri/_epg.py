@@ -29,7 +29,8 @@ import jax
 import jax.numpy as jnp
 
 from .._checks import require
-from ._bloch import cis, complex_dtype
+from .._dtypes import complex_dtype
+from .._numerics import cis
 
 
 def _rf_matrix(alpha, phi, cdtype):

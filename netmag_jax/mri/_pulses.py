@@ -12,8 +12,9 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._checks import check_option, check_static_positive
-from ..constants import GAMMA_1H
-from ._bloch import cis, complex_dtype
+from .._dtypes import complex_dtype
+from .._numerics import cis
+from ..constants import GAMMA_1H, GAMMA_1H_HZ
 
 
 def pulse_dt(duration, n: int):
@@ -144,7 +145,7 @@ def from_waveform(waveform, dt, flip_angle=None, unit="T"):
     if w.ndim != 1 or w.shape[0] == 0:
         raise ValueError(f"waveform must be a non-empty 1-D array, got shape {w.shape}")
     w = w.astype(complex_dtype(w.dtype))
-    scale = {"T": 1.0, "uT": 1e-6, "Hz": 2 * jnp.pi / GAMMA_1H, "rad": 1.0 / (GAMMA_1H * dt)}[unit]
+    scale = {"T": 1.0, "uT": 1e-6, "Hz": 1.0 / GAMMA_1H_HZ, "rad": 1.0 / (GAMMA_1H * dt)}[unit]
     rf = w * scale
     if flip_angle is not None:
         area = GAMMA_1H * jnp.abs(jnp.sum(rf) * dt)
@@ -153,9 +154,11 @@ def from_waveform(waveform, dt, flip_angle=None, unit="T"):
 
 
 def slice_select_gradient(time_bandwidth, duration, thickness):
-    r"""Slice-select gradient [T/m] for a pulse of bandwidth ``TB/tau``: ``G = TB / (tau gamma_bar d)``.
+    r"""Slice-select gradient [T/m] of a pulse of bandwidth ``TB/tau``.
+
+    ``G = TB / (tau gamma_bar d)``: the pulse's band covers the slice thickness d.
 
     Args:
         time_bandwidth: TB. duration: tau [s]. thickness: d [m].
     """
-    return time_bandwidth / duration / (GAMMA_1H / (2 * jnp.pi) * thickness)
+    return time_bandwidth / duration / (GAMMA_1H_HZ * thickness)

@@ -1,5 +1,5 @@
-r"""Sequences as data (RF, gradients, ADC, delays on a piecewise-constant raster) and the
-closed-form steady states they are checked against.
+r"""Sequences as data: RF, gradients, ADC and delays on a piecewise-constant raster (the
+closed-form signals they are checked against live in ``_steady_state``).
 
 A :class:`Sequence` holds the engine's arrays: ``rf`` [n] complex T, ``gradient`` [n, 3] T/m,
 ``dt`` [n] s, the ADC sample steps ``adc`` (static tuple of step indices; a sample is taken
@@ -18,11 +18,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_static_positive
-from ..constants import GAMMA_1H
-from ._bloch import BlochResult, cis, complex_dtype, simulate
+from .._dtypes import complex_dtype
+from .._numerics import cis
+from ..constants import GAMMA_1H, GAMMA_1H_HZ
+from ._bloch import BlochResult, simulate
 from ._spins import Spins
-
-GAMMA_BAR = GAMMA_1H / (2 * math.pi)  # Hz/T
 
 
 class Sequence(eqx.Module):
@@ -118,7 +118,8 @@ class SequenceBuilder:
         return self._append(np.zeros(n_steps), gradient, duration / n_steps)
 
     def readout(self, n_samples: int, dwell, gradient=(0.0, 0.0, 0.0), phase=0.0):
-        """``n_samples`` ADC samples, one at the end of each ``dwell`` [s] step, under ``gradient``."""
+        """``n_samples`` ADC samples, one at the end of each ``dwell`` [s] step, under
+        ``gradient`` [T/m]."""
         check_static_positive("dwell", dwell)
         return self._append(np.zeros(n_samples), gradient, dwell, adc=range(n_samples), phase=phase)
 
@@ -240,8 +241,8 @@ def cpmg(
     m = np.asarray(crusher_moment, dtype=float)
     b = SequenceBuilder()
     b.pulse(_hard(flip_angle, pulse_duration, 0.0), pulse_duration)
-    b.delay(half, gradient=tuple(m / (GAMMA_BAR * half)))
-    g_after = tuple(m / (GAMMA_BAR * (half + pulse_duration / 2)))
+    b.delay(half, gradient=tuple(m / (GAMMA_1H_HZ * half)))
+    g_after = tuple(m / (GAMMA_1H_HZ * (half + pulse_duration / 2)))
     for k in range(n_echoes):
         b.pulse(_hard(angles[k], pulse_duration, math.pi / 2), pulse_duration)
         b.delay(half, gradient=g_after)
@@ -278,7 +279,7 @@ def gre(
     rest = TR - TE - pulse_duration / 2
     if TE - pulse_duration / 2 < 0 or rest < 0:
         raise ValueError("TE must lie between the pulse end and TR")
-    spoiler = tuple(np.asarray(spoiler_moment, dtype=float) / (GAMMA_BAR * rest))
+    spoiler = tuple(np.asarray(spoiler_moment, dtype=float) / (GAMMA_1H_HZ * rest))
     b = SequenceBuilder()
     for ph in phases:
         b.pulse(_hard(flip_angle, pulse_duration, ph), pulse_duration)
@@ -309,7 +310,7 @@ def bssfp(flip_angle, TR, n_repetitions, TE=None, pulse_duration=1e-5, alternate
 def cartesian_gre(
     fov,
     matrix,
-    flip_angle=math.radians(20.0),
+    flip_angle=math.pi / 9,  # 20 degrees
     TR=10e-3,
     TE=4e-3,
     dwell=20e-6,
@@ -335,7 +336,7 @@ def cartesian_gre(
     fx, fy = fov
     nx, ny = (int(m) for m in matrix)
     T_ro = nx * dwell
-    g_ro = 1.0 / (fx * dwell * GAMMA_BAR)  # dk = 1/fov per dwell
+    g_ro = 1.0 / (fx * dwell * GAMMA_1H_HZ)  # dk = 1/fov per dwell
     t_pre = T_ro / 2
     g_pre = -(nx / 2 + 1) * dwell * g_ro / t_pre  # sample j = nx/2 at k = 0
     t_free = TE - pulse_duration / 2 - t_pre - (nx / 2 + 1) * dwell
@@ -347,11 +348,11 @@ def cartesian_gre(
     b = SequenceBuilder()
     n_tr = ny + int(dummy_scans)
     phases = rf_spoiling_phases(n_tr, spoil_increment_deg)
-    gz = spoiler_moment / (GAMMA_BAR * rest)
+    gz = spoiler_moment / (GAMMA_1H_HZ * rest)
     gx_rew = -(g_pre * t_pre + g_ro * T_ro) / rest
     for r in range(n_tr):
         line = max(r - int(dummy_scans), 0)
-        g_pe = (line - ny / 2) / fy / (GAMMA_BAR * t_pre)
+        g_pe = (line - ny / 2) / fy / (GAMMA_1H_HZ * t_pre)
         ph = float(phases[r])
         b.pulse(_hard(flip_angle, pulse_duration, ph), pulse_duration)
         b.delay(t_free)
@@ -362,81 +363,3 @@ def cartesian_gre(
             b.delay(T_ro, gradient=(g_ro, 0.0, 0.0))
         b.delay(rest, gradient=(gx_rew, -g_pe * t_pre / rest, gz))
     return b.build()
-
-
-# --- closed forms ------------------------------------------------------------------------------
-def ernst_signal(flip_angle, TR, T1, M0=1.0, TE=0.0, T2star=None):
-    r"""Spoiled-GRE steady state (Ernst & Anderson 1966):
-    ``S = M0 sin(a) (1 - E1) / (1 - E1 cos a) exp(-TE/T2*)``, ``E1 = exp(-TR/T1)``."""
-    E1 = jnp.exp(-TR / T1)
-    s = M0 * jnp.sin(flip_angle) * (1 - E1) / (1 - E1 * jnp.cos(flip_angle))
-    return s if T2star is None else s * jnp.exp(-TE / T2star)
-
-
-def ernst_angle(TR, T1):
-    """Flip angle maximising the spoiled-GRE signal: ``arccos(exp(-TR/T1))`` [rad]."""
-    return jnp.arccos(jnp.exp(-TR / T1))
-
-
-def inversion_recovery_signal(TI, T1, M0=1.0):
-    """Ideal inversion recovery (full relaxation before inversion): ``M0 (1 - 2 exp(-TI/T1))``."""
-    return M0 * (1 - 2 * jnp.exp(-TI / T1))
-
-
-def spin_echo_signal(TE, T2, M0=1.0, flip_angle=math.pi / 2, refocus_angle=math.pi):
-    """Hahn echo amplitude ``M0 sin(a) sin^2(b/2) exp(-TE/T2)`` (single shot from equilibrium)."""
-    return M0 * jnp.sin(flip_angle) * jnp.sin(refocus_angle / 2) ** 2 * jnp.exp(-TE / T2)
-
-
-def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0, alternate=True):
-    r"""Balanced-SSFP steady state (Freeman & Hill, JMR 4, 366 (1971)), complex ``Mxy`` at TE.
-
-    Instantaneous pulses about x every TR (phase alternating 0, pi if ``alternate``), free
-    precession ``-2 pi df t`` and relaxation between them. The steady state just after the
-    pulse solves the 3x3 linear fixed point ``M = R_x(a) [E(TR) R_z(theta) M + (1 - E1) M0 z]``
-    with ``theta = -2 pi df TR (+ pi)``; returned as the receiver sees it (ADC phase = RF phase).
-
-    Args:
-        flip_angle [rad], TR [s], T1, T2 [s], off_resonance [Hz], TE [s] (default TR/2).
-    Returns:
-        complex Mxy at TE (same unit as M0); broadcast over the arguments via vmap if needed.
-    """
-    TE = TR / 2 if TE is None else TE
-    a = jnp.asarray(flip_angle)
-    dtype = (
-        jnp.result_type(a.dtype, float)
-        if jnp.issubdtype(a.dtype, jnp.floating)
-        else jnp.result_type(float)
-    )
-    c, s = jnp.cos(a), jnp.sin(a)
-    one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
-    # left-handed rotation about +x by a: z -> +y
-    Rx = jnp.array([[one, zero, zero], [zero, c, s], [zero, -s, c]], dtype=dtype)
-
-    def Rz(phi):  # right-handed rotation about z by phi
-        cp, sp = jnp.cos(phi), jnp.sin(phi)
-        return jnp.array([[cp, -sp, zero], [sp, cp, zero], [zero, zero, one]], dtype=dtype)
-
-    E1, E2 = jnp.exp(-TR / T1), jnp.exp(-TR / T2)
-    E = jnp.diag(jnp.stack([E2, E2, E1]).astype(dtype))
-    theta = -2 * jnp.pi * off_resonance * TR + (jnp.pi if alternate else 0.0)
-    b = jnp.stack([zero, zero, (1 - E1) * M0 * one])
-    A = jnp.eye(3, dtype=dtype) - Rx @ E @ Rz(theta)
-    M = jnp.linalg.solve(A, Rx @ b)
-    e2 = jnp.exp(-TE / T2)
-    phi = -2 * jnp.pi * off_resonance * TE
-    mxy = jax.lax.complex(M[0], M[1]) * (e2 * cis(phi))
-    return mxy
-
-
-def bssfp_signal_on_resonance(flip_angle, TR, T1, T2, M0=1.0):
-    r"""Closed form of the on-resonance, phase-alternated bSSFP magnitude at TE = TR/2:
-    ``|M| = M0 sin(a) (1 - E1) sqrt(E2) / (1 - (E1 - E2) cos(a) - E1 E2)``."""
-    E1, E2 = jnp.exp(-TR / T1), jnp.exp(-TR / T2)
-    return (
-        M0
-        * jnp.sin(flip_angle)
-        * (1 - E1)
-        * jnp.sqrt(E2)
-        / (1 - (E1 - E2) * jnp.cos(flip_angle) - E1 * E2)
-    )

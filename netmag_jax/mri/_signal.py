@@ -18,8 +18,9 @@ import jax
 import jax.numpy as jnp
 
 from .._checks import check_static_positive, nonnegative
-from ..constants import GAMMA_1H, K_B
-from ._bloch import cis, complex_dtype
+from .._dtypes import complex_dtype
+from .._numerics import cis
+from ..constants import GAMMA_1H, K_B, MU_0
 
 
 def induced_emf(signal, B0, b1_per_ampere=1.0, volume=1.0):
@@ -46,10 +47,8 @@ def loop_coil_b1(positions, center, radius, normal=(0.0, 0.0, 1.0)):
     A simple, smooth receive-sensitivity model for multi-coil arrays (the magnitude only;
     use :func:`coil_sensitivities` for complex maps). Shape [N].
     """
-    from ..constants import MU_0
-
     p = jnp.asarray(positions)
-    d2 = jnp.sum((p - jnp.asarray(center, dtype=p.dtype)) ** 2, axis=-1)
+    d2 = jnp.sum((p - jnp.broadcast_to(jnp.asarray(center, dtype=p.dtype), p.shape)) ** 2, axis=-1)
     return MU_0 * radius**2 / (2.0 * (radius**2 + d2) ** 1.5)
 
 
@@ -76,7 +75,7 @@ def coil_sensitivities(positions, n_coils: int, radius, coil_radius=None):
 
     def one(c):
         mag = loop_coil_b1(p, c, a) / loop_coil_b1(jnp.zeros((1, 3), p.dtype), c, a)[0]
-        rel = p[:, :2] - c[:2]
+        rel = p[:, :2] - c[None, :2]
         phase = jnp.arctan2(rel[:, 1], rel[:, 0])
         return mag.astype(complex_dtype(mag.dtype)) * cis(phase)
 

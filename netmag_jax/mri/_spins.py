@@ -16,8 +16,9 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike
 
-from .._checks import check_ndim, check_shape, require
+from .._checks import check_ndim, check_shape, is_concrete, require
 from ..constants import GAMMA_1H, HBAR, K_B
 from ..parallel import shard_batch
 from ..statmech import brillouin
@@ -125,13 +126,13 @@ class Spins(eqx.Module):
         positions,
         T1,
         T2,
-        M0=None,
-        off_resonance=0.0,
-        chemical_shift=0.0,
-        b1=1.0,
-        B0=3.0,
-        temperature=310.0,
-        proton_density=1.0,
+        M0: ArrayLike | None = None,
+        off_resonance: ArrayLike = 0.0,
+        chemical_shift: ArrayLike = 0.0,
+        b1: ArrayLike = 1.0,
+        B0: ArrayLike = 3.0,
+        temperature: ArrayLike = 310.0,
+        proton_density: ArrayLike = 1.0,
     ):
         """Build N isochromats.
 
@@ -148,7 +149,7 @@ class Spins(eqx.Module):
             proton_density: [N] or scalar, relative to water, only used when M0 is None.
         """
         # NumPy for concrete inputs (no per-shape dispatch/compile), JAX for traced ones
-        xp_of = lambda v: jnp if isinstance(v, jax.core.Tracer) else np  # noqa: E731
+        xp_of = lambda v: np if is_concrete(v) else jnp  # noqa: E731
         xp = xp_of(positions)
         pos = xp.asarray(positions)
         dtype = pos.dtype if jnp.issubdtype(pos.dtype, jnp.floating) else jnp.result_type(float)

@@ -66,7 +66,8 @@ def test_damping_exact_solution():
 
 
 def test_kittel_fmr_thin_film():
-    """In-plane magnetized thin film (N_zz = 1): omega = gamma mu0 sqrt(H (H + Ms)) (Kittel 1948)."""
+    """In-plane magnetized thin film (N_zz = 1): omega = gamma mu0 sqrt(H (H + Ms))
+    (Kittel 1948)."""
     Ms, H0 = 8e5, 5e4
     field = lambda m, t: jnp.stack([H0 + 0 * m[0], 0 * m[1], -Ms * m[2]])
     m0 = jnp.array([np.cos(0.01), np.sin(0.01), 0.0])
@@ -91,7 +92,7 @@ def test_thermal_equilibrium_langevin():
     H = xi * C.K_B * T / (C.MU_0 * Ms * V)
     dt = 0.1 / (GAMMA * C.MU_0 * H[1])
     m0 = jnp.tile(Z, (2, 256, 1))
-    Hf = jnp.asarray(H)[:, None, None] * Z
+    Hf = jnp.asarray(H)[:, None, None] * Z[None, None, :]
     sol = dyn.llg(
         m0,
         Hf,
@@ -138,7 +139,7 @@ def test_brown_escape_time_order_of_magnitude():
     delta = 4.5
     V = delta * C.K_B * T / Ku
     HK = 2 * Ku / (C.MU_0 * Ms)
-    field = lambda m, t: HK * m[..., 2:3] * Z
+    field = lambda m, t: jnp.zeros_like(m).at[..., 2].set(HK * m[..., 2])
     dt = 0.05 / (GAMMA * C.MU_0 * HK)
     n = 256
     sol = dyn.llg(
@@ -167,7 +168,7 @@ def test_brown_escape_time_order_of_magnitude():
 def _perpendicular_free_layer():
     Ms, Ku, d, alpha, eta = 1.0e6, 1.0e6, 1.5e-9, 0.1, 0.6
     HKeff = 2 * Ku / (C.MU_0 * Ms) - Ms  # perpendicular thin film, N_zz = 1
-    field = lambda m, t: HKeff * m[..., 2:3] * Z
+    field = lambda m, t: jnp.zeros_like(m).at[..., 2].set(HKeff * m[..., 2])
     Jc = float(dyn.critical_current_density(alpha, Ms, d, HKeff, eta))
     return Ms, d, alpha, eta, HKeff, field, Jc
 
