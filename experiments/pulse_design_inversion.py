@@ -12,62 +12,52 @@ from __future__ import annotations
 
 import pathlib
 
+import matplotlib.pyplot as plt
 import numpy as np
+from _common import main, number, output_dir, save_figure
+
+from netmag_jax import mri
+from netmag_jax.mri import design
 
 TITLE = "RF-pulse design: B1/B0-robust inversion vs hyperbolic secant"
 
+T, B1_PEAK = 8e-3, 15e-6  # pulse duration [s], peak B1 [T]
+BETA_T = 5.3  # HS1 modulation beta T / 2
+MUS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # HS1 sweep parameters tried
 
-def run(out: pathlib.Path, quick: bool = False) -> dict:
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from netmag_jax import mri
-    from netmag_jax.mri import design
-
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    n = 128 if quick else 256
-    T, b1_peak = 8e-3, 15e-6
-    dt = T / n
-    s = np.linspace(0.8, 1.2, 5 if quick else 9)
-    df = np.linspace(-200.0, 200.0, 9 if quick else 17)
-    target = design.uniform_target("inversion", off_resonance=df, b1_scale=s)
-    # the best HS1 pulse (sweep parameter mu) at this duration and peak B1
+def best_hyperbolic_secant(target: design.Target, n: int) -> tuple[float, np.ndarray, float]:
+    """The best HS1 pulse (sweep parameter mu) at this duration and peak B1: mu, B1 [T], error."""
     cands = {
-        mu: np.asarray(mri.hyperbolic_secant(T, n, b1_max=b1_peak, beta_t=5.3, mu=mu))
-        for mu in (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+        mu: np.asarray(mri.hyperbolic_secant(T, n, b1_max=B1_PEAK, beta_t=BETA_T, mu=mu))
+        for mu in MUS
     }
-    errs = {mu: design.target_error(target, p, 0.0, dt) for mu, p in cands.items()}
-    mu_best = min(errs, key=errs.get)
-    hs, err_hs = cands[mu_best], errs[mu_best]
-    e_hs = float(np.sum(np.abs(hs) ** 2) * dt)
-    res = design.optimize_pulse(
-        target,
-        T,
-        n,
-        b1_max=b1_peak,
-        init=hs,
-        loss=design.DesignLoss(max_energy=0.98 * e_hs),
-        stop=design.Stopping(max_iter=60 if quick else 200),
-    )
-    rf = np.asarray(res.rf)
-    # independent check of the designed pulse with the relaxation-free Bloch engine
+    errs = {mu: design.target_error(target, p, 0.0, T / n) for mu, p in cands.items()}
+    mu_best = min(errs, key=lambda mu: errs[mu])
+    return mu_best, cands[mu_best], errs[mu_best]
+
+
+def bloch_mz(rf: np.ndarray, s: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """M_z / M0 after ``rf`` [T] on the (B1 scale, off-resonance [Hz]) grid.
+
+    An independent check with the relaxation-free Bloch engine (``mri.simulate``).
+    """
     S, F = np.meshgrid(s, df, indexing="ij")
     spins = mri.Spins(np.zeros(S.size), 1e9, 1e9, M0=1.0, off_resonance=F.ravel(), b1=S.ravel())
-    grad = np.zeros((n, 3))
-    mz_opt = np.asarray(mri.simulate(rf, grad, dt, spins).M)[:, 2].reshape(S.shape)
-    mz_hs = np.asarray(mri.simulate(hs, grad, dt, spins).M)[:, 2].reshape(S.shape)
-    rms_engine = float(np.sqrt(np.mean((mz_opt + 1) ** 2)))
+    grad = np.zeros((len(rf), 3))
+    return np.asarray(mri.simulate(rf, grad, T / len(rf), spins).M)[:, 2].reshape(S.shape)
 
+
+def plot_inversion(out: pathlib.Path, d: dict) -> str:
+    """|B1| of both pulses; M_z maps over off-resonance and B1 scale after each."""
+    s, df, hs, rf = d["s"], d["df"], d["hs"], d["rf"]
     fig, ax = plt.subplots(1, 3, figsize=(13, 3.8))
-    t_ms = (np.arange(n) + 0.5) * dt * 1e3
+    t_ms = (np.arange(len(rf)) + 0.5) * (T / len(rf)) * 1e3
     ax[0].plot(t_ms, np.abs(hs) * 1e6, "--", label="HS |B1|")
     ax[0].plot(t_ms, np.abs(rf) * 1e6, label="designed |B1|")
     ax[0].set(xlabel="t [ms]", ylabel="|B1| [µT]", title="waveforms (same peak, duration)")
     ax[0].legend(fontsize=8)
-    for a, mz, name in ((ax[1], mz_hs, "hyperbolic secant"), (ax[2], mz_opt, "designed")):
+    for a, mz, name in ((ax[1], d["mz_hs"], "hyperbolic secant"), (ax[2], d["mz_opt"], "designed")):
         im = a.imshow(
             mz,
             origin="lower",
@@ -79,74 +69,71 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         )
         a.set(xlabel="off-resonance [Hz]", ylabel="B1 scale", title=f"M_z after {name}")
         fig.colorbar(im, ax=a)
-    fig.tight_layout()
-    fig.savefig(out / "pulse_design_inversion.png", dpi=110)
-    plt.close(fig)
-    numbers = {
-        "rms_error_hs": {
-            "value": err_hs,
-            "reference": None,
-            "unit": "RMS of Mz + 1",
-            "source": f"best HS1 pulse: mu = {mu_best:g}, beta T/2 = 5.3",
-        },
-        "rms_error_designed": {
-            "value": res.target_error,
-            "reference": err_hs,
-            "unit": "RMS of Mz + 1",
-            "source": "optimize_pulse",
-        },
-        "rms_error_designed_bloch_engine": {
-            "value": rms_engine,
-            "reference": res.target_error,
-            "unit": "RMS of Mz + 1",
-            "source": "mri.simulate of the designed pulse",
-        },
-        "error_improvement": {
-            "value": err_hs / res.target_error,
-            "reference": 1.0,
-            "unit": "HS error / designed error",
-            "source": "> 1: better",
-        },
-        "energy_ratio": {
-            "value": res.energy / e_hs,
-            "reference": 1.0,
-            "unit": "designed / HS",
-            "source": "goal <= 1",
-        },
-        "worst_mz_hs": {
-            "value": float(mz_hs.max()),
-            "reference": -1.0,
-            "unit": "M0",
-            "source": "ideal inversion",
-        },
-        "worst_mz_designed": {
-            "value": float(mz_opt.max()),
-            "reference": -1.0,
-            "unit": "M0",
-            "source": "ideal inversion",
-        },
-        "design_seconds": {
-            "value": res.seconds,
-            "reference": 60.0,
-            "unit": "s",
-            "source": f"{n} samples, {res.n_iter} L-BFGS iterations",
-        },
+    return save_figure(fig, out, "pulse_design_inversion.png", dpi=110)
+
+
+def key_numbers(d: dict) -> dict:
+    res, err_hs, unit = d["res"], d["err_hs"], "RMS of Mz + 1"
+    hs_source = f"best HS1 pulse: mu = {d['mu']:g}, beta T/2 = {BETA_T:g}"
+    return {
+        "rms_error_hs": number(err_hs, None, unit, hs_source),
+        "rms_error_designed": number(res.target_error, err_hs, unit, "optimize_pulse"),
+        "rms_error_designed_bloch_engine": number(
+            d["rms_engine"], res.target_error, unit, "mri.simulate of the designed pulse"
+        ),
+        "error_improvement": number(
+            err_hs / res.target_error, 1.0, "HS error / designed error", "> 1: better"
+        ),
+        "energy_ratio": number(res.energy / d["e_hs"], 1.0, "designed / HS", "goal <= 1"),
+        "worst_mz_hs": number(float(d["mz_hs"].max()), -1.0, "M0", "ideal inversion"),
+        "worst_mz_designed": number(float(d["mz_opt"].max()), -1.0, "M0", "ideal inversion"),
+        "design_seconds": number(
+            res.seconds, 60.0, "s", f"{len(d['rf'])} samples, {res.n_iter} L-BFGS iterations"
+        ),
     }
-    summary = (
+
+
+def summary(d: dict) -> str:
+    res, err_hs = d["res"], d["err_hs"]
+    return (
         f"Inversion over B1 x[0.8, 1.2] and B0 ±200 Hz in {T * 1e3:g} ms with |B1| <= "
-        f"{b1_peak * 1e6:g} µT. The hyperbolic-secant pulse leaves an RMS M_z error of "
-        f"{err_hs:.4f} (worst M_z {mz_hs.max():.3f}); the optimised pulse {res.target_error:.4f}"
-        f" (worst {mz_opt.max():.3f}), {err_hs / res.target_error:.1f}x lower, at "
-        f"{res.energy / e_hs:.2f}x the RF energy. The Bloch engine confirms the designed "
-        f"profile (RMS {rms_engine:.4f})."
+        f"{B1_PEAK * 1e6:g} µT. The hyperbolic-secant pulse leaves an RMS M_z error of "
+        f"{err_hs:.4f} (worst M_z {d['mz_hs'].max():.3f}); the optimised pulse "
+        f"{res.target_error:.4f} (worst {d['mz_opt'].max():.3f}), "
+        f"{err_hs / res.target_error:.1f}x lower, at {res.energy / d['e_hs']:.2f}x the RF "
+        f"energy. The Bloch engine confirms the designed profile (RMS {d['rms_engine']:.4f})."
     )
-    return {"summary": summary, "figures": ["pulse_design_inversion.png"], "numbers": numbers}
+
+
+def design_inversion(n: int, quick: bool) -> dict:
+    """B1 scales, off-resonances [Hz], best HS pulse and the designed pulse (<= HS energy)."""
+    s = np.linspace(0.8, 1.2, 5 if quick else 9)
+    df = np.linspace(-200.0, 200.0, 9 if quick else 17)
+    target = design.uniform_target("inversion", off_resonance=df, b1_scale=s)
+    mu, hs, err_hs = best_hyperbolic_secant(target, n)
+    e_hs = float(np.sum(np.abs(hs) ** 2) * (T / n))
+    res = design.optimize_pulse(
+        target,
+        T,
+        n,
+        b1_max=B1_PEAK,
+        init=hs,
+        loss=design.DesignLoss(max_energy=0.98 * e_hs),
+        stop=design.Stopping(max_iter=60 if quick else 200),
+    )
+    rf = np.asarray(res.rf)
+    return dict(s=s, df=df, mu=mu, hs=hs, err_hs=err_hs, e_hs=e_hs, res=res, rf=rf)
+
+
+def run(out: pathlib.Path, quick: bool = False) -> dict:
+    out = output_dir(out)
+    d = design_inversion(128 if quick else 256, quick)
+    d["mz_opt"] = bloch_mz(d["rf"], d["s"], d["df"])
+    d["mz_hs"] = bloch_mz(d["hs"], d["s"], d["df"])
+    d["rms_engine"] = float(np.sqrt(np.mean((d["mz_opt"] + 1) ** 2)))
+    figures = [plot_inversion(out, d)]
+    return {"summary": summary(d), "figures": figures, "numbers": key_numbers(d)}
 
 
 if __name__ == "__main__":
-    import json
-    import sys
-
-    r = run(pathlib.Path("results/pulse_design_inversion"), quick="--quick" in sys.argv)
-    print(r["summary"])
-    print(json.dumps(r["numbers"], indent=1))
+    main(run, __file__)
