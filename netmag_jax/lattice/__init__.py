@@ -45,6 +45,8 @@ from ._montecarlo import (
     simulate as simulate,
 )
 from ._observables import (
+    RHAT_MAX as RHAT_MAX,
+    EquilibrationWarning as EquilibrationWarning,
     Observables as Observables,
     binder_crossing as binder_crossing,
 )

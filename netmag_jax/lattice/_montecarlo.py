@@ -14,11 +14,13 @@ sweep (even pairs on even sweeps, odd pairs on odd sweeps), accepted with
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .. import _checks
 from ._kernels import (
@@ -29,7 +31,7 @@ from ._kernels import (
     wolff_update,
 )
 from ._models import SpinModel
-from ._observables import Observables, estimate, measure
+from ._observables import RHAT_MAX, EquilibrationWarning, Observables, estimate, measure
 
 
 class _Schedule(NamedTuple):
@@ -206,7 +208,26 @@ def simulate(
         n_clusters=int(n_clusters),
     )
     spins, samples = _run(p, kr, temps, spins0, sched)
-    return estimate(samples, spins, temps, model.n_components, int(n_blocks))
+    obs = estimate(samples, spins, temps, model.n_components, int(n_blocks))
+    _warn_if_not_equilibrated(obs)
+    return obs
+
+
+def _warn_if_not_equilibrated(obs: Observables) -> None:
+    """Emit :class:`EquilibrationWarning` naming the temperatures whose chains disagree."""
+    bad = ~np.asarray(obs.equilibrated)
+    if np.any(bad):
+        Ts = ", ".join(f"{t:.4g} K" for t in np.asarray(obs.temperatures)[bad])
+        warnings.warn(
+            EquilibrationWarning(
+                f"Monte Carlo chains disagree (split-R-hat >= {RHAT_MAX}) at T = {Ts}: the "
+                "averages there are not equilibrium values (e.g. chains frozen in domain or "
+                "stripe states). Run longer (n_equil, n_sweeps), start ordered "
+                '(init="ferro"), use method="wolff", or parallel_tempering=True; '
+                "Observables.rhat and .equilibrated give the diagnostic per temperature."
+            ),
+            stacklevel=3,
+        )
 
 
 @functools.partial(jax.jit, static_argnames=("n_sweeps", "n_overrelax"))

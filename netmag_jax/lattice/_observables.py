@@ -21,6 +21,15 @@ from ._kernels import ReducedModel, energy_per_site
 _N_SCALARS = 7
 _I_ABS_M, _I_E = 0, 5
 
+#: a temperature counts as equilibrated when the split-R-hat of |m| and of E are both below
+#: this (Gelman et al., Bayesian Data Analysis, 3rd ed., sec. 11.4: "below 1.1")
+RHAT_MAX = 1.1
+
+
+class EquilibrationWarning(UserWarning):
+    """Chains at some temperature disagree (split-R-hat >= ``RHAT_MAX``): the averages there
+    are not thermal averages yet."""
+
 
 class Sample(eqx.Module):
     """One measurement of a configuration (or a stack of them along leading axes)."""
@@ -63,6 +72,12 @@ class Observables(eqx.Module):
         binder: U4 = 1 - <m^4> / (3 <m^2>^2).
         tau_m, tau_e: integrated autocorrelation times of |m| and E in sweeps (blocking
             estimate tau = B var(block means) / (2 var)).
+        rhat: split-R-hat per temperature, the larger of those of |m| and E: every chain's
+            measured series cut in two halves, R = sqrt(((n - 1) W / n + B / n) / W) with W
+            the mean within-half variance and B / n the variance of the half means (n samples
+            per half); ~1 when all chains sample one distribution, > 1 when they disagree
+            (e.g. chains frozen in stripe states); inf when the chains are frozen apart.
+        equilibrated: rhat < ``RHAT_MAX`` (bool per temperature).
         spins: final configurations [n_chains, nT, N, n].
     """
 
@@ -87,6 +102,8 @@ class Observables(eqx.Module):
     binder_err: jax.Array
     tau_m: jax.Array
     tau_e: jax.Array
+    rhat: jax.Array
+    equilibrated: jax.Array
     spins: jax.Array
 
 
@@ -146,6 +163,19 @@ def _analyse(prim, N, T, n, n_blocks):
     return full, errs, tau[:, _I_ABS_M], tau[:, _I_E]
 
 
+def split_rhat(x):
+    """Split-R-hat over chains of ``x`` [C, S, nT] (NumPy) -> [nT] (see ``Observables``)."""
+    C, S, nT = x.shape
+    n = S // 2
+    halves = x[:, : 2 * n].reshape(C, 2, n, nT).reshape(2 * C, n, nT)
+    W = halves.var(axis=1, ddof=1).mean(axis=0)
+    B_n = halves.mean(axis=1).var(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.sqrt(((n - 1) / n * W + B_n) / W)
+    # W = 0: every half constant; equal constants agree (1), different ones are frozen apart
+    return np.where(W > 0, r, np.where(B_n > 0, np.inf, 1.0))
+
+
 def estimate(samples: Sample, spins, temperatures, n_components: int, n_blocks: int) -> Observables:
     """:class:`Observables` from the measured samples of a run.
 
@@ -157,8 +187,10 @@ def estimate(samples: Sample, spins, temperatures, n_components: int, n_blocks: 
         n_blocks: blocks per chain for the jackknife errors (n_sweeps >= n_blocks).
     """
     dtype = temperatures.dtype
+    prim = _primaries(samples)
+    rhat = np.maximum(split_rhat(prim[..., _I_ABS_M]), split_rhat(prim[..., _I_E]))
     full, errs, tau_m, tau_e = _analyse(
-        _primaries(samples),
+        prim,
         spins.shape[2],
         np.asarray(temperatures, dtype=np.float64),
         n_components,
@@ -172,6 +204,8 @@ def estimate(samples: Sample, spins, temperatures, n_components: int, n_blocks: 
         temperatures=temperatures,
         tau_m=jnp.asarray(tau_m, dtype=dtype),
         tau_e=jnp.asarray(tau_e, dtype=dtype),
+        rhat=jnp.asarray(rhat, dtype=dtype),
+        equilibrated=jnp.asarray(rhat < RHAT_MAX),
         spins=spins,
         **kw,
     )
