@@ -13,17 +13,16 @@ experiment: figures are written to files, never shown in a window.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+
+from netmag_jax.cli import load_module as load_module  # scripts load scripts the CLI's way
 
 matplotlib.use("Agg")  # switches pyplot's backend even where pyplot was imported first
 
@@ -62,18 +61,6 @@ def save_figure(fig, out: Path, name: str, dpi: int = 110) -> str:
     fig.savefig(Path(out) / name, dpi=dpi)
     plt.close(fig)
     return name
-
-
-def load_module(path: Path, package: str) -> ModuleType:
-    """Import the script ``path`` (an experiment or a benchmark) as ``<package>.<stem>``."""
-    path = Path(path)
-    spec = importlib.util.spec_from_file_location(f"{package}.{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot import {path}")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def main(run: Callable[..., dict], script: str, argv: list[str] | None = None) -> dict:

@@ -13,6 +13,7 @@ import sys
 
 import jax
 
+from netmag_jax.fit import workflows as netmag_workflows
 from netmag_jax.fit.workflows import crystal_field as cf
 
 
@@ -31,4 +32,6 @@ def example() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and netmag_workflows.wants_float64("crystal_field", sys.argv[1:]):
+        jax.config.update("jax_enable_x64", True)  # as `netmag fit crystal_field` does
     sys.exit(cf.main(sys.argv[1:]) if len(sys.argv) > 1 else example())

@@ -15,6 +15,7 @@ from pathlib import Path
 import jax
 
 import netmag_jax.fit as nf
+from netmag_jax.fit import workflows as netmag_workflows
 from netmag_jax.fit.workflows import magnetism
 
 DATA = Path(__file__).resolve().parent / "data" / "CsErSe2"
@@ -39,4 +40,6 @@ def example() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and netmag_workflows.wants_float64("magnetism", sys.argv[1:]):
+        jax.config.update("jax_enable_x64", True)  # as `netmag fit magnetism` does
     sys.exit(magnetism.main(sys.argv[1:]) if len(sys.argv) > 1 else example())

@@ -9,8 +9,11 @@ restoration; the sphere means are printed next to the phantom's 3 T reference T1
 
 import sys
 
+import jax
+
 import numpy as np
 
+from netmag_jax.fit import workflows as netmag_workflows
 from netmag_jax.fit.workflows import relaxometry
 
 
@@ -25,4 +28,6 @@ def example() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and netmag_workflows.wants_float64("relaxometry", sys.argv[1:]):
+        jax.config.update("jax_enable_x64", True)  # as `netmag fit relaxometry` does
     sys.exit(relaxometry.main(sys.argv[1:]) if len(sys.argv) > 1 else example())

@@ -343,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"netmag fit: unknown workflow {args.workflow!r}; "
                 f"available: {', '.join(sorted(workflows.WORKFLOWS))}"
             )
+        if workflows.wants_float64(args.workflow, args.args):
+            jax.config.update("jax_enable_x64", True)  # the command line's choice
         return workflows.run_workflow(args.workflow, args.args)
     elif args.command == "simulate":
         if args.n < 4:

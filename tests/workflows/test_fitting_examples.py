@@ -43,3 +43,15 @@ def test_example_forwards_arguments_to_the_workflow(monkeypatch, capsys, tmp_pat
     """With arguments, an example script is the workflow's command line."""
     _run_example("crystal_field", monkeypatch, capsys, "units", "--out", str(tmp_path))
     assert (tmp_path / "mt_units.json").is_file()
+
+
+def test_float64_is_the_command_lines_choice():
+    """The magnetometry commands declare float64 and relaxometry asks for it with --x64; the
+    CLI switches x64 on for them, the workflow modules never do."""
+    from netmag_jax.fit import workflows
+
+    assert workflows.wants_float64("crystal_field") and workflows.wants_float64("magnetism", [])
+    assert workflows.wants_float64("relaxometry", ["t2", "data.nii", "--x64"])
+    assert not workflows.wants_float64("relaxometry", ["t2", "data.nii"])
+    src = (Path(workflows.__file__).parent).glob("*.py")
+    assert not any("jax_enable_x64" in p.read_text() for p in src)

@@ -15,4 +15,5 @@ from . import relaxometry as relaxometry
 from ._commands import WORKFLOWS as WORKFLOWS
 from ._commands import describe as describe
 from ._commands import run_workflow as run_workflow
+from ._commands import wants_float64 as wants_float64
 from ._common import DATA as DATA

@@ -29,6 +29,12 @@ def describe(width: int = 80) -> str:
     )
 
 
+def wants_float64(name: str, argv: Sequence[str] | None = None) -> bool:
+    """Whether ``netmag fit name argv`` computes in float64: the workflow's ``FLOAT64`` flag
+    (fits of measured magnetometry), or ``--x64`` among its arguments (relaxometry)."""
+    return bool(getattr(WORKFLOWS.get(name), "FLOAT64", False)) or "--x64" in (argv or [])
+
+
 def run_workflow(name: str, argv: Sequence[str] | None = None) -> int:
     """Run workflow ``name`` with its command-line arguments ``argv``; returns the exit status.
 

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import jax
 
 #: Data shipped with the workflows (``data/CsErSe2``: measured M(H) and M/H(T) of CsErSe2,
 #: with its PROVENANCE.md); the default input of ``netmag fit magnetism`` / ``crystal_field``.
@@ -64,12 +63,6 @@ def workflow_parser(name: str, doc: str | None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser, parser.add_subparsers(dest="cmd", required=True)
-
-
-def enable_x64() -> None:
-    """Compute in float64 from here on (the commands fit measured data; the library never
-    switches it on by itself)."""
-    jax.config.update("jax_enable_x64", True)
 
 
 def write_json(path: Path, obj) -> None:

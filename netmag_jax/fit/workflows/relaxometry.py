@@ -38,7 +38,7 @@ import numpy as np
 
 import netmag_jax.fit as nf
 
-from ._common import enable_x64, run_command, workflow_parser
+from ._common import run_command, workflow_parser
 from ._maps import auto_mask as auto_mask
 from ._maps import load_images, load_matching
 from ._maps import summarize as summarize
@@ -303,8 +303,6 @@ def main(argv=None) -> int:
 def _run(args) -> int:
     if args.cmd == "synth":
         return _write_synth(args)
-    if args.x64:
-        enable_x64()
     Y, affine = load_images(args.data, getattr(args, "data_imag", None))
     if args.mask is not None:
         mask = load_matching(args.mask, Y.shape[:-1], "mask") > 0
