@@ -2,7 +2,8 @@ r"""Pulseq ``.seq`` reader (file format v1.4 and v1.5; v1.3 block delays tolerat
 
 The file is a text file of sections: ``[VERSION]``, ``[DEFINITIONS]``, ``[BLOCKS]``, ``[RF]``,
 ``[GRADIENTS]``, ``[TRAP]``, ``[ADC]``, ``[DELAYS]`` (v1.3), ``[SHAPES]`` (run-length
-compressed derivatives), ``[EXTENSIONS]`` and ``[SIGNATURE]`` (skipped). Units in the file:
+compressed derivatives), ``[EXTENSIONS]`` (``_pulseq_ext``) and ``[SIGNATURE]`` (the md5 of
+the text above it, checked). A UTF-8 byte-order mark is accepted. Units in the file:
 RF amplitude in Hz (``gamma_bar B1``), gradients in Hz/m, delays/ramps in us, ADC dwell in
 ns, block durations in units of ``BlockDurationRaster``. Phase shapes are in units of 2 pi.
 
@@ -11,18 +12,23 @@ tables are read column by column from a spec of (field, unit) pairs per format v
 :func:`parse_pulseq` converts only times (us, ns -> s); the amplitudes stay in the file's
 Hz and Hz/m until :func:`pulseq_to_sequence` (``_pulseq_convert``). Every conversion of the
 file's units to SI goes through ``_UNITS``. Malformed input raises ``ValueError`` naming the
-file and line.
+file and line; every count the file declares (shape lengths, run lengths, ADC samples) is
+checked against ``MAX_SAMPLES`` before anything of that size is allocated, and every time
+against ``MAX_TIME``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from pathlib import Path
 
 import numpy as np
 
 from ..constants import GAMMA_1H_HZ
+from ._pulseq_checks import MAX_RASTER, MAX_SAMPLES, MAX_TIME, check_tables
+from ._pulseq_ext import Extensions, parse_extension_line
 
 _DEFAULT_RASTERS = {
     "GradientRasterTime": 1e-5,
@@ -55,6 +61,8 @@ class PulseqFile:
     """Parsed contents of a ``.seq`` file (event tables keyed by id).
 
     Amplitudes are as in the file (RF in Hz, gradients in Hz/m); times are in s.
+    ``extensions`` holds the ``[EXTENSIONS]`` tables (labels, triggers, soft delays,
+    rotations); ``signature`` is the md5 the file declares (checked when read), or None.
     """
 
     version: tuple
@@ -67,24 +75,52 @@ class PulseqFile:
     delays: dict
     shapes: dict
     path: str = ""
+    extensions: Extensions = dataclasses.field(default_factory=Extensions)
+    signature: str | None = None
+    definition_lines: dict = dataclasses.field(default_factory=dict)
 
     def definition(self, name, default):
         """The (first) value of the ``[DEFINITIONS]`` entry ``name`` as a float."""
         v = self.definitions.get(name, default)
-        return float(v[0] if isinstance(v, (list, tuple)) else v)
+        v = v[0] if isinstance(v, (list, tuple)) else v
+        if not isinstance(v, (int, float)):
+            line = self.definition_lines.get(name, "?")
+            raise ValueError(f"{self.path}:{line}: definition {name} is not a number: {v!r}")
+        return float(v)
 
     def raster(self, name):
         """Raster time ``name`` [s] (Pulseq's default when the file does not define it)."""
         return self.definition(name, _DEFAULT_RASTERS[name])
 
+    @property
+    def fov(self):
+        """``FOV`` definition [m] as a tuple (x, y[, z]), or None when the file has none."""
+        v = self.definitions.get("FOV")
+        if not isinstance(v, list) or not all(isinstance(x, float) for x in v):
+            return None
+        return tuple(v)
+
+    @property
+    def readout_oversampling(self) -> float:
+        """``ReadoutOversamplingFactor`` definition (1 when absent)."""
+        return self.definition("ReadoutOversamplingFactor", 1.0)
+
+    @property
+    def B0(self):
+        """``B0`` definition [T], or None when the file has none."""
+        return self.definition("B0", 0.0) or None
+
 
 class _Lines:
+    """Non-empty, comment-stripped lines of a file with their numbers; the signed text."""
+
     def __init__(self, path):
         self.path = str(path)
         try:
-            text = Path(path).read_text()
+            text = Path(path).read_bytes().decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a text file ({e})") from None
+            raise ValueError(f"{path}: not a UTF-8 text file ({e})") from None
+        self.text = text
         self.items = []
         for i, raw in enumerate(text.splitlines(), start=1):
             line = raw.split("#", 1)[0].strip()
@@ -93,6 +129,22 @@ class _Lines:
 
     def error(self, lineno, msg):
         return ValueError(f"{self.path}:{lineno}: {msg}")
+
+    def check_signature(self, signature):
+        """Compare the declared md5 with that of the text before ``\\n[SIGNATURE]``."""
+        if signature is None:
+            return
+        kind, digest, lineno = signature
+        if kind.lower() != "md5":
+            raise self.error(lineno, f"unsupported signature type {kind!r} (md5 is checked)")
+        cut = self.text.find("\n[SIGNATURE]")
+        actual = hashlib.md5(self.text[: max(cut, 0)].encode("utf-8")).hexdigest()
+        if actual != digest.lower():
+            raise self.error(
+                lineno,
+                f"md5 signature mismatch: the file declares {digest}, its content hashes to "
+                f"{actual} (edited after writing?); pass check_signature=False to read it anyway",
+            )
 
 
 def _numbers(src, lineno, line, n_allowed, kinds=None):
@@ -117,9 +169,9 @@ def _numbers(src, lineno, line, n_allowed, kinds=None):
     return out
 
 
-def _int_id(src, lineno, v, what="id"):
-    if v != int(v) or v < 0:
-        raise src.error(lineno, f"{what} must be a non-negative integer, got {v}")
+def _int_id(src, lineno, v, what="id", low=0):
+    if v != int(v) or v < low or v > 2**53:
+        raise src.error(lineno, f"{what} must be an integer in [{low}, 2**53], got {v}")
     return int(v)
 
 
@@ -128,34 +180,47 @@ def decompress_shape(values, num_samples):
 
     A repeated value ``v v c`` stands for ``c + 2`` copies of v; the decoded derivative is
     summed cumulatively. If ``len(values) == num_samples`` the shape is stored uncompressed.
+    Every run is checked against ``num_samples`` before it is expanded (memory is bounded
+    by the declared size), and the decoded samples must be finite.
     """
-    vals = list(values)
+    vals = np.asarray(values, dtype=float)
+    if not 1 <= num_samples <= MAX_SAMPLES:
+        raise ValueError(f"num_samples must be in [1, {MAX_SAMPLES}], got {num_samples}")
     if len(vals) == num_samples:
-        return np.asarray(vals, dtype=float)
-    out = []
-    i = 0
+        return vals.copy()
+    out = np.empty(num_samples)
+    n = i = 0
     while i < len(vals):
         if i + 1 < len(vals) and vals[i] == vals[i + 1]:
             if i + 2 >= len(vals):
                 raise ValueError("compressed shape ends inside a run")
             c = vals[i + 2]
-            if c != int(c) or c < 0:
-                raise ValueError(f"run-length count must be a non-negative integer, got {c}")
-            out.extend([vals[i]] * (int(c) + 2))
+            if c != int(c) or c < 0 or n + c + 2 > num_samples:
+                raise ValueError(
+                    f"run-length count {c:g} is not an integer in [0, {num_samples - n - 2}]"
+                )
+            out[n : n + int(c) + 2] = vals[i]
+            n += int(c) + 2
             i += 3
         else:
-            out.append(vals[i])
+            if n >= num_samples:
+                raise ValueError(f"shape decodes to more than {num_samples} samples")
+            out[n] = vals[i]
+            n += 1
             i += 1
-        if len(out) > num_samples:
-            break
-    if len(out) != num_samples:
-        raise ValueError(f"shape decodes to {len(out)} samples, expected {num_samples}")
-    return np.cumsum(np.asarray(out, dtype=float))
+    if n != num_samples:
+        raise ValueError(f"shape decodes to {n} samples, expected {num_samples}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        samples = np.cumsum(out)
+    if not np.all(np.isfinite(samples)):
+        raise ValueError("shape decodes to non-finite samples")
+    return samples
 
 
 # --- event tables: the columns after the id, as "field:unit" ----------------------------------
-# unit: absent keeps the number as written, "id" a non-negative integer id, "int" an integer,
-# "str" text, else a key of _UNITS; field "-": a column the reader ignores.
+# unit: absent keeps the number as written, "id" a non-negative integer id, "tid" a time-shape
+# id (>= -1), "n" a sample count in [1, MAX_SAMPLES], "str" text, else a key of _UNITS (times
+# are checked against MAX_TIME); field "-": a column the reader ignores.
 @dataclasses.dataclass(frozen=True)
 class _Fixed:
     """A field that this format version does not write, and its value."""
@@ -170,11 +235,13 @@ def _spec(columns, **fixed):
         name, _, unit = col.partition(":")
         unit = _Fixed(fixed[name]) if name in fixed else (unit or None)
         out.append((None if name == "-" else name, unit))
+    named = {name for name, _ in out}
+    out.extend((name, _Fixed(v)) for name, v in fixed.items() if name not in named)
     return tuple(out)
 
 
 _RF_COLUMNS = (
-    "amp mag:id phase_shape:id time:int center:us->s delay:us->s"
+    "amp mag:id phase_shape:id time:id center:us->s delay:us->s"
     " freq_ppm phase_ppm freq phase use:str"
 )
 # (fields per line, spec) for v1.5, then for v1.4 (v1.3 lines lack the time-shape column)
@@ -182,13 +249,14 @@ _RF = (
     ((12,), _spec(_RF_COLUMNS)),
     ((7, 8), _spec(_RF_COLUMNS, center=None, freq_ppm=0.0, phase_ppm=0.0, use="u")),
 )
-_GRADIENTS = (
-    ((7,), _spec("amp - - shape:id time:id delay:us->s")),  # - -: first, last
-    ((4, 5), _spec("amp shape:id time:id delay:us->s")),
+_GRADIENTS = (  # time -1: samples every half gradient raster (pypulseq oversampling=True)
+    ((7,), _spec("amp first last shape:id time:tid delay:us->s")),
+    ((4, 5), _spec("amp shape:id time:tid delay:us->s", first=None, last=None)),
 )
 _ADC = (
-    ((9,), _spec("num:int dwell:ns->s delay:us->s - - freq phase -")),  # ppm, phase shape: unused
-    ((6,), _spec("num:int dwell:ns->s delay:us->s freq phase")),
+    ((9,), _spec("num:n dwell:ns->s delay:us->s freq_ppm phase_ppm freq phase phase_shape:id")),
+    ((6,), _spec("num:n dwell:ns->s delay:us->s freq phase", freq_ppm=0.0, phase_ppm=0.0,
+                 phase_shape=0)),
 )
 _TRAP = _spec("amp rise:us->s flat:us->s fall:us->s delay:us->s")
 
@@ -199,6 +267,7 @@ class _Parse:
     def __init__(self, src):
         self.src, self.pos = src, 0
         self.version, self.definitions, self.blocks = {}, {}, []
+        self.definition_lines, self.sig, self.extensions = {}, {}, Extensions()
         self.rf, self.gradients, self.trap, self.adc, self.delays, self.shapes = (
             {} for _ in range(6)
         )
@@ -241,13 +310,19 @@ def _event(src, lineno, values, spec):
         else:
             value = next(columns)
             if unit == "id":
-                value = _int_id(src, lineno, value)
-            elif unit == "int":
-                value = int(value)
+                value = _int_id(src, lineno, value, name)
+            elif unit == "tid":
+                value = _int_id(src, lineno, value, "time shape id", low=-1)
+            elif unit == "n":
+                value = _int_id(src, lineno, value, "number of samples", low=1)
+                if value > MAX_SAMPLES:
+                    raise src.error(lineno, f"{value} samples exceed the limit {MAX_SAMPLES}")
             elif unit == "str":
                 value = str(value)
             elif unit is not None:
                 value = _si(value, unit)
+                if unit.endswith("->s") and abs(value) > MAX_TIME:
+                    raise src.error(lineno, f"{name} {value:g} s exceeds {MAX_TIME:g} s")
         if name is not None:
             ev[name] = value
     return eid, ev
@@ -277,7 +352,18 @@ def _number_or_text(p):
 def _parse_definition(st, lineno, line):
     parts = line.split()
     vals = [_number_or_text(p) for p in parts[1:]]
-    st.definitions[parts[0]] = vals[0] if len(vals) == 1 else vals
+    if parts[0] in _DEFAULT_RASTERS:
+        r = vals[0] if len(vals) == 1 else None
+        if not isinstance(r, float) or not (0 < r <= MAX_RASTER):
+            raise st.src.error(
+                lineno, f"{parts[0]} must be one time in (0, {MAX_RASTER:g}] s, got {line!r}"
+            )
+    if parts[0] == "FOV" and not (
+        len(vals) in (2, 3) and all(isinstance(v, float) and 0 < v < 1e3 for v in vals)
+    ):
+        raise st.src.error(lineno, f"FOV must be 2 or 3 lengths in (0, 1000) m, got {line!r}")
+    st.definitions[parts[0]] = vals if len(vals) != 1 or parts[0] == "FOV" else vals[0]
+    st.definition_lines[parts[0]] = lineno
 
 
 def _parse_block(st, lineno, line):
@@ -307,15 +393,18 @@ def _parse_trap(st, lineno, line):
 
 def _parse_adc(st, lineno, line):
     v, spec = _columns(st, lineno, line, _ADC)
-    num = _int_id(st.src, lineno, v[1], "number of samples")
-    if num < 1 or v[2] <= 0 or v[3] < 0:
-        raise st.src.error(lineno, "ADC needs num >= 1, dwell > 0 and delay >= 0")
+    if v[2] <= 0 or v[3] < 0:
+        raise st.src.error(lineno, "ADC needs dwell > 0 and delay >= 0")
     eid, ev = _event(st.src, lineno, v, spec)
+    if ev["num"] * ev["dwell"] > MAX_TIME:
+        raise st.src.error(lineno, f"ADC lasts longer than {MAX_TIME:g} s")
     st.adc[eid] = ev
 
 
 def _parse_delay(st, lineno, line):
     v = _numbers(st.src, lineno, line, (2,))
+    if not 0 <= v[1] * 1e-6 <= MAX_TIME:
+        raise st.src.error(lineno, f"delay must be in [0, {MAX_TIME:g}] s")
     st.delays[_int_id(st.src, lineno, v[0])] = _si(v[1], "us->s")
 
 
@@ -345,7 +434,19 @@ def _parse_shape(st, lineno, line):
 
 
 def _skip(st, lineno, line):
-    """Sections the reader does not use: extensions (labels, triggers, ...), signatures."""
+    """Sections the reader does not know (a Pulseq reader ignores them)."""
+
+
+def _parse_extension(st, lineno, line):
+    parse_extension_line(st.extensions, st.src, lineno, line)
+
+
+def _parse_signature(st, lineno, line):
+    """``Type md5`` and ``Hash <hex>``; other lines are rejected."""
+    parts = line.split()
+    if len(parts) != 2 or parts[0].lower() not in ("type", "hash"):
+        raise st.src.error(lineno, f"bad [SIGNATURE] line {line!r}")
+    st.sig[parts[0].lower()] = (parts[1], lineno)
 
 
 _SECTIONS = {
@@ -358,8 +459,8 @@ _SECTIONS = {
     "[ADC]": _parse_adc,
     "[DELAYS]": _parse_delay,
     "[SHAPES]": _parse_shape,
-    "[EXTENSIONS]": _skip,
-    "[SIGNATURE]": _skip,
+    "[EXTENSIONS]": _parse_extension,
+    "[SIGNATURE]": _parse_signature,
 }
 
 
@@ -370,9 +471,12 @@ def _section_parser(src, lineno, line):
     return _SECTIONS.get(f"[{line[1:-1].strip().upper()}]", _skip)
 
 
-def parse_pulseq(path) -> PulseqFile:
+def parse_pulseq(path, check_signature=True) -> PulseqFile:
     """Parse a Pulseq ``.seq`` file into its event tables (times in s, amplitudes in Hz, Hz/m).
 
+    Args:
+        path: file path (UTF-8, optionally with a byte-order mark).
+        check_signature: compare the ``[SIGNATURE]`` md5 (if present) with the file's text.
     Raises:
         ValueError: malformed file, with ``path:line`` in the message.
     """
@@ -396,6 +500,14 @@ def parse_pulseq(path) -> PulseqFile:
         )
     if not st.blocks:
         raise ValueError(f"{path}: no [BLOCKS]")
+    signature = None
+    if st.sig:
+        if set(st.sig) != {"type", "hash"}:
+            lineno = max(ln for _, ln in st.sig.values())
+            raise st.src.error(lineno, "[SIGNATURE] needs Type and Hash")
+        signature = (st.sig["type"][0], st.sig["hash"][0], st.sig["hash"][1])
+        if check_signature:
+            st.src.check_signature(signature)
     pf = PulseqFile(
         (version["major"], version["minor"], version.get("revision", 0)),
         st.definitions,
@@ -407,40 +519,9 @@ def parse_pulseq(path) -> PulseqFile:
         st.delays,
         st.shapes,
         str(path),
+        st.extensions,
+        None if signature is None else signature[1],
+        st.definition_lines,
     )
-    _check_blocks(pf, st.src)
-    _check_shapes(pf, st.src)
+    check_tables(pf, st.src)
     return pf
-
-
-def _check_blocks(pf, src):
-    """Every event a block names is defined."""
-    for lineno, b in pf.blocks:
-        _, dur, r, gx, gy, gz, a, _ = b
-        if r and r not in pf.rf:
-            raise src.error(lineno, f"block refers to undefined RF event {r}")
-        for g in (gx, gy, gz):
-            if g and g not in pf.gradients and g not in pf.trap:
-                raise src.error(lineno, f"block refers to undefined gradient event {g}")
-        if a and a not in pf.adc:
-            raise src.error(lineno, f"block refers to undefined ADC event {a}")
-        if pf.version[:2] < (1, 4) and dur and dur not in pf.delays:
-            raise src.error(lineno, f"block refers to undefined delay {dur}")
-
-
-def _check_shapes(pf, src):
-    """Every shape an event names is defined; RF and arbitrary gradients have one."""
-    for table in (pf.rf, pf.gradients):
-        for ev in table.values():
-            for key in ("mag", "phase_shape", "shape", "time"):
-                sid = ev.get(key, 0)
-                if sid and sid > 0 and sid not in pf.shapes:
-                    raise src.error(ev["line"], f"refers to undefined shape {sid}")
-    for ev in pf.rf.values():
-        if ev["mag"] == 0:
-            raise src.error(ev["line"], "RF event needs a magnitude shape")
-        if ev["phase_shape"] and len(pf.shapes[ev["phase_shape"]]) != len(pf.shapes[ev["mag"]]):
-            raise src.error(ev["line"], "RF magnitude and phase shapes differ in length")
-    for ev in pf.gradients.values():
-        if ev["shape"] == 0:
-            raise src.error(ev["line"], "arbitrary gradient needs a shape")
