@@ -255,8 +255,12 @@ _GRADIENTS = (  # time -1: samples every half gradient raster (pypulseq oversamp
 )
 _ADC = (
     ((9,), _spec("num:n dwell:ns->s delay:us->s freq_ppm phase_ppm freq phase phase_shape:id")),
-    ((6,), _spec("num:n dwell:ns->s delay:us->s freq phase", freq_ppm=0.0, phase_ppm=0.0,
-                 phase_shape=0)),
+    (
+        (6,),
+        _spec(
+            "num:n dwell:ns->s delay:us->s freq phase", freq_ppm=0.0, phase_ppm=0.0, phase_shape=0
+        ),
+    ),
 )
 _TRAP = _spec("amp rise:us->s flat:us->s fall:us->s delay:us->s")
 

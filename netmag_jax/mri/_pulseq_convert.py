@@ -49,6 +49,7 @@ class SequenceArrays:
         adc_phase: [n_adc] engine receiver phase [rad].
         rf_events: ``[(step, kind, line)]``: the RF centre is the end of step ``step`` (-1:
             the sequence start); ``kind`` is "excitation", "refocusing" or None.
+        block_start: [n_blocks + 1] first step of each block (and the total).
     """
 
     rf: np.ndarray
@@ -57,6 +58,7 @@ class SequenceArrays:
     adc: np.ndarray
     adc_phase: np.ndarray
     rf_events: list
+    block_start: np.ndarray
 
 
 class _Block:
@@ -154,9 +156,10 @@ def sequence_arrays(pf: PulseqFile, B0=None, max_steps=MAX_STEPS) -> SequenceArr
     first_last = {}
     if pf.version[:2] < (1, 5):
         first_last = v14_first_last(pf, lambda ln, ids: block_duration(pf, ln, ids))
-    cache, parts, events = {}, [], []
+    cache, parts, events, starts = {}, [], [], []
     n = total = 0
     for lineno, ids in pf.blocks:
+        starts.append(n)
         key = tuple(ids[1:])
         if key not in cache:
             block = _Block(pf, ids, lineno, B0, first_last)
@@ -173,7 +176,8 @@ def sequence_arrays(pf: PulseqFile, B0=None, max_steps=MAX_STEPS) -> SequenceArr
             events.append((n + centre, kind, lineno))
         n += len(dt)
     rf, g, dt, adc, ph = (np.concatenate(p) for p in zip(*parts, strict=True))
-    return SequenceArrays(rf, g, dt, adc.astype(np.int64), ph, events)
+    starts.append(n)
+    return SequenceArrays(rf, g, dt, adc.astype(np.int64), ph, events, np.asarray(starts))
 
 
 def pulseq_to_sequence(pf: PulseqFile, B0=None, max_steps=MAX_STEPS) -> Sequence:

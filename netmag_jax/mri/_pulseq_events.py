@@ -91,7 +91,7 @@ def pypulseq_rf_centre(t, sig):
 
 
 def rf_kind(pf, ev, B0):
-    """"excitation", "refocusing" or None (inversion, saturation, ...) as pypulseq's
+    """ "excitation", "refocusing" or None (inversion, saturation, ...) as pypulseq's
     ``calculate_kspace`` sees the pulse: v1.5 from the file's use letter (undefined counts as
     excitation); older files by pypulseq's ``detect_rf_use`` rule (flip < 90.01 deg:
     excitation; else saturation for a fat-sat-like pulse, else refocusing)."""

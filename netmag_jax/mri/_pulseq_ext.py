@@ -177,3 +177,23 @@ def check_extensions(ext: Extensions, src, blocks):
         if n_rot > 1:
             raise src.error(lineno, "block has more than one rotation extension")
         checked[eid] = True
+
+
+def adc_labels(pf):
+    """Label counters at each ADC event, as pypulseq's ``evaluate_labels(evolution="adc")``.
+
+    ``LABELSET`` sets and ``LABELINC`` increments a counter (in the extension list's order)
+    in every block; the values in force in each block with an ADC are recorded.
+
+    Returns:
+        ``{LABEL: int array [n_adc_blocks]}`` for every label the file uses (0 before set).
+    """
+    state, rows = {}, []
+    for _, ids in pf.blocks:
+        if ids[7]:
+            for kind, name, value in pf.extensions.labels(ids[7]):
+                state[name] = value if kind == "set" else state.get(name, 0) + value
+        if ids[6]:
+            rows.append(dict(state))
+    names = sorted({k for r in rows for k in r} | set(state))
+    return {k: np.array([r.get(k, 0) for r in rows], dtype=np.int64) for k in names}

@@ -215,7 +215,9 @@ def make_epi(labels=False, spin_echo=False):
         seq.add_block(rf180)
         seq.add_block(crush)
         seq.add_block(gyp)
-        gxp_after = pp.make_trapezoid(channel="x", area=gx.area / 2, duration=pre_time, system=system)
+        gxp_after = pp.make_trapezoid(
+            channel="x", area=gx.area / 2, duration=pre_time, system=system
+        )
         seq.add_block(gxp_after)
     else:
         seq.add_block(gxp, gyp, gzr)
@@ -343,8 +345,10 @@ def make_spiral(oversampling=False):
     k = kmax * tt**1.5 * np.exp(2j * math.pi * 3 * tt)
     g = np.diff(np.concatenate([[0], k])) / ras  # Hz/m, g[i] between k[i-1] and k[i]
     ramp = np.linspace(1, 0, 40 if oversampling else 20)[1:]
-    gxw = np.concatenate([g.real, g.real[-1] * ramp])
-    gyw = np.concatenate([g.imag, g.imag[-1] * ramp])
+    # two final zeros: v1.4 files store no 'last' and readers extrapolate it from the
+    # final two samples (pypulseq, MATLAB Pulseq), which then gives exactly 0
+    gxw = np.concatenate([g.real, g.real[-1] * ramp, [0.0]])
+    gyw = np.concatenate([g.imag, g.imag[-1] * ramp, [0.0]])
     if oversampling and len(gxw) % 2 == 0:
         gxw, gyw = np.append(gxw, 0.0), np.append(gyw, 0.0)
     gx = pp.make_arbitrary_grad("x", gxw, first=0, last=0, oversampling=oversampling, system=system)
@@ -461,3 +465,23 @@ def write_corpus(folder) -> dict:
                 seq.write(str(p), v141_compat=True)
                 out[f"{name}_v141"] = p
     return out
+
+
+_CACHE: dict = {}
+
+
+def corpus(tmp_path_factory) -> dict:
+    """The corpus written once per test session (``write_corpus`` into a session tmp dir)."""
+    if "files" not in _CACHE:
+        _CACHE["files"] = write_corpus(tmp_path_factory.mktemp("pypulseq_corpus"))
+    return _CACHE["files"]
+
+
+def read_with_pypulseq(path):
+    """pypulseq's own reading of ``path`` (duplicates kept: pypulseq 1.5.0's
+    ``remove_duplicates`` fails on half-raster gradients, time id -1)."""
+    seq = pp.Sequence()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seq.read(str(path), remove_duplicates=False)
+    return seq
