@@ -20,15 +20,15 @@ against ``MAX_TIME``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import math
 from pathlib import Path
 
 import numpy as np
 
 from ..constants import GAMMA_1H_HZ
 from ._pulseq_checks import MAX_RASTER, MAX_SAMPLES, MAX_TIME, check_tables
-from ._pulseq_ext import Extensions, parse_extension_line
+from ._pulseq_ext import Extensions, adc_labels, parse_extension_line
+from ._pulseq_text import _int_id, _Lines, _numbers
+from ._pulseq_text import decompress_shape as decompress_shape
 
 _DEFAULT_RASTERS = {
     "GradientRasterTime": 1e-5,
@@ -105,116 +105,26 @@ class PulseqFile:
         """``ReadoutOversamplingFactor`` definition (1 when absent)."""
         return self.definition("ReadoutOversamplingFactor", 1.0)
 
+    def adc_labels(self):
+        """``{LABEL: [n_adc_blocks] int}``: label counters (LIN, REV, ...) at each ADC block,
+        as pypulseq's ``evaluate_labels(evolution="adc")``."""
+        return adc_labels(self)
+
+    def triggers(self):
+        """``[(block index, (type, channel, delay us, duration us))]`` of the TRIGGERS
+        extension (kept for the record; they do not act on the spins)."""
+        return [
+            (i, v)
+            for i, (_, ids) in enumerate(self.blocks)
+            if ids[7]
+            for name, _, v in self.extensions.chain(ids[7])
+            if name == "TRIGGERS"
+        ]
+
     @property
     def B0(self):
         """``B0`` definition [T], or None when the file has none."""
         return self.definition("B0", 0.0) or None
-
-
-class _Lines:
-    """Non-empty, comment-stripped lines of a file with their numbers; the signed text."""
-
-    def __init__(self, path):
-        self.path = str(path)
-        try:
-            text = Path(path).read_bytes().decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a UTF-8 text file ({e})") from None
-        self.text = text
-        self.items = []
-        for i, raw in enumerate(text.splitlines(), start=1):
-            line = raw.split("#", 1)[0].strip()
-            if line:
-                self.items.append((i, line))
-
-    def error(self, lineno, msg):
-        return ValueError(f"{self.path}:{lineno}: {msg}")
-
-    def check_signature(self, signature):
-        """Compare the declared md5 with that of the text before ``\\n[SIGNATURE]``."""
-        if signature is None:
-            return
-        kind, digest, lineno = signature
-        if kind.lower() != "md5":
-            raise self.error(lineno, f"unsupported signature type {kind!r} (md5 is checked)")
-        cut = self.text.find("\n[SIGNATURE]")
-        actual = hashlib.md5(self.text[: max(cut, 0)].encode("utf-8")).hexdigest()
-        if actual != digest.lower():
-            raise self.error(
-                lineno,
-                f"md5 signature mismatch: the file declares {digest}, its content hashes to "
-                f"{actual} (edited after writing?); pass check_signature=False to read it anyway",
-            )
-
-
-def _numbers(src, lineno, line, n_allowed, kinds=None):
-    parts = line.split()
-    if len(parts) not in n_allowed:
-        raise src.error(
-            lineno,
-            f"expected {' or '.join(map(str, n_allowed))} fields, got {len(parts)}: {line!r}",
-        )
-    out = []
-    for j, p in enumerate(parts):
-        try:
-            v = float(p)
-        except ValueError:
-            if kinds is not None and j in kinds:
-                out.append(p)
-                continue
-            raise src.error(lineno, f"not a number: {p!r}") from None
-        if not math.isfinite(v):
-            raise src.error(lineno, f"not a finite number: {p!r}")
-        out.append(v)
-    return out
-
-
-def _int_id(src, lineno, v, what="id", low=0):
-    if v != int(v) or v < low or v > 2**53:
-        raise src.error(lineno, f"{what} must be an integer in [{low}, 2**53], got {v}")
-    return int(v)
-
-
-def decompress_shape(values, num_samples):
-    """Undo Pulseq shape compression: run-length coded derivative -> samples.
-
-    A repeated value ``v v c`` stands for ``c + 2`` copies of v; the decoded derivative is
-    summed cumulatively. If ``len(values) == num_samples`` the shape is stored uncompressed.
-    Every run is checked against ``num_samples`` before it is expanded (memory is bounded
-    by the declared size), and the decoded samples must be finite.
-    """
-    vals = np.asarray(values, dtype=float)
-    if not 1 <= num_samples <= MAX_SAMPLES:
-        raise ValueError(f"num_samples must be in [1, {MAX_SAMPLES}], got {num_samples}")
-    if len(vals) == num_samples:
-        return vals.copy()
-    out = np.empty(num_samples)
-    n = i = 0
-    while i < len(vals):
-        if i + 1 < len(vals) and vals[i] == vals[i + 1]:
-            if i + 2 >= len(vals):
-                raise ValueError("compressed shape ends inside a run")
-            c = vals[i + 2]
-            if c != int(c) or c < 0 or n + c + 2 > num_samples:
-                raise ValueError(
-                    f"run-length count {c:g} is not an integer in [0, {num_samples - n - 2}]"
-                )
-            out[n : n + int(c) + 2] = vals[i]
-            n += int(c) + 2
-            i += 3
-        else:
-            if n >= num_samples:
-                raise ValueError(f"shape decodes to more than {num_samples} samples")
-            out[n] = vals[i]
-            n += 1
-            i += 1
-    if n != num_samples:
-        raise ValueError(f"shape decodes to {n} samples, expected {num_samples}")
-    with np.errstate(over="ignore", invalid="ignore"):
-        samples = np.cumsum(out)
-    if not np.all(np.isfinite(samples)):
-        raise ValueError("shape decodes to non-finite samples")
-    return samples
 
 
 # --- event tables: the columns after the id, as "field:unit" ----------------------------------
@@ -484,7 +394,12 @@ def parse_pulseq(path, check_signature=True) -> PulseqFile:
     Raises:
         ValueError: malformed file, with ``path:line`` in the message.
     """
-    st = _Parse(_Lines(path))
+    return parse_pulseq_bytes(Path(path).read_bytes(), path, check_signature)
+
+
+def parse_pulseq_bytes(data: bytes, path="<bytes>", check_signature=True) -> PulseqFile:
+    """:func:`parse_pulseq` of a file's content ``data``; ``path`` names it in errors."""
+    st = _Parse(_Lines(path, data))
     parse_line = None
     while st.more():
         lineno, line = st.take()

@@ -54,7 +54,9 @@ def _check_rf(pf, src):
         if ev["phase_shape"] and len(pf.shapes[ev["phase_shape"]]) != len(mag):
             raise src.error(ev["line"], "RF magnitude and phase shapes differ in length")
         _check_time_shape(pf, src, ev, len(mag))
-        if not np.isfinite(ev["amp"] * np.max(np.abs(mag))):
+        with np.errstate(over="ignore"):
+            peak = ev["amp"] * np.max(np.abs(mag))
+        if not np.isfinite(peak):
             raise src.error(ev["line"], "RF amplitude times its shape is not finite")
         use = ev["use"]
         if len(use) != 1 or use not in RF_USES:
@@ -71,7 +73,9 @@ def _check_gradients(pf, src):
         if ev["time"] > 0 and len(g) < 2:
             raise src.error(ev["line"], "time-shaped gradient needs at least 2 samples")
         _check_time_shape(pf, src, ev, len(g))
-        if not np.isfinite(ev["amp"] * np.max(np.abs(g))):
+        with np.errstate(over="ignore"):
+            peak = ev["amp"] * np.max(np.abs(g))
+        if not np.isfinite(peak):
             raise src.error(ev["line"], "gradient amplitude times its shape is not finite")
 
 
