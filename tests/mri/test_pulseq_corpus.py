@@ -179,3 +179,18 @@ def test_definitions_exposed(files):
     assert pf.raster("GradientRasterTime") == ref.grad_raster_time
     assert pf.raster("RadiofrequencyRasterTime") == ref.rf_raster_time
     assert pf.readout_oversampling == 1.0
+
+
+def test_bare_sequence_kspace_refocusing_and_inversion():
+    """Sequence without a file: a 180 deg pulse negates k at its centre, the 90 deg one
+    restarts it (pypulseq's rule by flip angle); analytic k = -m1 + m2 after the 180."""
+    G, T = 1e-3, 1e-3
+    hard = 1.0 / (4 * 1e-4 * GAMMA_1H_HZ)  # 90 deg in 100 us: gamma_bar B1 t = 1/4
+    b = mri.SequenceBuilder()
+    b.pulse(jnp.full(1, hard), 1e-4)
+    b.delay(T, gradient=(G, 0.0, 0.0))
+    b.pulse(jnp.full(2, 2 * hard), 1e-4)  # 180 deg
+    b.readout(3, 1e-4, gradient=(G, 0.0, 0.0))
+    k = mri.kspace_trajectory(b.build())
+    expected = -GAMMA_1H_HZ * G * T + GAMMA_1H_HZ * G * np.arange(1, 4) * 1e-4
+    np.testing.assert_allclose(k[:, 0], expected, rtol=1e-12)

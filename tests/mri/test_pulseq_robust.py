@@ -121,6 +121,16 @@ def test_adc_ppm_equals_its_frequency_and_demodulates_the_spin():
     assert np.ptp(np.unwrap(np.angle(sig[1]))) > 0.4  # its mirror keeps turning
 
 
+def test_adc_phase_shape_applied():
+    """v1.5 ADC phase_id: per-sample receiver phase [rad] (pypulseq's phase_modulation), which
+    enters the engine negated like every receiver phase (mirror frame)."""
+    text = _text().replace("1 10 10000 100 0 0 0 0 0", "1 10 10000 100 0 0 0 0 2")
+    ramp = 0.1 * np.arange(1, 11) ** 2  # stored uncompressed (10 values for 10 samples)
+    text += "shape_id 2\nnum_samples 10\n" + "\n".join(map(str, ramp.tolist())) + "\n"
+    a = sequence_arrays(_parse(text))
+    np.testing.assert_allclose(a.adc_phase, -ramp, atol=1e-12)
+
+
 def test_signature_md5_checked(tmp_path):
     """A Pulseq-signed file reads; one changed character is a mismatch naming the Hash line;
     check_signature=False reads it anyway."""
