@@ -12,6 +12,7 @@ exits non-zero when there are some.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 import time
@@ -28,18 +29,21 @@ SMALL = ("se_block_v15", "se_block_v141", "epi_labels_v15", "ute_v141", "spiral_
 def seed_files(folder):
     """Contents of the seed files: test data plus small pypulseq corpus files."""
     seeds = [p.read_bytes() for p in sorted((ROOT / "tests" / "mri" / "data").glob("*.seq"))]
+    spec = importlib.util.spec_from_file_location(
+        "_pypulseq_corpus", ROOT / "tests" / "mri" / "_pypulseq_corpus.py"
+    )
     try:
-        sys.path.insert(0, str(ROOT / "tests" / "mri"))
-        from _pypulseq_corpus import write_corpus
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
     except ImportError as e:  # pypulseq missing: test data only
         print(f"pypulseq corpus skipped ({e})")
         return seeds
-    files = write_corpus(folder)
+    files = module.write_corpus(folder)
     return seeds + [files[n].read_bytes() for n in SMALL]
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description="Long fuzz run of the Pulseq reader")
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)

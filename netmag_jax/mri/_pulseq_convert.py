@@ -132,6 +132,10 @@ class _Block:
         if self.adc is not None:
             ta, adc_ph = self.adc
             adc_idx = np.searchsorted(e[1:], np.minimum(_ticks(ta), e[-1]))
+        if not (np.all(np.isfinite(rf)) and np.all(np.isfinite(g))):
+            raise ValueError(f"{self.pf.path}:{self.lineno}: RF or gradient is not finite")
+        if not np.all(np.isfinite(adc_ph)):
+            raise ValueError(f"{self.pf.path}:{self.lineno}: ADC phase is not finite")
         return rf, g, dt, adc_idx, adc_ph, centre
 
 

@@ -159,6 +159,7 @@ def test_signature_md5_checked(tmp_path):
         (dict(rf_amp="1e300", count="1e300"), "not finite|run-length"),
         (dict(rf_amp="1e308", mag0=10), "not finite"),  # amplitude x shape = inf
         (dict(ext="99999999999999999999"), "integer"),
+        (dict(ppm="1e308"), "not finite"),  # ppm -> Hz overflows to inf
     ],
 )
 def test_hostile_values_rejected_before_allocation(kw, match):
