@@ -13,6 +13,7 @@ import pytest
 
 from netmag_jax import mri
 from netmag_jax.constants import GAMMA_1H_HZ
+from netmag_jax.mri._pulseq import parse_pulseq_bytes
 from netmag_jax.mri._pulseq_convert import sequence_arrays
 from netmag_jax.mri._pulseq_ext import adc_labels
 
@@ -76,10 +77,19 @@ def test_rf_samples_match_pypulseq(files, name):
     t_step = np.concatenate([[0.0], np.cumsum(a.dt)])
     t_block = 0.0
     n_checked = 0
+    wave_t, wave = ref.waveforms(append_RF=True)[3]
     for b, bid in enumerate(ref.block_events):
         blk = ref.get_block(bid)
         if blk.rf is not None:
             rf = blk.rf
+            # our reading of pypulseq's RF = pypulseq's own Sequence.waveforms (its gamma)
+            g_pp = ref.system.gamma
+            f_pp = rf.freq_offset + rf.freq_ppm * 1e-6 * g_pp * B0
+            ph_pp = rf.phase_offset + rf.phase_ppm * 1e-6 * g_pp * B0
+            j = np.searchsorted(wave_t.real, t_block + rf.delay + rf.t - 1e-12)
+            np.testing.assert_allclose(
+                wave[j], rf.signal * np.exp(1j * (ph_pp + 2 * np.pi * f_pp * rf.t)), rtol=1e-12
+            )
             # pypulseq's formula, with CODATA gamma_bar (the engine's) instead of its 42.576 MHz/T
             f = rf.freq_offset + rf.freq_ppm * 1e-6 * GAMMA_1H_HZ * B0
             ph = rf.phase_offset + rf.phase_ppm * 1e-6 * GAMMA_1H_HZ * B0
@@ -179,6 +189,12 @@ def test_definitions_exposed(files):
     assert pf.raster("GradientRasterTime") == ref.grad_raster_time
     assert pf.raster("RadiofrequencyRasterTime") == ref.rf_raster_time
     assert pf.readout_oversampling == 1.0
+    text = (
+        files["gre_v15"]
+        .read_bytes()
+        .replace(b"[DEFINITIONS]\n", b"[DEFINITIONS]\nReadoutOversamplingFactor 2\n")
+    )
+    assert parse_pulseq_bytes(text, check_signature=False).readout_oversampling == 2.0
 
 
 def test_bare_sequence_kspace_refocusing_and_inversion():
