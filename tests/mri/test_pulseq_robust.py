@@ -121,6 +121,24 @@ def test_adc_ppm_equals_its_frequency_and_demodulates_the_spin():
     assert np.ptp(np.unwrap(np.angle(sig[1]))) > 0.4  # its mirror keeps turning
 
 
+@pytest.mark.parametrize(
+    "time_id,first,last,area", [(0, 0, 0, 1.5), (0, 1000, 1000, 2.0), (-1, 0, 0, 1.0)]
+)
+def test_arbitrary_gradient_first_last_interpolated(time_id, first, last, area):
+    """Samples [1, 1] x 1000 Hz/m linear between first (t = 0) and last (shape end), both in
+    Hz/m, as pypulseq: regular raster r (samples at r/2, 3r/2, end 2r): area 1.5 r with
+    first = last = 0, 2 r with first = last = 1000 Hz/m;
+    half raster (samples at r/2, r, end 3r/2): area 1.0 r. (Trapezoid-rule areas.)"""
+    grad = f"[GRADIENTS]\n1 1000 {first} {last} 2 {time_id} 0"
+    text = _text().replace("[TRAP]\n1 1000 100 800 100 0", grad)
+    text = text.replace("1 10 10000 100", "1 1 10000 0") + "shape_id 2\nnum_samples 2\n1\n1\n"
+    if time_id == -1:  # odd length required: samples [1, 1, 1] at r/2, r, 3r/2, end 2r
+        text = text.replace("num_samples 2\n1\n1\n", "num_samples 3\n1\n1\n1\n")
+        area = 1.5
+    a = sequence_arrays(_parse(text))
+    assert np.sum(a.gradient[:, 0] * a.dt) == pytest.approx(1000 * area * 1e-5, rel=1e-12)
+
+
 def test_adc_phase_shape_applied():
     """v1.5 ADC phase_id: per-sample receiver phase [rad] (pypulseq's phase_modulation), which
     enters the engine negated like every receiver phase (mirror frame)."""
