@@ -385,19 +385,23 @@ def _section_parser(src, lineno, line):
     return _SECTIONS.get(f"[{line[1:-1].strip().upper()}]", _skip)
 
 
-def parse_pulseq(path, check_signature=True) -> PulseqFile:
+def parse_pulseq(path, check_signature=True, check_raster=True) -> PulseqFile:
     """Parse a Pulseq ``.seq`` file into its event tables (times in s, amplitudes in Hz, Hz/m).
 
     Args:
         path: file path (UTF-8, optionally with a byte-order mark).
         check_signature: compare the ``[SIGNATURE]`` md5 (if present) with the file's text.
+        check_raster: require event timing on the file's rasters (as pypulseq's
+            ``check_timing``: RF/ADC delays, ADC dwell, gradient delays and ramps).
     Raises:
         ValueError: malformed file, with ``path:line`` in the message.
     """
-    return parse_pulseq_bytes(Path(path).read_bytes(), path, check_signature)
+    return parse_pulseq_bytes(Path(path).read_bytes(), path, check_signature, check_raster)
 
 
-def parse_pulseq_bytes(data: bytes, path="<bytes>", check_signature=True) -> PulseqFile:
+def parse_pulseq_bytes(
+    data: bytes, path="<bytes>", check_signature=True, check_raster=True
+) -> PulseqFile:
     """:func:`parse_pulseq` of a file's content ``data``; ``path`` names it in errors."""
     st = _Parse(_Lines(path, data))
     parse_line = None
@@ -442,5 +446,5 @@ def parse_pulseq_bytes(data: bytes, path="<bytes>", check_signature=True) -> Pul
         None if signature is None else signature[1],
         st.definition_lines,
     )
-    check_tables(pf, st.src)
+    check_tables(pf, st.src, check_raster)
     return pf

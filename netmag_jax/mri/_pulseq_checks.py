@@ -2,7 +2,8 @@ r"""Consistency checks of a parsed Pulseq file, run once all sections are read.
 
 Every event a block names is defined; every shape an event names is defined and has the
 right length; time shapes are non-decreasing; decoded RF and gradient amplitudes are finite;
-RF uses are Pulseq's letters; block durations lie within ``MAX_TIME``. Each failure is a
+RF uses are Pulseq's letters; block durations lie within ``MAX_TIME``; event timing is on
+the file's rasters (``check_rasters``, optional). Each failure is a
 ``ValueError`` naming the file and the line of the offending event or block.
 """
 
@@ -79,7 +80,35 @@ def _check_gradients(pf, src):
             raise src.error(ev["line"], "gradient amplitude times its shape is not finite")
 
 
-def check_tables(pf, src):
+def _check_raster(src, ev, what, fields, raster, raster_name):
+    for field in fields:
+        t = ev[field]
+        if abs(t / raster - round(t / raster)) > 1e-6:
+            raise src.error(
+                ev["line"],
+                f"{what} {field} {t * 1e6:.4g} us is not on the {raster_name} "
+                f"({raster * 1e6:.4g} us); pass check_raster=False to read it anyway",
+            )
+
+
+def check_rasters(pf, src):
+    """Event timing on the rasters, as pypulseq's ``check_timing``: RF and ADC delays on the
+    RF raster, ADC dwell on the ADC raster, gradient delays and ramps on the gradient raster."""
+    rf_r = pf.raster("RadiofrequencyRasterTime")
+    g_r = pf.raster("GradientRasterTime")
+    for ev in pf.rf.values():
+        _check_raster(src, ev, "RF", ("delay",), rf_r, "RadiofrequencyRasterTime")
+    for ev in pf.adc.values():
+        _check_raster(src, ev, "ADC", ("delay",), rf_r, "RadiofrequencyRasterTime")
+        _check_raster(src, ev, "ADC", ("dwell",), pf.raster("AdcRasterTime"), "AdcRasterTime")
+    for ev in pf.gradients.values():
+        _check_raster(src, ev, "gradient", ("delay",), g_r, "GradientRasterTime")
+    for ev in pf.trap.values():
+        fields = ("delay", "rise", "flat", "fall")
+        _check_raster(src, ev, "trapezoid", fields, g_r, "GradientRasterTime")
+
+
+def check_tables(pf, src, check_raster=True):
     """Run every check on the parsed file ``pf`` (``src`` names the lines in errors)."""
     for table in (pf.rf, pf.gradients, pf.adc):
         for ev in table.values():
@@ -94,3 +123,5 @@ def check_tables(pf, src):
     _check_rf(pf, src)
     _check_gradients(pf, src)
     check_extensions(pf.extensions, src, pf.blocks)
+    if check_raster:
+        check_rasters(pf, src)

@@ -200,6 +200,17 @@ def test_inf_rf_after_decoding_and_time_shape_rules():
         _parse(grad)
 
 
+def test_timing_off_the_raster_names_line_and_raster():
+    """As pypulseq's check_timing: an ADC delay of 100.5 us is off the 1 us RF raster, a
+    trapezoid rise of 105 us off the 10 us gradient raster; check_raster=False reads them."""
+    text = _text().replace("1 10 10000 100", "1 10 10000 100.5")
+    with pytest.raises(ValueError, match=r"t\.seq:\d+: ADC delay 100.5 us .*RadiofrequencyRaster"):
+        _parse(text)
+    assert _parse(text, check_raster=False).adc[1]["delay"] == pytest.approx(100.5e-6)
+    with pytest.raises(ValueError, match=r"t\.seq:\d+: trapezoid rise 105 us .*GradientRaster"):
+        _parse(_text().replace("1 1000 100 800 100 0", "1 1000 105 795 100 0"))
+
+
 def test_step_bound_and_block_duration_bound():
     with pytest.raises(ValueError, match=r"t\.seq:\d+: .*more than 5 steps"):
         sequence_arrays(_parse(_text()), max_steps=5)
