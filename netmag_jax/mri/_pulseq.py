@@ -182,6 +182,7 @@ class _Parse:
         self.src, self.pos = src, 0
         self.version, self.definitions, self.blocks = {}, {}, []
         self.definition_lines, self.sig, self.extensions = {}, {}, Extensions()
+        self.version_line = 1
         self.rf, self.gradients, self.trap, self.adc, self.delays, self.shapes = (
             {} for _ in range(6)
         )
@@ -250,6 +251,7 @@ def _parse_version(st, lineno, line):
     if parts[0] == "revision":
         st.version["revision"] = parts[1]
         return
+    st.version_line = lineno
     try:
         st.version[parts[0]] = int(parts[1])
     except ValueError:
@@ -414,15 +416,17 @@ def parse_pulseq_bytes(
         else:
             parse_line(st, lineno, line)
     version = st.version
+    last = st.src.items[-1][0] if st.src.items else 1
     if "major" not in version or "minor" not in version:
-        raise ValueError(f"{path}: missing [VERSION] major/minor")
+        raise st.src.error(1, "missing [VERSION] major/minor")
     if (version["major"], version["minor"]) not in ((1, 3), (1, 4), (1, 5)):
-        raise ValueError(
-            f"{path}: unsupported Pulseq version "
-            f"{version['major']}.{version['minor']} (1.3, 1.4, 1.5 are read)"
+        raise st.src.error(
+            st.version_line,
+            f"unsupported Pulseq version {version['major']}.{version['minor']} "
+            "(1.3, 1.4, 1.5 are read)",
         )
     if not st.blocks:
-        raise ValueError(f"{path}: no [BLOCKS]")
+        raise st.src.error(last, "no [BLOCKS] in the file")
     signature = None
     if st.sig:
         if set(st.sig) != {"type", "hash"}:

@@ -25,7 +25,8 @@ class _Lines:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as e:
-            raise ValueError(f"{path}: not a UTF-8 text file ({e})") from None
+            line = data[: e.start].count(b"\n") + 1
+            raise ValueError(f"{path}:{line}: not UTF-8 text ({e.reason})") from None
         self.text = text
         self.items = []
         for i, raw in enumerate(text.splitlines(), start=1):
