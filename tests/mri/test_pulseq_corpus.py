@@ -66,7 +66,7 @@ def test_kspace_refocusing_negates_inversion_keeps(files):
     assert kinds[0] is None and set(kinds[1:]) == {"excitation"}
 
 
-@pytest.mark.parametrize("name", ["gre_offcentre_v15", "se_block_v15", "fatsat_v15", "ute_v15"])
+@pytest.mark.parametrize("name", [n for n in NAMES if n.endswith("_v15")])
 def test_rf_samples_match_pypulseq(files, name):
     """Engine RF = conj(pypulseq's complex RF) / gamma_bar (mirror frame, see _pulseq_events):
     regular-raster samples exactly, time-shaped pulses by complex area (amplitude and phase)."""
