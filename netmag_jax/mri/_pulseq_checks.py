@@ -37,14 +37,16 @@ def _check_blocks(pf, src):
             raise src.error(lineno, f"block duration exceeds {MAX_TIME:g} s")
 
 
-def _check_time_shape(pf, src, ev, n):
+def _check_time_shape(pf, src, ev, n, raster):
     tid = ev["time"]
     if tid > 0:
         t = pf.shapes[tid]
         if len(t) != n:
             raise src.error(ev["line"], f"time shape {tid} has {len(t)} samples, expected {n}")
-        if np.any(np.diff(t) < 0) or t[0] < 0 or t[-1] * 1e-3 > MAX_TIME:
-            raise src.error(ev["line"], f"time shape {tid} must be non-negative and non-decreasing")
+        if np.any(np.diff(t) < 0) or t[0] < 0 or t[-1] * raster > MAX_TIME:
+            raise src.error(
+                ev["line"], f"time shape {tid} must be non-negative, non-decreasing, bounded"
+            )
 
 
 def _check_rf(pf, src):
@@ -54,7 +56,7 @@ def _check_rf(pf, src):
         mag = pf.shapes[ev["mag"]]
         if ev["phase_shape"] and len(pf.shapes[ev["phase_shape"]]) != len(mag):
             raise src.error(ev["line"], "RF magnitude and phase shapes differ in length")
-        _check_time_shape(pf, src, ev, len(mag))
+        _check_time_shape(pf, src, ev, len(mag), pf.raster("RadiofrequencyRasterTime"))
         with np.errstate(over="ignore"):
             peak = ev["amp"] * np.max(np.abs(mag))
         if not np.isfinite(peak):
@@ -73,7 +75,7 @@ def _check_gradients(pf, src):
             raise src.error(ev["line"], "half-raster gradient (time id -1) needs an odd length")
         if ev["time"] > 0 and len(g) < 2:
             raise src.error(ev["line"], "time-shaped gradient needs at least 2 samples")
-        _check_time_shape(pf, src, ev, len(g))
+        _check_time_shape(pf, src, ev, len(g), pf.raster("GradientRasterTime"))
         with np.errstate(over="ignore"):
             peak = ev["amp"] * np.max(np.abs(g))
         if not np.isfinite(peak):

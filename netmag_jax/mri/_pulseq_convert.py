@@ -150,6 +150,14 @@ def block_duration(pf, lineno, ids, end=0.0):
     return d
 
 
+def _check_steps(pf, lineno, n, max_steps):
+    if n > max_steps:
+        raise ValueError(
+            f"{pf.path}:{lineno}: the sequence needs more than {max_steps} steps "
+            "(raise max_steps to read it)"
+        )
+
+
 def sequence_arrays(pf: PulseqFile, B0=None, max_steps=MAX_STEPS) -> SequenceArrays:
     """The file on the engine's step grid (NumPy float64, Hz units), see :class:`SequenceArrays`.
 
@@ -167,14 +175,11 @@ def sequence_arrays(pf: PulseqFile, B0=None, max_steps=MAX_STEPS) -> SequenceArr
         key = tuple(ids[1:])
         if key not in cache:
             block = _Block(pf, ids, lineno, B0, first_last)
-            total += block.size()
-            if total > max_steps:
-                raise ValueError(
-                    f"{pf.path}:{lineno}: the sequence needs more than {max_steps} steps "
-                    "(raise max_steps to read it)"
-                )
+            _check_steps(pf, lineno, total + block.size(), max_steps)
             cache[key] = (block.sample(), block.kind)
         (rf, g, dt, ai, ap, centre), kind = cache[key]
+        total += len(dt)
+        _check_steps(pf, lineno, total, max_steps)
         parts.append((rf, g, dt, ai + n, ap))
         if centre is not None:
             events.append((n + centre, kind, lineno))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import GAMMA_1H_HZ
+from ._pulseq_checks import MAX_SAMPLES
 
 PYPULSEQ_B0 = 1.5  # pypulseq's default B0 [T], used for its v1.4 fat-sat detection rule
 PYPULSEQ_GAMMA = 42.576e6  # pypulseq's default gamma_bar [Hz/T] for that rule
@@ -70,9 +71,13 @@ def rf_piece(pf, ev, B0):
     else:
         # linear between the knots; intervals cut on the RF raster wherever the RF varies
         cuts = [t]
-        for a, b, sa, sb in zip(t[:-1], t[1:], base[:-1], base[1:], strict=True):
-            if b > a and (sa != sb or freq != 0):
-                cuts.append(np.arange(np.ceil(a / ras), np.floor(b / ras) + 1) * ras)
+        varies = (np.diff(t) > 0) & ((base[1:] != base[:-1]) | (freq != 0))
+        if np.sum(np.diff(t)[varies]) / ras > MAX_SAMPLES:
+            raise ValueError(
+                f"{pf.path}:{ev['line']}: time-shaped RF spans more than {MAX_SAMPLES} rasters"
+            )
+        for a, b in zip(t[:-1][varies], t[1:][varies], strict=True):
+            cuts.append(np.arange(np.ceil(a / ras), np.floor(b / ras) + 1) * ras)
         edges = np.unique(np.concatenate(cuts))
         mid = 0.5 * (edges[1:] + edges[:-1])
         values = np.interp(mid, t, base.real) + 1j * np.interp(mid, t, base.imag)

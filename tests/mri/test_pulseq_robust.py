@@ -211,9 +211,29 @@ def test_timing_off_the_raster_names_line_and_raster():
         _parse(_text().replace("1 1000 100 800 100 0", "1 1000 105 795 100 0"))
 
 
+def test_long_time_shaped_rf_bounded_before_allocation():
+    """A block pulse (time shape [0, 1e9] RF rasters = 1000 s) with a frequency offset would
+    be cut into 1e9 raster steps: rejected before allocation."""
+    text = _text().replace("1 2500 1 0 0 50 0 0 0 0 0 e", "1 1 1 0 3 50 0 0 0 10 0 e")
+    text = text.replace("1 10 1 0 0 0 0 0", "1 100000000 1 0 0 0 0 0")
+    text += "shape_id 3\nnum_samples 2\n0\n1000000000\n"
+    text = text.replace("num_samples 100\n1\n0\n0\n97\n", "num_samples 2\n1\n1\n")
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"t\.seq:\d+: time-shaped RF spans more than"):
+        sequence_arrays(_parse(text))
+    assert time.perf_counter() - t0 < 1.0
+
+
 def test_step_bound_and_block_duration_bound():
     with pytest.raises(ValueError, match=r"t\.seq:\d+: .*more than 5 steps"):
         sequence_arrays(_parse(_text()), max_steps=5)
+    # the same block repeated: counted every time it is played, not once
+    text = _text().replace("2 100 0 1 0 0 1 0", "2 100 0 1 0 0 1 0\n3 100 0 1 0 0 1 0")
+    n_one = len(sequence_arrays(_parse(_text())).dt)
+    n_two = len(sequence_arrays(_parse(text)).dt)
+    with pytest.raises(ValueError, match=r"t\.seq:14: .*more than"):
+        sequence_arrays(_parse(text), max_steps=n_two - 1)
+    assert n_two > n_one
     with pytest.raises(ValueError, match=r"t\.seq:\d+: block duration exceeds"):
         _parse(_text().replace("2 100 0 1", "2 1e12 0 1"))
 
