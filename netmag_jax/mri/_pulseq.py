@@ -5,7 +5,10 @@ The file is a text file of sections: ``[VERSION]``, ``[DEFINITIONS]``, ``[BLOCKS
 compressed derivatives), ``[EXTENSIONS]`` (``_pulseq_ext``) and ``[SIGNATURE]`` (the md5 of
 the text above it, checked). A UTF-8 byte-order mark is accepted. Units in the file:
 RF amplitude in Hz (``gamma_bar B1``), gradients in Hz/m, delays/ramps in us, ADC dwell in
-ns, block durations in units of ``BlockDurationRaster``. Phase shapes are in units of 2 pi.
+ns, block durations in units of ``BlockDurationRaster``. RF phase shapes are in units of
+2 pi, the v1.5 ADC phase shape in rad; ``phase_ppm`` is rad per MHz of ``gamma_bar B0``.
+The ``[DEFINITIONS]`` a simulation needs are exposed on :class:`PulseqFile` (``fov``,
+``raster``, ``readout_oversampling``, ``B0``); raster times must be positive.
 
 Parsing is a table of section parsers (``_SECTIONS``), one per ``[SECTION]``; the event
 tables are read column by column from a spec of (field, unit) pairs per format version.
