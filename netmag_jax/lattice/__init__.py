@@ -50,3 +50,8 @@ from ._observables import (
     Observables as Observables,
     binder_crossing as binder_crossing,
 )
+from ._structure import (
+    BondClass as BondClass,
+    bond_classes as bond_classes,
+    from_structure as from_structure,
+)

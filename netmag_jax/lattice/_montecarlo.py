@@ -127,6 +127,16 @@ def _check_model(model) -> None:
         )
 
 
+def _positive_temperatures(temps):
+    """Temperatures checked finite and > 0: ValueError right away when concrete (before any
+    compile), else a run-time check (``eqx.error_if``)."""
+    if _checks.is_concrete(temps):
+        bad = ~(np.isfinite(np.asarray(temps)) & (np.asarray(temps) > 0))
+        if np.any(bad):
+            raise ValueError(f"temperatures must be finite and > 0 K, got {np.asarray(temps)}")
+    return _checks.positive(temps, "temperatures")
+
+
 def _check_counts(**counts: tuple[int, int]) -> None:
     """Raise ValueError unless each ``name=(value, lowest)`` is an integer >= lowest."""
     for name, (v, lo) in counts.items():
@@ -194,7 +204,7 @@ def simulate(
     dtype = jnp.result_type(float)
     temps = jnp.atleast_1d(jnp.asarray(temperatures, dtype=dtype))
     _checks.check_ndim("temperatures", temps, 1)
-    temps = _checks.positive(temps, "temperatures")
+    temps = _positive_temperatures(temps)
     p = model.reduced(dtype)
     p = eqx.tree_at(lambda q: q.Jn, p, _checks.finite(p.Jn, "J"))
     ki, kr = jax.random.split(key)
@@ -262,5 +272,5 @@ def evolve(model: SpinModel, key, spins, temperature, n_sweeps: int, n_overrelax
     spins = jnp.asarray(spins, dtype)
     _checks.check_shape("spins", spins, (N, n))
     _check_counts(n_sweeps=(n_sweeps, 1), n_overrelax=(n_overrelax, 0))
-    T = _checks.positive(jnp.asarray(temperature, dtype), "temperature")
+    T = _positive_temperatures(jnp.asarray(temperature, dtype))
     return _evolve(model.reduced(dtype), key, spins, 1.0 / T, int(n_sweeps), int(n_overrelax))
