@@ -37,6 +37,7 @@ from ._models import (
     Ising as Ising,
     SpinModel as SpinModel,
     classical_exchange as classical_exchange,
+    convert_exchange as convert_exchange,
     exchange_from_K as exchange_from_K,
     exchange_from_meV as exchange_from_meV,
 )
