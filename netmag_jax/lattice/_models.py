@@ -142,10 +142,11 @@ class SpinModel(eqx.Module):
     r"""Classical n-component spin model on a lattice (see the module docstring).
 
     Fields: ``lattice``; ``J`` [n_bonds] joules; ``h`` [n] joules; ``D`` joules;
-    ``axis`` [n] unit vector; ``moments`` [N] dimensionless moment of each site in units of
-    a reference moment (the Zeeman energy of site i is :math:`-w_i h\cdot S_i` and the
-    magnetization :math:`m = \frac1N\sum_i w_i S_i`; unequal sublattice moments make a
-    ferrimagnet); ``n_components`` (static).
+    ``axis`` [n] unit vector (a given axis is normalised; zero or non-finite is an error);
+    ``moments`` [N] dimensionless moment of each site in units of a reference moment (the
+    Zeeman energy of site i is :math:`-w_i h\cdot S_i` and the magnetization
+    :math:`m = \frac1N\sum_i w_i S_i`; unequal sublattice moments make a ferrimagnet);
+    ``n_components`` (static).
     """
 
     lattice: Lattice
@@ -181,7 +182,10 @@ class SpinModel(eqx.Module):
         )
         if axis.shape != (n,):
             raise ValueError(f"axis must have shape ({n},), got {axis.shape}")
-        self.axis = axis / jnp.linalg.norm(axis)
+        norm = jnp.linalg.norm(axis)
+        ok = jnp.all(jnp.isfinite(axis)) & (norm > 0)
+        axis = _checks.require(axis, ok, "axis must be a finite, non-zero vector")
+        self.axis = axis / jnp.where(ok, norm, 1.0)
         self.moments = _site_moments(lattice, moments)
 
     def neighbor_couplings(self):

@@ -117,7 +117,14 @@ def _initial(model: SpinModel, key, init, n_chains, nT, dtype):
         s = s[:, None]
     if s.shape[-2:] != (N, n):
         raise ValueError(f"init array must end in shape ({N}, {n}), got {s.shape}")
-    return jnp.broadcast_to(s, (n_chains, nT, N, n))
+    return jnp.broadcast_to(unit_spins(s, "init"), (n_chains, nT, N, n))
+
+
+def unit_spins(s, name: str):
+    """``s`` [..., n] after checking every spin is a finite unit vector (Ising: +-1), to
+    1e-3 in |s|^2 (also under jit)."""
+    ok = jnp.isfinite(s).all(axis=-1) & (jnp.abs(jnp.sum(s * s, axis=-1) - 1.0) < 1e-3)
+    return _checks.require(s, ok, f"{name} spins must be finite unit vectors (Ising: +-1)")
 
 
 def _check_model(model) -> None:
@@ -276,6 +283,7 @@ def evolve(model: SpinModel, key, spins, temperature, n_sweeps: int, n_overrelax
     dtype = jnp.result_type(float)
     spins = jnp.asarray(spins, dtype)
     _checks.check_shape("spins", spins, (N, n))
+    spins = unit_spins(spins, "spins")
     _check_counts(n_sweeps=(n_sweeps, 1), n_overrelax=(n_overrelax, 0))
     T = _positive_temperatures(jnp.asarray(temperature, dtype))
     return _evolve(model.reduced(dtype), key, spins, 1.0 / T, int(n_sweeps), int(n_overrelax))
