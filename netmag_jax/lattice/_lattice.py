@@ -42,7 +42,7 @@ class Lattice(eqx.Module):
     supercell_vectors: np.ndarray  # [d, d] rows, angstrom (periodic box)
     bonds: np.ndarray  # [n_bonds, 2] int32
     J: np.ndarray  # [n_bonds] float64, joules
-    shell: np.ndarray  # [n_bonds] int32, index of the shell of each bond
+    shell: np.ndarray  # [n_bonds] int32, shell (from_cell) or bond class (from_structure)
     neighbors: np.ndarray  # [N, z] int32
     neighbor_bond: np.ndarray  # [N, z] int32
     sublattice: np.ndarray  # [N] int32
