@@ -197,6 +197,7 @@ def test_same_key_same_result():
     assert np.all(a.energy != c.energy)
 
 
+@pytest.mark.filterwarnings("ignore::netmag_jax.lattice.EquilibrationWarning")  # 4-sweep runs
 def test_simulate_compiles_once_per_shape():
     """The jitted hot path of simulate (and evolve) is traced once per structure: a second
     call with new temperatures, a new key and new coupling values of the same shapes reuses

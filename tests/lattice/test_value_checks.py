@@ -22,7 +22,7 @@ def _ising_mf_dmdT(T, Tc):
     return -s * Tc * m / T**2 / (1.0 - s * Tc / T)
 
 
-@pytest.mark.parametrize("T", [2.0, 5.0, 9.0])
+@pytest.mark.parametrize("T", [2.0, 9.0])
 def test_weiss_float32_gradient_is_finite_and_right(T):
     """Before: NaN at every T in float32 ((k_B T)^2 underflows); now the analytic value."""
     with jax.enable_x64(False):
