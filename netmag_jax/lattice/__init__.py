@@ -37,6 +37,7 @@ from ._models import (
     Ising as Ising,
     SpinModel as SpinModel,
     classical_exchange as classical_exchange,
+    convert_exchange as convert_exchange,
     exchange_from_K as exchange_from_K,
     exchange_from_meV as exchange_from_meV,
 )
@@ -49,4 +50,9 @@ from ._observables import (
     EquilibrationWarning as EquilibrationWarning,
     Observables as Observables,
     binder_crossing as binder_crossing,
+)
+from ._structure import (
+    BondClass as BondClass,
+    bond_classes as bond_classes,
+    from_structure as from_structure,
 )

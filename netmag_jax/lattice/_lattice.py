@@ -42,7 +42,7 @@ class Lattice(eqx.Module):
     supercell_vectors: np.ndarray  # [d, d] rows, angstrom (periodic box)
     bonds: np.ndarray  # [n_bonds, 2] int32
     J: np.ndarray  # [n_bonds] float64, joules
-    shell: np.ndarray  # [n_bonds] int32, index of the shell of each bond
+    shell: np.ndarray  # [n_bonds] int32, shell (from_cell) or bond class (from_structure)
     neighbors: np.ndarray  # [N, z] int32
     neighbor_bond: np.ndarray  # [N, z] int32
     sublattice: np.ndarray  # [N] int32
@@ -97,22 +97,33 @@ def _as_cell(cell) -> np.ndarray:
     return cell
 
 
-def _bond_offsets(cell, basis, shells, tol):
-    """Directed neighbour offsets (a, b, c, shell): atom b in cell c is a neighbour of atom a."""
+def _pairs_within(cell, basis, rmax):
+    """Directed pairs within ``rmax``: (a, b, c, distance) for atom b in cell c seen from atom a
+    of cell 0, 0 < distance <= rmax (angstrom)."""
     d = cell.shape[0]
-    rmax = max(r for r, _ in shells) + tol
     recip = np.linalg.inv(cell).T  # rows b_k with a_i . b_k = delta_ik
     m = [int(math.ceil(rmax * np.linalg.norm(recip[k]))) + 1 for k in range(d)]
     cs = np.array(list(itertools.product(*[range(-mk, mk + 1) for mk in m])), dtype=np.int64)
     out = []
     for a in range(len(basis)):
         for b in range(len(basis)):
-            dr = (basis[b][None, :] + cs - basis[a][None, :]) @ cell  # [n_c, d]
-            dist = np.linalg.norm(dr, axis=1)
-            for s, (r, _) in enumerate(shells):
-                for ci in np.nonzero(np.abs(dist - r) <= tol)[0]:
-                    out.append((a, b, tuple(int(v) for v in cs[ci]), s))
+            dist = np.linalg.norm((basis[b][None, :] + cs - basis[a][None, :]) @ cell, axis=1)
+            for ci in np.nonzero((dist > 0) & (dist <= rmax))[0]:
+                out.append((a, b, tuple(int(v) for v in cs[ci]), float(dist[ci])))
     return out
+
+
+def _bond_offsets(cell, basis, shells, tol):
+    """Directed neighbour offsets (a, b, c, shell): atom b in cell c is a neighbour of atom a."""
+    pairs = _pairs_within(cell, basis, max(r for r, _ in shells) + tol)
+    # ordered by atom pair, then shell, then cell shift
+    hits = [
+        ((a, b, s, i), (a, b, c, s))
+        for i, (a, b, c, dist) in enumerate(pairs)
+        for s, (r, _) in enumerate(shells)
+        if abs(dist - r) <= tol
+    ]
+    return [o for _, o in sorted(hits)]
 
 
 def _two_colouring(n, neighbors, valid):
@@ -323,8 +334,17 @@ def from_cell(
     basis = _as_basis(basis, d)
     sc = _as_supercell(supercell, d)
     shells = _as_shells(shells)
-    cs = _supercell_cells(sc, basis.shape[0])
     offsets, kept = _directed_offsets(cell, basis, shells, tol)
+    J_shell = np.array([j for _, j in shells], dtype=np.float64)
+    return assemble(cell, basis, sc, offsets, kept, J_shell, sublattice, name)
+
+
+def assemble(cell, basis, sc, offsets, kept, J_class, sublattice, name) -> Lattice:
+    """The :class:`Lattice` of a supercell ``sc`` [d] of ``cell`` with ``basis``, from the
+    directed neighbour offsets ``(a, b, c, k)`` (``kept``: those stored as bonds, each pair
+    once) and the exchange ``J_class[k]`` [joule] of each bond class k."""
+    d = cell.shape[0]
+    cs = _supercell_cells(sc, basis.shape[0])
     bonds, shell = _bond_table(cs, kept)
     neighbors, neighbor_bond = _neighbour_tables(cs, offsets, kept)
     N = cs.n_cells * cs.nb
@@ -338,7 +358,7 @@ def from_cell(
         positions=positions,
         supercell_vectors=cell * cs.sc[:, None],
         bonds=bonds.astype(np.int32),
-        J=np.array([j for _, j in shells], dtype=np.float64)[shell],
+        J=np.asarray(J_class, dtype=np.float64)[shell],
         shell=shell,
         neighbors=neighbors.astype(np.int32),
         neighbor_bond=neighbor_bond.astype(np.int32),

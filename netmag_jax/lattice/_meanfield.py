@@ -25,6 +25,11 @@ from ..statmech import brillouin, langevin
 from ._models import SpinModel
 
 
+#: mu_B / k_B, kelvin per tesla: Zeeman energies are used in kelvin, so that float32
+#: derivatives never form (k_B T)^2 (~1e-42 J^2, below float32's range)
+_MUB_K = MU_B / K_B
+
+
 def _tol(dtype):
     return 1e-12 if jnp.finfo(dtype).bits == 64 else 1e-5
 
@@ -75,13 +80,13 @@ def weiss(T, Tc, J=0.5, B=0.0, g=2.0, throw: bool = True):
 
 def _weiss_residual_quantum(m, args):
     T, Tc, B, J, g = args
-    x = 3.0 * J / (J + 1.0) * Tc / T * m + g * MU_B * J * B / (K_B * T)
+    x = 3.0 * J / (J + 1.0) * Tc / T * m + g * _MUB_K * J * B / T
     return m - brillouin(J, x)
 
 
 def _weiss_residual_classical(m, args):
     T, Tc, B, _, g = args
-    return m - langevin(3.0 * Tc / T * m + g * MU_B * B / (K_B * T))
+    return m - langevin(3.0 * Tc / T * m + g * _MUB_K * B / T)
 
 
 @eqx.filter_jit
@@ -290,12 +295,13 @@ class TwoSublattice(eqx.Module):
 def _two_residual(y, args):
     mod, T, B = args
     sA, sB = y[0] * mod.J_A, y[1] * mod.J_B
-    hA = mod.g_A * MU_B * B + mod.a_AA * sA + mod.a_AB * sB
-    hB = mod.g_B * MU_B * B + mod.a_BA * sA + mod.a_BB * sB
+    aAA, aBB, aAB, aBA = mod._a_kelvin()
+    hA = mod.g_A * _MUB_K * B + aAA * sA + aAB * sB  # molecular + Zeeman field, kelvin
+    hB = mod.g_B * _MUB_K * B + aBA * sA + aBB * sB
     return jnp.stack(
         [
-            y[0] - brillouin(mod.J_A, mod.J_A * hA / (K_B * T)),
-            y[1] - brillouin(mod.J_B, mod.J_B * hB / (K_B * T)),
+            y[0] - brillouin(mod.J_A, mod.J_A * hA / T),
+            y[1] - brillouin(mod.J_B, mod.J_B * hB / T),
         ]
     )
 

@@ -64,6 +64,50 @@ def classical_exchange(J, S, convention: str = "S(S+1)"):
     return J * jnp.ones_like(S)
 
 
+#: published Hamiltonian conventions, each pair <ij> once: H = sign * factor * J S_i . S_j
+_CONVENTIONS = {"-J": -1.0, "-2J": -2.0, "+J": 1.0, "+2J": 2.0}
+
+
+def convert_exchange(J, S, convention: str, spin_length: str = "S(S+1)"):
+    r"""Exchange of this package from a published constant, the convention stated explicitly.
+
+    Published Hamiltonians, each pair :math:`\langle ij\rangle` once, quantum spins S:
+
+    * ``"-J"``: :math:`H = -\sum J\, \hat S_i\cdot\hat S_j` (J > 0 ferromagnetic),
+    * ``"-2J"``: :math:`H = -2\sum J\, \hat S_i\cdot\hat S_j` (Heisenberg's, e.g. the EuO
+      constants of Passell et al. 1976; also a sum over ordered pairs i != j written with -J),
+    * ``"+J"``: :math:`H = +\sum J\, \hat S_i\cdot\hat S_j` (J > 0 antiferromagnetic; SpinW,
+      Sunny),
+    * ``"+2J"``: :math:`H = +2\sum J\, \hat S_i\cdot\hat S_j`.
+
+    This package uses classical unit spins, :math:`H = -\sum_{\rm bonds} \tilde J\, s_i\cdot
+    s_j`, so :math:`\tilde J = c\, J\, \nu(S)` with c = 1, 2, -1, -2 for the four
+    conventions and :math:`\nu` the spin-length normalisation of :func:`classical_exchange`:
+    ``"S(S+1)"`` (the usual choice: it keeps the high-temperature expansion and the mean-field
+    :math:`T_c = zJS(S+1)/3k_B` of the quantum model), ``"S^2"`` (keeps the classical ground-
+    state energy) or ``"unit"`` (the constant was already for unit spins).
+
+    Worked example (EuO, S = 7/2, "-2J", J1/k_B = 0.606 K): with ``"S(S+1)"``,
+    :math:`\tilde J_1/k_B = 2 \times 0.606 \times 15.75 = 19.089` K; with ``"S^2"``,
+    :math:`2 \times 0.606 \times 12.25 = 14.847` K. Entering 0.606 K as if it were
+    :math:`\tilde J` underestimates T_c by the factor 2S(S+1) = 31.5.
+
+    Args:
+        J: published exchange constant(s), joules (``exchange_from_K`` / ``exchange_from_meV``
+            convert units), any shape.
+        S: spin quantum number (> 0).
+        convention: "-J", "-2J", "+J" or "+2J" (no default: say which the paper uses).
+        spin_length: "S(S+1)", "S^2" or "unit".
+    Returns:
+        the exchange for :mod:`netmag_jax.lattice` models (classical unit spins), joules.
+    """
+    _checks.check_option("convention", convention, tuple(_CONVENTIONS))
+    _checks.check_option("spin_length", spin_length, ("S(S+1)", "S^2", "unit"))
+    sign = -_CONVENTIONS[convention]
+    J = _checks.finite(jnp.asarray(J, dtype=jnp.result_type(float)), "J")
+    return classical_exchange(sign * J, S, spin_length)
+
+
 def _site_moments(lattice: Lattice, moments):
     """Per-site moment weights [N] from None (all 1), a scalar, [n_sublattices] or [N]."""
     dt = jnp.result_type(float)
@@ -98,10 +142,11 @@ class SpinModel(eqx.Module):
     r"""Classical n-component spin model on a lattice (see the module docstring).
 
     Fields: ``lattice``; ``J`` [n_bonds] joules; ``h`` [n] joules; ``D`` joules;
-    ``axis`` [n] unit vector; ``moments`` [N] dimensionless moment of each site in units of
-    a reference moment (the Zeeman energy of site i is :math:`-w_i h\cdot S_i` and the
-    magnetization :math:`m = \frac1N\sum_i w_i S_i`; unequal sublattice moments make a
-    ferrimagnet); ``n_components`` (static).
+    ``axis`` [n] unit vector (a given axis is normalised; zero or non-finite is an error);
+    ``moments`` [N] dimensionless moment of each site in units of a reference moment (the
+    Zeeman energy of site i is :math:`-w_i h\cdot S_i` and the magnetization
+    :math:`m = \frac1N\sum_i w_i S_i`; unequal sublattice moments make a ferrimagnet);
+    ``n_components`` (static).
     """
 
     lattice: Lattice
@@ -137,7 +182,10 @@ class SpinModel(eqx.Module):
         )
         if axis.shape != (n,):
             raise ValueError(f"axis must have shape ({n},), got {axis.shape}")
-        self.axis = axis / jnp.linalg.norm(axis)
+        norm = jnp.linalg.norm(axis)
+        ok = jnp.all(jnp.isfinite(axis)) & (norm > 0)
+        axis = _checks.require(axis, ok, "axis must be a finite, non-zero vector")
+        self.axis = axis / jnp.where(ok, norm, 1.0)
         self.moments = _site_moments(lattice, moments)
 
     def neighbor_couplings(self):

@@ -8,12 +8,15 @@ joules in :class:`Observables`); susceptibilities carry :math:`N\beta`.
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ..constants import K_B
+from . import _export
 from ._kernels import ReducedModel, energy_per_site
 
 #: the primaries of one sample, in order, before the [n] magnetization vector and the
@@ -66,7 +69,10 @@ class Observables(eqx.Module):
         energy: <E>/N, joules per site.
         susceptibility: N beta (<m^2> - <|m|>^2), 1/J per site (multiply by mu^2 [J/T]^2 for
             J/T^2); the order-parameter susceptibility whose finite-size peak marks Tc.
-        uniform_susceptibility: N beta (<m^2> - |<m>|^2), 1/J per site: the response dm/dh.
+        uniform_susceptibility: N beta (<m^2> - |<m>|^2) / n, 1/J per site: the response
+            dm/dh of the field component of m to a field h along any direction of an
+            isotropic n-component system (the trace of the susceptibility tensor over n; free
+            unit spins: Curie's 1 / (n k_B T)). Ising: n = 1.
         staggered_susceptibility: N beta (<m_s^2> - <|m_s|>^2), 1/J per site.
         specific_heat: (<E^2> - <E>^2) / (N k_B T^2), J/K per site.
         binder: U4 = 1 - <m^4> / (3 <m^2>^2).
@@ -106,6 +112,52 @@ class Observables(eqx.Module):
     equilibrated: jax.Array
     spins: jax.Array
 
+    def to_xarray(self):
+        """An ``xarray.Dataset``: every field (not ``spins``) and its ``_err`` over a
+        ``temperature`` coordinate [K] (``sublattice_magnetization`` also over
+        ``sublattice``), units in the attributes. Needs xarray (extra ``lattice``)."""
+        return _export.to_xarray(self)
+
+    def to_hdf5(self, path, group: str = "/") -> None:
+        """Write every field (not ``spins``) and its ``_err`` to an HDF5 file, one dataset each
+        with a ``units`` attribute, ``temperature`` [K] first; atomic (temporary file in the
+        target folder, then renamed). Needs h5py (extra ``lattice``)."""
+        _export.to_hdf5(self, path, group)
+
+    def molar_susceptibility(
+        self,
+        moment_bohr,
+        units: str = "emu/mol/Oe",
+        kind: str = "uniform",
+        sites_per_formula=1.0,
+    ):
+        r"""Susceptibility per mole of formula units, with its error.
+
+        :math:`\chi_{\rm mol} = N_A\mu_0\,(p\mu_B)^2\,n_f\,\chi_{\rm site}` in m^3/mol
+        (SI molar) or times :math:`10^6/4\pi` in emu/(mol Oe) (CGS, = cm^3/mol): free
+        classical spins give Curie's :math:`\chi T = 0.12505\,p^2` emu K/mol.
+
+        Args:
+            moment_bohr: moment p of one unit spin, Bohr magnetons (e.g. g sqrt(S(S+1)) for
+                spins normalised by S(S+1), g S for S^2).
+            units: "emu/mol/Oe" or "m^3/mol".
+            kind: "uniform" (dm/dh, the measured response) or "order" (the order-parameter
+                ``susceptibility``).
+            sites_per_formula: magnetic sites per formula unit.
+        Returns:
+            (chi, chi_err), NumPy arrays [nT].
+        """
+        if kind not in ("uniform", "order"):
+            raise ValueError(f"kind must be 'uniform' or 'order', got {kind!r}")
+        name = "uniform_susceptibility" if kind == "uniform" else "susceptibility"
+        conv = functools.partial(
+            _export.molar_susceptibility,
+            moment_bohr=moment_bohr,
+            units=units,
+            sites_per_formula=sites_per_formula,
+        )
+        return conv(getattr(self, name)), conv(getattr(self, name + "_err"))
+
 
 def _primaries(sample: Sample):
     """Per-sample primary quantities [..., k] (NumPy float64; order: see ``_N_SCALARS``)."""
@@ -133,7 +185,7 @@ def _derived(mean, N, T, n):
             staggered_magnetization=s,
             energy=e * K_B,
             susceptibility=N * (a2 - a * a) / (T * K_B),
-            uniform_susceptibility=N * (a2 - np.sum(mvec * mvec, axis=-1)) / (T * K_B),
+            uniform_susceptibility=N * (a2 - np.sum(mvec * mvec, axis=-1)) / (n * T * K_B),
             staggered_susceptibility=N * (s2 - s * s) / (T * K_B),
             specific_heat=N * (e2 - e * e) / (T * T) * K_B,
             binder=1.0 - a4 / (3.0 * a2 * a2),
