@@ -56,23 +56,17 @@ def _select(only: list[str] | None) -> dict[str, Path]:
     return {k: v for k, v in experiments.items() if k in only}
 
 
+def _git(*args: str) -> str:
+    """The output of ``git -C <this folder> ARGS`` (raises where git or the checkout fails)."""
+    cmd = ["git", "-C", str(HERE), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout
+
+
 def _commit() -> str:
     """The git commit of this folder's checkout (``+ local changes`` if dirty), or why not."""
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(HERE), "rev-parse", "--short=12", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(HERE), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        sha = _git("rev-parse", "--short=12", "HEAD").strip()
+        dirty = _git("status", "--porcelain", "--untracked-files=no").strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return f"{sha} + local changes" if dirty else sha

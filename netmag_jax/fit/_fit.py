@@ -184,7 +184,7 @@ def curve_fit(
         FitResult with scalar-shaped fields (params (n,), covariance (n, n)).
     Raises:
         ValueError: bad shapes, lower >= upper, p0 outside bounds, sigma <= 0, unknown noise.
-        At run time (``eqx.error_if``): y or sigma not finite.
+        equinox.EquinoxRuntimeError: at run time (``eqx.error_if``), y or sigma not finite.
     """
     prob, data = make_problem(model, x, y, p0, bounds, sigma, noise, starts, absolute_sigma)
     opts = with_options(solver, max_iter=max_iter, ftol=ftol, xtol=xtol, gtol=gtol)
