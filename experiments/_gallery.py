@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from _common import load_module  # noqa: E402
+from _common import load_module, use_float64  # noqa: E402
 from _report import write_report  # noqa: E402
 
 
@@ -84,7 +84,8 @@ def _cpu_name() -> str:
 
 
 def run_metadata(quick: bool) -> dict:
-    """What the report header shows: version, commit, date, mode, machine and devices."""
+    """What the report header shows: version, commit, date, mode, precision, machine and
+    devices."""
     import jax
 
     import netmag_jax
@@ -95,6 +96,7 @@ def run_metadata(quick: bool) -> dict:
         "commit": _commit(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": bool(quick),
+        "precision": "float64" if jax.config.read("jax_enable_x64") else "float32",
         "machine": f"{_cpu_name()}, {os.cpu_count()} CPUs, {platform.system()} "
         f"{platform.release()}, Python {platform.python_version()}",
         "devices": f"{len(devices)} x {devices[0].platform}: "
@@ -128,6 +130,7 @@ def run_gallery(out: Path, quick: bool = False, only: list[str] | None = None) -
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     selected = _select(only)
+    use_float64()  # before any experiment computes: their tolerances assume float64
     results = {}
     t_all = time.perf_counter()
     for i, (name, path) in enumerate(selected.items(), 1):

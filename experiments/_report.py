@@ -139,6 +139,7 @@ def _header(results: dict, meta: dict) -> list[str]:
         ("commit", meta.get("commit", "unknown")),
         ("date", meta.get("date", "unknown")),
         ("mode", mode),
+        ("precision", meta.get("precision", "unknown")),
         ("machine", meta.get("machine", "unknown")),
         ("devices", meta.get("devices", "unknown")),
     ]
@@ -229,8 +230,8 @@ def write_report(out: Path, results: dict, meta: dict | None = None) -> Path:
     Args:
         out: the gallery's output folder (figures under ``out/<name>/``).
         results: each experiment's summary, figures, numbers, title and seconds.
-        meta: the run's ``version``, ``commit``, ``date``, ``quick``, ``machine`` and
-            ``devices`` for the header (missing keys show "unknown").
+        meta: the run's ``version``, ``commit``, ``date``, ``quick``, ``precision``,
+            ``machine`` and ``devices`` for the header (missing keys show "unknown").
 
     Also writes ``out/summary.json`` (all results and ``meta``); returns the path of
     ``index.html``. Both files are written atomically (temporary file, then rename).

@@ -171,6 +171,7 @@ def test_wide_figures_use_the_page_width(gallery, common, tmp_path):
 def test_run_metadata_names_the_run(gallery):
     meta = gallery.run_metadata(quick=True)
     assert meta["quick"] is True and meta["version"].startswith("netmag_jax ")
+    assert meta["precision"] == "float64"  # the test suite runs in float64 (conftest)
     assert "cpu" in meta["devices"].lower() or "gpu" in meta["devices"].lower()
     assert meta["date"].endswith("UTC") and "CPUs" in meta["machine"]
     assert meta["commit"]  # a hash, or why there is none
