@@ -380,6 +380,8 @@ def _dispatch(args) -> int:
     """Run the subcommand of the parsed ``args``; its exit status."""
     if args.x64:
         jax.config.update("jax_enable_x64", True)
+    if args.command in ("simulate", "design"):  # an unwritable --out fails before the work
+        Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.command == "run":
         run_experiments(args.experiments, args.out, quick=args.quick, only=args.only)
     elif args.command == "fit":
