@@ -36,8 +36,8 @@ docs: $(STAMP)
 
 examples: $(STAMP)
 	@for f in examples/[0-9]*.py; do n=$$(basename $$f .py); d=docs/_build/examples/$$n; \
-	  mkdir -p $$d; echo "== $$n"; $(PY) $$f --quick --out $$d > $$d/output.txt 2>&1; \
-	  rc=$$?; cat $$d/output.txt; [ $$rc = 0 ] || exit 1; done
+	  mkdir -p $$d; echo "== $$n"; $(PY) $$f --quick --out $$d > $$d/output.txt 2> $$d/stderr.txt; \
+	  rc=$$?; cat $$d/output.txt; [ $$rc = 0 ] || { cat $$d/stderr.txt; exit 1; }; done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
