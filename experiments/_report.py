@@ -45,8 +45,9 @@ body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;max-width:1200px;
 h1{margin-bottom:.2em} h2{border-bottom:2px solid #ccc;padding-bottom:.2em;margin-top:2.2em}
 h3{margin-top:1.8em}
 .summary{white-space:pre-line} figure{display:inline-block;margin:.5em;vertical-align:top}
-figure img{width:100%;border:1px solid #eee} figure.narrow{width:520px;max-width:100%}
-figure.wide{display:block;width:100%;margin:.5em 0}
+figure img{border:1px solid #eee} figure.narrow{width:520px;max-width:100%}
+figure.narrow img{width:100%} figure.wide{display:block;margin:.5em 0}
+figure.wide img{max-width:100%;height:auto}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
 td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f5f5f5} td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -54,7 +55,8 @@ th{background:#f5f5f5} td.num{font-variant-numeric:tabular-nums;white-space:nowr
 .ok{color:#17692d}.bad{color:#a11} .badge.ok{background:#e3f4e6} .badge.bad{background:#fbe3e3}
 .badge.neutral{background:#eee;color:#555}
 .muted{color:#777;font-size:.9em} .meta td{border:none;padding:.05em 1em .05em 0}
-nav ol{columns:2;padding-left:1.2em} nav li{margin:.1em 0}
+nav ol{columns:2;padding-left:1.2em} nav li{margin:.1em 0;break-inside:avoid}
+ul.failed{margin-top:.2em}
 """
 
 _SCRIPT = """
@@ -130,6 +132,17 @@ def tally(results: dict) -> dict:
     return counts
 
 
+def _failed_list(results: dict) -> list[str]:
+    """The failed checks, each linked to its experiment's section (nothing if none failed)."""
+    items = [
+        f"<li><a href='#{html.escape(name)}'>{html.escape(name)}</a>: {html.escape(key)}</li>"
+        for name, res in results.items()
+        for key, item in res.get("numbers", {}).items()
+        if isinstance(item, dict) and verdict(item) == "fail"
+    ]
+    return ["<ul class='failed bad'>", *items, "</ul>"] if items else []
+
+
 def _header(results: dict, meta: dict) -> list[str]:
     """The page head, the run's metadata, the tally of checks and the navigation list."""
     counts = tally(results)
@@ -157,6 +170,7 @@ def _header(results: dict, meta: dict) -> list[str]:
         f"{counts['fail']} failed</b> <span class='muted'>({counts['compare']} comparisons "
         f"and {counts['info']} numbers without a reference are shown without a verdict)"
         "</span></p>",
+        *_failed_list(results),
         "<p class='muted'>Each experiment: what it shows, its figures (click for full size) and "
         "its key numbers; a check compares a value with its reference (an analytic limit, a "
         "published value or an independent calculation) by the stated tolerance or bound."

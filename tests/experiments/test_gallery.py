@@ -89,6 +89,19 @@ def test_run_experiment_writes_results_and_report(gallery, common, tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["results"] == {"fake": res} and summary["meta"]["commit"] == "abc123"
     assert summary["tally"] == {"pass": 1, "fail": 0, "compare": 0, "info": 0}
+    assert "class='failed" not in page  # nothing failed: no list of failures
+
+
+def test_failed_checks_are_listed_on_top(gallery, common, tmp_path):
+    numbers = {
+        "ok": common.number(1.0, 1.0, rtol=0.1),
+        "too_big": common.number(5.0, 3.0, bound="<"),
+    }
+    page = gallery.write_report(tmp_path, {"exp": {"title": "E", "numbers": numbers}})
+    page = page.read_text()
+    assert "1 checks passed, 1 failed" in page
+    assert "<li><a href='#exp'>exp</a>: too_big</li>" in page
+    assert page.index("too_big</li>") < page.index("<h3 id='exp'>")
 
 
 def test_number_criteria_and_verdicts(common):
