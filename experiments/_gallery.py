@@ -4,12 +4,17 @@
 The experiments are the modules ``<name>.py`` next to it whose names do not start with ``_``
 (see ``_common.py`` for what each defines). For each one the gallery writes its figures and
 ``out/<name>/results.json``; at the end ``out/index.html`` (``_report.py``) shows every figure
-and key number, and ``out/summary.json`` holds all results.
+and every check with its verdict, under a header with the run's metadata, and
+``out/summary.json`` holds all results, the metadata and the tally of verdicts.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
+import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from _common import load_module  # noqa: E402
+from _common import load_module, use_float64  # noqa: E402
 from _report import write_report  # noqa: E402
 
 
@@ -51,6 +56,55 @@ def _select(only: list[str] | None) -> dict[str, Path]:
     return {k: v for k, v in experiments.items() if k in only}
 
 
+def _git(*args: str) -> str:
+    """The output of ``git -C <this folder> ARGS`` (raises where git or the checkout fails)."""
+    cmd = ["git", "-C", str(HERE), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=10, check=True).stdout
+
+
+def _commit() -> str:
+    """The git commit of this folder's checkout (``+ local changes`` if dirty), or why not."""
+    try:
+        sha = _git("rev-parse", "--short=12", "HEAD").strip()
+        dirty = _git("status", "--porcelain", "--untracked-files=no").strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return f"{sha} + local changes" if dirty else sha
+
+
+def _cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), else ``platform.processor()``."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run_metadata(quick: bool) -> dict:
+    """What the report header shows: version, commit, date, mode, precision, machine and
+    devices."""
+    import jax
+
+    import netmag_jax
+
+    devices = jax.devices()
+    return {
+        "version": f"netmag_jax {netmag_jax.__version__}, jax {jax.__version__}",
+        "commit": _commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "quick": bool(quick),
+        "precision": "float64" if jax.config.read("jax_enable_x64") else "float32",
+        "machine": f"{_cpu_name()}, {os.cpu_count()} CPUs, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}",
+        "devices": f"{len(devices)} x {devices[0].platform}: "
+        + ", ".join(str(d) for d in devices[:8])
+        + (" ..." if len(devices) > 8 else ""),
+    }
+
+
 def run_experiment(mod: ModuleType, name: str, out: Path, quick: bool) -> dict:
     """Run the experiment ``mod`` into ``out/name``; its results, with title and seconds."""
     t0 = time.perf_counter()
@@ -76,6 +130,7 @@ def run_gallery(out: Path, quick: bool = False, only: list[str] | None = None) -
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     selected = _select(only)
+    use_float64()  # before any experiment computes: their tolerances assume float64
     results = {}
     t_all = time.perf_counter()
     for i, (name, path) in enumerate(selected.items(), 1):
@@ -84,7 +139,7 @@ def run_gallery(out: Path, quick: bool = False, only: list[str] | None = None) -
         res = results[name] = run_experiment(mod, name, out, quick)
         n_figures = len(res.get("figures", []))
         print(f"      done in {res['seconds']:.1f} s ({n_figures} figures)", flush=True)
-    report = write_report(out, results)
+    report = write_report(out, results, run_metadata(quick))
     print(
         f"gallery: {len(results)} experiments in {time.perf_counter() - t_all:.0f} s; "
         f"report at {report}",

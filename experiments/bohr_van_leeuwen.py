@@ -189,6 +189,7 @@ def point_numbers(ref: dict, mub: float) -> dict:
             0.0,
             "mu_B",
             "Bohr-van Leeuwen theorem (B-independent classical partition function)",
+            atol=3 * float(res.total_err) / mub,
         ),
         "total_moment_err_per_electron_B1T_T1K": number(
             float(res.total_err) / mub, None, "mu_B", "standard error over independent electrons"
@@ -198,12 +199,14 @@ def point_numbers(ref: dict, mub: float) -> dict:
             ref["pred_interior"] / mub,
             "mu_B",
             "-(k_B T/B) E(b): closed orbits carry -E_kin/B, weighted by P(orbit fits)",
+            rtol=0.05,
         ),
         "edge_moment_per_electron_B1T_T1K": number(
             float(res.edge) / mub,
             ref["pred_edge"] / mub,
             "mu_B",
             "minus the interior moment (total = 0)",
+            rtol=0.05,
         ),
         "orbit_moment_full_interior_B1T_T1K": number(
             -const.K_B * 1.0 / 1.0 / const.MU_B,
@@ -222,24 +225,28 @@ def grid_numbers(z: dict, n_points: int) -> dict:
             3.0,
             "sigma",
             f"largest |total|/error over {n_points} (B, T) points; should be < 3",
+            bound="<",
         ),
         "min_interior_z": number(
             min(-v for v in z["interior"]),
             5.0,
             "sigma",
             "smallest -interior/error (diamagnetic signal), should be > 5",
+            bound=">",
         ),
         "min_edge_z": number(
             min(z["edge"]),
             5.0,
             "sigma",
             "smallest edge/error (paramagnetic signal), should be > 5",
+            bound=">",
         ),
         "max_abs_interior_deviation_z": number(
             max(abs(d) for d in z["dev"]),
             4.0,
             "sigma",
             "largest |interior - exact|/error over the grid",
+            bound="<",
         ),
     }
 
@@ -281,6 +288,7 @@ def run(out: pathlib.Path, quick: bool = False) -> dict:
         float(np.tanh(const.MU_B / const.K_B)),
         "mu_B",
         "statmech.brillouin(1/2, mu_B B/k_B T) vs tanh (quantum paramagnet)",
+        rtol=1e-9,
     )
     max_z = max(abs(v) for v in z["total"])
     return {

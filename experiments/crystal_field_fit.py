@@ -76,7 +76,9 @@ def curie_weiss(ax, mt) -> dict:
         ax.plot(T, 1 / chi, ".", ms=2, label=f"H // {d}")
         ax.plot(T[s], 1 / np.asarray(nf.curie_weiss_chi(T[s], *r.params)), "k-", lw=0.8)
     mu = math.sqrt((2 * C["ab"] + C["c"]) / 3 / nf.CURIE_CGS_PER_MUEFF2)
-    numbers["mu_eff_powder"] = number(mu, MU_FREE, "mu_B", "free Er3+ ion g_J sqrt(J(J+1))")
+    numbers["mu_eff_powder"] = number(
+        mu, MU_FREE, "mu_B", "free Er3+ ion g_J sqrt(J(J+1))", rtol=0.05
+    )
     ax.set_xlabel("T [K]")
     ax.set_ylabel("1/chi [mol/emu]")
     ax.set_title("Curie-Weiss, 1 T", fontsize=9)
@@ -106,6 +108,7 @@ def ground_doublet(ax, mh) -> dict:
             "1",
             "reference = effective-doublet fit of the 2 K data above (no exchange); value = "
             "Zeeman splitting of the published CEF ground doublet in 1 mT",
+            compare_only=True,
         )
     ax.set_xlabel("mu0 H [T]")
     ax.set_ylabel("M [mu_B/Er]")
@@ -136,11 +139,16 @@ def crystal_field(ax, mh) -> dict:
             f"Scheie et al. PRB 101, 144432 (2020), neutron fit "
             f"(CES_CEF_fit2.ipynb, asche1/PyCrystalField); fit +- "
             f"{float(r.stderr[i] * abs(B_PUBLISHED[i])):.2g}",
+            compare_only=True,
         )
         for i, (k, q) in enumerate(KEYS)
     }
     numbers["cef_chi2_red"] = number(
-        float(r.chi2_red), float(r0.chi2_red), "1", "reference = published parameters, same data"
+        float(r.chi2_red),
+        float(r0.chi2_red),
+        "1",
+        "reference = published parameters, same data",
+        bound="<",
     )
     for a, d in enumerate(("ab", "c")):
         m = x[:, 2] == a

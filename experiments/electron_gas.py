@@ -75,40 +75,49 @@ def plot_magnetization(out: pathlib.Path, gas: ElectronGas, free: Paramagnet, nt
 def key_numbers(chi: dict, EF: float, TF: float, chi0: float) -> dict:
     chi_p3, chi_c3 = chi["pauli3"], chi["curie3"]
     return {
-        "E_F_sodium": number(EF / EV, 3.24, "eV", "Ashcroft & Mermin, Table 2.1"),
-        "T_F_sodium": number(TF, 3.77e4, "K", "Ashcroft & Mermin, Table 2.1"),
+        "E_F_sodium": number(EF / EV, 3.24, "eV", "Ashcroft & Mermin, Table 2.1", rtol=0.005),
+        "T_F_sodium": number(TF, 3.77e4, "K", "Ashcroft & Mermin, Table 2.1", rtol=0.005),
         "chi_P_sodium_300K": number(
             chi_p3[0],
             4 * np.pi * 2.59e-6 / 3.93,
             "SI",
             "Ashcroft & Mermin ch. 31: chi_P = 2.59e-6/(r_s/a0) cgs, r_s/a0 = 3.93, times 4 pi",
+            rtol=0.005,
         ),
         "chi_P_over_curie_300K": number(
             chi_p3[0] / chi_c3[0],
             1.5 * 300.0 / TF,
             "",
             "(3n/2E_F)/(n/k_BT) = 3T/(2T_F): only ~T/T_F respond",
+            rtol=1e-3,
         ),
         "chi_P_Sommerfeld_0.03TF": number(
             chi_p3[1] / chi0,
             1 - np.pi**2 / 12 * 0.03**2,
             "chi_P(0)",
             "Sommerfeld: 1 - (pi^2/12)(T/T_F)^2",
+            rtol=1e-5,
         ),
         "chi_P_over_curie_1000TF": number(
-            chi_p3[2] / chi_c3[2], 1.0, "", "Boltzmann limit T >> T_F: Curie law (to ~1e-5)"
+            chi_p3[2] / chi_c3[2],
+            1.0,
+            "",
+            "Boltzmann limit T >> T_F: Curie law (to ~1e-5)",
+            rtol=1e-4,
         ),
         "chi_L_over_chi_P": number(
             chi["landau"][0] / chi["pauli"][0],
             -1.0 / 3.0,
             "",
             "Landau: -1/3 for free electrons (m_eff = 1)",
+            rtol=1e-9,
         ),
         "stoner_enhancement_IN_0.5": number(
             chi["stoner"][0] / chi["pauli"][0],
             2.0,
             "",
             "1/(1 - I N(E_F)) with I N(E_F) = 0.5 (T = 1 K)",
+            rtol=1e-6,
         ),
     }
 

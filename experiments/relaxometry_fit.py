@@ -93,15 +93,20 @@ def key_numbers(t1: tuple, t2: tuple, T2g: np.ndarray, converged) -> dict:
     (T1m, T1s, T1e), (T2m, T2s, T2e) = t1, t2
     src_t1 = "NIST/ISMRM system phantom T1 array, 3 T (Stupic et al. 2021); synthetic data"
     src_t2 = "NIST/ISMRM system phantom T2 array, 3 T (Stupic et al. 2021); synthetic data"
-    numbers = {f"T1_sphere{k + 1}": number(T1m[k], T1_REF[k], "s", src_t1) for k in (0, 4, 9, 13)}
+    numbers = {
+        f"T1_sphere{k + 1}": number(T1m[k], T1_REF[k], "s", src_t1, rtol=0.02)
+        for k in (0, 4, 9, 13)
+    }
     for k in (0, 4, 9):
-        numbers[f"T2_sphere{k + 1}_rician"] = number(T2m[k], T2_REF[k], "s", src_t2)
+        numbers[f"T2_sphere{k + 1}_rician"] = number(T2m[k], T2_REF[k], "s", src_t2, rtol=0.02)
     numbers["T2_sphere12_gaussian_bias_pct"] = number(
         100 * (T2g[11] / T2_REF[11] - 1), None, "%", "least squares ignores the Rician noise floor"
     )
     ratio = np.median(np.concatenate([T1s / T1e, T2s[:10] / T2e[:10]]))
-    numbers["scatter_over_stderr"] = number(ratio, 1.0, "1", "calibrated uncertainties")
-    numbers["fraction_converged"] = number(np.mean(np.asarray(converged)), 1.0, "1", "engine flags")
+    numbers["scatter_over_stderr"] = number(ratio, 1.0, "1", "calibrated uncertainties", rtol=0.25)
+    numbers["fraction_converged"] = number(
+        np.mean(np.asarray(converged)), 1.0, "1", "engine flags: all voxels", bound=">="
+    )
     return numbers
 
 

@@ -102,6 +102,7 @@ def key_numbers(sw: dict, k: int) -> dict:
             float(t_switch_law(sw["ratios"][k])) * 1e9,
             "ns",
             "Sun 2000 switching-time law (time to m_z = 0 from theta0; approximate)",
+            rtol=0.1,
         ),
     }
 

@@ -276,7 +276,7 @@ def rotate(v, w):
               = \mathbf v + A\,\mathbf w\times\mathbf v
               + B\,\mathbf w\times(\mathbf w\times\mathbf v),\qquad \theta = |\mathbf w|,
 
-    with the coefficients of :func:`rotation_coefficients`: finite values and derivatives of
+    with the coefficients of ``rotation_coefficients``: finite values and derivatives of
     every order at :math:`\mathbf w = 0` (where the Jacobian in w is :math:`-[\mathbf v]_\times`).
 
     Args:

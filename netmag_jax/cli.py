@@ -10,7 +10,8 @@ Subcommands::
     netmag bench     [--benchmarks DIR] [--quick] [--only NAME ...] [--out DIR]
                      the repository's benchmarks against named peers
 
-Global options (before the subcommand): ``--device cpu|gpu`` and ``--x64``.
+Global options (before the subcommand): ``--device cpu|gpu``, ``--x64`` and ``--debug``.
+``--device gpu`` on a machine without a usable GPU stops at once with one line.
 
 ``fit``, ``simulate`` and ``design`` use only the installed package (the fitting workflows are
 ``netmag_jax.fit.workflows``, with their example data). ``run`` and ``bench`` run scripts of a
@@ -18,7 +19,9 @@ clone of the repository: ``run`` loads ``<experiments>/_gallery.py`` (default fo
 ``experiments`` in the current directory) and calls its
 ``run_gallery(out, quick=..., only=...)``; ``bench`` loads ``<benchmarks>/bench_<name>.py``
 (default folder ``benchmarks``) and calls each ``main(quick=...)``. A user mistake (missing
-folder or file, unknown name, invalid value) ends with one line ``netmag <command>: ...``.
+folder or file, unknown name, invalid value) ends with one line ``netmag <command>: ...``
+and exit status 1: ``main`` turns ``ValueError``, ``OSError`` (missing or unwritable files)
+and equinox's value errors into that line; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -26,12 +29,18 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
+import equinox as eqx
 import jax
 
 from .fit import workflows
+
+# what a user's input can raise: bad values and files (ValueError, also UnicodeDecodeError),
+# missing or unwritable paths (OSError), invalid values found inside jit (equinox)
+USER_ERRORS = (ValueError, OSError, eqx.EquinoxRuntimeError)
 
 
 def load_module(path: Path, package: str = "netmag_scripts"):
@@ -279,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="JAX platform to run on (default: JAX's choice)",
     )
     p.add_argument("--x64", action="store_true", help="compute in float64")
+    p.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     _add_repository_command(
@@ -328,13 +338,50 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``netmag ARGV`` (default ``sys.argv[1:]``); returns the exit status."""
-    args = build_parser().parse_args(argv)
-    if args.device is not None:
-        jax.config.update("jax_platforms", args.device if args.device == "cpu" else "cuda")
+def select_device(device: str | None) -> None:
+    """Make JAX run on ``device`` ("cpu", "gpu" or None for JAX's choice).
+
+    Raises:
+        SystemExit: "gpu" where JAX finds no usable GPU, with the line that says how to fix it.
+    """
+    if device is None:
+        return
+    if device == "cpu":
+        jax.config.update("jax_platforms", "cpu")
+        return
+    jax.config.update("jax_platforms", "cuda")
+    try:  # JAX raises RuntimeError or a bare AssertionError when CUDA cannot start
+        ok = jax.default_backend() == "gpu"
+    except Exception:  # noqa: BLE001 (any failure to start the backend means no GPU)
+        ok = False
+    if not ok:
+        raise SystemExit(
+            "netmag: --device gpu: no usable NVIDIA GPU found; install JAX's CUDA build "
+            "(pip install 'netmag_jax[cuda12]') on a machine with an NVIDIA driver, "
+            "or run with --device cpu"
+        )
+
+
+def _one_line(err: BaseException) -> str:
+    """An error as one line: its first non-empty line (for equinox's value errors, the
+    message given to ``eqx.error_if``); for a file error, what and where."""
+    if isinstance(err, OSError) and err.filename is not None:
+        what = err.strerror or type(err).__name__
+        return f"cannot access {err.filename}: {what}; check the path and its permissions"
+    text = str(err)
+    inside_jit = re.search(r"EquinoxRuntimeError: (.+)", text)  # eqx.error_if's own message
+    if inside_jit:
+        return inside_jit.group(1).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
+
+
+def _dispatch(args) -> int:
+    """Run the subcommand of the parsed ``args``; its exit status."""
     if args.x64:
         jax.config.update("jax_enable_x64", True)
+    if args.command in ("simulate", "design"):  # an unwritable --out fails before the work
+        Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.command == "run":
         run_experiments(args.experiments, args.out, quick=args.quick, only=args.only)
     elif args.command == "fit":
@@ -360,6 +407,26 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "bench":
         run_benchmarks(args.out, quick=args.quick, only=args.only, benchmarks=args.benchmarks)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``netmag ARGV`` (default ``sys.argv[1:]``); returns the exit status.
+
+    A user-input error (``USER_ERRORS``) prints one line ``netmag <command>: <message>`` on
+    stderr and returns 1; with ``--debug`` it propagates with its traceback.
+    """
+    args = build_parser().parse_args(argv)
+    select_device(args.device)
+    try:
+        return _dispatch(args)
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        print(
+            f"netmag {args.command}: {_one_line(err)} (--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -216,3 +216,105 @@ def test_design_nonselective_inversion_writes_pulse(tmp_path):
 def test_design_rejects_nonpositive_duration(tmp_path):
     with pytest.raises(SystemExit, match="duration"):
         cli.main(["design", "inversion", "--duration", "0", "--out", str(tmp_path)])
+
+
+# --- global options and the central handler of user-input errors (main) --------------------
+
+
+def test_device_gpu_without_a_gpu_is_one_line():
+    """`netmag --device gpu` on a CPU-only machine: one line naming the fix, exit status 1
+    (JAX alone raises a bare AssertionError). Where a GPU exists, the same command runs."""
+    import jax
+
+    r = _netmag("--device", "gpu", "fit", "crystal_field", "--help")
+    if any(d.platform == "gpu" for d in jax.devices()):  # a GPU machine: the option works
+        assert r.returncode == 0, r.stderr
+        return
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert lines == [
+        "netmag: --device gpu: no usable NVIDIA GPU found; install JAX's CUDA build "
+        "(pip install 'netmag_jax[cuda12]') on a machine with an NVIDIA driver, or run with "
+        "--device cpu"
+    ]
+
+
+def _blocked(tmp_path) -> Path:
+    """An output folder that cannot be made: its parent is a regular file."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    return blocker / "out"
+
+
+def _argv_with_unwritable_out(command, tmp_path):
+    out = str(_blocked(tmp_path))
+    if command == "run":
+        exp = tmp_path / "exp"
+        exp.mkdir()
+        (exp / "_gallery.py").write_text(
+            "def run_gallery(out, quick=False, only=None):\n    out.mkdir(parents=True)\n"
+        )
+        return ["run", "--experiments", str(exp), "--out", out]
+    if command == "fit":
+        return ["fit", "crystal_field", "units", "--out", out]
+    if command == "simulate":
+        return ["simulate", str(DATA / "gre_8x8_v14.seq"), "--n", "4", "--out", out]
+    if command == "design":
+        return ["design", "inversion", "--samples", "8", "--iterations", "1", "--out", out]
+    return ["bench", "--benchmarks", str(_bench_folder(tmp_path)), "--only", "alpha", "--out", out]
+
+
+@pytest.mark.parametrize("command", ["run", "fit", "simulate", "design", "bench"])
+def test_unwritable_out_is_one_line_in_every_command(command, tmp_path, capsys):
+    """An --out under a regular file (OSError) ends every command with one line on stderr,
+    naming the command and the path, exit status 1; --debug raises with the traceback."""
+    argv = _argv_with_unwritable_out(command, tmp_path)
+    if command == "fit":  # the workflows end with their own one line (SystemExit)
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert str(e.value.code).startswith("netmag fit crystal_field: ")
+        assert "\n" not in str(e.value.code) and "a_file" in str(e.value.code)
+        return
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"netmag {command}: cannot access ")
+    assert "a_file" in err[0] and "check the path" in err[0] and "--debug" in err[0]
+    with pytest.raises(OSError):
+        cli.main(["--debug", *argv])
+
+
+def test_value_error_is_its_first_line_and_debug_shows_the_traceback(tmp_path):
+    """A ValueError (here from a gallery, as a bad input value raises it) prints its first
+    line only; `--debug` prints the traceback (in a real process, on stderr)."""
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "_gallery.py").write_text(
+        "def run_gallery(out, quick=False, only=None):\n"
+        "    raise ValueError('T must be > 0, got -1; pass a temperature in kelvin\\n"
+        "second line of detail')\n"
+    )
+    argv = ["run", "--experiments", str(exp), "--out", str(tmp_path / "o")]
+    r = _netmag(*argv)
+    assert r.returncode == 1
+    assert r.stderr.strip() == (
+        "netmag run: T must be > 0, got -1; pass a temperature in kelvin "
+        "(--debug shows the traceback)"
+    )
+    r = _netmag("--debug", *argv)
+    assert r.returncode == 1
+    assert "Traceback (most recent call last)" in r.stderr and "second line of detail" in r.stderr
+
+
+def test_equinox_value_error_is_one_line(tmp_path, capsys):
+    """A value check inside jit (eqx.error_if, multi-line message) becomes its first line."""
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / "_gallery.py").write_text(
+        "import equinox as eqx, jax.numpy as jnp\n"
+        "def run_gallery(out, quick=False, only=None):\n"
+        "    eqx.error_if(jnp.asarray(-1.0), jnp.asarray(True), 'T1 must be > 0')\n"
+    )
+    assert cli.main(["run", "--experiments", str(exp), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("netmag run: ") and "T1 must be > 0" in err[0]

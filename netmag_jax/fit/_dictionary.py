@@ -13,7 +13,9 @@ from jax import lax
 class MatchResult(eqx.Module):
     """Best dictionary entry per voxel.
 
-    Attributes (leading shape ``...`` = voxel shape):
+    Leading shape ``...`` = voxel shape.
+
+    Attributes:
         params: (..., k) parameters of the matched entry.
         index: (...) int, row of the dictionary.
         scale: (...) proton-density-like scale s = <d, y> / <d, d> (so y ~ s d), complex

@@ -28,7 +28,9 @@ from ._problem import Data, Problem, make_problem
 class FitResult(eqx.Module):
     """Result of a least-squares / maximum-likelihood fit (one fit, or a map of them).
 
-    Attributes (leading shape ``...`` = the voxel shape, empty for ``curve_fit``):
+    Leading shape ``...`` = the voxel shape, empty for ``curve_fit``.
+
+    Attributes:
         params: (..., n) best-fit parameters, in the units of the model's parameters.
         stderr: (..., n) standard errors, sqrt(diag(covariance)); inf where the parameters
             are not determined by the data.
@@ -40,6 +42,7 @@ class FitResult(eqx.Module):
         cost: (...) the minimised objective: chi2 / 2 (gaussian) or the Rician negative
             log-likelihood up to parameter-independent terms.
         dof: number of real data minus number of parameters (static).
+
     Properties: ``status`` (int code of ``result``, see ``STATUS_MESSAGES``), ``converged``
     (``result`` is successful), ``chi2_red``.
     """
@@ -181,7 +184,7 @@ def curve_fit(
         FitResult with scalar-shaped fields (params (n,), covariance (n, n)).
     Raises:
         ValueError: bad shapes, lower >= upper, p0 outside bounds, sigma <= 0, unknown noise.
-        At run time (``eqx.error_if``): y or sigma not finite.
+        equinox.EquinoxRuntimeError: at run time (``eqx.error_if``), y or sigma not finite.
     """
     prob, data = make_problem(model, x, y, p0, bounds, sigma, noise, starts, absolute_sigma)
     opts = with_options(solver, max_iter=max_iter, ftol=ftol, xtol=xtol, gtol=gtol)

@@ -306,7 +306,7 @@ def sweep_with_overrelaxation(p: ReducedModel, u, spins, beta):
 
 def metropolis_sweep(p: ReducedModel, key, spins, beta):
     """One checkerboard Metropolis sweep of ``spins`` [N, n] at inverse temperature beta
-    [1/K] (see :func:`colour_pass`)."""
+    [1/K] (see ``colour_pass``)."""
     N, n = spins.shape
     u = jax.random.uniform(key, uniform_shape(p, N, n), spins.dtype)
     return colour_pass(p, u, spins, beta)

@@ -196,7 +196,7 @@ class SpinModel(eqx.Module):
         r"""Total energy [J] of a configuration ``spins`` [N, n] (Ising: [N] or [N, 1]).
 
         :math:`E = -\sum_b J_b S_i\cdot S_j - \sum_i w_i h\cdot S_i - D\sum_i (S_i\cdot\hat
-        n)^2`, each bond once (the kernels' :func:`hamiltonian`).
+        n)^2`, each bond once (the kernels' ``hamiltonian``).
         """
         s = jnp.asarray(spins)
         s = s.reshape(s.shape[0], -1)

@@ -58,12 +58,12 @@ class Observables(eqx.Module):
     """Thermal averages per temperature (leading axis = temperatures), with jackknife errors
     from blocked time series (``*_err``).
 
-    Fields:
-        temperatures [nT] K.
+    Attributes:
+        temperatures: [nT] K.
         magnetization: <|m|>, m = (1/N) sum_i S_i (per site, units of the spin length).
         staggered_magnetization: <|m_s|>, m_s = (1/N) sum_i eps_i S_i (eps = +-1 on the two
             sides of a bipartite lattice; 0 otherwise).
-        sublattice_magnetization [nT, n_sub]: <m_a . u>, u the direction of sublattice 0's
+        sublattice_magnetization: [nT, n_sub] <m_a . u>, u the direction of sublattice 0's
             magnetization in each sample (so sublattice 0 is >= 0 and antiparallel sublattices
             come out negative); m_a the mean spin of sublattice a.
         energy: <E>/N, joules per site.

@@ -49,7 +49,7 @@ def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0, alt
     with ``theta = -2 pi df TR (+ pi)``; returned as the receiver sees it (ADC phase = RF phase).
 
     Args:
-        flip_angle [rad], TR [s], T1, T2 [s], off_resonance [Hz], TE [s] (default TR/2).
+        flip_angle, TR, T1, T2, off_resonance, TE: in rad, s, s, s, Hz, s (TE default TR/2).
     Returns:
         complex Mxy at TE (same unit as M0); broadcast over the arguments via vmap if needed.
     """

@@ -43,6 +43,8 @@ def _rendered_body(index, profile_dir) -> tuple[dict, str]:
     body = re.search(r"<body([^>]*)>", r.stdout)
     assert body, "no <body> in the rendered DOM"
     attrs = dict(re.findall(r'data-figures-(\w+)="([^"]*)"', body.group(1)))
+    checks = re.findall(r'data-checks-(\w+)="([^"]*)"', body.group(1))
+    attrs.update({f"checks_{k}": v for k, v in checks})
     assert "total" in attrs, "the page's load script did not run"
     return attrs, r.stdout
 
@@ -59,8 +61,16 @@ def test_gallery_report_loads_every_figure(tmp_path, gallery, capsys):
     assert n_png >= 2
     assert int(attrs["total"]) == n_png
     assert int(attrs["loaded"]) == n_png, f"broken: {attrs['broken']}"
-    # each experiment has its section and a table of numbers against references
-    assert dom.count("<table>") == 2 and "reference" in dom
+    # every figure is a link to the file the browser loaded, every check row has a verdict
+    assert int(attrs["linked"]) == n_png
+    assert int(attrs["checks_total"]) >= 5
+    assert attrs["checks_judged"] == attrs["checks_total"]
+    rows = re.findall(r"<tr class=\"check\"[^>]*>(.*?)</tr>", dom, flags=re.S)
+    assert len(rows) == int(attrs["checks_total"])
+    assert all(re.search(r"badge (ok|bad|neutral)", r) for r in rows)
+    # the sections follow the story (one spin before dynamics) and the header names the run
+    assert dom.index('id="independent_moments"') < dom.index('id="spintronics"')
+    assert "quick (smoke-test sizes)" in dom and "devices" in dom
 
     # negative control: a missing figure is reported as broken by the browser
     victim = sorted(out.glob("spintronics/*.png"))[0]
