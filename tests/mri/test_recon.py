@@ -8,6 +8,7 @@ cos 90 deg = 0); single-shot EPI: ``M0 e^{-TE/T2}``.
 """
 
 import math
+import warnings
 
 import jax.numpy as jnp
 import numpy as np
@@ -329,3 +330,37 @@ def test_pypulseq_files_reconstruct_to_closed_form_contrast(tmp_path, kind, limi
     assert k is not None
     plain = reconstruct(np.asarray(out.signal), k, (FOV, FOV), (N, N))
     assert _nrmse(plain.image, expected) == pytest.approx(err)
+
+
+# --- isochromats per voxel and the spoiling warning ----------------------------------------------
+def test_spoiling_isochromats_make_gre_equal_to_epg():
+    """RF-spoiled GRE, z spoiler of 2 cycles across the slice per TR, 10 TRs: with the
+    ``spoiling_isochromats`` count (2 * 9 + 1 = 19, the aliasing argument of its docstring)
+    the isochromat signal equals EPG's (a different method, exact for complete gradient
+    spoiling) to the hard-pulse splitting error (< 1e-3 of M0); with 4 isochromats the
+    re-phased pathways are off by more than 1e-2 of M0, and the phantom check warns."""
+    from netmag_jax.mri._phantoms import check_spoiling
+
+    thick, t1, t2, flip, tr, te = 5e-3, 0.8, 0.08, math.radians(30), 10e-3, 3e-3
+    seq = mri.gre(flip, tr, te, 10, spoiler_moment=(0.0, 0.0, 2.0 / thick))
+    need, c_z, _ = mri.spoiling_isochromats(seq, thick)
+    assert need == 19 and c_z == pytest.approx(2.0, rel=1e-9)
+    epg = np.asarray(
+        mri.epg_gre(jnp.full(10, flip), jnp.asarray(mri.rf_spoiling_phases(10)), tr, t1, t2, TE=te)
+    )
+
+    def isochromats(n):
+        z = (np.arange(n) + 0.5) / n * thick - thick / 2
+        pos = jnp.asarray(np.stack([np.zeros(n), np.zeros(n), z], -1))
+        return np.asarray(seq.simulate(mri.Spins(pos, t1, t2, M0=1.0 / n)).signal)
+
+    np.testing.assert_allclose(isochromats(need), epg, atol=1e-3)
+    assert np.max(np.abs(isochromats(4) - epg)) > 1e-2
+    few = mri.cylinder(4, 0.1, 0.04, n_sub=4, slice_thickness=thick)
+    with pytest.warns(mri.SpoilingWarning, match="n_sub >= 19"):
+        check_spoiling(seq, few)
+    enough = mri.cylinder(4, 0.1, 0.04, n_sub=19, slice_thickness=thick)
+    assert enough.n_sub == 19 and len(enough.spins.T1) == 19 * int(np.sum(enough.labels > 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_spoiling(seq, enough)
