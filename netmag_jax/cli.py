@@ -265,6 +265,19 @@ def design_pulse(args) -> dict:
         "amplitude_hz": float(shape["amplitude_hz"]),
         "seconds": float(res.seconds),
     }
+    if getattr(args, "seq", None) is not None:
+        from .mri import write_pulseq
+
+        try:
+            export = write_pulseq(res, args.seq, name=f"netmag design {args.kind}")
+        except ValueError as err:
+            raise SystemExit(f"netmag design: {err}") from None
+        summary["seq"] = str(export.path)
+        summary["seq_rf_resampling_error"] = export.rf_error
+        print(
+            f"netmag design: wrote {export.path} (RF on the 1 us raster: relative L2 error "
+            f"{export.rf_error:.2e})"
+        )
     (out / "design.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     return summary
@@ -362,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--iterations", type=int, default=200, help="optimizer iterations")
     d.add_argument("--out", type=Path, default=Path("results/design"), help="output folder")
+    d.add_argument(
+        "--seq",
+        type=Path,
+        default=None,
+        help="also write the pulse (with its rewinder and one ADC sample) as a Pulseq .seq",
+    )
 
     _add_repository_command(
         sub,

@@ -242,6 +242,8 @@ def test_design_nonselective_inversion_writes_pulse(tmp_path):
             "20",
             "--out",
             str(tmp_path),
+            "--seq",
+            str(tmp_path / "inv.seq"),
         ]
     )
     d = np.load(tmp_path / "pulse.npz")
@@ -250,6 +252,15 @@ def test_design_nonselective_inversion_writes_pulse(tmp_path):
     summary = json.loads((tmp_path / "design.json").read_text())
     # a 4 ms pulse of <= 15 uT can reach gamma B1 T = 925 deg, so a good inversion is found
     assert summary["target_error"] < 0.05
+    # --seq: the pulse on the 1 us RF raster (64 samples of 62.5 us: exact up to round-off);
+    # the file's RF area (flip) is the design's
+    assert summary["seq_rf_resampling_error"] < 1e-9
+    from netmag_jax import mri
+
+    back = mri.read_pulseq(tmp_path / "inv.seq")
+    assert abs(complex(np.sum(np.asarray(back.rf) * np.asarray(back.dt)))) == pytest.approx(
+        abs(complex(np.sum(d["rf"]))) * float(d["dt"]), rel=1e-9
+    )
 
 
 def test_design_rejects_nonpositive_duration(tmp_path):

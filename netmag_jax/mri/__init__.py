@@ -25,6 +25,8 @@ from ._pulseq import decompress_shape as decompress_shape
 from ._pulseq import parse_pulseq as parse_pulseq
 from ._pulseq_convert import pulseq_to_sequence as pulseq_to_sequence
 from ._pulseq_convert import read_pulseq as read_pulseq
+from ._pulseq_write import PulseqExport as PulseqExport
+from ._pulseq_write import write_pulseq as write_pulseq
 from ._pulses import flip_angle as flip_angle
 from ._pulses import from_waveform as from_waveform
 from ._pulses import gaussian as gaussian

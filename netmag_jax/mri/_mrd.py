@@ -35,16 +35,21 @@ def _ismrmrd():
     return ismrmrd
 
 
-def readouts(times):
-    """Start indices of the readouts in ADC sample times [s] (gap > 1.5 dwell) and the
-    dwell [s] of each readout."""
+def readouts(times, breaks=()):
+    """Start indices of the readouts in ADC sample times [s] and the dwell [s] of each.
+
+    A readout ends at a time in ``breaks`` (e.g. RF pulse starts) that falls between two
+    samples, and where the gap to the next sample exceeds 1.5 times the readout's dwell.
+    """
     t = np.asarray(times, float)
     gaps = np.diff(t)
+    cut = np.searchsorted(t, np.asarray(breaks, float))
+    hard = set(int(c) for c in cut if 0 < c < len(t))
     starts = [0]
     for i, g in enumerate(gaps):
         j = starts[-1]
         dwell = gaps[j] if i > j else g
-        if g > 1.5 * dwell:
+        if i + 1 in hard or g > 1.5 * dwell:
             starts.append(i + 1)
     bounds = starts + [len(t)]
     dwells = [
@@ -52,6 +57,13 @@ def readouts(times):
         for a, b in zip(bounds[:-1], bounds[1:], strict=True)
     ]
     return np.asarray(starts), dwells
+
+
+def rf_starts(seq):
+    """Start times [s] of the RF pulses (runs of non-zero B1) of a :class:`Sequence`."""
+    on = np.abs(np.asarray(seq.rf)) > 0
+    t = np.concatenate([[0.0], np.cumsum(np.asarray(seq.dt, float))])
+    return t[np.nonzero(on & ~np.concatenate([[False], on[:-1]]))[0]]
 
 
 def _encoding(xsd, matrix, fov_mm, kind, lines):
@@ -127,7 +139,7 @@ def write_mrd(sim, path, *, phantom=None, B0=None, matrix=None) -> Path:
             matrix = phantom.labels.shape[::-1]
         else:
             matrix = tuple(int(2 * np.ceil(np.max(np.abs(traj[:, i])))) for i in range(2))
-    starts, dwells = readouts(np.asarray(sim.sequence.adc_times()))
+    starts, dwells = readouts(np.asarray(sim.sequence.adc_times()), rf_starts(sim.sequence))
     bounds = list(starts) + [sig.shape[-1]]
     header = _header(ismrmrd.xsd, sim, matrix, B0, sig.shape[0], len(starts))
     path = Path(path)
