@@ -52,6 +52,7 @@ def test_spoiled_gre_round_trip_pypulseq_and_resimulation(tmp_path):
     np.testing.assert_allclose(b, a, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_designed_slice_pulse_round_trips_through_seq(tmp_path):
     """A designed 2 ms slice-selective 90 deg pulse (64 samples of 31.25 us, off the 1 us
     RF raster) with its rewinder: pypulseq reads it back with the same RF area (flip) to
