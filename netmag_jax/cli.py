@@ -196,6 +196,22 @@ def simulate_file(
     return summary
 
 
+def _design_seq(res, path: Path, kind: str) -> dict:
+    """``netmag design --seq``: the pulse as a Pulseq file (``mri.write_pulseq``); returns
+    the summary entries (file, RF resampling error)."""
+    from .mri import write_pulseq
+
+    try:
+        export = write_pulseq(res, path, name=f"netmag design {kind}")
+    except ValueError as err:
+        raise SystemExit(f"netmag design: {err}") from None
+    print(
+        f"netmag design: wrote {export.path} (RF on the 1 us raster: relative L2 error "
+        f"{export.rf_error:.2e})"
+    )
+    return {"seq": str(export.path), "seq_rf_resampling_error": export.rf_error}
+
+
 def design_pulse(args) -> dict:
     """Run ``optimize_pulse`` for the ``netmag design`` options; write waveform and plot."""
     import math
@@ -266,18 +282,7 @@ def design_pulse(args) -> dict:
         "seconds": float(res.seconds),
     }
     if getattr(args, "seq", None) is not None:
-        from .mri import write_pulseq
-
-        try:
-            export = write_pulseq(res, args.seq, name=f"netmag design {args.kind}")
-        except ValueError as err:
-            raise SystemExit(f"netmag design: {err}") from None
-        summary["seq"] = str(export.path)
-        summary["seq_rf_resampling_error"] = export.rf_error
-        print(
-            f"netmag design: wrote {export.path} (RF on the 1 us raster: relative L2 error "
-            f"{export.rf_error:.2e})"
-        )
+        summary.update(_design_seq(res, args.seq, args.kind))
     (out / "design.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     return summary

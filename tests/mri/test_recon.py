@@ -126,6 +126,19 @@ def test_epi_lines_of_opposite_direction_wrap_onto_the_grid():
     np.testing.assert_allclose(np.abs(np.asarray(rec.image)), _points(), atol=1e-12)
 
 
+def test_repeated_trajectory_gives_one_image_per_repetition():
+    """The same Cartesian trajectory played twice (e.g. two slices) with the object scaled
+    by 2 the second time: two images, the second twice the first (linearity of the DFT)."""
+    u, v = _grid(np.arange(-8, 8) + 0.5, np.arange(-8, 8))
+    k = np.stack([np.tile(u, 2) / FOV, np.tile(v, 2) / FOV], -1)
+    sig = np.concatenate([_samples(u, v), 2 * _samples(u, v)])
+    rec = reconstruct(sig, k, (FOV, FOV))
+    img = np.abs(np.asarray(rec.image))
+    assert img.shape == (2, N, N) and "repeated 2 times" in rec.method
+    np.testing.assert_allclose(img[0], _points(), atol=1e-12)
+    np.testing.assert_allclose(img[1], 2 * _points(), atol=1e-12)
+
+
 def test_partial_fourier_homodyne_beats_zero_filling():
     """12 of 16 lines (-8..3) of a real object (points): homodyne (Noll 1991) restores the
     magnitude better than zero filling, which halves the resolution of the missing side.
@@ -266,13 +279,14 @@ def _spiral(path, n_int=4, turns=3, duration=2e-3):
         k = kmax * t / duration * np.exp(2j * np.pi * (turns * t / duration + i / n_int))
         g = np.diff(k) / ras  # [1/m/s] = gamma_bar G [Hz/m]
         g = np.concatenate([g, g[-1] * np.linspace(0.9, 0.0, 10)])
-        gxs = pp.make_arbitrary_grad("x", g.real, system=system, first=0, last=0)
-        gys = pp.make_arbitrary_grad("y", g.imag, system=system, first=0, last=0)
-        adc = pp.make_adc(num_samples=len(t) - 1, dwell=ras, system=system)
+        d = system.adc_dead_time  # gradients and ADC start together after the ADC dead time
+        gxs = pp.make_arbitrary_grad("x", g.real, system=system, first=0, last=0, delay=d)
+        gys = pp.make_arbitrary_grad("y", g.imag, system=system, first=0, last=0, delay=d)
+        adc = pp.make_adc(num_samples=len(t) - 1, dwell=ras, delay=d, system=system)
         seq.add_block(_excitation(system))
         seq.add_block(gxs, gys, adc)
         seq.add_block(pp.make_delay(TR))
-    return _write(seq, path), 120e-6 + ras / 2
+    return _write(seq, path), 120e-6 + system.adc_dead_time + ras / 2
 
 
 def _expected(ph, te, tr=None):
