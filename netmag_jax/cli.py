@@ -5,7 +5,8 @@ Subcommands::
     netmag run       [--experiments DIR] [--quick] [--only NAME ...] [--out DIR]
                      the experiment gallery of a clone of the repository -> DIR/index.html
     netmag fit       WORKFLOW [workflow options]       a fitting workflow on your data files
-    netmag simulate  FILE.seq [--phantom NAME] [--n N] [--out DIR]   Pulseq file -> signal/image
+    netmag simulate  FILE.seq [--phantom NAME] [--n N] [--n-sub K] [--mrd F.h5] [--out DIR]
+                     Pulseq file -> signal, image, figures (and ISMRMRD raw data)
     netmag design    KIND [--duration S] [--b1-max T] ... [--out DIR]    RF pulse design (optax)
     netmag bench     [--benchmarks DIR] [--quick] [--only NAME ...] [--out DIR]
                      the repository's benchmarks against named peers
@@ -112,59 +113,112 @@ def run_benchmarks(
     return results
 
 
+def _simulate_phantom(path: Path, phantom: str, n: int, n_sub):
+    """The phantom for ``netmag simulate``: the file's FOV (x, and z as slice thickness) and
+    ``n_sub`` isochromats per pixel (None: as many as make the file's spoiling exact,
+    ``mri.spoiling_isochromats``, at most 128)."""
+    from . import mri
+
+    try:
+        pf = mri.parse_pulseq(path)
+        seq = mri.pulseq_to_sequence(pf)
+    except ValueError as err:  # malformed file: the reader names the line
+        raise SystemExit(f"netmag simulate: {err}") from None
+    fov = pf.definitions.get("FOV")
+    fov = [fov] if isinstance(fov, (int, float)) else fov
+    options = {}
+    if isinstance(fov, list) and fov:
+        options["fov"] = float(fov[0])
+        if len(fov) >= 3 and float(fov[2]) > 0:
+            options["slice_thickness"] = float(fov[2])
+    if n_sub is None:
+        need = mri.spoiling_isochromats(seq, options.get("slice_thickness", 5e-3))[0]
+        n_sub = min(need, 128)
+        if need > n_sub:
+            print(f"netmag simulate: exact spoiling needs {need} isochromats per pixel; using 128")
+    if n_sub < 1:
+        raise SystemExit("netmag simulate: --n-sub must be >= 1")
+    make = {"shepp_logan": mri.shepp_logan, "cylinder": mri.cylinder}[phantom]
+    return make(n=n, n_sub=n_sub, **options)
+
+
+def _save_npy(path: Path, array) -> None:
+    """``np.save`` through a temporary file in the target folder and ``os.replace``."""
+    import numpy as np
+
+    from .mri._atomic import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, np.asarray(array))
+
+
 def simulate_file(
-    path: Path, phantom: str = "shepp_logan", n: int = 32, out: Path = Path("results/simulate")
+    path: Path,
+    phantom: str = "shepp_logan",
+    n: int = 32,
+    out: Path = Path("results/simulate"),
+    n_sub: int | None = None,
+    mrd: Path | None = None,
 ) -> dict:
-    """Simulate a Pulseq ``.seq`` file on a numerical phantom; write signal, k-space, image."""
+    """Simulate a Pulseq ``.seq`` file on a numerical phantom (the file's FOV, ``n_sub``
+    isochromats per pixel, see ``_simulate_phantom``); write signal, k-space and image as
+    ``.npy``, the figures (sequence diagram, k-space, signal, image) as PNG, a summary JSON,
+    and the raw data as ISMRMRD when ``mrd`` is a path."""
     import numpy as np
 
     from . import mri
+    from .mri._atomic import write_text
+    from .mri._plot import plot_simulation
 
     path = Path(path)
     if not path.is_file():
         raise SystemExit(f"netmag simulate: no such file {path}")
-    make = {"shepp_logan": mri.shepp_logan, "cylinder": mri.cylinder}[phantom]
+    ph = _simulate_phantom(path, phantom, n, n_sub)
     try:
-        res = mri.simulate_seq(path, make(n=n))
+        res = mri.simulate_seq(path, ph)
     except ValueError as err:  # malformed file: the reader names the line
         raise SystemExit(f"netmag simulate: {err}") from None
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    signal = np.asarray(res.signal)
-    np.save(out / "signal.npy", signal)
-    np.save(out / "kspace.npy", np.asarray(res.kspace))
+    signal = np.asarray(res.signal) if res.signal is not None else np.zeros(0, complex)
+    _save_npy(out / "signal.npy", signal)
+    if res.kspace is not None:
+        _save_npy(out / "kspace.npy", res.kspace)
+    if res.image is not None:
+        _save_npy(out / "image.npy", res.image)
+    figures = plot_simulation(res, out, path.name)
     summary = {
         "file": str(path),
         "phantom": phantom,
         "n": n,
+        "n_sub": ph.n_sub,
+        "fov_m": float(ph.fov),
         "n_adc": int(signal.shape[-1]),
         "max_abs_signal": float(np.max(np.abs(signal))) if signal.size else 0.0,
         "image": res.image is not None,
+        "recon": res.recon,
+        "figures": sorted(str(p.name) for p in figures.values()),
     }
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if res.image is not None:
-        img = np.abs(np.asarray(res.image))
-        np.save(out / "image.npy", np.asarray(res.image))
-        fig, ax = plt.subplots(figsize=(4, 4))
-        ax.imshow(img.reshape(img.shape[-2:]) if img.ndim > 2 else img, cmap="gray")
-        ax.set_title(f"{path.name} on {phantom} (|image|)")
-        ax.axis("off")
-        fig.savefig(out / "image.png", dpi=120, bbox_inches="tight")
-        plt.close(fig)
-    fig, ax = plt.subplots(figsize=(6, 3))
-    flat = signal.reshape(-1, signal.shape[-1])[0] if signal.ndim > 1 else signal
-    ax.plot(np.abs(flat), lw=0.8)
-    ax.set_xlabel("ADC sample")
-    ax.set_ylabel("|signal| (units of M0)")
-    fig.savefig(out / "signal.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    (out / "simulate.json").write_text(json.dumps(summary, indent=2))
+    if mrd is not None and res.signal is not None:
+        summary["mrd"] = str(mri.write_mrd(res, mrd, phantom=ph))
+    write_text(out / "simulate.json", json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     return summary
+
+
+def _design_seq(res, path: Path, kind: str) -> dict:
+    """``netmag design --seq``: the pulse as a Pulseq file (``mri.write_pulseq``); returns
+    the summary entries (file, RF resampling error)."""
+    from .mri import write_pulseq
+
+    try:
+        export = write_pulseq(res, path, name=f"netmag design {kind}")
+    except ValueError as err:
+        raise SystemExit(f"netmag design: {err}") from None
+    print(
+        f"netmag design: wrote {export.path} (RF on the 1 us raster: relative L2 error "
+        f"{export.rf_error:.2e})"
+    )
+    return {"seq": str(export.path), "seq_rf_resampling_error": export.rf_error}
 
 
 def design_pulse(args) -> dict:
@@ -236,6 +290,8 @@ def design_pulse(args) -> dict:
         "amplitude_hz": float(shape["amplitude_hz"]),
         "seconds": float(res.seconds),
     }
+    if getattr(args, "seq", None) is not None:
+        summary.update(_design_seq(res, args.seq, args.kind))
     (out / "design.json").write_text(json.dumps(summary, indent=2))
     print(json.dumps(summary, indent=2))
     return summary
@@ -305,6 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("seq", type=Path, help="Pulseq file (v1.4 / v1.5)")
     s.add_argument("--phantom", choices=("shepp_logan", "cylinder"), default="shepp_logan")
     s.add_argument("--n", type=int, default=32, help="phantom matrix size (n x n)")
+    s.add_argument(
+        "--n-sub",
+        type=int,
+        default=None,
+        help="isochromats per pixel, spread over the slice (default: as many as make the "
+        "file's gradient spoiling exact, at most 128)",
+    )
+    s.add_argument("--mrd", type=Path, default=None, help="also write the raw data as ISMRMRD")
     s.add_argument("--out", type=Path, default=Path("results/simulate"), help="output folder")
 
     d = sub.add_parser("design", help="design an RF pulse with optax (Bloch-simulated)")
@@ -326,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--iterations", type=int, default=200, help="optimizer iterations")
     d.add_argument("--out", type=Path, default=Path("results/design"), help="output folder")
+    d.add_argument(
+        "--seq",
+        type=Path,
+        default=None,
+        help="also write the pulse (with its rewinder and one ADC sample) as a Pulseq .seq",
+    )
 
     _add_repository_command(
         sub,
@@ -396,7 +466,7 @@ def _dispatch(args) -> int:
     elif args.command == "simulate":
         if args.n < 4:
             raise SystemExit("netmag simulate: --n must be >= 4")
-        simulate_file(args.seq, args.phantom, args.n, args.out)
+        simulate_file(args.seq, args.phantom, args.n, args.out, args.n_sub, args.mrd)
     elif args.command == "design":
         for name in ("duration", "b1_max"):
             if not getattr(args, name) > 0:

@@ -159,6 +159,45 @@ def test_simulate_cartesian_seq_gives_an_image(tmp_path):
     assert (tmp_path / "image.png").stat().st_size > 0
 
 
+def test_simulate_uses_the_file_fov_isochromats_and_writes_figures(tmp_path):
+    """`netmag simulate` builds the phantom on the file's FOV (0.2 m, slice 5 mm), with the
+    isochromats the file's spoiling needs (mri.spoiling_isochromats) unless --n-sub is
+    given, and writes the sequence diagram, k-space, signal and image figures."""
+    from netmag_jax import mri
+
+    seq = mri.read_pulseq(DATA / "gre_8x8_v14.seq")
+    need = mri.spoiling_isochromats(seq, 0.005)[0]
+    summary = cli.simulate_file(DATA / "gre_8x8_v14.seq", "shepp_logan", 8, tmp_path)
+    assert summary["fov_m"] == 0.2 and summary["n_sub"] == min(need, 128)
+    assert summary["recon"].startswith("Cartesian FFT")
+    for name in ("sequence", "kspace", "signal", "image"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    cli.main(
+        [
+            "simulate",
+            str(DATA / "gre_8x8_v14.seq"),
+            "--n",
+            "8",
+            "--n-sub",
+            "3",
+            "--out",
+            str(tmp_path / "b"),
+        ]
+    )
+    assert json.loads((tmp_path / "b" / "simulate.json").read_text())["n_sub"] == 3
+    with pytest.raises(SystemExit, match="n-sub"):
+        cli.main(
+            [
+                "simulate",
+                str(DATA / "gre_8x8_v14.seq"),
+                "--n-sub",
+                "0",
+                "--out",
+                str(tmp_path / "c"),
+            ]
+        )
+
+
 def test_simulate_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="no such file"):
         cli.main(["simulate", str(tmp_path / "nope.seq"), "--out", str(tmp_path)])
@@ -203,6 +242,8 @@ def test_design_nonselective_inversion_writes_pulse(tmp_path):
             "20",
             "--out",
             str(tmp_path),
+            "--seq",
+            str(tmp_path / "inv.seq"),
         ]
     )
     d = np.load(tmp_path / "pulse.npz")
@@ -211,6 +252,15 @@ def test_design_nonselective_inversion_writes_pulse(tmp_path):
     summary = json.loads((tmp_path / "design.json").read_text())
     # a 4 ms pulse of <= 15 uT can reach gamma B1 T = 925 deg, so a good inversion is found
     assert summary["target_error"] < 0.05
+    # --seq: the pulse on the 1 us RF raster (64 samples of 62.5 us: exact up to round-off);
+    # the file's RF area (flip) is the design's
+    assert summary["seq_rf_resampling_error"] < 1e-9
+    from netmag_jax import mri
+
+    back = mri.read_pulseq(tmp_path / "inv.seq")
+    assert abs(complex(np.sum(np.asarray(back.rf) * np.asarray(back.dt)))) == pytest.approx(
+        abs(complex(np.sum(d["rf"]))) * float(d["dt"]), rel=1e-9
+    )
 
 
 def test_design_rejects_nonpositive_duration(tmp_path):

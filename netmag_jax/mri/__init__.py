@@ -13,8 +13,11 @@ from ._epg import epg_gre as epg_gre
 from ._phantoms import TISSUES as TISSUES
 from ._phantoms import Phantom as Phantom
 from ._phantoms import PhantomOptions as PhantomOptions
+from ._mrd import write_mrd as write_mrd
+from ._phantoms import SpoilingWarning as SpoilingWarning
 from ._phantoms import cylinder as cylinder
 from ._phantoms import shepp_logan as shepp_logan
+from ._phantoms import spoiling_isochromats as spoiling_isochromats
 from ._pipeline import SeqSimulation as SeqSimulation
 from ._pipeline import simulate_seq as simulate_seq
 from ._pulseq import PulseqFile as PulseqFile
@@ -22,6 +25,8 @@ from ._pulseq import decompress_shape as decompress_shape
 from ._pulseq import parse_pulseq as parse_pulseq
 from ._pulseq_convert import pulseq_to_sequence as pulseq_to_sequence
 from ._pulseq_convert import read_pulseq as read_pulseq
+from ._pulseq_write import PulseqExport as PulseqExport
+from ._pulseq_write import write_pulseq as write_pulseq
 from ._pulses import flip_angle as flip_angle
 from ._pulses import from_waveform as from_waveform
 from ._pulses import gaussian as gaussian
@@ -31,6 +36,13 @@ from ._pulses import pulse_dt as pulse_dt
 from ._pulses import sinc as sinc
 from ._pulses import slice_select_gradient as slice_select_gradient
 from ._recon import kspace_trajectory as kspace_trajectory
+from ._plot import plot_image as plot_image
+from ._plot import plot_kspace as plot_kspace
+from ._plot import plot_sequence as plot_sequence
+from ._plot import plot_signal as plot_signal
+from ._plot import plot_simulation as plot_simulation
+from ._recon import Reconstruction as Reconstruction
+from ._recon import reconstruct as reconstruct
 from ._recon import reconstruct_cartesian as reconstruct_cartesian
 from ._sequences import Sequence as Sequence
 from ._sequences import SequenceBuilder as SequenceBuilder

@@ -16,12 +16,14 @@ fat (scalp)    0.382   0.068   0.90  Gold et al., AJR 183, 343 (2004), subcutane
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_static_positive
+from ..constants import GAMMA_1H_HZ
 from ._spins import Spins
 
 if TYPE_CHECKING:
@@ -60,6 +62,7 @@ class Phantom:
         pd, T1, T2: [n, n] maps (0 outside the object).
         fov: field of view [m]. tissue_names: names of the label values.
         pixel: [N] flat pixel index (y * n + x) of every isochromat.
+        n_sub: isochromats per pixel, spread in z over ``slice_thickness`` [m].
     """
 
     spins: Spins
@@ -70,6 +73,8 @@ class Phantom:
     fov: float
     tissue_names: list
     pixel: np.ndarray
+    n_sub: int = 1
+    slice_thickness: float = 5e-3
 
 
 def _grid(n, fov):
@@ -81,8 +86,10 @@ class PhantomOptions(TypedDict, total=False):
     """Keyword options of the phantoms (:func:`shepp_logan`, :func:`cylinder`), all optional.
 
     Attributes:
-        n_sub: isochromats per pixel (1), spread uniformly in z over ``slice_thickness`` [m]
-            (5e-3; for gradient spoiling).
+        n_sub: isochromats per pixel (1), spread evenly in z over ``slice_thickness`` [m]
+            (5e-3). One suits balanced and unspoiled sequences; gradient-spoiled ones need
+            :func:`spoiling_isochromats` of them (``netmag simulate`` picks that number by
+            default, :func:`simulate_seq` warns with :class:`SpoilingWarning`).
         B0: field [T] (3.0) and temperature [K] (310.0) of the Curie-law M0.
         dtype: float dtype (default: JAX default float).
         off_resonance: [Hz], scalar (0.0).
@@ -135,7 +142,7 @@ def _build(
         temperature=temperature,
         off_resonance=off_resonance,
     )
-    return Phantom(spins, labels, pd, T1, T2, fov, list(_NAMES), P)
+    return Phantom(spins, labels, pd, T1, T2, fov, list(_NAMES), P, n_sub, float(slice_thickness))
 
 
 def shepp_logan(n=64, fov=0.24, **options: Unpack[PhantomOptions]) -> Phantom:
@@ -177,3 +184,59 @@ def cylinder(
     if not labels.any():
         raise ValueError("the cylinder covers no pixel")
     return _build(labels, fov, **options)
+
+
+class SpoilingWarning(UserWarning):
+    """Gradient spoilers meet too few isochromats per voxel: spoiled echo pathways re-phase."""
+
+
+def spoiling_isochromats(seq, slice_thickness):
+    r"""Isochromats along z per voxel that make the gradient spoiling of ``seq`` exact.
+
+    With ``n`` isochromats evenly spread over the slice thickness ``T``, an echo pathway that
+    has collected ``p`` spoiler moments of ``c`` cycles across the slice sums to
+    ``sum_j e^{2 pi i p c (j + 1/2) / n}``: zero unless ``p c`` is a multiple of ``n``. All
+    pathways of the ``n_exc`` excitations cancel (the EPG result) when
+    ``n > c_max (n_exc - 1)``, ``c_max = gamma_bar |int G_z dt| T`` the largest net z moment
+    between excitations in cycles. In-plane spoilers dephase across the pixel, where the
+    phantoms place one isochromat; they count through ``c_xy`` below.
+
+    Args:
+        seq: :class:`Sequence`. slice_thickness: z extent of the isochromats [m].
+    Returns:
+        (n_needed, c_z, c_xy): isochromats needed along z (1 if no z spoiling), the largest
+        net z moment between excitations in cycles per voxel, and the largest in-plane one in
+        cycles per metre (multiply by the pixel size).
+    """
+    rf = np.abs(np.asarray(seq.rf)) > 0
+    starts = np.nonzero(rf & ~np.concatenate([[False], rf[:-1]]))[0]
+    if len(starts) < 2:
+        return 1, 0.0, 0.0
+    m = np.asarray(seq.gradient) * np.asarray(seq.dt)[:, None]
+    moments = np.abs(np.add.reduceat(m, starts, axis=0))[:-1] * GAMMA_1H_HZ  # per TR [1/m]
+    c_z = float(moments[:, 2].max() * slice_thickness)
+    c_xy = float(moments[:, :2].max())
+    if c_z < 0.5:
+        return 1, c_z, c_xy
+    return int(np.ceil(c_z * (len(starts) - 1))) + 1, c_z, c_xy
+
+
+def check_spoiling(seq, phantom: Phantom):
+    """Warn (:class:`SpoilingWarning`) when ``seq``'s spoilers dephase a voxel by more than
+    one cycle per TR and the phantom has too few isochromats (:func:`spoiling_isochromats`)."""
+    n_sub = phantom.n_sub
+    need, c_z, c_xy = spoiling_isochromats(seq, phantom.slice_thickness)
+    pixel = phantom.fov / phantom.labels.shape[0]
+    if c_z > 1.0 and n_sub < need:
+        msg = (
+            f"spoiler gradients dephase the slice by {c_z:.3g} cycles per TR but the phantom has "
+            f"n_sub={n_sub} isochromats per voxel: echo pathways re-phase; n_sub >= {need} "
+            "makes the spoiling exact"
+        )
+        warnings.warn(msg, SpoilingWarning, stacklevel=3)
+    elif c_z <= 1.0 and c_xy * pixel > 1.0:
+        msg = (
+            f"in-plane spoilers dephase a pixel by {c_xy * pixel:.3g} cycles per TR but the "
+            "phantoms spread isochromats only in z: spoiling is not simulated; add a z spoiler"
+        )
+        warnings.warn(msg, SpoilingWarning, stacklevel=3)

@@ -6,10 +6,10 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from ._phantoms import Phantom
+from ._phantoms import Phantom, check_spoiling
 from ._pulseq import parse_pulseq
 from ._pulseq_convert import pulseq_to_sequence
-from ._recon import cartesian_image, kspace_trajectory
+from ._recon import kspace_trajectory, reconstruct
 from ._sequences import Sequence
 
 
@@ -20,40 +20,71 @@ class SeqSimulation(eqx.Module):
         sequence: the file as a :class:`Sequence`.
         signal: [n_adc] or [n_coils, n_adc] complex received signal (unit of M0), or None
             without ADC samples.
-        kspace: [n_adc, 3] sample positions [1/m] (restarted at each RF pulse), or None
-            without ADC samples.
-        image: [..., ny, nx] complex image, or None if the samples are not a full Cartesian
-            grid with a FOV in [DEFINITIONS].
+        kspace: [n_adc, 3] sample positions [1/m], or None without ADC samples.
+        image: [..., ny, nx] complex image (:func:`reconstruct`), or None.
+        recon: how the image was made, or why there is none (in words).
+        fov: (fx, fy) field of view [m] used: the file's ``FOV`` definition, else the
+            phantom's.
+        definitions: the file's ``[DEFINITIONS]``.
     """
 
     sequence: Sequence
     signal: jax.Array | None
     kspace: np.ndarray | None = None
     image: jax.Array | None = None
+    recon: str = eqx.field(static=True, default="")
+    fov: tuple = eqx.field(static=True, default=())
+    definitions: dict = eqx.field(static=True, default_factory=dict)
 
 
-def simulate_seq(path, phantom, coils=None, **kwargs) -> SeqSimulation:
-    """Simulate a Pulseq file on a phantom; reconstruct an image if the readout is Cartesian.
+def file_fov(definitions, default=None):
+    """(fx, fy) [m] from a ``[DEFINITIONS]`` ``FOV`` entry (one number: square), or
+    ``default``."""
+    fov = definitions.get("FOV")
+    if isinstance(fov, (int, float)):
+        return (float(fov), float(fov))
+    if isinstance(fov, (list, tuple)) and len(fov) >= 2:
+        return (float(fov[0]), float(fov[1]))
+    return default
+
+
+def simulate_seq(
+    path, phantom, coils=None, *, matrix=None, partial_fourier="homodyne", **kwargs
+) -> SeqSimulation:
+    """Simulate a Pulseq file on a phantom and reconstruct its image (:func:`reconstruct`).
 
     Args:
         path: ``.seq`` file (v1.4/v1.5).
         phantom: :class:`Phantom` (from :func:`shepp_logan`, :func:`cylinder`) or :class:`Spins`.
         coils: optional [n_coils, N] receive sensitivities.
+        matrix: (nx, ny) image size (default: from the samples).
+        partial_fourier: "homodyne" or "zero_fill" (see :func:`reconstruct`).
         **kwargs: passed to :func:`simulate` (e.g. ``checkpoint``).
     Returns:
-        :class:`SeqSimulation` (sequence, signal, k-space, image).
+        :class:`SeqSimulation` (sequence, signal, k-space, image, how it was made).
     Raises:
         ValueError: malformed or inconsistent file (message names the line).
     """
     spins = phantom.spins if isinstance(phantom, Phantom) else phantom
     pf = parse_pulseq(path)
     seq = pulseq_to_sequence(pf)
+    if isinstance(phantom, Phantom):
+        check_spoiling(seq, phantom)
     res = seq.simulate(spins, coils=coils, **kwargs)
+    defs = dict(pf.definitions)
     if not seq.adc:
-        return SeqSimulation(seq, res.signal)
+        return SeqSimulation(seq, res.signal, recon="no ADC samples: no image", definitions=defs)
     k = kspace_trajectory(seq)
-    fov = pf.definitions.get("FOV")
-    image = None
-    if isinstance(fov, list) and len(fov) >= 2:
-        image = cartesian_image(res.signal, k, (float(fov[0]), float(fov[1])))
-    return SeqSimulation(seq, res.signal, k, image)
+    fov = file_fov(defs)
+    note = ""
+    if fov is None:
+        if not isinstance(phantom, Phantom):
+            why = "no FOV in [DEFINITIONS] and no phantom FOV: no image"
+            return SeqSimulation(seq, res.signal, k, recon=why, definitions=defs)
+        fov = (float(phantom.fov), float(phantom.fov))
+        note = "; FOV from the phantom (the file defines none)"
+    try:
+        rec = reconstruct(res.signal, k, fov, matrix, partial_fourier=partial_fourier)
+    except ValueError as err:
+        return SeqSimulation(seq, res.signal, k, None, f"no image: {err}", fov, defs)
+    return SeqSimulation(seq, res.signal, k, rec.image, rec.method + note, fov, defs)

@@ -13,7 +13,8 @@ RF pulse along +x tips +z towards +y). The pieces, one per module:
 * classical and initial pulses (``sinc_pulse``, ``slr_pulse``, ``initial_pulse``);
 * the optimiser (``optimize_pulse`` with an optax optimiser object, ``Stopping``,
   ``DesignResult``);
-* export and figures (``pulseq_shape``, ``compress_shape``, ``plot_design``).
+* export and figures (``pulseq_shape``, ``compress_shape``, ``pulse_sequence`` for
+  ``mri.write_pulseq``, ``plot_design``).
 
 Example::
 
@@ -22,7 +23,11 @@ Example::
                                 optimizer=optax.adam(1e-2), stop=design.Stopping(max_iter=200))
 """
 
-from ._export import compress_shape as compress_shape, pulseq_shape as pulseq_shape
+from ._export import (
+    compress_shape as compress_shape,
+    pulse_sequence as pulse_sequence,
+    pulseq_shape as pulseq_shape,
+)
 from ._initial import (
     initial_pulse as initial_pulse,
     sinc_pulse as sinc_pulse,

@@ -1,7 +1,9 @@
-"""Export of a designed pulse to the Pulseq shape format (magnitude, phase, amplitude in Hz).
+"""Export of a designed pulse: Pulseq shapes (magnitude, phase, amplitude in Hz) and the
+pulse as a :class:`Sequence` for ``mri.write_pulseq`` (``netmag design --seq``).
 
 The compression is Pulseq's (derivative, then runs of equal values written as v, v,
-count - 2); ``netmag_jax.mri.decompress_shape`` (the Pulseq reader's) inverts it.
+count - 2; ``mri._pulseq_write.compress_shape``); ``netmag_jax.mri.decompress_shape`` (the
+Pulseq reader's) inverts it.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...constants import GAMMA_1H_HZ
+from .._pulseq_write import compress_shape as compress_shape
+from .._sequences import Sequence, SequenceBuilder
 
 
 def pulseq_shape(rf, dt):
@@ -42,28 +46,25 @@ def pulseq_shape(rf, dt):
     }
 
 
-def compress_shape(w, quantum=1e-9):
-    """Pulseq shape compression: derivative, then runs of equal values as v, v, count - 2.
+def pulse_sequence(result, rewinder=1e-3, readout=1e-5) -> Sequence:
+    """A designed pulse as a :class:`Sequence`: the pulse (B1 and slice gradient along z on
+    its own steps), a constant z rewinder of ``-rewind`` x the pulse's gradient moment over
+    ``rewinder`` [s] (none when the target has ``rewind = 0``), and one ADC sample
+    ``readout`` [s] later (so that a simulation of the file returns the transverse
+    magnetization after the pulse as its signal).
 
     Args:
-        w: shape samples, shape (n,); quantum: quantisation step of the cumulative sum.
-
-    Returns:
-        (num_samples, compressed values as a float array).
+        result: ``DesignResult`` (rf [n] T, gradient scalar or [n] T/m, dt s, target).
+        rewinder: rewinder duration [s]. readout: time from the rewinder's end to the sample.
     """
-    w = np.asarray(w, float).ravel()
-    q = np.round(w / quantum)
-    d = np.diff(np.concatenate([[0.0], q])) * quantum
-    out = []
-    i = 0
-    while i < d.size:
-        j = i
-        while j + 1 < d.size and d[j + 1] == d[i]:
-            j += 1
-        run = j - i + 1
-        if run >= 2:
-            out += [d[i], d[i], float(run - 2)]
-        else:
-            out.append(d[i])
-        i = j + 1
-    return w.size, np.asarray(out)
+    rf = np.asarray(result.rf)
+    g = np.broadcast_to(np.asarray(result.gradient, float), rf.shape)
+    dt = float(result.dt)
+    b = SequenceBuilder()
+    for i in range(rf.size):
+        b.pulse(rf[i : i + 1], dt, gradient=(0.0, 0.0, float(g[i])))
+    fraction = float(result.target.rewind)
+    if fraction != 0.0:
+        b.delay(rewinder, gradient=(0.0, 0.0, -fraction * float(np.sum(g)) * dt / rewinder))
+    b.readout(1, readout)
+    return b.build()
