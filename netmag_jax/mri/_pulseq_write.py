@@ -1,7 +1,7 @@
 r"""Pulseq ``.seq`` writer (format v1.5): any :class:`Sequence`, and designed pulses.
 
 The engine's sequence is piecewise constant on arbitrary steps; a Pulseq file lives on
-rasters (RF 1 us, gradients and block durations 10 us, ADC dwell 1 ns, ADC delay 1 us as
+rasters (RF 1 us, gradients and block durations 10 us, ADC dwell 100 ns, ADC delay 1 us as
 pypulseq writes it). The writer
 
 - cuts the time axis into blocks on the 10 us raster: one per RF pulse (a run of non-zero
@@ -212,7 +212,8 @@ def _rf_event(tab, t, rf, steps, s, use):
     sel = slice(i0, i1)
     tt = t[i0 : i1 + 1]
     avg = _raster_average(tt, parts[sel], r0, r1, RF_RASTER)
-    b1 = avg[:, 0] + 1j * avg[:, 1]
+    # Pulseq's frame is the mirror image of the engine's (see _pulseq_events): conjugate
+    b1 = avg[:, 0] - 1j * avg[:, 1]
     err, ref = _l2_error(tt, parts[sel], r0, RF_RASTER, avg)
     tab.sums[:2] += [err**2, ref**2]
     peak = float(np.max(np.abs(b1)))
@@ -237,12 +238,16 @@ def _adc_event(tab, times, phases, adc, s):
         raise ValueError(
             f"the receiver phase changes within the readout of ADC samples {a}..{b - 1}"
         )
-    dwell_ns = max(1, round(dwell / 1e-9))
+    if b - a == 1:  # one sample: a 2 us window centres it on the 1 us delay raster
+        dwell = 2e-6
+    # the dwell on the ADC raster (100 ns), the sample shift this costs is reported
+    dwell_ns = max(1, round(dwell / ADC_RASTER)) * round(ADC_RASTER / 1e-9)
     delay_us = round((times[a] - dwell / 2 - s) / 1e-6)
     k = np.arange(b - a)
     played = s + delay_us * 1e-6 + (k + 0.5) * dwell_ns * 1e-9
     tab.adc_shift = max(tab.adc_shift, float(np.max(np.abs(played - times[a:b]))))
-    line = f"{b - a} {dwell_ns} {delay_us} 0 0 0 {float(phases[a]):.12g} 0"
+    # the receiver phase negated: Pulseq's frame is the engine's mirror image
+    line = f"{b - a} {dwell_ns} {delay_us} 0 0 0 {-float(phases[a]):.12g} 0"
     return tab.event("ADC", line)
 
 
