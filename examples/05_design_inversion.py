@@ -10,8 +10,8 @@ met, so the inversion degrades where the transmit field is low (B1 inhomogeneity
 3. designs a pulse by optimal control (``mri.design.optimize_pulse``, L-BFGS through the
    Bloch simulation), started from the HS1 pulse, with the HS1 pulse's RF energy as limit;
 4. checks both with the independent Bloch engine (``mri.simulate``) and prints the numbers;
-5. exports the designed pulse as Pulseq RF shapes (magnitude, phase / 2 pi, amplitude in Hz,
-   raster time; ``DesignResult.pulseq_shape``) to ``inversion_pulse.npz``.
+5. exports the designed pulse as a Pulseq v1.5 file ``inversion_pulse.seq`` (``mri.write_pulseq``;
+   pypulseq and scanners read it).
 
 The shapes are those of a Pulseq ``[SHAPES]`` section; writing a complete ``.seq`` file
 needs a Pulseq writer in the package, which this example will use once it is there.
@@ -100,24 +100,10 @@ def plot(out: Path, d: dict) -> Path:
     return path
 
 
-def export(out: Path, res: design.DesignResult) -> Path:
-    """The designed pulse as Pulseq RF shapes in ``inversion_pulse.npz``."""
-    shape = res.pulseq_shape()
-    n_samples, magnitude_compressed = shape["magnitude_compressed"]
-    _, phase_compressed = shape["phase_compressed"]
-    path = out / "inversion_pulse.npz"
-    np.savez(
-        path,
-        rf=np.asarray(res.rf),  # complex B1 [T]
-        magnitude=shape["magnitude"],  # in [0, 1]
-        phase=shape["phase"],  # phase / 2 pi in [0, 1)
-        amplitude_hz=shape["amplitude_hz"],  # gamma_bar max|B1|
-        dt=shape["dt"],  # raster time [s]
-        num_samples=n_samples,
-        magnitude_compressed=magnitude_compressed,  # Pulseq [SHAPES] compression
-        phase_compressed=phase_compressed,
-    )
-    return path
+def export(out: Path, res: design.DesignResult) -> mri.PulseqExport:
+    """The designed pulse as a Pulseq v1.5 file ``inversion_pulse.seq`` (RF resampled onto
+    the 1 us RF raster; the export reports the resampling error)."""
+    return mri.write_pulseq(res, out / "inversion_pulse.seq", name="inversion", rf_use="i")
 
 
 def run(out: Path, quick: bool) -> dict:
@@ -141,7 +127,7 @@ def run(out: Path, quick: bool) -> dict:
     d = dict(scales=scales, offsets=offsets, mu=mu, hs=hs, rf=rf)
     d["mz"], d["mz_hs"] = bloch_mz(rf, scales, offsets), bloch_mz(hs, scales, offsets)
     figure = plot(out, d)
-    npz = export(out, res)
+    seq = export(out, res)
     return {
         "HS1 mu": mu,
         "RMS(M_z + 1) HS1": err_hs,
@@ -154,7 +140,8 @@ def run(out: Path, quick: bool) -> dict:
         "iterations": int(res.n_iter),
         "design seconds": seconds,
         "figure": str(figure),
-        "pulse": str(npz),
+        "pulse": str(seq.path),
+        "RF resampling error (relative L2)": float(seq.rf_error),
     }
 
 

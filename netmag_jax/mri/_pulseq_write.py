@@ -266,12 +266,17 @@ def _gap(tab, t, g, t0, t1):
             tab.block(e - s)
 
 
+_RF_USES = ("e", "r", "i", "s", "p", "o", "u")  # Pulseq v1.5 RF use letters
+
+
 def _uses(rf_use, n):
-    if rf_use is None or isinstance(rf_use, str):
-        return [rf_use] * n
-    if len(rf_use) != n:
-        raise ValueError(f"rf_use must be one letter or one per RF pulse ({n}), got {len(rf_use)}")
-    return list(rf_use)
+    uses = [rf_use] * n if rf_use is None or isinstance(rf_use, str) else list(rf_use)
+    if len(uses) != n:
+        raise ValueError(f"rf_use must be one letter or one per RF pulse ({n}), got {len(uses)}")
+    bad = [u for u in uses if u is not None and u not in _RF_USES]
+    if bad:
+        raise ValueError(f"rf_use letters must be among {_RF_USES}, got {bad[0]!r}")
+    return uses
 
 
 def _text(tab, definitions):
