@@ -74,7 +74,7 @@ def simulate_seq(
     defs = dict(pf.definitions)
     if not seq.adc:
         return SeqSimulation(seq, res.signal, recon="no ADC samples: no image", definitions=defs)
-    k = kspace_trajectory(seq)
+    k = kspace_trajectory(pf)  # RF uses and centres from the file: exact, as pypulseq
     fov = file_fov(defs)
     note = ""
     if fov is None:
