@@ -15,6 +15,24 @@ from netmag_jax.fit.workflows import crystal_field as CF
 from netmag_jax.fit.workflows import magnetism as M
 
 DATA = SHIPPED / "CsErSe2"
+#: the MT file as column pairs "1 T H//ab" of (T, M/H in emu mol^-1 Oe^-1), 1 % noise
+MT_PAIRS = [
+    "--data",
+    str(DATA / "CsErSe2_MT.dat"),
+    "--format",
+    "pairs",
+    "--moment-unit",
+    "emu/mol/Oe",
+    "--rel-sigma",
+    "0.01",
+]
+
+
+def test_data_is_required(capsys):
+    """No silent fallback to the shipped file: without --data argparse stops (exit 2)."""
+    with pytest.raises(SystemExit) as e:
+        M.main(["brillouin", "--J", "0.5"])
+    assert e.value.code == 2 and "--data" in capsys.readouterr().err
 
 
 def test_reader_handles_the_files_as_they_are():
@@ -82,12 +100,8 @@ def test_curie_weiss_high_T_gives_er3_free_ion_moment(tmp_path):
     equals scipy's on the same points to 1e-6."""
     C = {}
     for d in ("ab", "c"):
-        assert (
-            M.main(
-                ["curie-weiss", "--select", f"1 T H//{d}", "--out", str(tmp_path), "--no-figure"]
-            )
-            == 0
-        )
+        argv = [*MT_PAIRS, "--select", f"1 T H//{d}", "--tmin", "100", "--tmax", "350"]
+        assert M.main(["curie-weiss", *argv, "--out", str(tmp_path), "--no-figure"]) == 0
         out = json.loads((tmp_path / "curie-weiss_fit.json").read_text())
         C[d] = out["C_emuK_per_mol"][0]
         assert out["converged"] and 0.2 < out["chi2_red"] < 5
@@ -113,7 +127,8 @@ def test_exchange_mean_field_relation(tmp_path):
     out = M.exchange_from_theta(-2.0, 0.1, 0.5, 6)
     assert out["J_K"][0] == pytest.approx(-2.0 * 3 / (6 * 0.75))
     assert out["J_meV"][0] == pytest.approx(const.K_to_meV(-4.0 / 3.0))
-    assert M.main(["exchange", "--out", str(tmp_path)]) == 0
+    argv = [*MT_PAIRS, "--select", "0.1 T H//ab", "--tmin", "5", "--tmax", "20"]
+    assert M.main(["exchange", *argv, "--out", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "exchange_fit.json").read_text())
     assert res["exchange"]["J_K"][0] < 0  # antiferromagnetic (theta < 0) on the triangle
     assert (tmp_path / res["figure"]).exists()
