@@ -37,3 +37,4 @@ from ._magnetometry import (
     moment_to_muB as moment_to_muB,
     read_magnetometry as read_magnetometry,
 )
+from ._models import brillouin_weiss_moment as brillouin_weiss_moment

@@ -18,9 +18,10 @@ reads (x, y) column-pair tables whose labels name the temperature ("2K") or fiel
 Noise: the file's error column, or ``--sigma`` [mu_B per ion], or ``--rel-sigma``.
 
 Models:
-* brillouin: free moments of angular momentum J,
-  M = g J B_J(g mu_B J B / k_B (T - theta)) [+ chi_vv B with ``--van-vleck``; theta fitted
-  with ``--theta``, else 0]; fits g; J fixed (``--J 3.5``) or scanned over half-integers
+* brillouin: free moments of angular momentum J in a Weiss molecular field,
+  M = g J B_J(g mu_B J (B + lambda M) / k_B T), lambda = 3 k_B theta / (g^2 J(J+1) mu_B)
+  solved self-consistently [+ chi_vv B with ``--van-vleck``; theta fitted with ``--theta``,
+  else 0]; fits g; J fixed (``--J 3.5``) or scanned over half-integers
   1/2 ... ``--J-max`` (``--J scan``), the lowest chi2 reported with the whole scan; reports
   the saturation moment g J and mu_eff = g sqrt(J (J + 1)).
 * curie-weiss: chi(T) = C / (T - theta) + chi0 [emu/mol, per mole of magnetic ions] with
@@ -123,7 +124,9 @@ _BRILLOUIN_MODELS: dict = {}
 
 def brillouin_model(van_vleck: bool = True, theta: bool = False):
     """``model(x, g[, theta][, chi_vv])``, x rows (B [T], T [K], J):
-    M = g J B_J(g mu_B J B / k_B (T - theta)) + chi_vv B [mu_B per ion].
+    M = g J B_J(g mu_B J (B + lambda M) / k_B T) + chi_vv B [mu_B per ion], the Weiss
+    molecular field lambda = 3 k_B theta / (g^2 J (J + 1) mu_B) solved self-consistently
+    (``fit.brillouin_weiss_moment``; theta = 0: free moments).
 
     J travels in the data, so one compiled fit serves every J of a scan.
     """
@@ -131,8 +134,10 @@ def brillouin_model(van_vleck: bool = True, theta: bool = False):
     if key not in _BRILLOUIN_MODELS:
 
         def model(x, g, *extra):
-            th = extra[0] if theta else 0.0
-            m = nf.brillouin_moment(x[:, 0], x[:, 1], g, x[:, 2], th)
+            if theta:
+                m = nf.brillouin_weiss_moment(x[:, 0], x[:, 1], g, x[:, 2], extra[0])
+            else:
+                m = nf.brillouin_moment(x[:, 0], x[:, 1], g, x[:, 2])
             return m + extra[-1] * x[:, 0] if van_vleck else m
 
         _BRILLOUIN_MODELS[key] = model
