@@ -203,3 +203,66 @@ def test_cef_fit_improves_on_published_start():
     assert np.all(np.isfinite(np.asarray(res.params)))
     assert out["chi2_red"] < out["chi2_red_published"] / 10
     assert len(out["levels_meV"]) == 8 and max(out["levels_meV"]) < 40
+
+
+def test_brillouin_weiss_moment_solves_the_mean_field_equation():
+    """m = g J B_J(g mu_B J (B + lam m) / k_B T), lam = 3 k_B theta / (g^2 J(J+1) mu_B):
+    equal to scipy's brentq root of the same equation (coth form in NumPy) to 1e-10 for an
+    antiferromagnetic and a ferromagnetic theta (ordered branch below theta); forward and
+    reverse derivatives equal finite differences; theta = 0 is brillouin_moment."""
+    from jax.test_util import check_grads
+
+    J, g = 3.5, 2.0
+
+    def bj(x):
+        a, b = (2 * J + 1) / (2 * J), 1 / (2 * J)
+        return a / np.tanh(a * x) - b / np.tanh(b * x)
+
+    B = np.array([7.0, 0.1, 0.01])
+    T = np.array([2.0, 20.0, 1.0])
+    th = np.array([-1.5, -1.5, 3.0])
+    got = nf.brillouin_weiss_moment(B, T, g, np.full(3, J), th)
+    for i in range(3):
+        lam = 3 * const.K_B * th[i] / (g * g * J * (J + 1) * const.MU_B)
+        ref = so.brentq(
+            lambda m, i=i, lam=lam: (
+                m - g * J * bj(g * const.MU_B * J * (B[i] + lam * m) / (const.K_B * T[i]))
+            ),
+            1e-9,
+            g * J,
+            xtol=1e-15,
+        )
+        assert float(got[i]) == pytest.approx(ref, abs=1e-10)
+    free = nf.brillouin_weiss_moment(B, T, g, np.full(3, J), np.zeros(3))
+    np.testing.assert_allclose(free, nf.brillouin_moment(B, T, g, J), rtol=1e-12)
+    check_grads(
+        lambda gg, tt: nf.brillouin_weiss_moment(B[:2], T[:2], gg, np.full(2, J), tt),
+        (np.asarray(2.0), np.asarray(-1.0)),
+        order=1,
+        modes=("fwd", "rev"),
+    )
+
+
+def test_crystal_field_cli_bad_input_is_one_line(tmp_path):
+    """A negative temperature: one line, exit status 1, no output folder."""
+    with pytest.raises(SystemExit) as e:
+        CF.main(["fit", "--temps", "-2", "--out", str(tmp_path / "o")])
+    assert str(e.value.code).startswith("netmag fit crystal_field: --temps must be > 0")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_cef_exchange_model_limits():
+    """lambda = 0: the mean-field model equals the single-ion model (1e-9 mu_B); its level
+    rows equal doublet_energies of the same B_kq (1e-4 meV, their rounding); an
+    antiferromagnetic lambda lowers every moment."""
+    x, y, s, _ = CF.load_data((2.0, 50.0), None, 16)
+    xl = np.concatenate([x, np.zeros((len(y), 2))], 1)
+    xl = np.concatenate([xl, [[0, 1, 0, 1, k] for k in (1, 2, 3, 4)]])
+    ones = [1.0] * 6
+    mf = np.asarray(CF.cef_exchange_model(xl, *ones, 0.0, 0.0))
+    np.testing.assert_allclose(mf[: len(y)], np.asarray(CF.cef_model(x, *ones)), atol=1e-9)
+    lev = CF.doublet_energies(CF.SCHEIE_2020_MEV)
+    np.testing.assert_allclose(mf[len(y) :], lev[1:5], atol=1e-4)
+    afm = np.asarray(CF.cef_exchange_model(xl, *ones, -0.05, -0.05))
+    assert np.all(afm[: len(y)] < mf[: len(y)])
