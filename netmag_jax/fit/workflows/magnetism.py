@@ -275,11 +275,13 @@ def _figure(series, xlabel, ylabel, title):
     """Data series (``kind="data"``: points with error bars) and model lines in one panel."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for s in series:
+    color = None
+    for s in series:  # a model line takes the colour of the data series before it
         if s.get("kind") == "data":
-            ax.errorbar(s["x"], s["y"], yerr=s.get("yerr"), fmt="o", ms=3, label=s["label"])
+            eb = ax.errorbar(s["x"], s["y"], yerr=s.get("yerr"), fmt="o", ms=3, label=s["label"])
+            color = eb[0].get_color()
         else:
-            ax.plot(s["x"], s["y"], "-", label=s["label"])
+            ax.plot(s["x"], s["y"], "-", color=color, label=s["label"])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
