@@ -265,3 +265,13 @@ def test_cef_exchange_model_limits():
     np.testing.assert_allclose(mf[len(y) :], lev[1:5], atol=1e-4)
     afm = np.asarray(CF.cef_exchange_model(xl, *ones, -0.05, -0.05))
     assert np.all(afm[: len(y)] < mf[: len(y)])
+
+
+def test_unwritable_out_is_one_line(tmp_path):
+    """--out under a regular file cannot be created: one line naming it, exit status 1."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as e:
+        CF.main(["units", "--out", str(blocker / "out")])
+    msg = str(e.value.code)
+    assert msg.startswith("netmag fit crystal_field: ") and "\n" not in msg and "file" in msg
