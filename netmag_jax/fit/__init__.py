@@ -31,3 +31,10 @@ from ._models import (
     spgr as spgr,
 )
 from ._special import bessel_ratio as bessel_ratio, log_i0 as log_i0, rician_nll as rician_nll
+from ._magnetometry import (
+    MagnetometryData as MagnetometryData,
+    field_to_tesla as field_to_tesla,
+    moment_to_muB as moment_to_muB,
+    read_magnetometry as read_magnetometry,
+)
+from ._models import brillouin_weiss_moment as brillouin_weiss_moment

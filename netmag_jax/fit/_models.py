@@ -6,6 +6,7 @@ Relaxometry signal equations (SI: times in s, angles in rad) and magnetometry mo
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -132,3 +133,59 @@ def curie_weiss_chi(T, C, theta, chi0):
         Van Vleck).
     """
     return C / (T - theta) + chi0
+
+
+def _newton_elementwise(residual, y0, max_steps=60):
+    """Newton on an elementwise residual (each point its own scalar equation); derivative
+    by one forward-mode pass with unit tangents. Not differentiated (see custom_root)."""
+    tol = 1e-12 if y0.dtype == jnp.float64 else 1e-5
+
+    def step(carry):
+        m, k, _ = carry
+        f, df = jax.jvp(residual, (m,), (jnp.ones_like(m),))
+        done = jnp.max(jnp.abs(f)) <= tol * (1.0 + jnp.max(jnp.abs(m)))
+        return jnp.where(done, m, m - f / df), k + 1, done
+
+    def more(carry):
+        return ~carry[2] & (carry[1] < max_steps)
+
+    m, _, done = lax.while_loop(more, step, (y0, 0, jnp.array(False)))
+    return jnp.where(done, m, jnp.nan)
+
+
+def brillouin_weiss_moment(B, T, g, J, theta):
+    r"""Moment per ion of free moments in a Weiss molecular field, solved self-consistently:
+
+    .. math::
+        m = g J B_J\!\Big(\frac{g\mu_B J (B + \lambda m)}{k_B T}\Big),\qquad
+        \lambda = \frac{3 k_B\theta}{g^2 J(J+1)\mu_B}\ [\mathrm{T}/\mu_B],
+
+    so that the small-field susceptibility is the Curie-Weiss law C / (T - theta). Newton per
+    point from the free-ion moment (from saturation g J along B when theta > 0, the ordered
+    branch below theta), implicit derivatives by ``jax.lax.custom_root``. NaN where Newton
+    fails (a fit rejects the step). The adapter form of ``statmech.MeanFieldIon`` for a free
+    ion with a traced J (``MeanFieldIon`` fixes J, for crystal fields).
+
+    Args:
+        B: field mu0 H [T]. T: temperature [K] (> 0). g: Lande factor. J: angular momentum
+        (multiple of 1/2). theta: Weiss temperature [K] (< 0 antiferromagnetic).
+    Returns:
+        moment per ion along B [mu_B], broadcast shape of the inputs.
+    """
+    B, T, g, J, theta = jnp.broadcast_arrays(
+        *(jnp.asarray(a, jnp.result_type(B, float)) for a in (B, T, g, J, theta))
+    )
+    lam = 3.0 * _c.K_B * theta / (g * g * J * (J + 1.0) * _c.MU_B)
+    sat = g * J
+    scale = g * _c.MU_B * J / (_c.K_B * T)
+
+    def residual(m):
+        return m - sat * _statmech.brillouin(J, scale * (B + lam * m))
+
+    y0 = jnp.where(theta > 0, sat * jnp.sign(B), sat * _statmech.brillouin(J, scale * B))
+    return lax.custom_root(
+        residual,
+        lax.stop_gradient(y0),
+        _newton_elementwise,
+        lambda linear, rhs: rhs / linear(jnp.ones_like(rhs)),
+    )

@@ -20,3 +20,8 @@ from ._paramagnet import (
 )
 from ._single_ion import SingleIon as SingleIon
 from ._stevens import angular_momentum as angular_momentum, stevens_operator as stevens_operator
+from ._mean_field_ion import (
+    MeanFieldIon as MeanFieldIon,
+    exchange_from_lambda as exchange_from_lambda,
+    lambda_from_theta as lambda_from_theta,
+)

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import scipy.optimize as so
+from jax.test_util import check_grads
 
 import netmag_jax.fit as nf
 from netmag_jax import constants as const
@@ -15,6 +16,24 @@ from netmag_jax.fit.workflows import crystal_field as CF
 from netmag_jax.fit.workflows import magnetism as M
 
 DATA = SHIPPED / "CsErSe2"
+#: the MT file as column pairs "1 T H//ab" of (T, M/H in emu mol^-1 Oe^-1), 1 % noise
+MT_PAIRS = [
+    "--data",
+    str(DATA / "CsErSe2_MT.dat"),
+    "--format",
+    "pairs",
+    "--moment-unit",
+    "emu/mol/Oe",
+    "--rel-sigma",
+    "0.01",
+]
+
+
+def test_data_is_required(capsys):
+    """No silent fallback to the shipped file: without --data argparse stops (exit 2)."""
+    with pytest.raises(SystemExit) as e:
+        M.main(["brillouin", "--J", "0.5"])
+    assert e.value.code == 2 and "--data" in capsys.readouterr().err
 
 
 def test_reader_handles_the_files_as_they_are():
@@ -82,12 +101,8 @@ def test_curie_weiss_high_T_gives_er3_free_ion_moment(tmp_path):
     equals scipy's on the same points to 1e-6."""
     C = {}
     for d in ("ab", "c"):
-        assert (
-            M.main(
-                ["curie-weiss", "--select", f"1 T H//{d}", "--out", str(tmp_path), "--no-figure"]
-            )
-            == 0
-        )
+        argv = [*MT_PAIRS, "--select", f"1 T H//{d}", "--tmin", "100", "--tmax", "350"]
+        assert M.main(["curie-weiss", *argv, "--out", str(tmp_path), "--no-figure"]) == 0
         out = json.loads((tmp_path / "curie-weiss_fit.json").read_text())
         C[d] = out["C_emuK_per_mol"][0]
         assert out["converged"] and 0.2 < out["chi2_red"] < 5
@@ -113,7 +128,8 @@ def test_exchange_mean_field_relation(tmp_path):
     out = M.exchange_from_theta(-2.0, 0.1, 0.5, 6)
     assert out["J_K"][0] == pytest.approx(-2.0 * 3 / (6 * 0.75))
     assert out["J_meV"][0] == pytest.approx(const.K_to_meV(-4.0 / 3.0))
-    assert M.main(["exchange", "--out", str(tmp_path)]) == 0
+    argv = [*MT_PAIRS, "--select", "0.1 T H//ab", "--tmin", "5", "--tmax", "20"]
+    assert M.main(["exchange", *argv, "--out", str(tmp_path)]) == 0
     res = json.loads((tmp_path / "exchange_fit.json").read_text())
     assert res["exchange"]["J_K"][0] < 0  # antiferromagnetic (theta < 0) on the triangle
     assert (tmp_path / res["figure"]).exists()
@@ -188,3 +204,74 @@ def test_cef_fit_improves_on_published_start():
     assert np.all(np.isfinite(np.asarray(res.params)))
     assert out["chi2_red"] < out["chi2_red_published"] / 10
     assert len(out["levels_meV"]) == 8 and max(out["levels_meV"]) < 40
+
+
+def test_brillouin_weiss_moment_solves_the_mean_field_equation():
+    """m = g J B_J(g mu_B J (B + lam m) / k_B T), lam = 3 k_B theta / (g^2 J(J+1) mu_B):
+    equal to scipy's brentq root of the same equation (coth form in NumPy) to 1e-10 for an
+    antiferromagnetic and a ferromagnetic theta (ordered branch below theta); forward-mode
+    derivatives equal finite differences; theta = 0 is brillouin_moment."""
+    J, g = 3.5, 2.0
+
+    def bj(x):
+        a, b = (2 * J + 1) / (2 * J), 1 / (2 * J)
+        return a / np.tanh(a * x) - b / np.tanh(b * x)
+
+    B = np.array([7.0, 0.1, 0.01])
+    T = np.array([2.0, 20.0, 1.0])
+    th = np.array([-1.5, -1.5, 3.0])
+    got = nf.brillouin_weiss_moment(B, T, g, np.full(3, J), th)
+    for i in range(3):
+        lam = 3 * const.K_B * th[i] / (g * g * J * (J + 1) * const.MU_B)
+        ref = so.brentq(
+            lambda m, i=i, lam=lam: (
+                m - g * J * bj(g * const.MU_B * J * (B[i] + lam * m) / (const.K_B * T[i]))
+            ),
+            1e-9,
+            g * J,
+            xtol=1e-15,
+        )
+        assert float(got[i]) == pytest.approx(ref, abs=1e-10)
+    free = nf.brillouin_weiss_moment(B, T, g, np.full(3, J), np.zeros(3))
+    np.testing.assert_allclose(free, nf.brillouin_moment(B, T, g, J), rtol=1e-12)
+    check_grads(
+        lambda gg, tt: nf.brillouin_weiss_moment(B[:2], T[:2], gg, np.full(2, J), tt),
+        (np.asarray(2.0), np.asarray(-1.0)),
+        order=1,
+        modes=("fwd",),  # the Jacobians of the fits are forward mode
+    )
+
+
+def test_crystal_field_cli_bad_input_is_one_line(tmp_path):
+    """A negative temperature: one line, exit status 1, no output folder."""
+    with pytest.raises(SystemExit) as e:
+        CF.main(["fit", "--temps", "-2", "--out", str(tmp_path / "o")])
+    assert str(e.value.code).startswith("netmag fit crystal_field: --temps must be > 0")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_cef_exchange_model_limits():
+    """lambda = 0: the mean-field model equals the single-ion model (1e-9 mu_B); its level
+    rows equal doublet_energies of the same B_kq (1e-4 meV, their rounding); an
+    antiferromagnetic lambda lowers every moment."""
+    x, y, s, _ = CF.load_data((2.0, 50.0), None, 16)
+    xl = np.concatenate([x, np.zeros((len(y), 2))], 1)
+    xl = np.concatenate([xl, [[0, 1, 0, 1, k] for k in (1, 2, 3, 4)]])
+    ones = [1.0] * 6
+    mf = np.asarray(CF.cef_exchange_model(xl, *ones, 0.0, 0.0))
+    np.testing.assert_allclose(mf[: len(y)], np.asarray(CF.cef_model(x, *ones)), atol=1e-9)
+    lev = CF.doublet_energies(CF.SCHEIE_2020_MEV)
+    np.testing.assert_allclose(mf[len(y) :], lev[1:5], atol=1e-4)
+    afm = np.asarray(CF.cef_exchange_model(xl, *ones, -0.05, -0.05))
+    assert np.all(afm[: len(y)] < mf[: len(y)])
+
+
+def test_unwritable_out_is_one_line(tmp_path):
+    """--out under a regular file cannot be created: one line naming it, exit status 1."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as e:
+        CF.main(["units", "--out", str(blocker / "out")])
+    msg = str(e.value.code)
+    assert msg.startswith("netmag fit crystal_field: ") and "\n" not in msg and "file" in msg

@@ -1,38 +1,46 @@
-"""Magnetometry fits: moments and g from M(H, T), Curie-Weiss chi(T), exchange from theta.
+"""Magnetometry fits: g and J from M(H, T) (Brillouin), Curie-Weiss chi(T), exchange from theta.
 
 Usage (``netmag fit magnetism ...``, or ``main([...])`` from Python)::
 
-    netmag fit magnetism brillouin --data CsErSe2_MH.dat \
-        --select "H//ab" --J 0.5 --temps 2 --max-field 1.0 --out out/
-    netmag fit magnetism curie-weiss --data CsErSe2_MT.dat \
-        --select "1 T H//ab" --tmin 100 --tmax 350 --out out/
-    netmag fit magnetism exchange --data ... --select "0.1 T H//c" --tmin 5 --tmax 20 \
-        --S 0.5 --z 6 --out out/
+    netmag fit magnetism brillouin --data run.dat --J 3.5 --out out/
+    netmag fit magnetism brillouin --data mh.csv --J scan --out out/
+    netmag fit magnetism curie-weiss --data mt.dat --tmin 100 --tmax 300 --out out/
+    netmag fit magnetism exchange --data mt.dat --tmin 5 --tmax 20 --S 0.5 --z 6 --out out/
 
-Without ``--data`` the commands read the measured CsErSe2 data shipped with the package
-(``DATA / "CsErSe2"``, see its PROVENANCE.md).
-
-Input files are column-pair tables (``netmag_jax.fit.read_column_pairs``): M(H) files with
-labels naming the temperature ("2K H//ab"), fields in Oe (``--field-unit``) and moments in
-Bohr magnetons per ion; chi(T) files with M/H in emu mol^-1 Oe^-1 (cgs molar), one pair per
-field ("0.1 T H//ab").
+Input (``--data``, required): a Quantum Design MPMS/PPMS ``.dat`` (``[Header]`` then a
+``[Data]`` table with named columns) or a long CSV/TSV table with named columns (T, H, M,
+sigma), read by ``netmag_jax.fit.read_magnetometry``: columns found by name or chosen with
+``--temperature-column`` / ``--field-column`` / ``--moment-column`` / ``--sigma-column``;
+units (emu, emu/g, emu/mol, A m2, mu_B; Oe, T, ...) from the column names or ``--field-unit``
+/ ``--moment-unit``, converted to mu_0 H [T] and mu_B per ion (emu needs the sample mass and
+molar mass: QD header or ``--mass`` [mg] / ``--molar-mass`` [g/mol]). ``--format pairs``
+reads (x, y) column-pair tables whose labels name the temperature ("2K") or field ("1 T").
+Noise: the file's error column, or ``--sigma`` [mu_B per ion], or ``--rel-sigma``.
 
 Models:
-* brillouin: free moments of angular momentum J (J = 1/2 for an effective ground doublet)
-  plus a Van Vleck term, M = g J B_J(g mu_B J B / k_B T) + chi_vv B [mu_B per ion];
-  fits g and chi_vv; reports the saturation moment g J and mu_eff = g sqrt(J (J + 1)).
-* curie-weiss: chi(T) = C / (T - theta) + chi0 [emu/mol]; mu_eff = sqrt(C / 0.12505) mu_B.
+* brillouin: free moments of angular momentum J in a Weiss molecular field,
+  M = g J B_J(g mu_B J (B + lambda M) / k_B T), lambda = 3 k_B theta / (g^2 J(J+1) mu_B)
+  solved self-consistently [+ chi_vv B with ``--van-vleck``; theta fitted with ``--theta``,
+  else 0]; fits g; J fixed (``--J 3.5``) or scanned over half-integers
+  1/2 ... ``--J-max`` (``--J scan``), the lowest chi2 reported with the whole scan; reports
+  the saturation moment g J and mu_eff = g sqrt(J (J + 1)).
+* curie-weiss: chi(T) = C / (T - theta) + chi0 [emu/mol, per mole of magnetic ions] with
+  chi = M / H at each point; mu_eff = sqrt(C / 0.12505) mu_B; choose a window where M is
+  linear in H (``--tmin``, ``--tmax``, ``--max-field``).
 * exchange: mean-field (Weiss) relation between theta and the exchange constant of
   H = -sum_<ij> J S_i . S_j (each bond once, z neighbours): theta = z J S (S + 1) / (3 k_B),
   so J = 3 k_B theta / (z S (S + 1)); theta > 0 ferromagnetic, < 0 antiferromagnetic.
-Noise: for M(H) the spread of repeated points at the same field (sigma per curve); for chi(T)
-a relative uncertainty ``--rel-sigma`` (default 1 %). Fit quality: reduced chi2.
+Fit quality: reduced chi2. Outputs (``<cmd>_fit.json``, ``<cmd>_fit.png``) are written only
+after a successful fit, each atomically (temporary file + rename); progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
+import tempfile
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -41,14 +49,8 @@ import numpy as np
 import netmag_jax.fit as nf
 from netmag_jax import constants as const
 
-from ._common import (
-    DATA,
-    pyplot,
-    run_command,
-    save_figure,
-    workflow_parser,
-    write_json,
-)
+from ._common import pyplot, run_command, save_figure, workflow_parser
+from ._magnetometry_io import add_data_arguments, load_points
 
 #: ``netmag fit magnetism`` computes in float64 (fits of measured magnetization);
 #: the command line switches it on, the library never does
@@ -117,56 +119,109 @@ def load_mh(path, select=None, temps=None, max_field=None, field_unit="Oe"):
 
 
 # --- models -------------------------------------------------------------------------------------
-_BRILLOUIN_MODELS = {}
+_BRILLOUIN_MODELS: dict = {}
 
 
-def brillouin_model(J):
-    """``model(x, g, chi_vv)`` with x = (B [T], T [K]) rows: M = g J B_J(...) + chi_vv B."""
-    J = float(J)
-    if J not in _BRILLOUIN_MODELS:
+def brillouin_model(van_vleck: bool = True, theta: bool = False):
+    """``model(x, g[, theta][, chi_vv])``, x rows (B [T], T [K], J):
+    M = g J B_J(g mu_B J (B + lambda M) / k_B T) + chi_vv B [mu_B per ion], the Weiss
+    molecular field lambda = 3 k_B theta / (g^2 J (J + 1) mu_B) solved self-consistently
+    (``fit.brillouin_weiss_moment``; theta = 0: free moments).
 
-        def model(x, g, chi_vv):
-            return nf.brillouin_moment(x[:, 0], x[:, 1], g, J) + chi_vv * x[:, 0]
+    J travels in the data, so one compiled fit serves every J of a scan.
+    """
+    key = (bool(van_vleck), bool(theta))
+    if key not in _BRILLOUIN_MODELS:
 
-        _BRILLOUIN_MODELS[J] = model
-    return _BRILLOUIN_MODELS[J]
+        def model(x, g, *extra):
+            if theta:
+                m = nf.brillouin_weiss_moment(x[:, 0], x[:, 1], g, x[:, 2], extra[0])
+            else:
+                m = nf.brillouin_moment(x[:, 0], x[:, 1], g, x[:, 2])
+            return m + extra[-1] * x[:, 0] if van_vleck else m
+
+        _BRILLOUIN_MODELS[key] = model
+    return _BRILLOUIN_MODELS[key]
+
+
+def fit_brillouin_points(B, T, M, sigma, J, *, g0=2.0, van_vleck=False, theta=False):
+    """Fit g (and theta [K], chi_vv [mu_B/T] when asked) of free moments of fixed J.
+
+    Args:
+        B: (m,) field mu_0 H [T]. T: (m,) temperature [K]. M: (m,) moment [mu_B per ion].
+        sigma: (m,) noise of M [mu_B per ion]. J: angular momentum (multiple of 1/2).
+    Returns:
+        (FitResult, summary dict).
+    """
+    B, T, M, sigma = (np.asarray(a, float) for a in (B, T, M, sigma))
+    x = np.stack([B, T, np.full(B.shape, float(J))], 1)
+    p0, lo, hi = [g0], [0.01], [30.0]
+    if theta:
+        p0, lo, hi = [*p0, 0.0], [*lo, -1e3], [*hi, 0.99 * float(T.min())]
+    if van_vleck:
+        p0, lo, hi = [*p0, 0.0], [*lo, -10.0], [*hi, 10.0]
+    model = brillouin_model(van_vleck, theta)
+    res = nf.curve_fit(model, x, M, p0, sigma=sigma, absolute_sigma=True, bounds=(lo, hi))
+    p, e = np.asarray(res.params), np.asarray(res.stderr)
+    g, dg, root = float(p[0]), float(e[0]), float(np.sqrt(J * (J + 1)))
+    out = {
+        "J": float(J),
+        "g": [g, dg],
+        "saturation_moment_muB": [g * J, dg * J],
+        "mu_eff_muB": [g * root, dg * root],
+        "chi2_red": float(res.chi2_red),
+        "n_points": int(M.size),
+        "converged": bool(res.converged),
+    }
+    if theta:
+        out["theta_K"] = [float(p[1]), float(e[1])]
+    if van_vleck:
+        out["chi_vv_muB_per_T"] = [float(p[-1]), float(e[-1])]
+    return res, out
 
 
 def fit_brillouin(curves, J=0.5, g0=2.0):
-    """Fit g and chi_vv [mu_B/T] to M(H) curves (all temperatures at once)."""
-    x = np.concatenate([np.stack([c["B"], np.full(c["B"].shape, c["T"])], 1) for c in curves])
+    """Fit g and chi_vv [mu_B/T] to M(H) curves of ``load_mh`` (all temperatures at once).
+
+    Returns (FitResult, summary, (x, y, sigma)) with x rows (B, T, J).
+    """
+    B = np.concatenate([c["B"] for c in curves])
+    T = np.concatenate([np.full(c["B"].shape, c["T"]) for c in curves])
     y = np.concatenate([c["M"] for c in curves])
     sigma = np.concatenate([np.full(c["M"].shape, c["sigma"]) for c in curves])
-    res = nf.curve_fit(
-        brillouin_model(J),
-        x,
-        y,
-        [g0, 0.0],
-        sigma=sigma,
-        absolute_sigma=True,
-        bounds=([0.01, -10.0], [30.0, 10.0]),
-    )
-    g, dg = float(res.params[0]), float(res.stderr[0])
-    out = {
-        "J": J,
-        "g": [g, dg],
-        "chi_vv_muB_per_T": [float(res.params[1]), float(res.stderr[1])],
-        "saturation_moment_muB": [g * J, dg * J],
-        "mu_eff_muB": [g * np.sqrt(J * (J + 1)), dg * np.sqrt(J * (J + 1))],
-        "chi2_red": float(res.chi2_red),
-        "n_points": int(y.size),
-        "converged": bool(res.converged),
-    }
-    return res, out, (x, y, sigma)
+    res, out = fit_brillouin_points(B, T, y, sigma, J, g0=g0, van_vleck=True)
+    return res, out, (np.stack([B, T, np.full(B.shape, float(J))], 1), y, sigma)
 
 
-def fit_curie_weiss(T, chi, tmin, tmax, rel_sigma=0.01):
-    """Curie-Weiss fit chi = C/(T - theta) + chi0 on tmin <= T <= tmax (chi in emu/mol)."""
-    T, chi = np.asarray(T), np.asarray(chi)
+def scan_J(B, T, M, sigma, J_max=8.0, progress=None, **kw):
+    """Brillouin fits for J = 1/2, 1, ..., J_max; returns (best J, its FitResult, summary
+    with the scan table). Best = lowest chi2 (every J has the same number of parameters).
+    """
+    table, best = [], None
+    for J in np.arange(0.5, float(J_max) + 0.25, 0.5):
+        res, out = fit_brillouin_points(B, T, M, sigma, float(J), **kw)
+        table.append({"J": float(J), "g": out["g"][0], "chi2_red": out["chi2_red"]})
+        if progress:
+            progress(f"J = {J:g}: g = {out['g'][0]:.5f}, chi2_red = {out['chi2_red']:.4g}")
+        if best is None or out["chi2_red"] < best[2]["chi2_red"]:
+            best = (float(J), res, out)
+    if best is None:
+        raise ValueError(f"J_max must be >= 0.5, got {J_max}")
+    best[2]["J_scan"] = table
+    return best
+
+
+def fit_curie_weiss(T, chi, tmin, tmax, rel_sigma=0.01, sigma=None):
+    """Curie-Weiss fit chi = C/(T - theta) + chi0 on tmin <= T <= tmax (chi in emu/mol).
+
+    sigma: (m,) absolute noise of chi (same unit); default rel_sigma * |chi|.
+    """
+    T, chi = np.asarray(T, float), np.asarray(chi, float)
     sel = (tmin <= T) & (tmax >= T)
     if sel.sum() < 4:
         raise ValueError(f"fewer than 4 points between {tmin} and {tmax} K")
-    T, chi = T[sel], chi[sel]
+    s = rel_sigma * np.abs(chi) if sigma is None else np.asarray(sigma, float)
+    T, chi, s = T[sel], chi[sel], s[sel]
     # start: Curie law through the two end points (chi0 = 0)
     inv = 1.0 / chi
     slope = (inv[np.argmax(T)] - inv[np.argmin(T)]) / (T.max() - T.min())
@@ -177,7 +232,7 @@ def fit_curie_weiss(T, chi, tmin, tmax, rel_sigma=0.01):
         T,
         chi,
         [C0, th0, 0.0],
-        sigma=rel_sigma * chi,
+        sigma=s,
         absolute_sigma=True,
         bounds=([0.0, -1e4, -1.0], [1e4, 0.99 * T.min(), 1.0]),
     )
@@ -190,8 +245,7 @@ def fit_curie_weiss(T, chi, tmin, tmax, rel_sigma=0.01):
         "mu_eff_muB": [float(mu), float(0.5 * mu * dC / C)],
         "chi2_red": float(res.chi2_red),
         "n_points": int(T.size),
-        "T_range_K": [tmin, tmax],
-        "rel_sigma": rel_sigma,
+        "T_range_K": [float(tmin), float(tmax)],
         "converged": bool(res.converged),
     }
     return res, out, (T, chi)
@@ -217,116 +271,155 @@ def exchange_from_theta(theta, dtheta, S, z):
 
 
 # --- figures ------------------------------------------------------------------------------------
-def _plot(path, series, xlabel, ylabel, title):
+def _figure(series, xlabel, ylabel, title):
     """Data series (``kind="data"``: points with error bars) and model lines in one panel."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    for s in series:
+    color = None
+    for s in series:  # a model line takes the colour of the data series before it
         if s.get("kind") == "data":
-            ax.errorbar(s["x"], s["y"], yerr=s.get("yerr"), fmt="o", ms=3, label=s["label"])
+            eb = ax.errorbar(s["x"], s["y"], yerr=s.get("yerr"), fmt="o", ms=3, label=s["label"])
+            color = eb[0].get_color()
         else:
-            ax.plot(s["x"], s["y"], "-", label=s["label"])
+            ax.plot(s["x"], s["y"], "-", color=color, label=s["label"])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
-    return save_figure(fig, path)
+    return fig
 
 
 # --- command line -------------------------------------------------------------------------------
 def build_parser():
     """The ``netmag fit magnetism`` argument parser (brillouin, curie-weiss, exchange)."""
     p, sub = workflow_parser("magnetism", __doc__)
-    s = sub.add_parser("brillouin", help="g and moment from M(H, T) (Brillouin + Van Vleck)")
-    s.add_argument("--data", type=Path, default=DATA / "CsErSe2" / "CsErSe2_MH.dat")
-    s.add_argument("--select", default="H//ab", help="substring of the column labels to use")
-    s.add_argument("--temps", type=float, nargs="*", help="temperatures [K] to use")
-    s.add_argument("--J", type=float, default=0.5, help="angular momentum (0.5: doublet)")
-    s.add_argument("--max-field", type=float, help="largest field used [T]")
-    s.add_argument("--field-unit", choices=["Oe", "T", "A/m"], default="Oe")
-    for name, default, hlp in (
-        ("curie-weiss", (100.0, 350.0, "1 T H//ab"), "chi(T) = C/(T-theta)+chi0"),
-        ("exchange", (5.0, 20.0, "0.1 T H//ab"), "exchange J from the Weiss theta"),
-    ):
-        s2 = sub.add_parser(name, help=hlp)
-        s2.add_argument("--data", type=Path, default=DATA / "CsErSe2" / "CsErSe2_MT.dat")
-        s2.add_argument("--select", default=default[2], help="column label to fit")
-        s2.add_argument("--tmin", type=float, default=default[0])
-        s2.add_argument("--tmax", type=float, default=default[1])
-        s2.add_argument("--rel-sigma", type=float, default=0.01, help="relative uncertainty of chi")
-        if name == "exchange":
-            s2.add_argument("--S", type=float, default=0.5, help="(effective) spin")
-            s2.add_argument("--z", type=int, default=6, help="number of neighbours")
-    for s3 in sub.choices.values():
-        s3.add_argument("--out", type=Path, default=Path("magnetism_fit"))
-        s3.add_argument("--no-figure", action="store_true")
+    s = sub.add_parser("brillouin", help="g (and J) from M(H, T) of free moments")
+    s.add_argument("--J", default="scan", help="angular momentum (3.5 or 7/2) or 'scan'")
+    s.add_argument("--J-max", type=float, default=8.0, help="largest J of a scan")
+    s.add_argument("--g0", type=float, default=2.0, help="starting g")
+    s.add_argument("--theta", action="store_true", help="fit a Weiss temperature too")
+    s.add_argument("--van-vleck", action="store_true", help="fit a linear term chi_vv B")
+    cw = sub.add_parser("curie-weiss", help="chi(T) = C/(T-theta)+chi0 from M/H")
+    ex = sub.add_parser("exchange", help="exchange J from the Weiss theta")
+    ex.add_argument("--S", type=float, default=0.5, help="(effective) spin")
+    ex.add_argument("--z", type=int, default=6, help="number of neighbours")
+    for a in (s, cw, ex):
+        add_data_arguments(a)
+        a.add_argument("--out", type=Path, default=Path("magnetism_fit"))
+        a.add_argument("--no-figure", action="store_true")
     return p
 
 
 def main(argv=None) -> int:
     """``netmag fit magnetism ARGS``: fit, write ``<cmd>_fit.json`` (+ figure); returns 0.
 
-    Fits run in float64 (measured data). A user mistake exits with one line.
+    Fits run in float64 (measured data). A user mistake exits with one line and writes
+    nothing.
     """
     return run_command(build_parser(), _run, argv)
 
 
+def _progress(msg: str) -> None:
+    print(f"netmag fit magnetism: {msg}", file=sys.stderr, flush=True)
+
+
+def parse_J(text: str) -> float | None:
+    """``--J``: a positive multiple of 1/2 ("3.5", "7/2"), or None for "scan"."""
+    if text == "scan":
+        return None
+    try:
+        num, _, den = text.partition("/")
+        J = float(num) / (float(den) if den else 1.0)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(
+            f"--J must be a number such as 3.5 or 7/2, or 'scan'; got {text!r}"
+        ) from None
+    if not (J > 0 and abs(2 * J - round(2 * J)) < 1e-9):
+        raise ValueError(f"--J must be a positive multiple of 1/2, got {text!r}")
+    return J
+
+
 def _run(args) -> int:
-    args.out.mkdir(parents=True, exist_ok=True)
-    out = _brillouin(args) if args.cmd == "brillouin" else _curie_weiss(args)
-    write_json(args.out / f"{args.cmd}_fit.json", out)
-    print(json.dumps(out, indent=2, default=float))
+    J = parse_J(args.J) if args.cmd == "brillouin" else None
+    d = load_points(args)
+    _progress(f"{d.M.size} points from {args.data} (columns {d.columns or 'pairs'})")
+    _progress("compiling… (the first fit compiles; later fits reuse it)")
+    out, fig = _brillouin(args, d, J) if args.cmd == "brillouin" else _curie_weiss(args, d)
+    out["input"] = {"file": str(args.data), "columns": d.columns, "units": d.units}
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        if fig is not None:
+            out["figure"] = atomic_write(
+                args.out / f"{args.cmd}_fit.png", lambda p: save_figure(fig, p)
+            )
+        text = json.dumps(out, indent=2)
+        atomic_write(args.out / f"{args.cmd}_fit.json", lambda p: p.write_text(text))
+    finally:
+        if fig is not None:
+            pyplot().close(fig)
+    print(text)
     return 0
 
 
-def _brillouin(args) -> dict:
-    """``brillouin``: g and chi_vv from the selected M(H) curves; figure of data and fit."""
-    curves = load_mh(args.data, args.select, args.temps, args.max_field, args.field_unit)
-    res, out, _ = fit_brillouin(curves, J=args.J)
-    out["curves"] = [{k: c[k] for k in ("label", "T", "sigma", "offset")} for c in curves]
+def atomic_write(path: Path, write) -> str:
+    """``write(tmp)`` to a temporary file in ``path``'s folder, then ``os.replace`` it onto
+    ``path`` (a killed run leaves the old file or the new one); returns the file name."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual mode
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path.name
+
+
+def _brillouin(args, d, J):
+    """``brillouin``: g (J fixed or scanned); figure of data and fit per temperature."""
+    kw = dict(g0=args.g0, van_vleck=args.van_vleck, theta=args.theta)
+    if J is None:
+        J, res, out = scan_J(d.B, d.T, d.M, d.sigma, args.J_max, progress=_progress, **kw)
+    else:
+        res, out = fit_brillouin_points(d.B, d.T, d.M, d.sigma, J, **kw)
+    _progress(f"J = {J:g}: g = {out['g'][0]:.6f} +- {out['g'][1]:.1e}")
     if args.no_figure:
-        return out
+        return out, None
+    model = brillouin_model(args.van_vleck, args.theta)
     series = []
-    model = brillouin_model(args.J)
-    for c in curves:
-        series.append(dict(kind="data", x=c["B"], y=c["M"], yerr=c["sigma"], label=c["label"]))
-        xx = jnp.asarray(np.stack([c["B"], np.full(c["B"].shape, c["T"])], 1))
-        series.append(
-            dict(x=c["B"], y=np.asarray(model(xx, *res.params)), label=f"fit {c['T']:g} K")
-        )
-    out["figure"] = _plot(
-        args.out / "brillouin_fit.png",
-        series,
-        "mu0 H [T]",
-        "M [mu_B / ion]",
-        f"J = {args.J:g}: g = {out['g'][0]:.4f}"
-        f" +- {out['g'][1]:.4f}, chi2_red = {out['chi2_red']:.2f}",
-    )
-    return out
+    for T in np.unique(np.round(d.T, 1))[:8]:
+        k = np.abs(d.T - T) < 0.05 + 1e-3 * T
+        o = np.argsort(d.B[k])
+        B = d.B[k][o]
+        xx = jnp.asarray(np.stack([B, d.T[k][o], np.full(B.shape, J)], 1))
+        series.append(dict(kind="data", x=B, y=d.M[k][o], yerr=d.sigma[k][o], label=f"{T:g} K"))
+        series.append(dict(x=B, y=np.asarray(model(xx, *res.params)), label=f"fit {T:g} K"))
+    g, dg = out["g"]
+    title = f"J = {J:g}: g = {g:.4f} +- {dg:.4f}, chi2_red = {out['chi2_red']:.2f}"
+    return out, _figure(series, "mu0 H [T]", "M [mu_B / ion]", title)
 
 
-def _curie_weiss(args) -> dict:
-    """``curie-weiss`` / ``exchange``: Curie-Weiss fit of one chi(T) column (+ exchange J)."""
-    pairs = nf.read_column_pairs(args.data)
-    if args.select not in pairs:
-        raise ValueError(f"no column {args.select!r} in {args.data}; have {sorted(pairs)}")
-    T, chi = pairs[args.select]
-    res, out, (Tf, chif) = fit_curie_weiss(T, chi, args.tmin, args.tmax, args.rel_sigma)
-    out["column"] = args.select
+def _curie_weiss(args, d):
+    """``curie-weiss`` / ``exchange``: chi = M/H per point, Curie-Weiss fit (+ exchange J)."""
+    per_oe = const.N_A * const.MU_B * 1e3 / (d.B * 1e4)  # mu_B/ion -> emu/mol, then / H [Oe]
+    chi, s = d.M * per_oe, d.sigma * per_oe
+    tmin = float(d.T.min()) if args.tmin is None else args.tmin
+    tmax = float(d.T.max()) if args.tmax is None else args.tmax
+    res, out, (Tf, chif) = fit_curie_weiss(d.T, chi, tmin, tmax, sigma=s)
+    _progress(f"theta = {out['theta_K'][0]:.3f} K, chi2_red = {out['chi2_red']:.3g}")
     if args.cmd == "exchange":
         out["exchange"] = exchange_from_theta(out["theta_K"][0], out["theta_K"][1], args.S, args.z)
     if args.no_figure:
-        return out
-    fitted = nf.curie_weiss_chi(Tf, *[float(v) for v in res.params])
-    out["figure"] = _plot(
-        args.out / f"{args.cmd}_fit.png",
-        [
-            dict(kind="data", x=Tf, y=1.0 / chif, label=f"{args.select} (1/chi)"),
-            dict(x=Tf, y=1.0 / np.asarray(fitted), label="Curie-Weiss fit"),
-        ],
-        "T [K]",
-        "1/chi [mol emu^-1]",
-        f"theta = {out['theta_K'][0]:.2f} +- {out['theta_K'][1]:.2f} K, mu_eff = "
-        f"{out['mu_eff_muB'][0]:.3f} mu_B",
-    )
-    return out
+        return out, None
+    o = np.argsort(Tf)
+    fitted = nf.curie_weiss_chi(Tf[o], *[float(v) for v in res.params])
+    series = [
+        dict(kind="data", x=Tf[o], y=1.0 / chif[o], label="1/chi = H/M"),
+        dict(x=Tf[o], y=1.0 / np.asarray(fitted), label="Curie-Weiss fit"),
+    ]
+    th, dth = out["theta_K"]
+    title = f"theta = {th:.2f} +- {dth:.2f} K, mu_eff = {out['mu_eff_muB'][0]:.3f} mu_B"
+    return out, _figure(series, "T [K]", "1/chi [mol emu^-1]", title)
