@@ -283,7 +283,8 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma):
     norm, singular values below eps * max(m, n) * s_max dropped, as scipy.optimize.curve_fit
     does without the scaling), times chi2 / (m - n)
     unless ``absolute_sigma``. rician: cov = inverse of the Hessian of the NLL (observed
-    Fisher information; sigma is the known noise level, so the scale is absolute).
+    Fisher information; sigma is the known noise level, so the scale is absolute), the
+    Hessian scaled to unit diagonal before the eigenvalue cut (units-independent rank).
     chi2 = sum(((y - f) w)^2) in both cases.
     """
     n = p.shape[0]
@@ -311,10 +312,15 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma):
     else:
         sigma = 1.0 / w
         H = jax.hessian(lambda q: jnp.sum(rician_nll(model(x, *q), y, sigma)))(p)
-        evals, evecs = jnp.linalg.eigh(0.5 * (H + H.T))
+        # scaled to unit diagonal first (as the gaussian columns): the rank decision must not
+        # depend on the units of the parameters (M0 ~ 1e3 next to T2 ~ 0.05 in float32)
+        dg = jnp.sqrt(jnp.abs(jnp.diagonal(H)))
+        dg = jnp.where(dg > 0, dg, 1.0)
+        Hs = H / (dg[:, None] * dg[None, :])
+        evals, evecs = jnp.linalg.eigh(0.5 * (Hs + Hs.T))
         keep = evals > eps * max(m, n) * jnp.max(jnp.abs(evals))
         inv_e = jnp.where(keep, 1.0 / jnp.where(keep, evals, 1.0), 0.0)
-        cov = (evecs * inv_e[None, :]) @ evecs.T
+        cov = ((evecs * inv_e[None, :]) @ evecs.T) / (dg[:, None] * dg[None, :])
     singular = ~jnp.all(keep)
     cov = jnp.where(singular, jnp.inf, cov)
     return cov, chi2, singular
