@@ -41,15 +41,20 @@ def auto_mask(Y, threshold):
     return peak > threshold * np.percentile(peak, 99)
 
 
-def summarize(res, names, units):
-    """Median parameters / stderr over converged voxels and the median reduced chi2."""
+def summarize(res, names, units, sigma_known=False):
+    """Median parameters / stderr over converged voxels, and the median goodness of fit.
+
+    With a known noise level (``sigma_known``: sigma given, or the Rician likelihood) the
+    residuals are in units of sigma and ``median_chi2_red`` is the reduced chi-square
+    chi2 / (m - n) (about 1 for a right model). Without it the "chi2" is the residual sum of
+    squares in data units, reported as ``median_residual_variance`` = RSS / (m - n), the
+    noise-variance estimate (data unit squared), not as a reduced chi-square.
+    """
     ok = np.asarray(res.converged)
-    out = {
-        "n_voxels": int(ok.size),
-        "n_converged": int(ok.sum()),
-        "status": res.message(),
-        "median_chi2_red": float(np.median(np.asarray(res.chi2_red)[ok])) if ok.any() else None,
-    }
+    gof = float(np.median(np.asarray(res.chi2_red)[ok])) if ok.any() else None
+    key = "median_chi2_red" if sigma_known else "median_residual_variance"
+    out = {"n_voxels": int(ok.size), "n_converged": int(ok.sum()), "status": res.message()}
+    out[key] = gof
     for i, (n, u) in enumerate(zip(names, units, strict=True)):
         p = np.asarray(res.params[..., i])[ok]
         e = np.asarray(res.stderr[..., i])[ok]
@@ -77,7 +82,9 @@ def _save_map(out, prefix, bids, res, i, affine):
         return [f"{prefix}_{bids}.npy"]
 
 
-def write_outputs(out, prefix, res, names, bids, units, affine=None, figure=True, extra=None):
+def write_outputs(
+    out, prefix, res, names, bids, units, affine=None, figure=True, extra=None, sigma_known=False
+):
     """Write maps (NIfTI when nibabel is present), stderr maps, mask, JSON and a figure.
 
     Maps get qMRI-BIDS names ``<prefix>_<bids>.nii.gz`` for each parameter whose ``bids``
@@ -94,7 +101,7 @@ def write_outputs(out, prefix, res, names, bids, units, affine=None, figure=True
     with contextlib.suppress(ImportError):
         mask = nf.save_nifti(out / f"{prefix}_desc-converged_mask.nii.gz", ok.astype(float), affine)
         files.append(mask.name)
-    summary = summarize(res, names, units)
+    summary = summarize(res, names, units, sigma_known)
     summary["files"] = files
     if extra:
         summary.update(extra)

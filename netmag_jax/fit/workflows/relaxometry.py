@@ -320,6 +320,7 @@ def _run(args) -> int:
         affine,
         figure=not args.no_figure,
         extra={"workflow": args.cmd},
+        sigma_known=getattr(args, "sigma", None) is not None,
     )
     print(json.dumps({k: v for k, v in summary.items() if k != "files"}, indent=2, default=float))
     return 0
