@@ -31,3 +31,8 @@ from ._models import (
     spgr as spgr,
 )
 from ._special import bessel_ratio as bessel_ratio, log_i0 as log_i0, rician_nll as rician_nll
+from ._io import (
+    atomic_write as atomic_write,
+    load_nifti_image as load_nifti_image,
+    read_bids_sidecar as read_bids_sidecar,
+)
