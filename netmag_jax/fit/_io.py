@@ -185,7 +185,7 @@ def save_nifti(path, data, affine=None, header=None) -> Path:
     if arr.ndim == 0:
         arr = arr.reshape(1, 1, 1)
     img = nib.Nifti1Image(arr, aff)
-    if header is not None:
+    if header is not None and hasattr(header, "get_xyzt_units"):  # a NIfTI header
         img.header.set_xyzt_units(*header.get_xyzt_units())
         img.set_qform(aff, code=int(header["qform_code"]))
         img.set_sform(aff, code=int(header["sform_code"]))

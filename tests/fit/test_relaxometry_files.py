@@ -179,3 +179,12 @@ def test_atomic_write_keeps_the_old_file_on_error(tmp_path):
     assert p.read_text() == "old" and [f.name for f in tmp_path.iterdir()] == ["x.json"]
     nf.atomic_write(p, lambda tmp: tmp.write_text("new"))
     assert p.read_text() == "new" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_out_that_is_a_file_is_one_line(tmp_path):
+    """--out naming an existing file: one line, exit status 1, the file untouched."""
+    Y, _ = _phantom(shape=(3, 2, 1))
+    data = _one_file(tmp_path, Y)
+    (tmp_path / "taken").write_text("keep")
+    msg = _cli_error(["t2", "--data", data, "--out", str(tmp_path / "taken")])
+    assert "not a folder" in msg and (tmp_path / "taken").read_text() == "keep"
