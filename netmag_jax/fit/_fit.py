@@ -314,48 +314,18 @@ def fit_voxels(
     fitted = jax.tree.map(lambda a: a[sel], data) if sel.size < V else data
     full = jax.tree.map(lambda a: jnp.broadcast_to(a, (V,) + a.shape), _not_fitted(prob))
     if sel.size > 0:
-        fits = _fit_phased(model, opts, prob, fitted, chunk_size, sharding)
+        fits = map_chunks(
+            lambda chunk: _fit_chunk_jit(model, opts, prob, chunk),
+            fitted,
+            _chunk_rows(chunk_size, sel.size),
+            sharding,
+        )
         full = fits if sel.size == V else jax.tree.map(lambda f, a: f.at[sel].set(a), full, fits)
     full = jax.tree.map(lambda a: a.reshape(np.shape(Y)[:-1] + a.shape[1:]), full)
     return dataclasses.replace(full, names=names)
 
 
 _MIN_CHUNK = 512
-#: iterations of the first pass over a map; the voxels still running go to a second pass
-_FIRST_PASS = 8
-
-
-def _fit_phased(model, opts: LMOptions, prob: Problem, data: Data, chunk_size, sharding):
-    """Fit the voxels of ``data`` in chunks, in two passes when that saves work.
-
-    A vmapped while loop runs every lane of a chunk until its slowest voxel stops, so one
-    slow voxel makes 1023 finished ones idle. The first pass therefore stops at
-    ``_FIRST_PASS`` iterations; the few voxels still running (``max_iter`` there) are
-    gathered and continued from where they stopped, with the remaining iterations (the damping
-    restarts: Levenberg-Marquardt from a new start). Multi-start fits and traced inputs take
-    one pass.
-    """
-
-    def run(o, d):
-        return map_chunks(
-            lambda chunk: _fit_chunk_jit(model, o, prob, chunk),
-            d,
-            _chunk_rows(chunk_size, d.good.shape[0]),
-            sharding,
-        )
-
-    total = int(opts.max_iter) if is_concrete(opts.max_iter) else None
-    if prob.starts is not None or total is None or total <= _FIRST_PASS:
-        return run(opts, data)
-    fits = run(dataclasses.replace(opts, max_iter=jnp.asarray(_FIRST_PASS, jnp.int32)), data)
-    going = np.asarray(fits.status == status_code(RESULTS.max_iter))
-    again = np.nonzero(going)[0]
-    if again.size == 0:
-        return fits
-    rest = dataclasses.replace(jax.tree.map(lambda a: a[again], data), p0=fits.params[again])
-    more = run(dataclasses.replace(opts, max_iter=opts.max_iter - _FIRST_PASS), rest)
-    more = dataclasses.replace(more, n_iter=more.n_iter + _FIRST_PASS)
-    return jax.tree.map(lambda a, b: a.at[again].set(b), fits, more)
 
 
 def _chunk_rows(chunk_size: int, n: int) -> int:
