@@ -111,7 +111,7 @@ def _two_pass(Y, chunk_size, first=8):
     voxels still running are refitted from where they stopped (the damping restarts)."""
     TE32, p0 = TE.astype(np.float32), np.float32(P0)
     r = nf.fit_voxels(nf.exponential_decay, TE32, Y, p0, chunk_size=chunk_size, max_iter=first)
-    params, stderr = np.asarray(r.params), np.asarray(r.stderr)
+    params, stderr = np.array(r.params), np.array(r.stderr)  # writable copies
     again = np.nonzero(np.asarray(r.status) == 1)[0]  # 1: maximum number of iterations
     if again.size:
         r2 = nf.fit_voxels(nf.exponential_decay, TE32, Y[again], params[again],
