@@ -38,3 +38,8 @@ from ._magnetometry import (
     read_magnetometry as read_magnetometry,
 )
 from ._models import brillouin_weiss_moment as brillouin_weiss_moment
+from ._io import (
+    atomic_write as atomic_write,
+    load_nifti_image as load_nifti_image,
+    read_bids_sidecar as read_bids_sidecar,
+)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import inspect
+from collections.abc import Callable, Sequence
 
 import equinox as eqx
 import jax
@@ -42,9 +44,13 @@ class FitResult(eqx.Module):
         cost: (...) the minimised objective: chi2 / 2 (gaussian) or the Rician negative
             log-likelihood up to parameter-independent terms.
         dof: number of real data minus number of parameters (static).
+        names: (n,) parameter names (static): ``param_names`` if given, else the model's
+            positional parameters after x (``exponential_decay(t, M0, T2)`` -> M0, T2),
+            else p0, p1, ...
 
     Properties: ``status`` (int code of ``result``, see ``STATUS_MESSAGES``), ``converged``
-    (``result`` is successful), ``chi2_red``.
+    (``result`` is successful), ``chi2_red``, ``named_params`` / ``named_stderr`` (name ->
+    (...) array: ``res.named_params["T2"]`` is ``res.params[..., 1]``).
     """
 
     params: jax.Array
@@ -55,6 +61,27 @@ class FitResult(eqx.Module):
     result: RESULTS
     cost: jax.Array
     dof: int = eqx.field(static=True)
+    names: tuple[str, ...] = eqx.field(static=True, default=())
+
+    def index(self, name: str) -> int:
+        """Column of parameter ``name`` in ``params`` / ``stderr``.
+
+        Raises:
+            KeyError: no parameter of that name (the message lists the names).
+        """
+        if name not in self.names:
+            raise KeyError(f"no parameter {name!r}; the parameters are {list(self.names)}")
+        return self.names.index(name)
+
+    @property
+    def named_params(self) -> dict[str, jax.Array]:
+        """Parameter name -> (...) values (a named view of ``params``)."""
+        return {k: self.params[..., i] for i, k in enumerate(self.names)}
+
+    @property
+    def named_stderr(self) -> dict[str, jax.Array]:
+        """Parameter name -> (...) standard errors (a named view of ``stderr``)."""
+        return {k: self.stderr[..., i] for i, k in enumerate(self.names)}
 
     @property
     def status(self) -> jax.Array:
@@ -81,6 +108,31 @@ class FitResult(eqx.Module):
         )
 
 
+def _resolve_names(model: Callable, n: int, names: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Names of the n fitted parameters: ``names`` (checked: n distinct strings), else the
+    positional parameters of ``model`` after x (the ones ``model(x, *p)`` binds), else
+    ``p0 ... p{n-1}`` (a model taking ``*p`` or one whose signature cannot be read)."""
+    if names is not None:
+        names = tuple(names)
+        if len(names) != n or len(set(names)) != n or not all(isinstance(k, str) for k in names):
+            raise ValueError(f"param_names must be {n} distinct strings, got {names}")
+        return names
+    try:
+        sig = inspect.signature(model)
+    except (TypeError, ValueError):
+        sig = None
+    if sig is not None:
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        pos = []
+        for prm in sig.parameters.values():
+            if prm.kind not in kinds:
+                break
+            pos.append(prm.name)
+        if len(pos) >= n + 1:
+            return tuple(pos[1 : n + 1])
+    return tuple(f"p{i}" for i in range(n))
+
+
 # --- one voxel --------------------------------------------------------------------------------
 def _not_fitted(prob: Problem) -> FitResult:
     """What a voxel that is not fitted reports: NaN values, 0 iterations, bad_data."""
@@ -96,9 +148,9 @@ def _not_fitted(prob: Problem) -> FitResult:
 def _fit_one(model, opts: LMOptions, prob: Problem, x, y, w, p0) -> FitResult:
     """Levenberg-Marquardt from one start, then the covariance at the optimum."""
     objective = make_objective(model, x, y, w, prob.noise)
-    p, cost, it, result = lm_solve(objective, p0, prob.lo, prob.hi, opts, prob.noise)
+    p, cost, it, result, H = lm_solve(objective, p0, prob.lo, prob.hi, opts, prob.noise)
     cov, chi2, singular = covariance(
-        model, x, y, w, p, noise=prob.noise, absolute_sigma=prob.absolute_sigma
+        model, x, y, w, p, noise=prob.noise, absolute_sigma=prob.absolute_sigma, JTJ=H
     )
     result = RESULTS.where((result == RESULTS.successful) & singular, RESULTS.singular, result)
     finite = jnp.isfinite(cost) & jnp.all(jnp.isfinite(p))
@@ -153,6 +205,7 @@ def curve_fit(
     ftol: float | None = None,
     xtol: float | None = None,
     gtol: float | None = None,
+    param_names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Fit ``model(x, *p)`` to data ``y`` by Levenberg-Marquardt with autodiff Jacobians.
 
@@ -180,6 +233,8 @@ def curve_fit(
         solver: ``LevenbergMarquardt(ftol, xtol, gtol, max_iter)`` options.
         max_iter, ftol, xtol, gtol: shortcuts that replace the fields of ``solver`` of the
             same name (non-convergence is reported in ``converged`` / ``result``).
+        param_names: optional n names of the parameters (``FitResult.names``); default: the
+            model's positional parameters after x.
     Returns:
         FitResult with scalar-shaped fields (params (n,), covariance (n, n)).
     Raises:
@@ -188,7 +243,9 @@ def curve_fit(
     """
     prob, data = make_problem(model, x, y, p0, bounds, sigma, noise, starts, absolute_sigma)
     opts = with_options(solver, max_iter=max_iter, ftol=ftol, xtol=xtol, gtol=gtol)
-    return _curve_fit_jit(model, opts.resolved(prob.dtype), prob, data)
+    names = _resolve_names(model, prob.lo.shape[0], param_names)
+    res = _curve_fit_jit(model, opts.resolved(prob.dtype), prob, data)
+    return dataclasses.replace(res, names=names)
 
 
 def fit_voxels(
@@ -211,6 +268,7 @@ def fit_voxels(
     gtol: float | None = None,
     chunk_size: int = 1024,
     sharding=None,
+    param_names: Sequence[str] | None = None,
 ) -> FitResult:
     r"""Fit ``model(x, *p)`` independently in every voxel of ``Y`` (vmap + chunks + sharding).
 
@@ -236,7 +294,7 @@ def fit_voxels(
             after the other from Python, so under an outer ``jit`` use one chunk).
         sharding: optional ``jax.sharding.Mesh`` (its first axis splits the voxels of each
             chunk across devices) or a ``jax.sharding.Sharding`` for a (chunk, ...) array.
-        absolute_sigma, solver, max_iter, ftol, xtol, gtol: as ``curve_fit``.
+        absolute_sigma, solver, max_iter, ftol, xtol, gtol, param_names: as ``curve_fit``.
     Returns:
         FitResult with leading shape Y.shape[:-1].
     Raises:
@@ -252,6 +310,7 @@ def fit_voxels(
     )
     opts = with_options(solver, max_iter=max_iter, ftol=ftol, xtol=xtol, gtol=gtol)
     opts = opts.resolved(prob.dtype)
+    names = _resolve_names(model, prob.lo.shape[0], param_names)
     V = data.good.shape[0]
     # outside jit: fit only the good voxels (background costs nothing), scatter back after
     sel = np.nonzero(np.asarray(data.good))[0] if is_concrete(data.good) else np.arange(V)
@@ -265,7 +324,8 @@ def fit_voxels(
             sharding,
         )
         full = fits if sel.size == V else jax.tree.map(lambda f, a: f.at[sel].set(a), full, fits)
-    return jax.tree.map(lambda a: a.reshape(np.shape(Y)[:-1] + a.shape[1:]), full)
+    full = jax.tree.map(lambda a: a.reshape(np.shape(Y)[:-1] + a.shape[1:]), full)
+    return dataclasses.replace(full, names=names)
 
 
 _MIN_CHUNK = 512

@@ -1,8 +1,13 @@
-"""Readers and writers for measured data: column-pair text files and NIfTI maps."""
+"""Readers and writers for measured data: column-pair text files, NIfTI maps and their BIDS
+JSON sidecars; every file is written atomically (temporary file + rename in its folder)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +90,71 @@ def _nibabel():
     return nibabel
 
 
+def atomic_write(path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder
+    (its name ends like ``path``, so writers that choose a format by suffix, such as
+    ``.nii.gz``, still do), then ``os.replace`` moves it over ``path``. A run killed at any
+    point leaves the old file or the new one, never a truncated one; on an error the
+    temporary file is removed and the error re-raised.
+
+    Returns the path written.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix="-" + path.name)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def sidecar_path(nifti) -> Path:
+    """The BIDS JSON sidecar of a NIfTI file: ``x.nii.gz`` / ``x.nii`` -> ``x.json``."""
+    p = Path(nifti)
+    name = p.name
+    for ext in (".nii.gz", ".nii"):
+        if name.endswith(ext):
+            return p.with_name(name[: -len(ext)] + ".json")
+    return p.with_suffix(".json")
+
+
+def read_bids_sidecar(nifti) -> dict:
+    """The BIDS JSON sidecar of a NIfTI file as a dict ({} when there is none).
+
+    Times in BIDS sidecars are in seconds (``EchoTime``, ``InversionTime``,
+    ``RepetitionTime``), ``FlipAngle`` in degrees.
+
+    Raises:
+        ValueError: the sidecar exists but cannot be read or is not a JSON object (the
+            message names the file and, for a syntax error, the line).
+    """
+    path = sidecar_path(nifti)
+    if not path.exists():
+        return {}
+    try:
+        obj = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: line {e.lineno}: {e.msg} (not valid JSON)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read sidecar {path}: {e}") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path}: line 1: a BIDS sidecar must be a JSON object")
+    return obj
+
+
+def load_nifti_image(path) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(data as float array, 4x4 affine, NIfTI header) of a NIfTI file; see ``load_nifti``."""
+    nib = _nibabel()
+    try:
+        img: Any = nib.load(str(path))  # a NIfTI image (get_fdata, affine, header)
+        return np.asarray(img.get_fdata()), np.asarray(img.affine), img.header
+    except Exception as e:  # nibabel raises several types for unreadable files
+        raise ValueError(f"cannot read NIfTI file {path}: {e}") from e
+
+
 def load_nifti(path) -> tuple[np.ndarray, np.ndarray]:
     """Load a NIfTI image as (data as float array, 4x4 affine). Needs nibabel.
 
@@ -92,22 +162,31 @@ def load_nifti(path) -> tuple[np.ndarray, np.ndarray]:
         ImportError: nibabel is not installed.
         ValueError: the file cannot be read.
     """
-    nib = _nibabel()
-    try:
-        img: Any = nib.load(str(path))  # a NIfTI image (get_fdata, affine)
-        return np.asarray(img.get_fdata()), np.asarray(img.affine)
-    except Exception as e:  # nibabel raises several types for unreadable files
-        raise ValueError(f"cannot read NIfTI file {path}: {e}") from e
+    data, affine, _ = load_nifti_image(path)
+    return data, affine
 
 
-def save_nifti(path, data, affine=None) -> Path:
-    """Write an array as a NIfTI-1 image (float32; NaN kept) with ``affine`` (default eye).
+def save_nifti(path, data, affine=None, header=None) -> Path:
+    """Write an array as a NIfTI-1 image (float32; NaN kept), atomically. Needs nibabel.
 
-    Returns the path written. Needs nibabel.
+    Args:
+        path: output file (``.nii`` or ``.nii.gz``); its folder is created if missing.
+        data: array of any shape; a single value (0-d) is written as a 1 x 1 x 1 image.
+        affine: 4x4 voxel-to-world matrix (default identity).
+        header: optional NIfTI header of the input image: its spatial/time units and its
+            qform/sform codes are kept (the data type becomes float32, no scaling).
+    Returns the path written.
     """
     nib = _nibabel()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     aff = np.eye(4) if affine is None else np.asarray(affine, float)
-    nib.save(nib.Nifti1Image(np.asarray(data, np.float32), aff), str(path))
-    return path
+    arr = np.asarray(data, np.float32)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1, 1)
+    img = nib.Nifti1Image(arr, aff)
+    if header is not None and hasattr(header, "get_xyzt_units"):  # a NIfTI header
+        img.header.set_xyzt_units(*header.get_xyzt_units())
+        img.set_qform(aff, code=int(header["qform_code"]))
+        img.set_sform(aff, code=int(header["sform_code"]))
+    return atomic_write(path, lambda tmp: nib.save(img, str(tmp)))

@@ -179,6 +179,78 @@ class _State(eqx.Module):
     result: RESULTS
 
 
+def _adjugate(A):
+    """(adjugate, determinant) of a 1x1, 2x2 or 3x3 matrix, in closed form (cofactors)."""
+    n = A.shape[0]
+    if n == 1:
+        return jnp.ones_like(A), A[0, 0]
+    if n == 2:
+        adj = jnp.array([[A[1, 1], -A[0, 1]], [-A[1, 0], A[0, 0]]])
+        return adj, A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
+    c = [[None] * 3 for _ in range(3)]
+    for i in range(3):
+        for j in range(3):
+            r, k = [a for a in range(3) if a != i], [a for a in range(3) if a != j]
+            minor = A[r[0], k[0]] * A[r[1], k[1]] - A[r[0], k[1]] * A[r[1], k[0]]
+            c[i][j] = minor if (i + j) % 2 == 0 else -minor
+    adj = jnp.array([[c[j][i] for j in range(3)] for i in range(3)])  # transpose of cofactors
+    return adj, A[0, 0] * c[0][0] + A[0, 1] * c[0][1] + A[0, 2] * c[0][2]
+
+
+def solve_small(A, b):
+    """Solve A x = b for a symmetric positive (semi-)definite A (n, n).
+
+    n <= 3 (the mono-exponential, inversion-recovery and EPG fits): the system is scaled to
+    unit diagonal (A_s = D^-1/2 A D^-1/2) and solved by the adjugate, x = D^-1/2 adj(A_s)
+    D^-1/2 b / det(A_s): a few fused multiply-adds instead of a batched LAPACK LU per voxel.
+    Larger n: ``jnp.linalg.solve``. A singular A gives non-finite x (callers check)."""
+    n = A.shape[0]
+    if n > 3:
+        return jnp.linalg.solve(A, b)
+    d = jnp.sqrt(jnp.abs(jnp.diagonal(A)))
+    d = jnp.where(d > 0, d, 1.0)
+    As = A / (d[:, None] * d[None, :])
+    adj, det = _adjugate(As)
+    return (adj @ (b / d)) / (det * d)
+
+
+def _min_eig_ratio(Ns):
+    """lambda_min / lambda_max of a symmetric unit-diagonal matrix, n <= 3, in closed form
+    (n = 2: (1 - |c|) / (1 + |c|); n = 3: the trigonometric solution of the characteristic
+    cubic, Smith, Commun. ACM 4:168, 1961); absolute accuracy ~eps."""
+    n = Ns.shape[0]
+    if n == 1:
+        return jnp.ones((), Ns.dtype)
+    if n == 2:
+        c = jnp.abs(Ns[0, 1])
+        return (1.0 - c) / (1.0 + c)
+    p1 = Ns[0, 1] ** 2 + Ns[0, 2] ** 2 + Ns[1, 2] ** 2
+    pp = jnp.sqrt(p1 / 3.0)
+    ok = pp > 0
+    B = (Ns - jnp.eye(3, dtype=Ns.dtype)) / jnp.where(ok, pp, 1.0)
+    _, detB = _adjugate(B)
+    phi = jnp.arccos(jnp.clip(0.5 * detB, -1.0, 1.0)) / 3.0
+    lmax = 1.0 + 2.0 * pp * jnp.cos(phi)
+    lmin = 1.0 + 2.0 * pp * jnp.cos(phi + 2.0 * jnp.pi / 3.0)
+    return jnp.where(ok, lmin / lmax, 1.0)
+
+
+def _inverse_small(JTJ, ratio_svd, ratio_floor):
+    """(J^T J)^-1 for n <= 3 in closed form, and the rank flag (all kept).
+
+    Scaled to unit diagonal (as the SVD path scales J's columns); the matrix counts as
+    singular when lambda_min / lambda_max <= max(ratio_svd, ratio_floor): ratio_svd =
+    (eps max(m, n))^2 is the SVD path's cut on singular values, squared; ratio_floor = n eps
+    is the precision of eigenvalues of a normal matrix in the working float type."""
+    d = jnp.sqrt(jnp.abs(jnp.diagonal(JTJ)))
+    dsafe = jnp.where(d > 0, d, 1.0)
+    Ns = JTJ / (dsafe[:, None] * dsafe[None, :])
+    adj, det = _adjugate(Ns)
+    ok = (_min_eig_ratio(Ns) > jnp.maximum(ratio_svd, ratio_floor)) & jnp.all(d > 0)
+    cov = adj / (jnp.where(ok, det, 1.0) * dsafe[:, None] * dsafe[None, :])
+    return cov, jnp.broadcast_to(ok, d.shape)
+
+
 def _active(p, g, lo, hi):
     """Components on a bound with the descent direction -g pointing outside."""
     return ((p <= lo) & (g > 0)) | ((p >= hi) & (g < 0))
@@ -191,7 +263,7 @@ def _trial(objective, lo, hi, s: _State):
     free = (~_active(s.p, s.g, lo, hi)).astype(s.p.dtype)
     A = s.H + s.lam * jnp.diag(s.D)
     A = A * free[:, None] * free[None, :] + jnp.diag(1.0 - free)
-    delta = jnp.linalg.solve(A, -s.g * free)
+    delta = solve_small(A, -s.g * free)
     delta = jnp.where(jnp.isfinite(delta) & (s.it > 0), delta, 0.0)
     p_new = jnp.clip(s.p + delta, lo, hi)
     step = p_new - s.p
@@ -250,7 +322,7 @@ def lm_solve(objective, p0, lo, hi, opts: LMOptions, noise: str):
         opts: ``LevenbergMarquardt.resolved`` options (arrays, traced: no recompilation).
         noise: "gaussian" or "rician" (selects the gradient and zero-residual tests).
     Returns:
-        (p, cost, n_iter, result before the covariance check).
+        (p, cost, n_iter, result before the covariance check, H at p: J^T J for gaussian).
     """
     dt = p0.dtype
     n = p0.shape[0]
@@ -271,19 +343,21 @@ def lm_solve(objective, p0, lo, hi, opts: LMOptions, noise: str):
         return _iterate(objective, lo, hi, opts, noise == "gaussian", s)
 
     s = lax.while_loop(lambda s: (~s.done) & (s.it < opts.max_iter), body, init)
-    return s.p, s.c, s.it, s.result
+    return s.p, s.c, s.it, s.result, s.H
 
 
-def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma):
+def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma, JTJ=None):
     """Covariance of the parameters at the optimum, chi2, and a rank-deficiency flag.
 
     ``absolute_sigma`` may be a traced bool.
 
     gaussian: cov = (J^T J)^+ (pseudo-inverse by SVD of J with its columns scaled to unit
     norm, singular values below eps * max(m, n) * s_max dropped, as scipy.optimize.curve_fit
-    does without the scaling), times chi2 / (m - n)
-    unless ``absolute_sigma``. rician: cov = inverse of the Hessian of the NLL (observed
-    Fisher information; sigma is the known noise level, so the scale is absolute).
+    does without the scaling), times chi2 / (m - n) unless ``absolute_sigma``; with n <= 3
+    and the Gauss-Newton matrix ``JTJ`` of the solver at p, the same in closed form
+    (``_inverse_small``: no per-voxel SVD). rician: cov = inverse of the Hessian of the NLL
+    (observed Fisher information; sigma is the known noise level, so the scale is absolute),
+    the Hessian scaled to unit diagonal before the eigenvalue cut (units-independent rank).
     chi2 = sum(((y - f) w)^2) in both cases.
     """
     n = p.shape[0]
@@ -296,7 +370,11 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma):
     r = resid(p)
     m = r.shape[0]
     chi2 = jnp.sum(r * r)
-    if noise == "gaussian":
+    if noise == "gaussian" and n <= 3 and JTJ is not None:
+        cov, keep = _inverse_small(JTJ, (eps * max(m, n)) ** 2, n * eps)
+        scale = chi2 / (m - n) if m > n else jnp.asarray(jnp.inf, dt)
+        cov = jnp.where(absolute_sigma, cov, cov * scale)
+    elif noise == "gaussian":
         J = jax.jacfwd(resid)(p)
         # columns scaled to unit norm first (equal to scipy's unscaled SVD when the problem
         # is well conditioned; keeps float32 fits with disparate parameter scales usable)
@@ -311,10 +389,15 @@ def covariance(model: Callable, x, y, w, p, *, noise: str, absolute_sigma):
     else:
         sigma = 1.0 / w
         H = jax.hessian(lambda q: jnp.sum(rician_nll(model(x, *q), y, sigma)))(p)
-        evals, evecs = jnp.linalg.eigh(0.5 * (H + H.T))
+        # scaled to unit diagonal first (as the gaussian columns): the rank decision must not
+        # depend on the units of the parameters (M0 ~ 1e3 next to T2 ~ 0.05 in float32)
+        dg = jnp.sqrt(jnp.abs(jnp.diagonal(H)))
+        dg = jnp.where(dg > 0, dg, 1.0)
+        Hs = H / (dg[:, None] * dg[None, :])
+        evals, evecs = jnp.linalg.eigh(0.5 * (Hs + Hs.T))
         keep = evals > eps * max(m, n) * jnp.max(jnp.abs(evals))
         inv_e = jnp.where(keep, 1.0 / jnp.where(keep, evals, 1.0), 0.0)
-        cov = (evecs * inv_e[None, :]) @ evecs.T
+        cov = ((evecs * inv_e[None, :]) @ evecs.T) / (dg[:, None] * dg[None, :])
     singular = ~jnp.all(keep)
     cov = jnp.where(singular, jnp.inf, cov)
     return cov, chi2, singular

@@ -139,15 +139,19 @@ def _check_model(model, x1, p, m):
         raise ValueError(f"model(x, *p0) has shape {out.shape}, one data set has shape ({m},)")
 
 
-def _weights(sigma, noise, y, dtype):
-    """1 / sigma broadcast to y's shape, after the noise-model and sigma checks."""
+def _weights(sigma, noise, y, dtype, per_voxel_ok=False):
+    """1 / sigma broadcast to y's shape, after the noise-model and sigma checks.
+
+    ``per_voxel_ok`` (a map): a sigma of y's full shape is not checked here; a voxel with a
+    non-finite or non-positive sigma is flagged as bad data instead (``_good_voxels``)."""
     if noise == "rician" and sigma is None:
         raise ValueError("noise='rician' needs sigma (noise standard deviation)")
     if noise == "rician" and jnp.iscomplexobj(y):
         raise ValueError("noise='rician' needs real magnitude data")
     if sigma is None:
         return jnp.ones(y.shape, dtype)
-    if is_concrete(sigma) and not np.all(np.isfinite(sigma) & (np.asarray(sigma) > 0)):
+    full = per_voxel_ok and np.shape(sigma) == y.shape
+    if not full and is_concrete(sigma) and not np.all(np.isfinite(sigma) & (np.asarray(sigma) > 0)):
         raise ValueError("sigma must be finite and > 0")
     sig = jnp.asarray(sigma, dtype)
     if sig.shape not in ((), y.shape[-1:], y.shape):
@@ -207,8 +211,9 @@ def make_problem(
     x, x1, x_per_voxel = _independent(x, y, x_per_voxel, dt)
     _check_model(model, x1, p0.reshape(-1, n)[0], m)
     lo, hi = _bounds(bounds, n, dt)
-    _check_in_bounds(p0, lo, hi, "p0")
-    w = _weights(sigma, noise, y, dt)
+    w = _weights(sigma, noise, y, dt, per_voxel_ok=voxels is not None)
+    if voxels is None or p0.ndim == 1:
+        _check_in_bounds(p0, lo, hi, "p0")
     starts = _starts(starts, n, dt, lo, hi)
     m_real = m * (2 if jnp.iscomplexobj(y) else 1)
     x_shared = None if x_per_voxel else x
@@ -221,10 +226,14 @@ def make_problem(
     good = _good_voxels(y, w, mask).reshape(-1)
     V = math.prod(vox)
     y, w = y.reshape(V, m), w.reshape(V, m)
+    p0 = jnp.broadcast_to(p0, vox + (n,)).reshape(V, n)
+    if is_concrete(good):  # per-voxel starts: only the voxels that will be fitted must be valid
+        _check_in_bounds(p0[np.asarray(good)], lo, hi, "p0")
+    p0 = jnp.where(good[:, None], p0, jnp.clip(jnp.zeros((), dt), lo, hi))
     data = Data(
         jnp.where(good[:, None], y, jnp.ones((), y.dtype)),  # harmless values in bad voxels
         jnp.where(good[:, None], w, jnp.ones((), w.dtype)),
-        jnp.broadcast_to(p0, vox + (n,)).reshape(V, n),
+        p0,
         good,
         x.reshape((V,) + x.shape[len(vox) :]) if x_per_voxel else None,
     )

@@ -1,11 +1,15 @@
-"""Shared pieces of the workflow commands: the shipped data, one-line errors, float64, output."""
+"""Shared pieces of the workflow commands: the shipped data, one-line errors, float64, output
+(atomic writes, a safe ``--prefix``, no overwriting without ``--overwrite``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+
+from .._io import atomic_write as atomic_write
 
 
 #: Data shipped with the workflows (``data/CsErSe2``: measured M(H) and M/H(T) of CsErSe2,
@@ -66,8 +70,47 @@ def workflow_parser(name: str, doc: str | None):
 
 
 def write_json(path: Path, obj) -> None:
-    """Write ``obj`` as indented JSON (NumPy / JAX scalars as floats)."""
-    Path(path).write_text(json.dumps(obj, indent=2, default=float))
+    """Write ``obj`` as indented JSON (NumPy / JAX scalars as floats), atomically."""
+    text = json.dumps(obj, indent=2, default=float)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+_PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
+def check_prefix(prefix: str) -> str:
+    """A file-name prefix that stays inside the output folder (no separators, no ``..``,
+    not hidden); returns it.
+
+    Raises:
+        ValueError: the prefix could name a file outside ``--out``.
+    """
+    if not _PREFIX.fullmatch(prefix) or ".." in prefix:
+        raise ValueError(
+            f"--prefix {prefix!r} must be a plain file-name prefix (letters, digits, . _ + -; "
+            "no path separators or '..'), e.g. sub-01"
+        )
+    return prefix
+
+
+def prepare_outputs(out: Path, names: Iterable[str], overwrite: bool) -> Path:
+    """Create the output folder and check that none of the files ``names`` exists (unless
+    ``overwrite``); done before any computation, so a refused run writes nothing.
+
+    Raises:
+        ValueError: a file exists and ``overwrite`` is False (the message names it and the
+            ``--overwrite`` option), or ``out`` is not a folder.
+        OSError: the folder cannot be created.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    existing = [n for n in names if (out / n).exists()]
+    if existing and not overwrite:
+        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
+        raise ValueError(f"{out / existing[0]}{more} exists; pass --overwrite to replace")
+    return out
 
 
 def pyplot():
@@ -83,6 +126,8 @@ def pyplot():
 def save_figure(fig, path: Path, dpi: int = 90) -> str:
     """Lay out, write and close ``fig``; returns the file name (for the JSON summary)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    pyplot().close(fig)
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format=Path(path).suffix[1:]))
+    finally:
+        pyplot().close(fig)
     return Path(path).name

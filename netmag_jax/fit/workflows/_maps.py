@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,19 +9,6 @@ import numpy as np
 import netmag_jax.fit as nf
 
 from ._common import pyplot, save_figure, write_json
-
-
-def load_images(path, imag=None):
-    """(data, 4x4 affine) of a NIfTI file; with ``imag`` the complex image path + i imag."""
-    data, affine = nf.load_nifti(path)
-    if imag is not None:
-        im, _ = nf.load_nifti(imag)
-        if im.shape != data.shape:
-            raise ValueError(
-                f"real and imaginary images differ in shape: {data.shape} vs {im.shape}"
-            )
-        data = data + 1j * im
-    return data, affine
 
 
 def load_matching(path, shape, what):
@@ -35,21 +20,62 @@ def load_matching(path, shape, what):
 
 
 def auto_mask(Y, threshold):
-    """Voxels whose largest |signal| exceeds ``threshold`` x its 99th percentile over voxels
-    (drops the noise-only background; threshold 0 keeps every voxel)."""
-    peak = np.max(np.abs(Y), axis=-1)
-    return peak > threshold * np.percentile(peak, 99)
+    """Voxels whose largest |signal| exceeds ``threshold`` x its 99th percentile over the
+    voxels with finite data (drops the noise-only background; threshold 0 keeps every voxel).
+    NaN/inf voxels are left out of the percentile and of the mask (their fits are flagged)."""
+    absY = np.abs(Y)
+    finite = np.all(np.isfinite(absY), axis=-1)
+    peak = np.max(np.where(np.isfinite(absY), absY, 0.0), axis=-1)
+    if not finite.any():
+        return finite
+    return finite & (peak > threshold * np.percentile(peak[finite], 99))
 
 
-def summarize(res, names, units):
-    """Median parameters / stderr over converged voxels and the median reduced chi2."""
+def bound_fractions(res, names, lo, hi, rtol=1e-6):
+    """Per parameter with a finite bound: the fraction of converged voxels whose fit sits on
+    its lower / upper bound (within ``rtol`` relative, or 1e-12 absolute at a zero bound)."""
     ok = np.asarray(res.converged)
-    out = {
-        "n_voxels": int(ok.size),
-        "n_converged": int(ok.sum()),
-        "status": res.message(),
-        "median_chi2_red": float(np.median(np.asarray(res.chi2_red)[ok])) if ok.any() else None,
-    }
+    out = {}
+    for i, n in enumerate(names):
+        p = np.asarray(res.params[..., i])[ok]
+        d = {}
+        for side, b in (("lower", lo[i]), ("upper", hi[i])):
+            if np.isfinite(b) and p.size:
+                d[side] = float(np.mean(np.abs(p - b) <= rtol * abs(b) + 1e-12))
+        if d:
+            out[n] = d
+    return out
+
+
+def bound_flags(fractions, lo, hi, names, limit=0.05):
+    """Warnings for maps whose voxels pile up on a bound (> ``limit`` of converged voxels)."""
+    flags = []
+    for n, d in fractions.items():
+        i = names.index(n)
+        for side, f in d.items():
+            if f > limit:
+                b = lo[i] if side == "lower" else hi[i]
+                flags.append(
+                    f"{n}: {100 * f:.1f} % of the fitted voxels sit on the {side} bound {b:g} "
+                    "(wrong units, e.g. ms for s? a model that does not fit?)"
+                )
+    return flags
+
+
+def summarize(res, names, units, sigma_known=False):
+    """Median parameters / stderr over converged voxels, and the median goodness of fit.
+
+    With a known noise level (``sigma_known``: sigma given, or the Rician likelihood) the
+    residuals are in units of sigma and ``median_chi2_red`` is the reduced chi-square
+    chi2 / (m - n) (about 1 for a right model). Without it the "chi2" is the residual sum of
+    squares in data units, reported as ``median_residual_variance`` = RSS / (m - n), the
+    noise-variance estimate (data unit squared), not as a reduced chi-square.
+    """
+    ok = np.asarray(res.converged)
+    gof = float(np.median(np.asarray(res.chi2_red)[ok])) if ok.any() else None
+    key = "median_chi2_red" if sigma_known else "median_residual_variance"
+    out = {"n_voxels": int(ok.size), "n_converged": int(ok.sum()), "status": res.message()}
+    out[key] = gof
     for i, (n, u) in enumerate(zip(names, units, strict=True)):
         p = np.asarray(res.params[..., i])[ok]
         e = np.asarray(res.stderr[..., i])[ok]
@@ -61,45 +87,59 @@ def summarize(res, names, units):
     return out
 
 
-def _save_map(out, prefix, bids, res, i, affine):
-    """Write map i and its standard errors (NaN where the fit failed); returns file names."""
+def output_names(prefix, bids, figure=True):
+    """Every file ``write_outputs`` writes for these map suffixes (checked before a run)."""
+    names = []
+    for b in bids:
+        if b is not None:
+            names += [f"{prefix}_{b}.nii.gz", f"{prefix}_{b}.json"]
+            names += [f"{prefix}_desc-stderr_{b}.nii.gz"]
+    names += [f"{prefix}_desc-converged_mask.nii.gz", f"{prefix}_fit.json"]
+    return names + ([f"{prefix}_maps.png"] if figure else [])
+
+
+def _save_map(out, prefix, bids, res, i, geometry, sidecar):
+    """Write map i, its standard errors (NaN where the fit failed) and its JSON sidecar."""
     ok = np.asarray(res.converged)
     val = np.where(ok, np.asarray(res.params[..., i]), np.nan)
     err = np.where(ok, np.asarray(res.stderr[..., i]), np.nan)
-    try:
-        return [
-            nf.save_nifti(out / f"{prefix}_{bids}.nii.gz", val, affine).name,
-            nf.save_nifti(out / f"{prefix}_desc-stderr_{bids}.nii.gz", err, affine).name,
-        ]
-    except ImportError as e:
-        np.save(out / f"{prefix}_{bids}.npy", val)
-        print(f"note: {e}; wrote NumPy arrays instead", file=sys.stderr)
-        return [f"{prefix}_{bids}.npy"]
+    files = [
+        nf.save_nifti(out / f"{prefix}_{bids}.nii.gz", val, *geometry).name,
+        nf.save_nifti(out / f"{prefix}_desc-stderr_{bids}.nii.gz", err, *geometry).name,
+    ]
+    write_json(out / f"{prefix}_{bids}.json", sidecar)
+    return files + [f"{prefix}_{bids}.json"]
 
 
-def write_outputs(out, prefix, res, names, bids, units, affine=None, figure=True, extra=None):
-    """Write maps (NIfTI when nibabel is present), stderr maps, mask, JSON and a figure.
+def write_outputs(out, prefix, res, maps, geometry=(None, None), summary=None, figure=True):
+    """Write the maps (qMRI-BIDS names and JSON sidecars), stderr maps, mask, JSON summary and
+    a figure; every file atomically, the summary last (``"complete": true``).
 
-    Maps get qMRI-BIDS names ``<prefix>_<bids>.nii.gz`` for each parameter whose ``bids``
-    entry is not None (times in seconds). Returns the summary dict (also written as
-    ``<prefix>_fit.json``).
+    Args:
+        out: output folder (checked by ``prepare_outputs`` before the fit).
+        prefix: BIDS prefix; res: the FitResult.
+        maps: (names, bids, units, sidecar): parameter names, qMRI-BIDS suffix per parameter
+            (None: not written), units, and the fields every map sidecar gets.
+        geometry: (affine, header) of the input images (kept in the maps).
+        summary: the summary dict (``summarize`` plus workflow fields), completed and written
+            as ``<prefix>_fit.json``.
+    Returns:
+        The summary dict with the written file names.
     """
+    names, bids, units, sidecar = maps
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     ok = np.asarray(res.converged)
     files = []
-    for i, b in enumerate(bids):
+    for i, (b, u) in enumerate(zip(bids, units, strict=True)):
         if b is not None:
-            files += _save_map(out, prefix, b, res, i, affine)
-    with contextlib.suppress(ImportError):
-        mask = nf.save_nifti(out / f"{prefix}_desc-converged_mask.nii.gz", ok.astype(float), affine)
-        files.append(mask.name)
-    summary = summarize(res, names, units)
-    summary["files"] = files
-    if extra:
-        summary.update(extra)
+            meta = {"Units": u, **sidecar}
+            files += _save_map(out, prefix, b, res, i, geometry, meta)
+    mask_path = out / f"{prefix}_desc-converged_mask.nii.gz"
+    files.append(nf.save_nifti(mask_path, ok.astype(float), *geometry).name)
+    summary = dict(summary or {})
     if figure and np.ndim(ok) >= 2:
         summary["figure"] = _plot_maps(out / f"{prefix}_maps.png", res, names, bids, units)
+    summary.update(files=files, complete=True)
     write_json(out / f"{prefix}_fit.json", summary)
     return summary
 

@@ -65,10 +65,11 @@ def _signal(kind, M0, T1, T2):
     raise ValueError(f"unknown synthetic data kind {kind!r}; choose from {SYNTH_KINDS}")
 
 
-def synth(kind, seed=0, snr=200.0, block=8) -> dict[str, Any]:
+def synth(kind, seed=0, snr=200.0, block=8, m0=1.0) -> dict[str, Any]:
     """Synthetic NIST-phantom data with Gaussian noise (complex noise -> Rician magnitude).
 
-    Ground truth: NIST_T1_3T / NIST_T2_3T per sphere, M0 = 1, noise sigma = 1/snr per channel.
+    Ground truth: NIST_T1_3T / NIST_T2_3T per sphere, M0 = m0 (default 1; ~1e3 is a scanner's
+    scale), noise sigma = m0/snr per channel.
     Protocols: ir TI = 0.025..4 s (12, log-spaced), TR long (ideal b = -2a);
     vfa TR = 15 ms, flip 2, 5, 10, 15, 20, 30 deg, B1 map 0.8..1.2 (linear across x);
     t2 32 echoes, 10 ms spacing; t2-epg the same echoes with B1 0.8..1.0 (EPG, T1 = 1 s).
@@ -79,8 +80,8 @@ def synth(kind, seed=0, snr=200.0, block=8) -> dict[str, Any]:
     inside = lab > 0
     T1 = np.where(inside, NIST_T1_3T[np.maximum(lab - 1, 0)], 0.0)
     T2 = np.where(inside, NIST_T2_3T[np.maximum(lab - 1, 0)], 0.0)
-    M0 = inside.astype(float)
-    sigma = 1.0 / snr
+    M0 = m0 * inside.astype(float)
+    sigma = m0 / snr
     S, protocol, truth = _signal(kind, M0, T1, T2)
     noise = sigma * (rng.standard_normal(S.shape) + 1j * rng.standard_normal(S.shape))
     data = S + noise
