@@ -61,10 +61,11 @@ CASES = {
     "haste": (0.395, "8 refocusing sinc pulses: stimulated echoes depend on k.r [0.338; 0.453]"),
     "tse": (0.71, "as haste, 2 trains, the second from pixel-dependent residuals [0.652; 0.773]"),
 }
-# images made, but the Fourier model cannot judge them (measured NRMSE 0.98 and 0.57):
-# se_block samples every 4th ky line (FOV/4 in y, homodyne of 13/16 lines: nonlinear) with no
-# spoiler between its 4 TRs; ute has 4 spokes of 8 centre-out samples after one half pulse
-# (the slice profile needs the second half with the opposite gradient).
+# images made, but the Fourier model cannot judge them (measured NRMSE 0.98 and 0.57): neither
+# file spoils between TRs (se_block: TR 15 ms, ute: TR 4.6 ms, against T2 <= 10 ms), so each
+# voxel carries coherences from earlier TRs with pixel-dependent phase (one voxel at (5, 3) cm
+# differs from the centre-voxel model by 9 % in the later TRs of both files); se_block also
+# samples every 4th ky line (homodyne of 13/16 lines, nonlinear) and ute 4 spokes of 8 samples.
 MODEL_LIMITED = ("se_block", "ute")
 NOT_IMAGING = {"fatsat": "no spatial encoding"}  # a saturation + FID: no image, by design
 
