@@ -37,6 +37,15 @@ class SeqSimulation(eqx.Module):
     definitions: dict = eqx.field(static=True, default_factory=dict)
 
 
+def _slab(definitions, phantom):
+    """z extent [m] for the 2-D check of :func:`reconstruct`: the file's ``FOV`` z entry,
+    else the phantom's slice thickness, else None."""
+    fov = definitions.get("FOV")
+    if isinstance(fov, (list, tuple)) and len(fov) >= 3 and float(fov[2]) > 0:
+        return float(fov[2])
+    return float(phantom.slice_thickness) if isinstance(phantom, Phantom) else None
+
+
 def file_fov(definitions, default=None):
     """(fx, fy) [m] from a ``[DEFINITIONS]`` ``FOV`` entry (one number: square), or
     ``default``."""
@@ -84,7 +93,9 @@ def simulate_seq(
         fov = (float(phantom.fov), float(phantom.fov))
         note = "; FOV from the phantom (the file defines none)"
     try:
-        rec = reconstruct(res.signal, k, fov, matrix, partial_fourier=partial_fourier)
+        fz = _slab(defs, phantom)
+        rec_fov = fov if fz is None else (*fov, fz)
+        rec = reconstruct(res.signal, k, rec_fov, matrix, partial_fourier=partial_fourier)
     except ValueError as err:
         return SeqSimulation(seq, res.signal, k, None, f"no image: {err}", fov, defs)
     return SeqSimulation(seq, res.signal, k, rec.image, rec.method + note, fov, defs)

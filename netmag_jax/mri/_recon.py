@@ -241,7 +241,10 @@ def reconstruct(
         signal: [..., n_adc] complex samples (leading axes, e.g. coils, are kept).
         kspace: [n_adc, 2 or 3] positions [1/m] (:func:`kspace_trajectory`); kz must be
             constant (2-D).
-        fov: (fx, fy) field of view [m]; the Cartesian step is ``1 / fov``.
+        fov: (fx, fy) field of view [m]; the Cartesian step is ``1 / fov``. A third entry
+            fz [m] (slice or slab thickness, the file's ``FOV`` z) sets the scale of the 2-D
+            check: k-space is 3-D when ``ptp(kz) fz > 1/4`` cycle (default fz = max(fx, fy));
+            crushers around refocusing pulses leave a small kz spread in 2-D sequences.
         matrix: (nx, ny) image size; default from the samples (see above).
         partial_fourier: "homodyne" or "zero_fill".
         tol: lattice tolerance [grid steps].
@@ -261,9 +264,12 @@ def reconstruct(
         raise ValueError(f"signal must have shape (..., {k.shape[0]}), got {sig.shape}")
     if not np.all(np.isfinite(k)):
         raise ValueError("kspace has non-finite positions")
-    fx, fy = (float(f) for f in fov)
-    check_static_positive("fov", min(fx, fy))
-    if k.shape[1] == 3 and np.ptp(k[:, 2]) * max(fx, fy) > 0.25:
+    if len(fov) not in (2, 3):
+        raise ValueError(f"fov must be (fx, fy) or (fx, fy, fz), got {fov!r}")
+    fx, fy = (float(f) for f in fov[:2])
+    fz = float(fov[2]) if len(fov) == 3 else max(fx, fy)
+    check_static_positive("fov", min(fx, fy, fz))
+    if k.shape[1] == 3 and np.ptp(k[:, 2]) * fz > 0.25:
         raise ValueError(
             f"3-D k-space (kz spans {np.ptp(k[:, 2]):.3g} 1/m): only 2-D images are reconstructed"
         )
