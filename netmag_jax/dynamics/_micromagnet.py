@@ -33,18 +33,26 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import constants as C
-from .._checks import check_static_positive, is_concrete, nonnegative, positive, require
+from .._checks import (
+    check_shape,
+    check_static_positive,
+    finite,
+    is_concrete,
+    nonnegative,
+    positive,
+    require,
+    unit_norm,
+)
 from .._numerics import safe_norm
 from ._demag import mesh_kernel
 from ._llg import GAMMA_E, LLGSolution, cross, llg
 
 
 def unit_vector(name, v):
-    """``v`` as a float array of shape (3,) (ValueError otherwise), checked to be of unit norm."""
-    v = jnp.asarray(v, dtype=float)
-    if v.shape != (3,):
-        raise ValueError(f"{name} must have shape (3,), got {v.shape}")
-    return require(v, jnp.abs(safe_norm(v) - 1.0) < 1e-6, f"{name} must be a unit vector")
+    """``v`` as a float array of shape (3,) (ValueError otherwise), checked to be a finite unit
+    vector (``eqx.error_if``)."""
+    check_shape(name, v, (3,))
+    return unit_norm(v, name)
 
 
 class Micromagnet(eqx.Module):
@@ -108,26 +116,25 @@ class Micromagnet(eqx.Module):
         for name, d in zip(("dx", "dy", "dz"), cell, strict=False):
             check_static_positive(name, d)
         self.shape, self.cell = shape, cell
-        self.Ms = positive(jnp.asarray(Ms, dtype=float), "Ms")
-        self.A = nonnegative(jnp.asarray(A, dtype=float), "A")
-        self.Ku = jnp.asarray(Ku, dtype=float)
+        self.Ms = positive(Ms, "Ms")
+        self.A = nonnegative(A, "A")
+        self.Ku = finite(Ku, "Ku")
         self.u = unit_vector("u", u)
-        self.Kc = jnp.asarray(Kc, dtype=float)
+        self.Kc = finite(Kc, "Kc")
         c1, c2 = (unit_vector("cubic axis", c) for c in cubic_axes)
         self.c1 = require(c1, jnp.abs(jnp.dot(c1, c2)) < 1e-6, "cubic axes must be orthogonal")
         self.c2 = c2
-        self.D = jnp.asarray(D, dtype=float)
-        H_ext = jnp.asarray(H_ext, dtype=float)
-        if H_ext.shape != (3,):
-            raise ValueError(f"H_ext must have shape (3,), got {H_ext.shape}")
-        self.H_ext = H_ext
+        self.D = finite(D, "D")
+        check_shape("H_ext", H_ext, (3,))
+        self.H_ext = finite(H_ext, "H_ext")
         if demag:
             K = mesh_kernel(shape, cell)
             self.kernel = jnp.asarray(np.fft.rfftn(K, axes=(1, 2, 3)).real)
         else:
             self.kernel = None
-        if is_concrete(Ms) and is_concrete(A) and is_concrete(Ku):
-            _warn_coarse(cell, float(Ms), float(A), float(Ku), float(jnp.asarray(Kc)))
+        if all(is_concrete(x) for x in (self.Ms, self.A, self.Ku, self.Kc)):
+            # concrete values only (inside jax.jit the parameters are traced: no check there)
+            _warn_coarse(cell, *(float(x) for x in (self.Ms, self.A, self.Ku, self.Kc)))
 
     # --- geometry ---------------------------------------------------------------------------
     @property
@@ -137,9 +144,8 @@ class Micromagnet(eqx.Module):
 
     def with_field(self, H_ext):
         """Copy of the model with applied field ``H_ext`` [A/m], shape (3,) (no kernel rebuild)."""
-        H_ext = jnp.asarray(H_ext, dtype=self.H_ext.dtype)
-        if H_ext.shape != (3,):
-            raise ValueError(f"H_ext must have shape (3,), got {H_ext.shape}")
+        check_shape("H_ext", H_ext, (3,))
+        H_ext = finite(H_ext, "H_ext").astype(self.H_ext.dtype)
         return eqx.tree_at(lambda q: q.H_ext, self, H_ext)
 
     def exchange_length(self):

@@ -13,7 +13,7 @@ towards p.
 from __future__ import annotations
 
 from .. import constants as C
-from .._checks import positive
+from .._checks import finite, positive
 
 
 def stt_field(J, Ms, thickness, eta=0.5):
@@ -26,7 +26,7 @@ def stt_field(J, Ms, thickness, eta=0.5):
         eta: spin-polarization efficiency (dimensionless, > 0).
     """
     Ms, d, eta = positive(Ms, "Ms"), positive(thickness, "thickness"), positive(eta, "eta")
-    return C.HBAR * eta * J / (2.0 * C.E_CHARGE * C.MU_0 * Ms * d)
+    return C.HBAR * eta * finite(J, "J") / (2.0 * C.E_CHARGE * C.MU_0 * Ms * d)
 
 
 def critical_current_density(alpha, Ms, thickness, H_k_eff, eta=0.5, H_ext=0.0):
@@ -45,4 +45,5 @@ def critical_current_density(alpha, Ms, thickness, H_k_eff, eta=0.5, H_ext=0.0):
     """
     alpha, Ms = positive(alpha, "alpha"), positive(Ms, "Ms")
     d, eta = positive(thickness, "thickness"), positive(eta, "eta")
-    return 2.0 * C.E_CHARGE * alpha * C.MU_0 * Ms * d * (H_k_eff - H_ext) / (C.HBAR * eta)
+    dH = finite(H_k_eff, "H_k_eff") - finite(H_ext, "H_ext")
+    return 2.0 * C.E_CHARGE * alpha * C.MU_0 * Ms * d * dH / (C.HBAR * eta)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._checks import check_option
+from .._checks import check_option, check_real, finite, positive
 from .._dtypes import as_floating
 from .._numerics import cis, rotation_coefficients
 from ..constants import GAMMA_1H
@@ -116,15 +116,26 @@ def cayley_klein(
         unroll: ``lax.scan`` unroll factor.
     Returns:
         (alpha, beta), complex, each of the spins' shape (e.g. [N]).
+
+    Checked: shapes and ``rule`` (ValueError before tracing); complex gradient, dt,
+    off_resonance or b1 (TypeError); rf, gradient, positions, off_resonance, b1 finite and
+    dt > 0 (``eqx.error_if``, also under jit/vmap).
     """
     check_option("rule", rule, ("exact", "hard"))
     positions = as_floating(positions)
     dtype = positions.dtype
     if positions.ndim < 2 or positions.shape[-1] != 3:
         raise ValueError(f"positions must have shape (..., 3), got {positions.shape}")
+    for name, v in (("gradient", gradient), ("dt", dt), ("off_resonance", off_resonance)):
+        check_real(name, v)
+    check_real("b1", b1)
     rf, gradient, dt = check_waveforms(rf, gradient, dt, dtype)
-    off = jnp.zeros((), dtype) if off_resonance is None else jnp.asarray(off_resonance, dtype)
-    b1 = jnp.ones((), dtype) if b1 is None else jnp.asarray(b1, dtype)
+    rf = finite(rf, "rf", complex_ok=True)
+    gradient, dt = finite(gradient, "gradient"), positive(dt, "dt")
+    positions = finite(positions, "positions")
+    off = jnp.zeros((), dtype) if off_resonance is None else finite(off_resonance, "off_resonance")
+    b1 = jnp.ones((), dtype) if b1 is None else finite(b1, "b1")
+    off, b1 = off.astype(dtype), b1.astype(dtype)
     shape = jnp.broadcast_shapes(positions.shape[:-1], off.shape, b1.shape)
     off, b1 = _full_rank(off, len(shape)), _full_rank(b1, len(shape))
     positions = _full_rank(positions, len(shape) + 1)
