@@ -150,6 +150,18 @@ def nonnegative(x, name: str):
     return require(x, jnp.isfinite(x) & (x >= 0), f"{name} must be finite and >= 0")
 
 
+def finite_result(x, what: str, names):
+    """Return the computed ``x`` after checking it is finite: a NaN/inf result from finite,
+    in-range-looking inputs means one of ``names`` is so large or small that the formula
+    overflows (e.g. 1e300); the error names them."""
+    x = jnp.asarray(x)
+    return require(
+        x,
+        jnp.isfinite(x),
+        f"{what} is NaN or inf: an argument is out of range (check {', '.join(names)})",
+    )
+
+
 def at_most(x, bound, name: str, what: str):
     """Return ``x`` after checking ``x <= bound`` everywhere (``what`` names the bound)."""
     return require(x, x <= bound, f"{name} must not exceed {what}")

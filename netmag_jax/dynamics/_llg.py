@@ -42,6 +42,7 @@ from .._checks import (
     check_real,
     check_static_positive,
     finite,
+    finite_result,
     nonnegative,
     positive,
     require,
@@ -107,7 +108,11 @@ def thermal_sigma(alpha, temperature, Ms, volume, dt, gamma=GAMMA_E):
     alpha, temperature = nonnegative(alpha, "alpha"), nonnegative(temperature, "temperature")
     Ms, volume = positive(Ms, "Ms"), positive(volume, "volume")
     dt, gamma = positive(dt, "dt"), positive(gamma, "gamma")
-    return jnp.sqrt(2.0 * alpha * C.K_B * temperature / (gamma * C.MU_0**2 * Ms * volume * dt))
+    # in steps that cannot overflow for any finite positive input that has a finite answer
+    s = jnp.sqrt(2.0 * C.K_B / (gamma * C.MU_0**2)) * jnp.sqrt(alpha) * jnp.sqrt(temperature)
+    s = s / jnp.sqrt(Ms) / jnp.sqrt(volume) / jnp.sqrt(dt)
+    names = ("alpha", "temperature", "Ms", "volume", "dt", "gamma")
+    return finite_result(s, "thermal_sigma", names)
 
 
 def llg(
@@ -268,6 +273,8 @@ def _llg_jit(m0, field, d: _Drive, key, n_steps, save_every, thermal):
     n_save = n_steps // save_every
     _, (ms, ts) = jax.lax.scan(block, (m0, t0), jax.random.split(key, n_save))
     ms = require(
-        ms, jnp.isfinite(ms).all(), "llg: m became NaN/inf (the field returned NaN or inf)"
+        ms,
+        jnp.isfinite(ms).all(),
+        "llg: m became NaN/inf (the field returned NaN or inf, or dt is far too large)",
     )
     return LLGSolution(t=ts, m=ms)

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import constants as C
-from .._checks import finite, positive
+from .._checks import finite, finite_result, positive
 from ._llg import GAMMA_E
 
 #: Neel-Arrhenius attempt time tau0 [s] used by default (1 ns, the customary recording value)
@@ -184,7 +184,7 @@ def sw_loop(psi, h_max: float = 2.0, n: int = 401) -> SWLoop:
 def anisotropy_field(K, Ms):
     """Anisotropy field H_K = 2 K / (mu0 Ms) [A/m]; K [J/m^3], Ms [A/m] (> 0)."""
     Ms = positive(Ms, "Ms")
-    return 2.0 * finite(K, "K") / (C.MU_0 * Ms)
+    return finite_result(2.0 * finite(K, "K") / (C.MU_0 * Ms), "anisotropy_field", ("K", "Ms"))
 
 
 def thermal_stability(K, V, T):
@@ -196,7 +196,7 @@ def thermal_stability(K, V, T):
         T: temperature [K] (> 0).
     """
     K, V, T = positive(K, "K"), positive(V, "V"), positive(T, "T")
-    return K * V / (C.K_B * T)
+    return finite_result(K * V / (C.K_B * T), "thermal_stability K V / k_B T", ("K", "V", "T"))
 
 
 def energy_barrier(K, V, h=0.0):
@@ -217,7 +217,8 @@ def retention_time(K, V, T, tau0=TAU0):
         K: anisotropy constant [J/m^3]; V: grain volume [m^3]; T: temperature [K];
         tau0: attempt time [s], default 1 ns.
     """
-    return positive(tau0, "tau0") * jnp.exp(thermal_stability(K, V, T))
+    tau = positive(tau0, "tau0") * jnp.exp(thermal_stability(K, V, T))
+    return finite_result(tau, "retention_time", ("K", "V", "T", "tau0"))
 
 
 def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
@@ -242,4 +243,4 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
         * jnp.sqrt(delta / jnp.pi)
         * jnp.exp(-delta)
     )
-    return 1.0 / rate
+    return finite_result(1.0 / rate, "brown_escape_time", ("K", "Ms", "V", "T", "alpha", "gamma"))

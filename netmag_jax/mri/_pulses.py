@@ -17,6 +17,7 @@ from .._checks import (
     check_option,
     check_static_positive,
     finite,
+    finite_result,
     positive,
     require,
 )
@@ -162,9 +163,13 @@ def from_waveform(waveform, dt, flip_angle=None, unit="T"):
     rf = w * jnp.asarray(scale).astype(w.dtype)
     if flip_angle is not None:
         area = GAMMA_1H * jnp.abs(jnp.sum(rf)) * dt
-        area = require(area, area > 0, "waveform has zero area: cannot scale it to flip_angle")
+        area = require(
+            area,
+            area > 0,
+            "waveform area (sum waveform x dt) is zero: cannot scale it to flip_angle",
+        )
         rf = rf * (finite(flip_angle, "flip_angle").astype(area.dtype) / area).astype(rf.dtype)
-    return finite(rf, "from_waveform result (overflow: waveform or dt)", complex_ok=True)
+    return finite_result(rf, "from_waveform", ("waveform", "dt", "flip_angle"))
 
 
 def slice_select_gradient(time_bandwidth, duration, thickness):
@@ -177,4 +182,5 @@ def slice_select_gradient(time_bandwidth, duration, thickness):
     """
     time_bandwidth = positive(time_bandwidth, "time_bandwidth")
     duration, thickness = positive(duration, "duration"), positive(thickness, "thickness")
-    return time_bandwidth / duration / (GAMMA_1H_HZ * thickness)
+    g = time_bandwidth / duration / (GAMMA_1H_HZ * thickness)
+    return finite_result(g, "slice_select_gradient", ("time_bandwidth", "duration", "thickness"))

@@ -21,15 +21,16 @@ from .._checks import (
     check_count,
     check_shape,
     check_static_positive,
-    finite,
     check_real,
+    finite,
+    finite_result,
     is_unit,
     nonnegative,
     positive,
     require,
 )
 from .._dtypes import complex_dtype
-from .._numerics import cis
+from .._numerics import cis, safe_norm
 from ..constants import GAMMA_1H, K_B, MU_0
 
 
@@ -49,7 +50,8 @@ def induced_emf(signal, B0, b1_per_ampere=1.0, volume=1.0):
     signal = finite(signal, "signal", complex_ok=True)
     B0, volume = positive(B0, "B0"), positive(volume, "volume")
     b1_per_ampere = finite(b1_per_ampere, "b1_per_ampere")
-    emf = 1j * (GAMMA_1H * B0 * b1_per_ampere * volume) * signal
+    gain = (GAMMA_1H * B0 * b1_per_ampere * volume).astype(complex_dtype(B0.dtype))
+    emf = jax.lax.complex(jnp.zeros((), B0.dtype), jnp.ones((), B0.dtype)) * gain * signal
     return finite(
         emf, "induced_emf result (overflow: signal, B0, b1_per_ampere or volume)", complex_ok=True
     )
@@ -74,8 +76,9 @@ def loop_coil_b1(positions, center, radius, normal=(0.0, 0.0, 1.0)):
     c = finite(center, "center").astype(p.dtype)
     radius = positive(radius, "radius").astype(p.dtype)
     check_real("normal", normal)
-    d2 = jnp.sum((p - jnp.broadcast_to(c, p.shape)) ** 2, axis=-1)
-    b = MU_0 * radius**2 / (2.0 * (radius**2 + d2) ** 1.5)
+    d = safe_norm(p - jnp.broadcast_to(c, p.shape), axis=-1)
+    # mu0 a^2 / (2 (a^2 + d^2)^1.5) written without a^2 (no overflow for any finite a > 0)
+    b = MU_0 / (2.0 * radius) * (1.0 + (d / radius) ** 2) ** -1.5
     return require(b, is_unit(jnp.asarray(normal, p.dtype)), "normal must be a unit vector")
 
 
@@ -117,7 +120,8 @@ def thermal_noise_std(resistance, temperature, bandwidth):
     """
     resistance, bandwidth = positive(resistance, "resistance"), positive(bandwidth, "bandwidth")
     temperature = nonnegative(temperature, "temperature")
-    return jnp.sqrt(4.0 * K_B * temperature * resistance * bandwidth)
+    sigma = jnp.sqrt(4.0 * K_B * temperature * resistance * bandwidth)
+    return finite_result(sigma, "thermal_noise_std", ("resistance", "temperature", "bandwidth"))
 
 
 def add_noise(key, signal, snr=None, sigma=None):
@@ -134,6 +138,7 @@ def add_noise(key, signal, snr=None, sigma=None):
         raise ValueError("give exactly one of snr or sigma")
     s = jnp.asarray(signal)
     rdtype = jnp.real(s).dtype
+    check_real("sigma", sigma)
     if sigma is None:
         snr = positive(jnp.asarray(snr, dtype=rdtype), "snr")
         sigma = jnp.max(jnp.abs(s)) / snr

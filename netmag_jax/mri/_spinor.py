@@ -37,7 +37,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._checks import check_option, check_real, finite, positive
+from .._checks import check_nonempty, check_option, check_real, finite, finite_result, positive
 from .._dtypes import as_floating
 from .._numerics import cis, rotation_coefficients
 from ..constants import GAMMA_1H
@@ -126,7 +126,11 @@ def cayley_klein(
     dtype = positions.dtype
     if positions.ndim < 2 or positions.shape[-1] != 3:
         raise ValueError(f"positions must have shape (..., 3), got {positions.shape}")
-    for name, v in (("gradient", gradient), ("dt", dt), ("off_resonance", off_resonance)):
+    check_nonempty("rf", rf)
+    for name, v in (
+        ("positions", positions), ("gradient", gradient), ("dt", dt),
+        ("off_resonance", off_resonance),
+    ):  # fmt: skip
         check_real(name, v)
     check_real("b1", b1)
     rf, gradient, dt = check_waveforms(rf, gradient, dt, dtype)
@@ -154,10 +158,10 @@ def cayley_klein(
             return _compose(*_su2(b1c * w, w_z(g, h)), *ab), None
 
         (alpha, beta), _ = jax.lax.scan(exact, start, (w_rf, gradient, dt), unroll=unroll)
-        return alpha, beta
+        return _checked(alpha, beta)
     if constant_gradient:
         ph = cis(-0.25 * w_z(gradient[0], dt[0]))  # the same half precession for every step
-        return _hard_constant(start, b1c, w_rf, ph, unroll)
+        return _checked(*_hard_constant(start, b1c, w_rf, ph, unroll))
 
     def hard(ab, inp):
         w, g, h = inp
@@ -166,7 +170,13 @@ def cayley_klein(
         return (alpha * ph, beta * jnp.conj(ph)), None
 
     (alpha, beta), _ = jax.lax.scan(hard, start, (w_rf, gradient, dt), unroll=unroll)
-    return alpha, beta
+    return _checked(alpha, beta)
+
+
+def _checked(alpha, beta):
+    """(alpha, beta) after checking they are finite (rotation angles of 1e300 rad overflow)."""
+    names = ("rf", "gradient", "dt", "positions", "off_resonance", "b1")
+    return finite_result(alpha, "cayley_klein", names), finite_result(beta, "cayley_klein", names)
 
 
 def _hard_constant(start, b1, w_rf, ph, unroll):

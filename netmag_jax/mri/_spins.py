@@ -18,7 +18,15 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_ndim, check_real, check_shape, finite, is_concrete, positive
+from .._checks import (
+    check_ndim,
+    check_real,
+    check_shape,
+    finite,
+    finite_result,
+    is_concrete,
+    positive,
+)
 from ..constants import GAMMA_1H, HBAR, K_B
 from ..parallel import shard_batch
 from ..statmech import brillouin
@@ -55,7 +63,7 @@ def equilibrium_magnetization(B0, temperature, proton_density=WATER_PROTON_DENSI
 
 def larmor_frequency(B0):
     """Larmor angular frequency ``omega0 = gamma B0`` [rad/s] of 1H for B0 [T]."""
-    return GAMMA_1H * finite(B0, "B0")
+    return finite_result(GAMMA_1H * finite(B0, "B0"), "larmor_frequency", ("B0",))
 
 
 _SPIN_ERRORS = (

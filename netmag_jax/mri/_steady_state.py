@@ -17,7 +17,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .._checks import finite, nonnegative, positive, relaxation_times
+from .._checks import finite, finite_result, nonnegative, positive, relaxation_times
+from .._dtypes import complex_dtype
 from .._numerics import cis
 
 
@@ -85,8 +86,10 @@ def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0, alt
     M = jnp.linalg.solve(A, Rx @ b)
     e2 = jnp.exp(-TE / T2)
     phi = -2 * jnp.pi * off_resonance * TE
-    mxy = jax.lax.complex(M[0], M[1]) * (e2 * cis(phi))
-    return mxy
+    mxy = jax.lax.complex(M[0], M[1]) * cis(phi) * e2.astype(complex_dtype(dtype))
+    return finite_result(
+        mxy, "bssfp_signal", ("flip_angle", "TR", "T1", "T2", "off_resonance", "TE", "M0")
+    )
 
 
 def _bssfp_args(flip_angle, TR, T1, T2, off_resonance, M0):
@@ -106,11 +109,9 @@ def bssfp_signal_on_resonance(flip_angle, TR, T1, T2, M0=1.0):
     r"""Closed form of the on-resonance, phase-alternated bSSFP magnitude at TE = TR/2:
     ``|M| = M0 sin(a) (1 - E1) sqrt(E2) / (1 - (E1 - E2) cos(a) - E1 E2)``."""
     flip_angle, TR, T1, T2, _, M0 = _bssfp_args(flip_angle, TR, T1, T2, 0.0, M0)
-    E1, E2 = jnp.exp(-TR / T1), jnp.exp(-TR / T2)
-    return (
-        M0
-        * jnp.sin(flip_angle)
-        * (1 - E1)
-        * jnp.sqrt(E2)
-        / (1 - (E1 - E2) * jnp.cos(flip_angle) - E1 * E2)
-    )
+    # 1 - E1 and the denominator by expm1: exact also for TR << T1, T2 (no 0/0)
+    one_m_e1 = -jnp.expm1(-TR / T1)
+    e1_m_e2 = jnp.expm1(-TR / T1) - jnp.expm1(-TR / T2)
+    den = -jnp.expm1(-TR / T1 - TR / T2) - e1_m_e2 * jnp.cos(flip_angle)
+    s = M0 * jnp.sin(flip_angle) * one_m_e1 * jnp.exp(-0.5 * TR / T2) / den
+    return finite_result(s, "bssfp_signal_on_resonance", ("flip_angle", "TR", "T1", "T2", "M0"))

@@ -16,7 +16,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from ..._checks import check_ndim, check_nonempty, check_real, finite, positive
+from ..._checks import check_ndim, check_nonempty, check_real, finite, finite_result, positive
 from ..._dtypes import complex_dtype
 from ...constants import GAMMA_1H
 from .._spinor import cayley_klein, magnetization, precess
@@ -133,7 +133,8 @@ def max_flip_angle(b1_max, duration, b1_scale=1.0):
     off-resonance only turn M about z), so theta_max = gamma s B1max T.
     """
     b1_max, duration = positive(b1_max, "b1_max"), positive(duration, "duration")
-    return GAMMA_1H * positive(b1_scale, "b1_scale") * b1_max * duration
+    theta = GAMMA_1H * positive(b1_scale, "b1_scale") * b1_max * duration
+    return finite_result(theta, "max_flip_angle", ("b1_max", "duration", "b1_scale"))
 
 
 def profile_loss(target, rf, g, dt, rule="hard", constant=False):
