@@ -21,11 +21,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+from pathlib import Path
 from collections.abc import Callable
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -138,8 +138,12 @@ ROWS = [
     Row(
         "loop_coil_b1",
         mri.loop_coil_b1,
-        dict(positions=np.zeros((2, 3)), center=np.array([0.1, 0, 0]), radius=0.05,
-             normal=np.array([1.0, 0, 0])),  # fmt: skip
+        dict(
+            positions=np.zeros((2, 3)),
+            center=np.array([0.1, 0, 0]),
+            radius=0.05,
+            normal=np.array([1.0, 0, 0]),
+        ),  # fmt: skip
         dict(positions="finite", center="finite", radius="pos", normal="unit"),
     ),
     Row(
@@ -205,35 +209,62 @@ ROWS = [
         lambda positions, T1, T2, M0, off_resonance, b1, B0: mri.Spins(
             positions, T1, T2, M0, off_resonance, 0.0, b1, B0
         ).frequency_offset(),
-        dict(positions=np.zeros((2, 3)), T1=1.0, T2=0.1, M0=1.0, off_resonance=0.0, b1=1.0,
-             B0=3.0),  # fmt: skip
-        dict(positions="finite", T1="pos", T2="pos", M0="finite", off_resonance="finite",
-             b1="finite", B0="pos"),  # fmt: skip
+        dict(
+            positions=np.zeros((2, 3)), T1=1.0, T2=0.1, M0=1.0, off_resonance=0.0, b1=1.0, B0=3.0
+        ),  # fmt: skip
+        dict(
+            positions="finite",
+            T1="pos",
+            T2="pos",
+            M0="finite",
+            off_resonance="finite",
+            b1="finite",
+            B0="pos",
+        ),  # fmt: skip
         extra={"T2": {"T2>2T1": 3.0}},
     ),
     Row(
         "epg_cpmg",
         mri.epg_cpmg,
-        dict(refocus_angles=np.full(3, 2.5), echo_spacing=0.01, T1=1.0, T2=0.1, M0=1.0,
-             excitation=1.5),  # fmt: skip
-        dict(refocus_angles="seq", echo_spacing="pos", T1="pos", T2="pos", M0="finite",
-             excitation="finite"),  # fmt: skip
+        dict(
+            refocus_angles=np.full(3, 2.5),
+            echo_spacing=0.01,
+            T1=1.0,
+            T2=0.1,
+            M0=1.0,
+            excitation=1.5,
+        ),  # fmt: skip
+        dict(
+            refocus_angles="seq",
+            echo_spacing="pos",
+            T1="pos",
+            T2="pos",
+            M0="finite",
+            excitation="finite",
+        ),  # fmt: skip
         extra={"T2": {"T2>2T1": 3.0}},
     ),
     Row(
         "epg_gre",
         mri.epg_gre,
-        dict(flip_angles=np.full(3, 0.3), phases=np.zeros(3), TR=0.01, T1=1.0, T2=0.1, M0=1.0,
-             TE=0.002),  # fmt: skip
+        dict(
+            flip_angles=np.full(3, 0.3),
+            phases=np.zeros(3),
+            TR=0.01,
+            T1=1.0,
+            T2=0.1,
+            M0=1.0,
+            TE=0.002,
+        ),  # fmt: skip
         dict(flip_angles="seq", TR="pos", T1="pos", T2="pos", M0="finite", TE="nonneg"),
         extra={"T2": {"T2>2T1": 3.0}},
         vmap=False,  # flip_angles and phases must keep equal shapes
     ),
     Row(
         "design.simulate_pulse",
-        lambda rf, gradient, dt, positions: design.simulate_pulse(
-            rf, gradient, dt, positions
-        )["mz"],
+        lambda rf, gradient, dt, positions: design.simulate_pulse(rf, gradient, dt, positions)[
+            "mz"
+        ],
         dict(rf=_RF, gradient=1e-3, dt=2.5e-4, positions=np.array([0.0, 1e-3])),
         dict(rf="cseq", gradient="finite", dt="pos", positions="finite"),
     ),
@@ -253,8 +284,9 @@ ROWS = [
     Row(
         "llg",
         lambda m0, field, dt, alpha, t0: dyn.llg(m0, field, dt, 4, alpha=alpha, t0=t0).m,
-        dict(m0=np.array([1.0, 0, 0]), field=np.array([0, 0, 1e5]), dt=1e-13, alpha=0.1,
-             t0=0.0),  # fmt: skip
+        dict(
+            m0=np.array([1.0, 0, 0]), field=np.array([0, 0, 1e5]), dt=1e-13, alpha=0.1, t0=0.0
+        ),  # fmt: skip
         dict(m0="unit", field="finite", dt="pos", alpha="nonneg", t0="finite"),
     ),
     Row(
@@ -262,10 +294,18 @@ ROWS = [
         lambda Ms, A, Ku, u, Kc, D, H_ext: _mm(
             Ms=Ms, A=A, Ku=Ku, u=u, Kc=Kc, D=D, H_ext=H_ext
         ).field(_M0_MM),
-        dict(Ms=8e5, A=1.3e-11, Ku=1e3, u=np.array([0, 0, 1.0]), Kc=1e2, D=1e-4,
-             H_ext=np.array([1e3, 0, 0])),  # fmt: skip
-        dict(Ms="pos", A="nonneg", Ku="finite", u="unit", Kc="finite", D="finite",
-             H_ext="finite"),  # fmt: skip
+        dict(
+            Ms=8e5,
+            A=1.3e-11,
+            Ku=1e3,
+            u=np.array([0, 0, 1.0]),
+            Kc=1e2,
+            D=1e-4,
+            H_ext=np.array([1e3, 0, 0]),
+        ),  # fmt: skip
+        dict(
+            Ms="pos", A="nonneg", Ku="finite", u="unit", Kc="finite", D="finite", H_ext="finite"
+        ),  # fmt: skip
     ),
     Row(
         "Micromagnet.evolve",
@@ -293,9 +333,7 @@ ROWS = [
         dict(psi=0.3, h_max=2.0),
         dict(psi="finite", h_max="pos"),
     ),
-    Row(
-        "anisotropy_field", dyn.anisotropy_field, dict(K=1e5, Ms=8e5), dict(K="finite", Ms="pos")
-    ),
+    Row("anisotropy_field", dyn.anisotropy_field, dict(K=1e5, Ms=8e5), dict(K="finite", Ms="pos")),
     Row(
         "thermal_stability",
         dyn.thermal_stability,
@@ -330,8 +368,9 @@ ROWS = [
         "critical_current_density",
         dyn.critical_current_density,
         dict(alpha=0.01, Ms=8e5, thickness=2e-9, H_k_eff=1e5, eta=0.5, H_ext=0.0),
-        dict(alpha="pos", Ms="pos", thickness="pos", H_k_eff="finite", eta="pos",
-             H_ext="finite"),  # fmt: skip
+        dict(
+            alpha="pos", Ms="pos", thickness="pos", H_k_eff="finite", eta="pos", H_ext="finite"
+        ),  # fmt: skip
     ),
     Row(
         "prism_demag_factors",
@@ -342,9 +381,9 @@ ROWS = [
     # --- classical, statmech -----------------------------------------------------------------
     Row(
         "predicted_moments",
-        lambda B, T, size, n_particles, mass: classical.predicted_moments(
-            B, T, size, n_particles, mass=mass
-        ).interior,
+        lambda B, T, size, n_particles, mass: (
+            classical.predicted_moments(B, T, size, n_particles, mass=mass).interior
+        ),
         dict(B=1.0, T=300.0, size=1e-6, n_particles=10.0, mass=9.1e-31),
         dict(B="finite", T="pos", size="pos", n_particles="pos", mass="pos"),
     ),
@@ -382,9 +421,7 @@ ROWS = [
 
 # --- running and classifying ----------------------------------------------------------------
 _ACCEPTED = (ValueError, TypeError, RuntimeError)  # EquinoxRuntimeError, JaxRuntimeError
-RESULTS: dict[tuple[str, str], collections.Counter] = collections.defaultdict(
-    collections.Counter
-)
+RESULTS: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
 FAILURES: list[str] = []
 
 
@@ -464,7 +501,9 @@ def _summary():
             )
         print(f"{row.name:34s}" + "".join(f"{x:>10s}" for x in cells))
     n = sum(total.values())
-    print(f"\n{len(ROWS)} entry points, {n} runs: " + ", ".join(f"{k} {v}" for k, v in total.items()))
+    print(
+        f"\n{len(ROWS)} entry points, {n} runs: " + ", ".join(f"{k} {v}" for k, v in total.items())
+    )
     for f in FAILURES:
         print("FAIL", f)
 
@@ -496,3 +535,31 @@ def test_table_covers_every_class():
             else:
                 assert not np.array_equal(v, np.ones(3)), (kind, cls)
     assert isinstance(eqx.Module, type) and len(ROWS) >= 40
+
+
+def test_jit_on_models_pattern_in_readme():
+    """The README documents jit on equinox models: ``jax.jit(model.method)`` fails with
+    'unhashable type' (jit hashes the bound method, whose model holds arrays); the documented
+    ``eqx.filter_jit(model.method)`` and the lambda closure work and equal the eager value, and
+    filter_jit traces the model's arrays (a new g does not recompile)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "eqx.filter_jit(gd.moment)(5.0, 2.0)" in readme
+    assert "jax.jit(lambda B, T: model.moment(B, T))" in readme
+    gd = statmech.Paramagnet(J=3.5, g=2.0, n=3.0e28)
+    with pytest.raises(TypeError, match="unhashable"):
+        jax.jit(gd.moment)(5.0, 2.0)
+    eager = gd.moment(5.0, 2.0)
+    np.testing.assert_allclose(eqx.filter_jit(gd.moment)(5.0, 2.0), eager, rtol=1e-14)
+    np.testing.assert_allclose(jax.jit(lambda B, T: gd.moment(B, T))(5.0, 2.0), eager, rtol=1e-14)
+
+    traces = []
+
+    @eqx.filter_jit
+    def moment(model, B, T):
+        traces.append(1)  # runs once per trace
+        return model.moment(B, T)
+
+    moment(gd, 5.0, 2.0)
+    other = statmech.Paramagnet(J=3.5, g=2.1, n=3.0e28)
+    np.testing.assert_allclose(moment(other, 5.0, 2.0), other.moment(5.0, 2.0), rtol=1e-14)
+    assert len(traces) == 1

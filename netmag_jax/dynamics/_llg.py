@@ -248,6 +248,7 @@ def _llg_jit(m0, field, d: _Drive, key, n_steps, save_every, thermal):
         sigma = thermal_sigma(alpha, T, Ms, volume, dt, gamma)
         sigma = jnp.broadcast_to(sigma, m0.shape[:-1])[..., None]
     t0 = finite(d.t0, "t0")
+    m0 = require(m0, jnp.isfinite(t0), "t0 must be finite")  # also when only m is used
 
     def step(m, t, xi):
         Hth = sigma * xi if thermal else 0.0
