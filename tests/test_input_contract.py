@@ -459,22 +459,30 @@ def _invalid_values(row: Row):
 
 
 def _run_row(row: Row) -> list[tuple[str, str, str, str]]:
-    """Every (arg, class, mode) of one row -> outcome."""
+    """Every (arg, class, mode) of one row -> outcome. One ``jax.jit`` and one
+    ``jax.jit(jax.vmap)`` (over every traced argument) per row, shared by all value classes."""
     names = _traced_names(row, row.args)
-    jitted = jax.jit(lambda *xs: row.fn(**{**row.args, **dict(zip(names, xs, strict=True))}))
+    # traced arguments always as float64/complex128 NumPy arrays (one compile per row)
+    valid = {k: (np.asarray(v, float) if k in names and not np.iscomplexobj(v) else v)
+             for k, v in row.args.items()}  # fmt: skip
+
+    def call(*xs):
+        return row.fn(**{**valid, **dict(zip(names, xs, strict=True))})
+
+    jitted, batched = jax.jit(call), jax.jit(jax.vmap(call))
     out = []
     for arg, cls, bad in _invalid_values(row):
-        args = {**row.args, arg: bad}
+        args = {**valid, arg: bad}
         traced = [args[k] for k in names]
         out.append((arg, cls, "eager", _classify(lambda a=args: row.fn(**a), arg, cls)))
         out.append((arg, cls, "jit", _classify(lambda t=traced: jitted(*t), arg, cls)))
         if not row.vmap:
             continue
-        good = np.asarray(row.args[arg], dtype=float)
-        batch = np.stack([bad, bad] if cls in _TYPE_CLASSES else [good, bad])
-        rest = {k: v for k, v in row.args.items() if k != arg}
-        vm = jax.vmap(lambda x, rest=rest, arg=arg: row.fn(**rest, **{arg: x}))
-        out.append((arg, cls, "vmap", _classify(lambda vm=vm, b=batch: vm(b), arg, cls)))
+        # a batch of two: (valid, invalid) for value classes, (invalid, invalid) for the
+        # type/shape classes (which cannot share a batch with a valid value)
+        pair = (bad, bad) if cls in _TYPE_CLASSES else (valid[arg], bad)
+        batch = [np.stack(pair) if k == arg else np.stack([valid[k]] * 2) for k in names]
+        out.append((arg, cls, "vmap", _classify(lambda b=batch: batched(*b), arg, cls)))
     return out
 
 
