@@ -453,7 +453,7 @@ def _invalid_values(row: Row):
     for arg, kind in row.kinds.items():
         v = np.asarray(row.args[arg])
         for cls in _KINDS[kind]:
-            yield arg, cls, _MAKERS[cls](v.astype(float))
+            yield arg, cls, _MAKERS[cls](v if np.iscomplexobj(v) else v.astype(float))
         for cls, value in row.extra.get(arg, {}).items():
             yield arg, cls, np.full_like(v, value, dtype=float)
 

@@ -51,6 +51,7 @@ def induced_emf(signal, B0, b1_per_ampere=1.0, volume=1.0):
     B0, volume = positive(B0, "B0"), positive(volume, "volume")
     b1_per_ampere = finite(b1_per_ampere, "b1_per_ampere")
     gain = (GAMMA_1H * B0 * b1_per_ampere * volume).astype(complex_dtype(B0.dtype))
+    signal = signal.astype(gain.dtype)  # a real signal is a valid (real) envelope
     emf = jax.lax.complex(jnp.zeros((), B0.dtype), jnp.ones((), B0.dtype)) * gain * signal
     return finite(
         emf, "induced_emf result (overflow: signal, B0, b1_per_ampere or volume)", complex_ok=True

@@ -105,19 +105,21 @@ def simulate_pulse(
     for name, v in (("gradient", gradient), ("positions", positions)):
         check_real(name, v)
     g = jnp.broadcast_to(finite(gradient, "gradient").astype(rdtype), rf.shape)
-    grid = [
+    x, df, s = (
         jnp.atleast_1d(finite(v, name))
         for name, v in (
             ("positions", positions),
             ("off_resonance", off_resonance),
             ("b1_scale", b1_scale),
         )
-    ]
+    )
     a, b = _grid_rotation(
         rf,
         g,
         positive(dt, "dt").astype(rdtype),
-        *grid,
+        x,
+        df,
+        s,
         rewind,
         rule,
         is_constant(g),
