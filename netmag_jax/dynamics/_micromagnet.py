@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import constants as C
 from .._checks import (
+    check_count,
     check_real,
     check_shape,
     check_static_positive,
@@ -428,9 +429,9 @@ def relax(
         RelaxResult.
     """
     m0 = model._check_m(m0)
-    if int(max_steps) < 1:
-        raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-    return _relax(model, m0, jnp.asarray(tol, m0.dtype), jnp.asarray(max_steps), throw)
+    max_steps = check_count("max_steps", max_steps)
+    tol = positive(tol, "tol").astype(m0.dtype)
+    return _relax(model, m0, tol, jnp.asarray(max_steps), throw)
 
 
 @eqx.filter_jit

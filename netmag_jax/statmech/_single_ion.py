@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_option, finite, positive, require
+from .._checks import check_option, check_real, finite, positive, require
 from .._numerics import logsumexp
 from ..constants import K_B, MU_0, MU_B, N_A
 from ._common import MUB_OVER_KB, broadcast_apply, float_array, scalar_leaf, validate_J
@@ -228,6 +228,7 @@ class SingleIon(eqx.Module):
 
     @staticmethod
     def _field(B):
+        check_real("B", B)
         B = float_array(B)
         if B.ndim == 0 or B.shape[-1] != 3:
             raise ValueError(
@@ -314,6 +315,7 @@ class SingleIon(eqx.Module):
         """
         if int(n_directions) < 1:
             raise ValueError(f"n_directions must be >= 1, got {n_directions}")
+        check_real("B", B)
         B = float_array(B)
         dirs = jnp.asarray(fibonacci_sphere(int(n_directions)), dtype=B.dtype)
         return broadcast_apply(lambda b, t: self._powder_moment(b, t, dirs), B, T)
