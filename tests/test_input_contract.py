@@ -309,7 +309,11 @@ ROWS = [
     ),
     Row(
         "Micromagnet.evolve",
-        lambda dt, alpha: _mm(Ms=8e5, A=1.3e-11).evolve(_M0_MM, dt, 2, alpha=alpha).m,
+        lambda dt, alpha: (
+            dyn.Micromagnet((1, 1, 1), (5e-9,) * 3, Ms=8e5, A=1.3e-11, demag=False)
+            .evolve(_M0_MM[:1], dt, 1, alpha=alpha)
+            .m
+        ),
         dict(dt=1e-13, alpha=0.5),
         dict(dt="pos", alpha="nonneg"),
     ),

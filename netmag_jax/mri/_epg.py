@@ -23,6 +23,7 @@ The signal of the voxel is ``F+_0`` (the isochromat average of Mx + i My).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -88,14 +89,20 @@ def epg_cpmg(refocus_angles, echo_spacing, T1, T2, M0=1.0, excitation=math.pi / 
         raise ValueError(f"refocus_angles must be a non-empty 1-D array, got shape {a.shape}")
     T1, T2, M0 = _params(T1, T2, M0)
     dtype = T1.dtype
-    cdtype = complex_dtype(dtype)
     a = finite(a, "refocus_angles").astype(dtype)
     excitation = finite(excitation, "excitation").astype(dtype)
-    n = a.shape[0]
-    K = 2 * n + 2
+    half = positive(echo_spacing, "echo_spacing").astype(dtype) / 2
+    return _cpmg(a, half, T1, T2, M0, excitation)
+
+
+@jax.jit
+def _cpmg(a, half, T1, T2, M0, excitation):
+    """The CPMG train of checked inputs (one compiled function per train length and dtype)."""
+    dtype = T1.dtype
+    cdtype = complex_dtype(dtype)
+    K = 2 * a.shape[0] + 2
     F = jnp.zeros((3, K), cdtype).at[2, 0].set(M0.astype(cdtype))
     F = _rf_matrix(excitation, jnp.zeros((), dtype), cdtype) @ F
-    half = positive(echo_spacing, "echo_spacing").astype(dtype) / 2
 
     def body(F, alpha):
         F = _shift(_relax(F, half, T1, T2, M0))
@@ -129,10 +136,16 @@ def epg_gre(flip_angles, phases, TR, T1, T2, M0=1.0, TE=0.0, n_states=None):
     check_nonempty("flip_angles", a)
     T1, T2, M0 = _params(T1, T2, M0)
     dtype = T1.dtype
-    cdtype = complex_dtype(dtype)
     a, p = finite(a, "flip_angles").astype(dtype), finite(p, "phases").astype(dtype)
     TR, TE = positive(TR, "TR").astype(dtype), nonnegative(TE, "TE").astype(dtype)
     K = a.shape[0] + 1 if n_states is None else check_count("n_states", n_states)
+    return _gre(a, p, TR, TE, T1, T2, M0, K)
+
+
+@functools.partial(jax.jit, static_argnames=("K",))
+def _gre(a, p, TR, TE, T1, T2, M0, K):
+    """The spoiled GRE train of checked inputs with K states (compiled once per shape)."""
+    cdtype = complex_dtype(T1.dtype)
     F = jnp.zeros((3, K), cdtype).at[2, 0].set(M0.astype(cdtype))
     eTE = jnp.exp(-TE / T2).astype(cdtype)
 

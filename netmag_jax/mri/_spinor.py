@@ -34,6 +34,8 @@ Two step rules:
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -143,6 +145,16 @@ def cayley_klein(
     shape = jnp.broadcast_shapes(positions.shape[:-1], off.shape, b1.shape)
     off, b1 = _full_rank(off, len(shape)), _full_rank(b1, len(shape))
     positions = _full_rank(positions, len(shape) + 1)
+    alpha, beta = _rotation(
+        rf, gradient, dt, positions, off, b1, shape, rule, constant_gradient, unroll
+    )
+    return _checked(alpha, beta)
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "rule", "constant_gradient", "unroll"))
+def _rotation(rf, gradient, dt, positions, off, b1, shape, rule, constant_gradient, unroll):
+    """The composed spinor (alpha, beta) of checked, shaped inputs (one compiled function per
+    shape and rule, also for eager calls)."""
     w_rf = (-GAMMA_1H * dt).astype(rf.dtype) * rf  # [n] complex, the nutation per unit b1
 
     def w_z(g, h):  # precession angle of every spin in one step, shape broadcastable to spins
@@ -158,10 +170,10 @@ def cayley_klein(
             return _compose(*_su2(b1c * w, w_z(g, h)), *ab), None
 
         (alpha, beta), _ = jax.lax.scan(exact, start, (w_rf, gradient, dt), unroll=unroll)
-        return _checked(alpha, beta)
+        return alpha, beta
     if constant_gradient:
         ph = cis(-0.25 * w_z(gradient[0], dt[0]))  # the same half precession for every step
-        return _checked(*_hard_constant(start, b1c, w_rf, ph, unroll))
+        return _hard_constant(start, b1c, w_rf, ph, unroll)
 
     def hard(ab, inp):
         w, g, h = inp
@@ -170,7 +182,7 @@ def cayley_klein(
         return (alpha * ph, beta * jnp.conj(ph)), None
 
     (alpha, beta), _ = jax.lax.scan(hard, start, (w_rf, gradient, dt), unroll=unroll)
-    return _checked(alpha, beta)
+    return alpha, beta
 
 
 def _checked(alpha, beta):
