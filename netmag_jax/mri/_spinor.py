@@ -123,6 +123,19 @@ def cayley_klein(
     off_resonance or b1 (TypeError); rf, gradient, positions, off_resonance, b1 finite and
     dt > 0 (``eqx.error_if``, also under jit/vmap).
     """
+    return spinor_rotation(
+        rf, gradient, dt, positions, off_resonance, b1,
+        rule=rule, constant_gradient=constant_gradient, unroll=unroll, check=True,
+    )  # fmt: skip
+
+
+def spinor_rotation(
+    rf, gradient, dt, positions, off_resonance=None, b1=None, *,
+    rule="exact", constant_gradient=False, unroll=1, check=True,
+):  # fmt: skip
+    """The work of :func:`cayley_klein`. ``check=False`` skips the value checks (shape and
+    type checks stay): the inner kernel of pulse design, NaN-in/NaN-out so that an optimiser
+    sees a non-finite loss instead of a run-time error."""
     check_option("rule", rule, ("exact", "hard"))
     positions = as_floating(positions)
     dtype = positions.dtype
@@ -136,19 +149,21 @@ def cayley_klein(
         check_real(name, v)
     check_real("b1", b1)
     rf, gradient, dt = check_waveforms(rf, gradient, dt, dtype)
-    rf = finite(rf, "rf", complex_ok=True)
-    gradient, dt = finite(gradient, "gradient"), positive(dt, "dt")
-    positions = finite(positions, "positions")
-    off = jnp.zeros((), dtype) if off_resonance is None else finite(off_resonance, "off_resonance")
-    b1 = jnp.ones((), dtype) if b1 is None else finite(b1, "b1")
-    off, b1 = off.astype(dtype), b1.astype(dtype)
+    off = jnp.zeros((), dtype) if off_resonance is None else off_resonance
+    b1 = jnp.ones((), dtype) if b1 is None else b1
+    if check:
+        rf = finite(rf, "rf", complex_ok=True)
+        gradient, dt = finite(gradient, "gradient"), positive(dt, "dt")
+        positions = finite(positions, "positions")
+        off, b1 = finite(off, "off_resonance"), finite(b1, "b1")
+    off, b1 = jnp.asarray(off).astype(dtype), jnp.asarray(b1).astype(dtype)
     shape = jnp.broadcast_shapes(positions.shape[:-1], off.shape, b1.shape)
     off, b1 = _full_rank(off, len(shape)), _full_rank(b1, len(shape))
     positions = _full_rank(positions, len(shape) + 1)
     alpha, beta = _rotation(
         rf, gradient, dt, positions, off, b1, shape, rule, constant_gradient, unroll
     )
-    return _checked(alpha, beta)
+    return _checked(alpha, beta) if check else (alpha, beta)
 
 
 @functools.partial(jax.jit, static_argnames=("shape", "rule", "constant_gradient", "unroll"))

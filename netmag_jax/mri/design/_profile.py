@@ -19,7 +19,7 @@ import numpy as np
 from ..._checks import check_ndim, check_nonempty, check_real, finite, finite_result, positive
 from ..._dtypes import complex_dtype
 from ...constants import GAMMA_1H
-from .._spinor import cayley_klein, magnetization, precess
+from .._spinor import magnetization, precess, spinor_rotation
 
 
 def _grid_rotation(rf, g, dt, x, df, s, rewind, rule, constant):
@@ -28,7 +28,7 @@ def _grid_rotation(rf, g, dt, x, df, s, rewind, rule, constant):
     x = x.astype(rdtype)
     pos = jnp.zeros((1, 1, x.shape[0], 3), rdtype).at[..., 2].set(x)
     grad = jnp.zeros((g.shape[0], 3), rdtype).at[:, 2].set(g.astype(rdtype))
-    a, b = cayley_klein(
+    a, b = spinor_rotation(  # unchecked: NaN-in/NaN-out inside the design optimiser
         rf,
         grad,
         dt,
@@ -37,6 +37,7 @@ def _grid_rotation(rf, g, dt, x, df, s, rewind, rule, constant):
         s.astype(rdtype)[:, None, None],
         rule=rule,
         constant_gradient=constant,
+        check=False,
     )
     if rewind == 0.0:
         return a, b
@@ -124,6 +125,8 @@ def simulate_pulse(
         rule,
         is_constant(g),
     )
+    names = ("rf", "gradient", "dt", "positions", "off_resonance", "b1_scale")
+    a, b = (finite_result(v, "simulate_pulse", names) for v in (a, b))
     mxy, mz = magnetization(a, b)
     return {"alpha": a, "beta": b, "mxy": mxy, "mz": mz}
 
