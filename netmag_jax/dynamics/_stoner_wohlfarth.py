@@ -234,8 +234,9 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
     """
     gamma = GAMMA_E if gamma is None else positive(gamma, "gamma")
     delta = thermal_stability(K, V, T)
+    alpha = positive(alpha, "alpha")
     rate = (
-        positive(alpha, "alpha")
+        alpha
         * gamma
         * C.MU_0
         * anisotropy_field(K, Ms)
