@@ -60,7 +60,7 @@ import jax.numpy as jnp
 from jax.scipy.special import gammainc
 
 from .. import constants as const
-from .._checks import check_option
+from .._checks import check_option, finite, positive, require
 
 GEOMETRIES = ("disk", "square")
 
@@ -139,25 +139,28 @@ def predicted_moments(
         B: field along z [T], signed, any shape.
         T: temperature [K], > 0.
         size: disk radius, or square side length [m], > 0.
-        n_particles: number of charges N (the moments are totals over N).
+        n_particles: number of charges N (> 0; the moments are totals over N).
         geometry: ``"disk"`` or ``"square"``.
-        charge: charge q [C] (default -e); only |q| enters.
-        mass: mass m [kg] (default m_e).
+        charge: charge q [C] (default -e, nonzero); only |q| enters.
+        mass: mass m [kg] (default m_e, > 0).
+        All values are checked (``eqx.error_if``: finite, T, size, mass > 0).
     Returns:
         MomentPrediction(interior, edge, total, interior_fraction), moments in A m^2.
     """
     check_option("geometry", geometry, GEOMETRIES)
-    B = jnp.asarray(B, dtype=jnp.result_type(float))
-    T = jnp.asarray(T, dtype=B.dtype)
-    ell = jnp.asarray(size, dtype=B.dtype) * (1.0 if geometry == "disk" else 0.5)
+    B = finite(B, "B")
+    T = positive(T, "T").astype(B.dtype)
+    ell = positive(size, "size").astype(B.dtype) * (1.0 if geometry == "disk" else 0.5)
     B, T, ell = jnp.broadcast_arrays(B, T, ell)
+    charge = finite(charge, "charge").astype(B.dtype)
+    charge = require(charge, charge != 0, "charge must be nonzero")
     return _predict(
         B,
         T,
         ell,
-        jnp.asarray(n_particles, dtype=B.dtype),
-        jnp.asarray(charge, dtype=B.dtype),
-        jnp.asarray(mass, dtype=B.dtype),
+        positive(n_particles, "n_particles").astype(B.dtype),
+        charge,
+        positive(mass, "mass").astype(B.dtype),
     )
 
 

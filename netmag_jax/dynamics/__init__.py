@@ -21,6 +21,7 @@ from ._llg import (
     thermal_sigma as thermal_sigma,
 )
 from ._micromagnet import Micromagnet as Micromagnet
+from ._micromagnet import heun_stability_limit as heun_stability_limit
 from ._micromagnet import RelaxResult as RelaxResult
 from ._micromagnet import relax as relax
 from ._stoner_wohlfarth import (

@@ -19,6 +19,8 @@ like (d/r)^6. Everything here runs once per geometry in NumPy float64.
 
 from __future__ import annotations
 
+from .._checks import check_static_finite, check_static_positive
+
 import numpy as np
 
 
@@ -144,7 +146,13 @@ def demag_tensor(X, Y, Z, cell, far: float = 20.0) -> np.ndarray:
     Returns:
         float64 array of shape (6,) + broadcast shape; dimensionless (SI: H = -N M).
     """
+    if len(cell) != 3:
+        raise ValueError(f"cell must be (dx, dy, dz), got {cell!r}")
+    for name, v in zip(("dx", "dy", "dz", "far"), (*cell, far), strict=True):
+        check_static_positive(name, v)
     dx, dy, dz = (float(c) for c in cell)
+    for name, v in (("X", X), ("Y", Y), ("Z", Z)):
+        check_static_finite(name, v)
     X, Y, Z = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (X, Y, Z)))
     r = np.sqrt(X * X + Y * Y + Z * Z)
     is_far = r > far * max(dx, dy, dz)
@@ -188,5 +196,8 @@ def prism_demag_factors(a, b, c) -> np.ndarray:
     """Demag factors (N_xx, N_yy, N_zz) of a uniformly magnetized rectangular prism.
 
     Self term of Newell's tensor for a box of edges (a, b, c) [m]; N_xx + N_yy + N_zz = 1.
+    Computed in NumPy: a, b, c must be concrete finite numbers > 0 (ValueError / TypeError).
     """
+    for name, v in (("a", a), ("b", b), ("c", c)):
+        check_static_positive(name, v)
     return demag_tensor(0.0, 0.0, 0.0, (a, b, c))[:3]

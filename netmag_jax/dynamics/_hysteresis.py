@@ -15,7 +15,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._checks import positive
+from .._checks import check_count, positive
 from ._micromagnet import Micromagnet, relax, unit_vector
 
 
@@ -75,6 +75,7 @@ def hysteresis(
     Returns:
         HysteresisResult.
     """
+    n, n_virgin = check_count("n", n), check_count("n_virgin", n_virgin)
     d = unit_vector("direction", direction).astype(model.H_ext.dtype)
     H_max = positive(jnp.asarray(H_max, dtype=model.H_ext.dtype), "H_max")
     virgin = jnp.linspace(0.0, 1.0, n_virgin) * H_max

@@ -37,7 +37,16 @@ import jax
 import jax.numpy as jnp
 
 from .. import constants as C
-from .._checks import check_static_positive, finite, nonnegative, positive, require
+from .._checks import (
+    check_count,
+    check_real,
+    check_static_positive,
+    finite,
+    finite_result,
+    nonnegative,
+    positive,
+    require,
+)
 from .._numerics import rotate, safe_norm
 from ..constants import GAMMA_E
 
@@ -94,8 +103,16 @@ def thermal_sigma(alpha, temperature, Ms, volume, dt, gamma=GAMMA_E):
     Args:
         alpha: Gilbert damping; temperature: T [K]; Ms: saturation magnetization [A/m];
         volume: cell or particle volume V [m^3]; dt: time step [s]; gamma [rad s^-1 T^-1].
+        Checked: alpha, temperature >= 0; Ms, volume, dt, gamma > 0 (all finite).
     """
-    return jnp.sqrt(2.0 * alpha * C.K_B * temperature / (gamma * C.MU_0**2 * Ms * volume * dt))
+    alpha, temperature = nonnegative(alpha, "alpha"), nonnegative(temperature, "temperature")
+    Ms, volume = positive(Ms, "Ms"), positive(volume, "volume")
+    dt, gamma = positive(dt, "dt"), positive(gamma, "gamma")
+    # in steps that cannot overflow for any finite positive input that has a finite answer
+    s = jnp.sqrt(2.0 * C.K_B / (gamma * C.MU_0**2)) * jnp.sqrt(alpha) * jnp.sqrt(temperature)
+    s = s / jnp.sqrt(Ms) / jnp.sqrt(volume) / jnp.sqrt(dt)
+    names = ("alpha", "temperature", "Ms", "volume", "dt", "gamma")
+    return finite_result(s, "thermal_sigma", names)
 
 
 def llg(
@@ -143,7 +160,7 @@ def llg(
         LLGSolution(t (n_save,), m (n_save,) + m0.shape) at t0 + k save_every dt, k = 1..n_save.
     """
     m0, field, thermal = _check_static(
-        m0, field, n_steps, save_every, temperature, Ms, volume, key, p
+        m0, field, n_steps, save_every, temperature, Ms, volume, key, p, (dt, alpha, t0)
     )
     if isinstance(dt, (int, float)):
         check_static_positive("dt", dt)
@@ -157,8 +174,11 @@ def llg(
     return _llg_jit(m0, field, drive, key, n_steps, save_every, thermal)
 
 
-def _check_static(m0, field, n_steps, save_every, temperature, Ms, volume, key, p):
-    """Shape and configuration checks before tracing: (m0, field callable, thermal flag)."""
+def _check_static(m0, field, n_steps, save_every, temperature, Ms, volume, key, p, scalars):
+    """Shape and configuration checks before tracing: (m0, field callable, thermal flag);
+    ``scalars`` = (dt, alpha, t0), checked to be real."""
+    dt, alpha, t0 = scalars
+    n_steps, save_every = check_count("n_steps", n_steps), check_count("save_every", save_every)
     if n_steps <= 0 or save_every <= 0 or n_steps % save_every:
         raise ValueError(
             f"n_steps ({n_steps}) must be a positive multiple of save_every ({save_every})"
@@ -171,11 +191,14 @@ def _check_static(m0, field, n_steps, save_every, temperature, Ms, volume, key, 
         raise ValueError("a thermal field (temperature > 0) needs Ms, volume and key")
     if p is not None and jnp.shape(p) != (3,):
         raise ValueError(f"p must have shape (3,), got {jnp.shape(p)}")
+    for name, v in (("m0", m0), ("dt", dt), ("alpha", alpha), ("t0", t0), ("field", field)):
+        if not callable(v):
+            check_real(name, v)
     if not callable(field):
         H_const = jnp.asarray(field, dtype=m0.dtype)
         if jnp.broadcast_shapes(H_const.shape, m0.shape) != m0.shape:
             raise ValueError(f"field of shape {H_const.shape} does not broadcast to m0 {m0.shape}")
-        field = _ConstantField(H_const)
+        field = _ConstantField(finite(H_const, "field"))
     return m0, field, thermal
 
 
@@ -224,7 +247,8 @@ def _llg_jit(m0, field, d: _Drive, key, n_steps, save_every, thermal):
         volume = positive(jnp.asarray(d.volume), "volume")
         sigma = thermal_sigma(alpha, T, Ms, volume, dt, gamma)
         sigma = jnp.broadcast_to(sigma, m0.shape[:-1])[..., None]
-    t0 = d.t0
+    t0 = finite(d.t0, "t0")
+    m0 = require(m0, jnp.isfinite(t0), "t0 must be finite")  # also when only m is used
 
     def step(m, t, xi):
         Hth = sigma * xi if thermal else 0.0
@@ -249,4 +273,9 @@ def _llg_jit(m0, field, d: _Drive, key, n_steps, save_every, thermal):
 
     n_save = n_steps // save_every
     _, (ms, ts) = jax.lax.scan(block, (m0, t0), jax.random.split(key, n_save))
+    ms = require(
+        ms,
+        jnp.isfinite(ms).all(),
+        "llg: m became NaN/inf (the field returned NaN or inf, or dt is far too large)",
+    )
     return LLGSolution(t=ts, m=ms)

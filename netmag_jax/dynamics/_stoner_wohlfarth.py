@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import constants as C
-from .._checks import positive
+from .._checks import finite, finite_result, positive
 from ._llg import GAMMA_E
 
 #: Neel-Arrhenius attempt time tau0 [s] used by default (1 ns, the customary recording value)
@@ -37,7 +37,7 @@ def switching_field(psi):
         h_sw, same shape (dimensionless). The astroid has cusps at psi = k pi/2, where the
         derivative is infinite.
     """
-    psi = jnp.asarray(psi, dtype=float)
+    psi = finite(psi, "psi")
     c = jnp.abs(jnp.cos(psi)) ** (2.0 / 3.0)
     s = jnp.abs(jnp.sin(psi)) ** (2.0 / 3.0)
     return (c + s) ** (-1.5)
@@ -52,13 +52,14 @@ def coercivity(psi):
     Args:
         psi: field angle from the easy axis [rad], in [0, pi/2] (reduced by symmetry).
     """
-    psi = jnp.asarray(psi, dtype=float)
+    psi = finite(psi, "psi")
     a = jnp.arccos(jnp.abs(jnp.cos(psi)))  # fold into [0, pi/2]
     return jnp.where(a <= jnp.pi / 4, switching_field(a), jnp.abs(jnp.sin(a) * jnp.cos(a)))
 
 
 def sw_energy(theta, h, psi):
     """Reduced SW energy e = sin^2(theta)/2 - h cos(theta - psi) (dimensionless)."""
+    theta, h, psi = finite(theta, "theta"), finite(h, "h"), finite(psi, "psi")
     return 0.5 * jnp.sin(theta) ** 2 - h * jnp.cos(theta - psi)
 
 
@@ -116,8 +117,8 @@ def stoner_wohlfarth(h, psi) -> SWBranches:
     Returns:
         SWBranches.
     """
-    h = jnp.asarray(h, dtype=float)
-    psi = jnp.asarray(psi, dtype=h.dtype)
+    h = finite(h, "h")
+    psi = finite(psi, "psi").astype(h.dtype)
     grid = jnp.linspace(-jnp.pi, jnp.pi, _N_GRID, endpoint=False, dtype=h.dtype)
     # minima bracketed by a sign change - -> + of e'(theta) (robust in float32, unlike
     # comparing energies that differ by less than the round-off of e itself)
@@ -166,6 +167,7 @@ def sw_loop(psi, h_max: float = 2.0, n: int = 401) -> SWLoop:
         h_max: sweep amplitude (> h_sw(psi) to close the loop).
         n: points per half loop (static).
     """
+    h_max = positive(h_max, "h_max")
     hs = jnp.linspace(h_max, -h_max, n)
     br = jax.vmap(lambda h: stoner_wohlfarth(h, psi))(hs)
     m_desc = jnp.where(br.up_exists, br.m_up, br.m_down)
@@ -182,7 +184,7 @@ def sw_loop(psi, h_max: float = 2.0, n: int = 401) -> SWLoop:
 def anisotropy_field(K, Ms):
     """Anisotropy field H_K = 2 K / (mu0 Ms) [A/m]; K [J/m^3], Ms [A/m] (> 0)."""
     Ms = positive(Ms, "Ms")
-    return 2.0 * K / (C.MU_0 * Ms)
+    return finite_result(2.0 * finite(K, "K") / (C.MU_0 * Ms), "anisotropy_field", ("K", "Ms"))
 
 
 def thermal_stability(K, V, T):
@@ -194,16 +196,18 @@ def thermal_stability(K, V, T):
         T: temperature [K] (> 0).
     """
     K, V, T = positive(K, "K"), positive(V, "V"), positive(T, "T")
-    return K * V / (C.K_B * T)
+    return finite_result(K * V / (C.K_B * T), "thermal_stability K V / k_B T", ("K", "V", "T"))
 
 
 def energy_barrier(K, V, h=0.0):
     """Barrier of a uniaxial grain in an easy-axis field opposing m: K V (1 - h)^2 [J].
 
-    h = H/H_K in [0, 1) (Stoner-Wohlfarth, psi = 0); K [J/m^3], V [m^3].
+    h = H/H_K (Stoner-Wohlfarth, psi = 0), finite: h < 0 is a field along m (a higher
+    barrier, the same formula), h >= 1 leaves no metastable state (barrier 0).
+    K [J/m^3], V [m^3] (> 0).
     """
-    h = jnp.clip(jnp.asarray(h, dtype=float), 0.0, 1.0)
-    return positive(K, "K") * positive(V, "V") * (1.0 - h) ** 2
+    h = finite(h, "h")
+    return positive(K, "K") * positive(V, "V") * jnp.where(h < 1.0, (1.0 - h) ** 2, 0.0)
 
 
 def retention_time(K, V, T, tau0=TAU0):
@@ -213,7 +217,8 @@ def retention_time(K, V, T, tau0=TAU0):
         K: anisotropy constant [J/m^3]; V: grain volume [m^3]; T: temperature [K];
         tau0: attempt time [s], default 1 ns.
     """
-    return positive(tau0, "tau0") * jnp.exp(thermal_stability(K, V, T))
+    tau = positive(tau0, "tau0") * jnp.exp(thermal_stability(K, V, T))
+    return finite_result(tau, "retention_time", ("K", "V", "T", "tau0"))
 
 
 def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
@@ -227,10 +232,11 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
         K [J/m^3], Ms [A/m], V [m^3], T [K], alpha (dimensionless),
         gamma [rad s^-1 T^-1] (default |gamma_e|).
     """
-    gamma = GAMMA_E if gamma is None else gamma
+    gamma = GAMMA_E if gamma is None else positive(gamma, "gamma")
     delta = thermal_stability(K, V, T)
+    alpha = positive(alpha, "alpha")
     rate = (
-        positive(alpha, "alpha")
+        alpha
         * gamma
         * C.MU_0
         * anisotropy_field(K, Ms)
@@ -238,4 +244,4 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
         * jnp.sqrt(delta / jnp.pi)
         * jnp.exp(-delta)
     )
-    return 1.0 / rate
+    return finite_result(1.0 / rate, "brown_escape_time", ("K", "Ms", "V", "T", "alpha", "gamma"))

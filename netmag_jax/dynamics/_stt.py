@@ -13,7 +13,7 @@ towards p.
 from __future__ import annotations
 
 from .. import constants as C
-from .._checks import positive
+from .._checks import finite, finite_result, positive
 
 
 def stt_field(J, Ms, thickness, eta=0.5):
@@ -26,7 +26,8 @@ def stt_field(J, Ms, thickness, eta=0.5):
         eta: spin-polarization efficiency (dimensionless, > 0).
     """
     Ms, d, eta = positive(Ms, "Ms"), positive(thickness, "thickness"), positive(eta, "eta")
-    return C.HBAR * eta * J / (2.0 * C.E_CHARGE * C.MU_0 * Ms * d)
+    h = C.HBAR * eta * finite(J, "J") / (2.0 * C.E_CHARGE * C.MU_0 * Ms * d)
+    return finite_result(h, "stt_field", ("J", "Ms", "thickness", "eta"))
 
 
 def critical_current_density(alpha, Ms, thickness, H_k_eff, eta=0.5, H_ext=0.0):
@@ -45,4 +46,7 @@ def critical_current_density(alpha, Ms, thickness, H_k_eff, eta=0.5, H_ext=0.0):
     """
     alpha, Ms = positive(alpha, "alpha"), positive(Ms, "Ms")
     d, eta = positive(thickness, "thickness"), positive(eta, "eta")
-    return 2.0 * C.E_CHARGE * alpha * C.MU_0 * Ms * d * (H_k_eff - H_ext) / (C.HBAR * eta)
+    dH = finite(H_k_eff, "H_k_eff") - finite(H_ext, "H_ext")
+    jc = 2.0 * C.E_CHARGE * alpha * C.MU_0 * Ms * d * dH / (C.HBAR * eta)
+    names = ("alpha", "Ms", "thickness", "H_k_eff", "eta", "H_ext")
+    return finite_result(jc, "critical_current_density", names)

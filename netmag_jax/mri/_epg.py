@@ -23,12 +23,13 @@ The signal of the voxel is ``F+_0`` (the isochromat average of Mx + i My).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 
-from .._checks import require
+from .._checks import check_count, check_nonempty, finite, nonnegative, positive, relaxation_times
 from .._dtypes import complex_dtype
 from .._numerics import cis
 
@@ -66,13 +67,10 @@ def _relax(F, t, T1, T2, M0):
 
 
 def _params(T1, T2, M0):
-    T1 = jnp.asarray(T1, dtype=jnp.result_type(float))
-    T2 = jnp.asarray(T2, dtype=T1.dtype)
-    T1 = require(T1, jnp.isfinite(T1) & (T1 > 0), "T1 must be finite and > 0")
-    T2 = require(
-        T2, jnp.isfinite(T2) & (T2 > 0) & (T2 <= 2 * T1), "T2 must be finite, > 0 and <= 2 T1"
-    )
-    return T1, T2, jnp.asarray(M0, dtype=T1.dtype)
+    """Checked (T1, T2, M0): 0 < T1, 0 < T2 <= 2 T1, M0 finite (``eqx.error_if``)."""
+    T1, T2 = relaxation_times(T1, T2)
+    T2 = T2.astype(T1.dtype)
+    return T1, T2, finite(M0, "M0").astype(T1.dtype)
 
 
 def epg_cpmg(refocus_angles, echo_spacing, T1, T2, M0=1.0, excitation=math.pi / 2):
@@ -80,7 +78,8 @@ def epg_cpmg(refocus_angles, echo_spacing, T1, T2, M0=1.0, excitation=math.pi / 
 
     Args:
         refocus_angles: [n] refocusing flip angles [rad] (phase pi/2, CPMG condition).
-        echo_spacing: ESP [s]. T1, T2: [s] (scalars). M0: equilibrium magnetization.
+        echo_spacing: ESP [s] (> 0). T1, T2: [s] (scalars, 0 < T2 <= 2 T1). M0: equilibrium
+            magnetization (finite).
         excitation: excitation flip angle [rad] (phase 0).
     Returns:
         [n] complex echo amplitudes ``F+_0`` at the echo times n ESP.
@@ -90,13 +89,20 @@ def epg_cpmg(refocus_angles, echo_spacing, T1, T2, M0=1.0, excitation=math.pi / 
         raise ValueError(f"refocus_angles must be a non-empty 1-D array, got shape {a.shape}")
     T1, T2, M0 = _params(T1, T2, M0)
     dtype = T1.dtype
+    a = finite(a, "refocus_angles").astype(dtype)
+    excitation = finite(excitation, "excitation").astype(dtype)
+    half = positive(echo_spacing, "echo_spacing").astype(dtype) / 2
+    return _cpmg(a, half, T1, T2, M0, excitation)
+
+
+@jax.jit
+def _cpmg(a, half, T1, T2, M0, excitation):
+    """The CPMG train of checked inputs (one compiled function per train length and dtype)."""
+    dtype = T1.dtype
     cdtype = complex_dtype(dtype)
-    a = a.astype(dtype)
-    n = a.shape[0]
-    K = 2 * n + 2
+    K = 2 * a.shape[0] + 2
     F = jnp.zeros((3, K), cdtype).at[2, 0].set(M0.astype(cdtype))
-    F = _rf_matrix(jnp.asarray(excitation, dtype), jnp.zeros((), dtype), cdtype) @ F
-    half = echo_spacing / 2
+    F = _rf_matrix(excitation, jnp.zeros((), dtype), cdtype) @ F
 
     def body(F, alpha):
         F = _shift(_relax(F, half, T1, T2, M0))
@@ -127,10 +133,19 @@ def epg_gre(flip_angles, phases, TR, T1, T2, M0=1.0, TE=0.0, n_states=None):
         raise ValueError(
             f"flip_angles and phases must be 1-D of equal length, got {a.shape} and {p.shape}"
         )
+    check_nonempty("flip_angles", a)
     T1, T2, M0 = _params(T1, T2, M0)
     dtype = T1.dtype
-    cdtype = complex_dtype(dtype)
-    K = a.shape[0] + 1 if n_states is None else int(n_states)
+    a, p = finite(a, "flip_angles").astype(dtype), finite(p, "phases").astype(dtype)
+    TR, TE = positive(TR, "TR").astype(dtype), nonnegative(TE, "TE").astype(dtype)
+    K = a.shape[0] + 1 if n_states is None else check_count("n_states", n_states)
+    return _gre(a, p, TR, TE, T1, T2, M0, K)
+
+
+@functools.partial(jax.jit, static_argnames=("K",))
+def _gre(a, p, TR, TE, T1, T2, M0, K):
+    """The spoiled GRE train of checked inputs with K states (compiled once per shape)."""
+    cdtype = complex_dtype(T1.dtype)
     F = jnp.zeros((3, K), cdtype).at[2, 0].set(M0.astype(cdtype))
     eTE = jnp.exp(-TE / T2).astype(cdtype)
 
@@ -141,5 +156,5 @@ def epg_gre(flip_angles, phases, TR, T1, T2, M0=1.0, TE=0.0, n_states=None):
         F = _shift(_relax(F, TR, T1, T2, M0))
         return F, s
 
-    _, sig = jax.lax.scan(body, F, (a.astype(dtype), p.astype(dtype)))
+    _, sig = jax.lax.scan(body, F, (a, p))
     return sig

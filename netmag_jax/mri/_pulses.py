@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from .._checks import check_option, check_static_positive
+from .._checks import (
+    check_count,
+    check_nonempty,
+    check_option,
+    check_static_positive,
+    finite,
+    finite_result,
+    positive,
+    require,
+)
 from .._dtypes import complex_dtype
 from .._numerics import cis
 from ..constants import GAMMA_1H, GAMMA_1H_HZ
@@ -19,13 +28,12 @@ from ..constants import GAMMA_1H, GAMMA_1H_HZ
 
 def pulse_dt(duration, n: int):
     """Step length [s] of an n-sample pulse of total ``duration`` [s]."""
-    return duration / n
+    return positive(duration, "duration") / check_count("n", n)
 
 
 def _times(duration, n):
     """Sample centres t_k = (k + 1/2) duration/n - duration/2 [s], shape [n]."""
-    if int(n) != n or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = check_count("n", n)
     check_static_positive("duration", duration)
     k = jnp.arange(n, dtype=jnp.result_type(float))
     return (k + 0.5) * (duration / n) - 0.5 * duration
@@ -35,20 +43,22 @@ def _scale_to_flip(shape, flip_angle, duration, phase):
     """Scale a real shape [n] so that gamma sum(B1) dt = flip_angle; apply the phase."""
     n = shape.shape[0]
     area = jnp.sum(shape) * (duration / n)
-    amp = jnp.asarray(flip_angle) / (GAMMA_1H * area)
+    amp = finite(flip_angle, "flip_angle").astype(area.dtype) / (GAMMA_1H * area)
     rf = amp * shape
-    return rf.astype(complex_dtype(rf.dtype)) * cis(jnp.asarray(phase, rf.dtype))
+    return rf.astype(complex_dtype(rf.dtype)) * cis(finite(phase, "phase").astype(rf.dtype))
 
 
 def flip_angle(rf, dt):
     r"""On-resonance flip angle [rad] of a constant-phase pulse: ``gamma |sum_k B1_k dt_k|``.
 
     Args:
-        rf: [n] complex B1 [T]. dt: [n] or scalar step length [s].
+        rf: [n] complex B1 [T] (finite, non-empty). dt: [n] or scalar step length [s] (> 0).
     """
-    rf = jnp.asarray(rf)
+    check_nonempty("rf", rf)
+    rf = finite(rf, "rf", complex_ok=True)
     rf = rf.astype(complex_dtype(rf.dtype))
-    return GAMMA_1H * jnp.abs(jnp.sum(rf * jnp.asarray(dt).astype(rf.dtype)))
+    dt = positive(dt, "dt")
+    return GAMMA_1H * jnp.abs(jnp.sum(rf * dt.astype(rf.dtype)))
 
 
 def hard(flip_angle, duration, n: int = 1, phase=0.0):
@@ -122,7 +132,9 @@ def hyperbolic_secant(duration, n: int = 512, b1_max=2e-5, beta_t=5.3, mu=5.0):
         rf [n] complex T.
     """
     t = _times(duration, n)
-    beta = beta_t / (0.5 * duration)
+    b1_max = positive(b1_max, "b1_max").astype(t.dtype)
+    beta = positive(beta_t, "beta_t").astype(t.dtype) / (0.5 * duration)
+    mu = positive(mu, "mu")
     lsech = -jnp.logaddexp(beta * t, -beta * t) + jnp.log(2.0)  # log sech(beta t), stable
     cd = complex_dtype(lsech.dtype)
     return (jnp.exp(lsech) * b1_max).astype(cd) * cis(jnp.asarray(mu, lsech.dtype) * lsech)
@@ -144,13 +156,20 @@ def from_waveform(waveform, dt, flip_angle=None, unit="T"):
     w = jnp.asarray(waveform)
     if w.ndim != 1 or w.shape[0] == 0:
         raise ValueError(f"waveform must be a non-empty 1-D array, got shape {w.shape}")
+    w = finite(w, "waveform", complex_ok=True)
     w = w.astype(complex_dtype(w.dtype))
+    dt = positive(dt, "dt").astype(jnp.real(w).dtype)
     scale = {"T": 1.0, "uT": 1e-6, "Hz": 1.0 / GAMMA_1H_HZ, "rad": 1.0 / (GAMMA_1H * dt)}[unit]
-    rf = w * scale
+    rf = w * jnp.asarray(scale).astype(w.dtype)
     if flip_angle is not None:
-        area = GAMMA_1H * jnp.abs(jnp.sum(rf) * dt)
-        rf = rf * (jnp.asarray(flip_angle, area.dtype) / area).astype(rf.dtype)
-    return rf
+        area = GAMMA_1H * jnp.abs(jnp.sum(rf)) * dt
+        area = require(
+            area,
+            area > 0,
+            "waveform area (sum waveform x dt) is zero: cannot scale it to flip_angle",
+        )
+        rf = rf * (finite(flip_angle, "flip_angle").astype(area.dtype) / area).astype(rf.dtype)
+    return finite_result(rf, "from_waveform", ("waveform", "dt", "flip_angle"))
 
 
 def slice_select_gradient(time_bandwidth, duration, thickness):
@@ -161,4 +180,7 @@ def slice_select_gradient(time_bandwidth, duration, thickness):
     Args:
         time_bandwidth: TB. duration: tau [s]. thickness: d [m].
     """
-    return time_bandwidth / duration / (GAMMA_1H_HZ * thickness)
+    time_bandwidth = positive(time_bandwidth, "time_bandwidth")
+    duration, thickness = positive(duration, "duration"), positive(thickness, "thickness")
+    g = time_bandwidth / duration / (GAMMA_1H_HZ * thickness)
+    return finite_result(g, "slice_select_gradient", ("time_bandwidth", "duration", "thickness"))

@@ -17,9 +17,20 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._checks import check_static_positive, nonnegative
+from .._checks import (
+    check_count,
+    check_shape,
+    check_static_positive,
+    check_real,
+    finite,
+    finite_result,
+    is_unit,
+    nonnegative,
+    positive,
+    require,
+)
 from .._dtypes import complex_dtype
-from .._numerics import cis
+from .._numerics import cis, safe_norm
 from ..constants import GAMMA_1H, K_B, MU_0
 
 
@@ -36,8 +47,15 @@ def induced_emf(signal, B0, b1_per_ampere=1.0, volume=1.0):
     Returns:
         complex EMF envelope [V]; the lab-frame voltage is ``Re[E e^{-i omega0 t}]``.
     """
-    omega0 = GAMMA_1H * B0
-    return 1j * (omega0 * b1_per_ampere * volume) * jnp.asarray(signal)
+    signal = finite(signal, "signal", complex_ok=True)
+    B0, volume = positive(B0, "B0"), positive(volume, "volume")
+    b1_per_ampere = finite(b1_per_ampere, "b1_per_ampere")
+    gain = (GAMMA_1H * B0 * b1_per_ampere * volume).astype(complex_dtype(B0.dtype))
+    signal = signal.astype(gain.dtype)  # a real signal is a valid (real) envelope
+    emf = jax.lax.complex(jnp.zeros((), B0.dtype), jnp.ones((), B0.dtype)) * gain * signal
+    return finite(
+        emf, "induced_emf result (overflow: signal, B0, b1_per_ampere or volume)", complex_ok=True
+    )
 
 
 def loop_coil_b1(positions, center, radius, normal=(0.0, 0.0, 1.0)):
@@ -46,10 +64,23 @@ def loop_coil_b1(positions, center, radius, normal=(0.0, 0.0, 1.0)):
 
     A simple, smooth receive-sensitivity model for multi-coil arrays (the magnitude only;
     use :func:`coil_sensitivities` for complex maps). Shape [N].
+
+    Args:
+        positions: [N, 3] m (finite). center: (3,) loop centre [m]. radius: a [m] (> 0).
+        normal: (3,) unit vector of the loop axis (checked; the distance-only model does not
+            depend on it).
     """
-    p = jnp.asarray(positions)
-    d2 = jnp.sum((p - jnp.broadcast_to(jnp.asarray(center, dtype=p.dtype), p.shape)) ** 2, axis=-1)
-    return MU_0 * radius**2 / (2.0 * (radius**2 + d2) ** 1.5)
+    check_shape("positions", positions, (None, 3))
+    check_shape("center", center, (3,))
+    check_shape("normal", normal, (3,))
+    p = finite(positions, "positions")
+    c = finite(center, "center").astype(p.dtype)
+    radius = positive(radius, "radius").astype(p.dtype)
+    check_real("normal", normal)
+    d = safe_norm(p - jnp.broadcast_to(c, p.shape), axis=-1)
+    # mu0 a^2 / (2 (a^2 + d^2)^1.5) written without a^2 (no overflow for any finite a > 0)
+    b = MU_0 / (2.0 * radius) * (1.0 + (d / radius) ** 2) ** -1.5
+    return require(b, is_unit(jnp.asarray(normal, p.dtype)), "normal must be a unit vector")
 
 
 def coil_sensitivities(positions, n_coils: int, radius, coil_radius=None):
@@ -63,10 +94,9 @@ def coil_sensitivities(positions, n_coils: int, radius, coil_radius=None):
     Returns:
         [n_coils, N] complex, normalised to 1 at the array centre.
     """
-    if int(n_coils) < 1:
-        raise ValueError("n_coils must be >= 1")
+    n_coils = check_count("n_coils", n_coils)
     check_static_positive("radius", radius)
-    a = radius / 2 if coil_radius is None else coil_radius
+    a = radius / 2 if coil_radius is None else positive(coil_radius, "coil_radius")
     p = jnp.asarray(positions)
     ang = 2 * jnp.pi * jnp.arange(n_coils, dtype=p.dtype) / n_coils
     centers = jnp.stack(
@@ -89,7 +119,10 @@ def thermal_noise_std(resistance, temperature, bandwidth):
         resistance: R [ohm]. temperature: T [K]. bandwidth: receiver bandwidth df [Hz]
             (1/dwell).
     """
-    return jnp.sqrt(4.0 * K_B * temperature * resistance * bandwidth)
+    resistance, bandwidth = positive(resistance, "resistance"), positive(bandwidth, "bandwidth")
+    temperature = nonnegative(temperature, "temperature")
+    sigma = jnp.sqrt(4.0 * K_B * temperature * resistance * bandwidth)
+    return finite_result(sigma, "thermal_noise_std", ("resistance", "temperature", "bandwidth"))
 
 
 def add_noise(key, signal, snr=None, sigma=None):
@@ -106,8 +139,9 @@ def add_noise(key, signal, snr=None, sigma=None):
         raise ValueError("give exactly one of snr or sigma")
     s = jnp.asarray(signal)
     rdtype = jnp.real(s).dtype
+    check_real("sigma", sigma)
     if sigma is None:
-        snr = jnp.asarray(snr, dtype=rdtype)
+        snr = positive(jnp.asarray(snr, dtype=rdtype), "snr")
         sigma = jnp.max(jnp.abs(s)) / snr
     sigma = nonnegative(jnp.asarray(sigma, dtype=rdtype), "sigma")
     k1, k2 = jax.random.split(key)

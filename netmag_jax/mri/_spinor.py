@@ -34,10 +34,12 @@ Two step rules:
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
-from .._checks import check_option
+from .._checks import check_nonempty, check_option, check_real, finite, finite_result, positive
 from .._dtypes import as_floating
 from .._numerics import cis, rotation_coefficients
 from ..constants import GAMMA_1H
@@ -116,18 +118,58 @@ def cayley_klein(
         unroll: ``lax.scan`` unroll factor.
     Returns:
         (alpha, beta), complex, each of the spins' shape (e.g. [N]).
+
+    Checked: shapes and ``rule`` (ValueError before tracing); complex gradient, dt,
+    off_resonance or b1 (TypeError); rf, gradient, positions, off_resonance, b1 finite and
+    dt > 0 (``eqx.error_if``, also under jit/vmap).
     """
+    return spinor_rotation(
+        rf, gradient, dt, positions, off_resonance, b1,
+        rule=rule, constant_gradient=constant_gradient, unroll=unroll, check=True,
+    )  # fmt: skip
+
+
+def spinor_rotation(
+    rf, gradient, dt, positions, off_resonance=None, b1=None, *,
+    rule="exact", constant_gradient=False, unroll=1, check=True,
+):  # fmt: skip
+    """The work of :func:`cayley_klein`. ``check=False`` skips the value checks (shape and
+    type checks stay): the inner kernel of pulse design, NaN-in/NaN-out so that an optimiser
+    sees a non-finite loss instead of a run-time error."""
     check_option("rule", rule, ("exact", "hard"))
     positions = as_floating(positions)
     dtype = positions.dtype
     if positions.ndim < 2 or positions.shape[-1] != 3:
         raise ValueError(f"positions must have shape (..., 3), got {positions.shape}")
+    check_nonempty("rf", rf)
+    for name, v in (
+        ("positions", positions), ("gradient", gradient), ("dt", dt),
+        ("off_resonance", off_resonance),
+    ):  # fmt: skip
+        check_real(name, v)
+    check_real("b1", b1)
     rf, gradient, dt = check_waveforms(rf, gradient, dt, dtype)
-    off = jnp.zeros((), dtype) if off_resonance is None else jnp.asarray(off_resonance, dtype)
-    b1 = jnp.ones((), dtype) if b1 is None else jnp.asarray(b1, dtype)
+    off = jnp.zeros((), dtype) if off_resonance is None else off_resonance
+    b1 = jnp.ones((), dtype) if b1 is None else b1
+    if check:
+        rf = finite(rf, "rf", complex_ok=True)
+        gradient, dt = finite(gradient, "gradient"), positive(dt, "dt")
+        positions = finite(positions, "positions")
+        off, b1 = finite(off, "off_resonance"), finite(b1, "b1")
+    off, b1 = jnp.asarray(off).astype(dtype), jnp.asarray(b1).astype(dtype)
     shape = jnp.broadcast_shapes(positions.shape[:-1], off.shape, b1.shape)
     off, b1 = _full_rank(off, len(shape)), _full_rank(b1, len(shape))
     positions = _full_rank(positions, len(shape) + 1)
+    alpha, beta = _rotation(
+        rf, gradient, dt, positions, off, b1, shape, rule, constant_gradient, unroll
+    )
+    return _checked(alpha, beta) if check else (alpha, beta)
+
+
+@functools.partial(jax.jit, static_argnames=("shape", "rule", "constant_gradient", "unroll"))
+def _rotation(rf, gradient, dt, positions, off, b1, shape, rule, constant_gradient, unroll):
+    """The composed spinor (alpha, beta) of checked, shaped inputs (one compiled function per
+    shape and rule, also for eager calls)."""
     w_rf = (-GAMMA_1H * dt).astype(rf.dtype) * rf  # [n] complex, the nutation per unit b1
 
     def w_z(g, h):  # precession angle of every spin in one step, shape broadcastable to spins
@@ -156,6 +198,12 @@ def cayley_klein(
 
     (alpha, beta), _ = jax.lax.scan(hard, start, (w_rf, gradient, dt), unroll=unroll)
     return alpha, beta
+
+
+def _checked(alpha, beta):
+    """(alpha, beta) after checking they are finite (rotation angles of 1e300 rad overflow)."""
+    names = ("rf", "gradient", "dt", "positions", "off_resonance", "b1")
+    return finite_result(alpha, "cayley_klein", names), finite_result(beta, "cayley_klein", names)
 
 
 def _hard_constant(start, b1, w_rf, ph, unroll):

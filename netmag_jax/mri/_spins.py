@@ -18,7 +18,15 @@ import jax.numpy as jnp
 import numpy as np
 from jax.typing import ArrayLike
 
-from .._checks import check_ndim, check_shape, is_concrete, require
+from .._checks import (
+    check_ndim,
+    check_real,
+    check_shape,
+    finite,
+    finite_result,
+    is_concrete,
+    positive,
+)
 from ..constants import GAMMA_1H, HBAR, K_B
 from ..parallel import shard_batch
 from ..statmech import brillouin
@@ -46,20 +54,16 @@ def equilibrium_magnetization(B0, temperature, proton_density=WATER_PROTON_DENSI
     Returns:
         M0 [A/m], broadcast shape.
     """
-    B0 = jnp.asarray(B0, dtype=jnp.result_type(float))
-    temperature = jnp.asarray(temperature, dtype=B0.dtype)
-    temperature = require(
-        temperature,
-        jnp.isfinite(temperature) & (temperature > 0),
-        "temperature must be finite and > 0",
-    )
+    B0 = finite(B0, "B0")
+    temperature = positive(temperature, "temperature").astype(B0.dtype)
+    density = positive(proton_density, "proton_density").astype(B0.dtype)
     x = GAMMA_1H * HBAR * B0 / (2.0 * K_B * temperature)
-    return proton_density * 0.5 * GAMMA_1H * HBAR * brillouin(0.5, x)
+    return density * 0.5 * GAMMA_1H * HBAR * brillouin(0.5, x)
 
 
 def larmor_frequency(B0):
     """Larmor angular frequency ``omega0 = gamma B0`` [rad/s] of 1H for B0 [T]."""
-    return GAMMA_1H * jnp.asarray(B0)
+    return finite_result(GAMMA_1H * finite(B0, "B0"), "larmor_frequency", ("B0",))
 
 
 _SPIN_ERRORS = (
@@ -71,11 +75,12 @@ _SPIN_ERRORS = (
     "off_resonance must be finite",
     "chemical_shift must be finite",
     "b1 must be finite",
+    "B0 must be finite and > 0",
 )
 
 
 @eqx.filter_jit
-def _validate(pos, T1, T2, M0, off, cs, b1):
+def _validate(pos, T1, T2, M0, off, cs, b1, B0):
     """Run-time value checks of the isochromat parameters: one ``eqx.branched_error_if``
     (one compiled function per N) reporting the first violated condition."""
     bad = jnp.stack(
@@ -88,10 +93,11 @@ def _validate(pos, T1, T2, M0, off, cs, b1):
             ~jnp.all(jnp.isfinite(off)),
             ~jnp.all(jnp.isfinite(cs)),
             ~jnp.all(jnp.isfinite(b1)),
+            ~(jnp.isfinite(B0) & (B0 > 0)),
         ]
     )
     first = jnp.argmax(bad)
-    out = (pos, T1, T2, M0, off, cs, b1)
+    out = (pos, T1, T2, M0, off, cs, b1, B0)
     return eqx.branched_error_if(out, jnp.any(bad), first, _SPIN_ERRORS)
 
 
@@ -109,7 +115,10 @@ class Spins(eqx.Module):
         off_resonance: [N] Hz (B0 inhomogeneity, susceptibility).
         chemical_shift: [N] ppm of the Larmor frequency (fat ~ -3.4 ppm).
         b1: [N] relative transmit field (1 = nominal flip angle).
-        B0: scalar [T], used for the chemical shift in Hz and for the induced EMF.
+        B0: scalar [T] (> 0), used for the chemical shift in Hz and for the induced EMF.
+
+    Every value is checked at construction (``eqx.error_if``, also under jit/vmap: finite,
+    T1 > 0, 0 < T2 <= 2 T1, B0 > 0); complex values raise TypeError.
     """
 
     positions: jax.Array
@@ -150,6 +159,12 @@ class Spins(eqx.Module):
         """
         # NumPy for concrete inputs (no per-shape dispatch/compile), JAX for traced ones
         xp_of = lambda v: np if is_concrete(v) else jnp  # noqa: E731
+        for name, v in (
+            ("positions", positions), ("T1", T1), ("T2", T2), ("M0", M0),
+            ("off_resonance", off_resonance), ("chemical_shift", chemical_shift), ("b1", b1),
+            ("B0", B0), ("temperature", temperature), ("proton_density", proton_density),
+        ):  # fmt: skip
+            check_real(name, v)
         xp = xp_of(positions)
         pos = xp.asarray(positions)
         dtype = pos.dtype if jnp.issubdtype(pos.dtype, jnp.floating) else jnp.result_type(float)
@@ -173,9 +188,8 @@ class Spins(eqx.Module):
         if B0.ndim != 0:
             raise ValueError(f"B0 must be a scalar, got shape {B0.shape}")
         if M0 is None:
-            M0 = vec("proton_density", proton_density) * equilibrium_magnetization(
-                B0, temperature
-            ).astype(dtype)
+            density = positive(vec("proton_density", proton_density), "proton_density")
+            M0 = density * equilibrium_magnetization(B0, temperature).astype(dtype)
         (
             self.positions,
             self.T1,
@@ -184,6 +198,7 @@ class Spins(eqx.Module):
             self.off_resonance,
             self.chemical_shift,
             self.b1,
+            self.B0,
         ) = _validate(
             pos,
             T1,
@@ -192,8 +207,8 @@ class Spins(eqx.Module):
             vec("off_resonance", off_resonance),
             vec("chemical_shift", chemical_shift),
             vec("b1", b1),
+            B0,
         )
-        self.B0 = jnp.asarray(B0)
 
     @property
     def n(self) -> int:

@@ -4,6 +4,10 @@ Spoiled gradient echo (Ernst), inversion recovery, the Hahn spin echo and balanc
 (Freeman-Hill steady state), in the package's conventions (left-handed precession, pulses
 about +x tip +z towards +y); times in s, angles in rad, off-resonance in Hz, signals in the
 unit of M0. All are jnp expressions: differentiable and vmappable over their arguments.
+
+Every argument is checked (``eqx.error_if``, also under jit/vmap; complex values raise
+TypeError): angles, M0 and off-resonance finite; TR, T1, T2, T2* finite and > 0; TE, TI
+finite and >= 0; 0 < T2 <= 2 T1 (the physical bound) where both appear.
 """
 
 from __future__ import annotations
@@ -13,30 +17,39 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .._dtypes import as_floating
+from .._checks import finite, finite_result, nonnegative, positive, relaxation_times
+from .._dtypes import complex_dtype
 from .._numerics import cis
 
 
 def ernst_signal(flip_angle, TR, T1, M0=1.0, TE=0.0, T2star=None):
     r"""Spoiled-GRE steady state (Ernst & Anderson 1966):
     ``S = M0 sin(a) (1 - E1) / (1 - E1 cos a) exp(-TE/T2*)``, ``E1 = exp(-TR/T1)``."""
+    flip_angle, M0 = finite(flip_angle, "flip_angle"), finite(M0, "M0")
+    TR, T1 = positive(TR, "TR"), positive(T1, "T1")
     E1 = jnp.exp(-TR / T1)
     s = M0 * jnp.sin(flip_angle) * (1 - E1) / (1 - E1 * jnp.cos(flip_angle))
-    return s if T2star is None else s * jnp.exp(-TE / T2star)
+    if T2star is None:
+        return s
+    return s * jnp.exp(-nonnegative(TE, "TE") / positive(T2star, "T2star"))
 
 
 def ernst_angle(TR, T1):
     """Flip angle maximising the spoiled-GRE signal: ``arccos(exp(-TR/T1))`` [rad]."""
-    return jnp.arccos(jnp.exp(-TR / T1))
+    return jnp.arccos(jnp.exp(-positive(TR, "TR") / positive(T1, "T1")))
 
 
 def inversion_recovery_signal(TI, T1, M0=1.0):
     """Ideal inversion recovery (full relaxation before inversion): ``M0 (1 - 2 exp(-TI/T1))``."""
+    TI, T1, M0 = nonnegative(TI, "TI"), positive(T1, "T1"), finite(M0, "M0")
     return M0 * (1 - 2 * jnp.exp(-TI / T1))
 
 
 def spin_echo_signal(TE, T2, M0=1.0, flip_angle=math.pi / 2, refocus_angle=math.pi):
     """Hahn echo amplitude ``M0 sin(a) sin^2(b/2) exp(-TE/T2)`` (single shot from equilibrium)."""
+    TE, T2, M0 = nonnegative(TE, "TE"), positive(T2, "T2"), finite(M0, "M0")
+    flip_angle = finite(flip_angle, "flip_angle")
+    refocus_angle = finite(refocus_angle, "refocus_angle")
     return M0 * jnp.sin(flip_angle) * jnp.sin(refocus_angle / 2) ** 2 * jnp.exp(-TE / T2)
 
 
@@ -53,8 +66,8 @@ def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0, alt
     Returns:
         complex Mxy at TE (same unit as M0); broadcast over the arguments via vmap if needed.
     """
-    TE = TR / 2 if TE is None else TE
-    a = as_floating(flip_angle)
+    a, TR, T1, T2, off_resonance, M0 = _bssfp_args(flip_angle, TR, T1, T2, off_resonance, M0)
+    TE = TR / 2 if TE is None else nonnegative(TE, "TE")
     dtype = a.dtype
     c, s = jnp.cos(a), jnp.sin(a)
     one, zero = jnp.ones((), dtype), jnp.zeros((), dtype)
@@ -73,18 +86,32 @@ def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0, alt
     M = jnp.linalg.solve(A, Rx @ b)
     e2 = jnp.exp(-TE / T2)
     phi = -2 * jnp.pi * off_resonance * TE
-    mxy = jax.lax.complex(M[0], M[1]) * (e2 * cis(phi))
-    return mxy
+    mxy = jax.lax.complex(M[0], M[1]) * cis(phi) * e2.astype(complex_dtype(dtype))
+    return finite_result(
+        mxy, "bssfp_signal", ("flip_angle", "TR", "T1", "T2", "off_resonance", "TE", "M0")
+    )
+
+
+def _bssfp_args(flip_angle, TR, T1, T2, off_resonance, M0):
+    """The checked arguments of the bSSFP closed forms (see module docstring)."""
+    T1, T2 = relaxation_times(T1, T2)
+    return (
+        finite(flip_angle, "flip_angle"),
+        positive(TR, "TR"),
+        T1,
+        T2,
+        finite(off_resonance, "off_resonance"),
+        finite(M0, "M0"),
+    )
 
 
 def bssfp_signal_on_resonance(flip_angle, TR, T1, T2, M0=1.0):
     r"""Closed form of the on-resonance, phase-alternated bSSFP magnitude at TE = TR/2:
     ``|M| = M0 sin(a) (1 - E1) sqrt(E2) / (1 - (E1 - E2) cos(a) - E1 E2)``."""
-    E1, E2 = jnp.exp(-TR / T1), jnp.exp(-TR / T2)
-    return (
-        M0
-        * jnp.sin(flip_angle)
-        * (1 - E1)
-        * jnp.sqrt(E2)
-        / (1 - (E1 - E2) * jnp.cos(flip_angle) - E1 * E2)
-    )
+    flip_angle, TR, T1, T2, _, M0 = _bssfp_args(flip_angle, TR, T1, T2, 0.0, M0)
+    # 1 - E1 and the denominator by expm1: exact also for TR << T1, T2 (no 0/0)
+    one_m_e1 = -jnp.expm1(-TR / T1)
+    e1_m_e2 = jnp.expm1(-TR / T1) - jnp.expm1(-TR / T2)
+    den = -jnp.expm1(-TR / T1 - TR / T2) - e1_m_e2 * jnp.cos(flip_angle)
+    s = M0 * jnp.sin(flip_angle) * one_m_e1 * jnp.exp(-0.5 * TR / T2) / den
+    return finite_result(s, "bssfp_signal_on_resonance", ("flip_angle", "TR", "T1", "T2", "M0"))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import is_concrete
+from .._checks import check_real, is_concrete
 from ..constants import K_B, MU_B
 
 #: mu_B / k_B [K/T]
@@ -30,6 +31,7 @@ def scalar_leaf(name: str, value):
     """A physical parameter as an array leaf; concrete values are checked finite and > 0 now."""
     if isinstance(value, (bool, str)) or value is None:
         raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    check_real(name, value)
     arr = jnp.asarray(value)
     if arr.shape != ():
         raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
@@ -72,6 +74,12 @@ def broadcast_apply(fn, *args, signature=None):
     with ``jax_numpy_rank_promotion="raise"``: B of shape (3,) with T of shape (n,) gives n
     results for signature ``(3),()->...``.
     """
+    try:
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):  # a callable without an inspectable signature
+        names = []
+    for i, a in enumerate(args):
+        check_real(names[i] if i < len(names) else f"argument {i}", a)
     args = [float_array(a) for a in args]
     dtype = jnp.result_type(*args)
     core = _core_ndims(signature, len(args))

@@ -85,12 +85,19 @@ class ElectronGas(eqx.Module):
     def _nc(self, T):
         return _NC_CONST * (positive(self.m_eff, "m_eff").astype(T.dtype) * T) ** 1.5
 
+    def _log_nc(self, T):
+        """ln N_c = ln C + 1.5 ln(m_eff T), never forming N_c ~ 1e24-1e28: in float32 the
+        reverse-mode cotangent k_B / N_c of ``ln(N_c)`` would underflow to 0 and drop the
+        implicit term of d mu / dT (wrong sign, 1e4-1e9 x magnitude)."""
+        m = positive(self.m_eff, "m_eff").astype(T.dtype)
+        return math.log(_NC_CONST) + 1.5 * (jnp.log(m) + jnp.log(T))
+
     def _solve(self, T, B):
         T = positive(T, "T (temperature)")
         B = finite(B, "B (field)")
         n = positive(self.n, "n (density)").astype(T.dtype)
         delta = self._delta(B, T)
-        log_y = jnp.log(n) - jnp.log(self._nc(T))  # log(n / N_c)
+        log_y = jnp.log(n) - self._log_nc(T)  # log(n / N_c)
 
         def residual(eta, args):
             d, ly = args

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import finite, positive, require
+from .._checks import check_real, finite, finite_result, positive, require
 from .._numerics import logsumexp
 from ..constants import K_B, MU_0, MU_B, N_A
 from ._common import MUB_OVER_KB, broadcast_apply, validate_J
@@ -159,6 +159,7 @@ class Paramagnet(eqx.Module):
 
 def _half_integer(J):
     """J as a float array, checked (``eqx.error_if``) to be > 0 and a multiple of 1/2."""
+    check_real("J", J)
     J = _float(J)
     return require(
         J,
@@ -179,10 +180,9 @@ def curie_constant(J, g, n):
     Returns:
         C [K], broadcast shape of the arguments.
     """
-    J, g, n = _half_integer(J), _float(g), _float(n)
-    g = positive(g, "g")
-    n = positive(n, "n (density)")
-    return (MU_0 * MU_B**2 / (3.0 * K_B)) * n * g**2 * J * (J + 1.0)
+    J, g, n = _half_integer(J), positive(g, "g"), positive(n, "n (density)")
+    C = (MU_0 * MU_B**2 / (3.0 * K_B)) * n * g**2 * J * (J + 1.0)
+    return finite_result(C, "curie_constant", ("J", "g", "n"))
 
 
 def curie_constant_molar(J, g):
@@ -190,16 +190,15 @@ def curie_constant_molar(J, g):
 
     Multiply by ``constants.chi_si_molar_to_cgs`` to get emu K/mol (= :math:`\mu_{eff}^2/8`).
     """
-    J, g = _half_integer(J), _float(g)
-    g = positive(g, "g")
-    return (MU_0 * N_A * MU_B**2 / (3.0 * K_B)) * g**2 * J * (J + 1.0)
+    J, g = _half_integer(J), positive(g, "g")
+    C = (MU_0 * N_A * MU_B**2 / (3.0 * K_B)) * g**2 * J * (J + 1.0)
+    return finite_result(C, "curie_constant_molar", ("J", "g"))
 
 
 def effective_moment(J, g):
     r"""Effective paramagnetic moment :math:`\mu_{eff} = g\sqrt{J(J+1)}` [mu_B]."""
-    J, g = _half_integer(J), _float(g)
-    g = positive(g, "g")
-    return g * jnp.sqrt(J * (J + 1.0))
+    J, g = _half_integer(J), positive(g, "g")
+    return finite_result(g * jnp.sqrt(J * (J + 1.0)), "effective_moment", ("J", "g"))
 
 
 def curie_weiss(T, C, theta):
@@ -213,9 +212,8 @@ def curie_weiss(T, C, theta):
     Returns:
         chi, broadcast shape.
     """
-    T, C, theta = (_float(v) for v in (T, C, theta))
     T = positive(T, "T (temperature)")
     C = positive(C, "C (Curie constant)")
     theta = finite(theta, "theta")
     T = require(T, theta < T, "curie_weiss needs T > theta (paramagnetic phase)")
-    return C / (T - theta)
+    return finite_result(C / (T - theta), "curie_weiss", ("T", "C", "theta"))

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_option, finite, positive
+from .._checks import check_option, check_real, finite, positive, require
 from .._numerics import logsumexp
 from ..constants import K_B, MU_0, MU_B, N_A
 from ._common import MUB_OVER_KB, broadcast_apply, float_array, scalar_leaf, validate_J
@@ -35,26 +35,40 @@ from ._stevens import _check_kq, angular_momentum, stevens_operator
 
 
 _TAYLOR_DEGREE = 14  # truncation error (1/2)^15 / 15! ~ 2e-17 at ||X|| <= 1/2
-_MAX_SQUARINGS = 24  # ||A|| up to 2^23 (e.g. a 1000 K level span at T = 1e-4 K)
+#: squarings done explicitly (||A|| up to 2^31, e.g. a 1000 K level span at T = 1e-6 K);
+#: beyond, the squaring has converged to the ground-state projector and the rest is exact in
+#: closed form (see ``_log_trace_expm_hermitian``)
+_LOOP_SQUARINGS = 32
 
 
 def _log_trace_expm_hermitian(a):
     r"""ln Tr exp(A) for a Hermitian matrix A, by scaling and squaring with renormalisation.
 
-    A degree-14 Taylor polynomial gives :math:`M_0 = T_{14}(A/2^s) \approx e^{A/2^s}` with
-    :math:`s = \lceil\log_2(2\|A\|_1)\rceil`, so that :math:`\|A/2^s\| \le 1/2` (all
-    eigenvalues of M_0 positive). Then :math:`e^A = M_0^{2^s}`; each squaring is divided by its
-    trace t_k and the logarithms are accumulated,
-    :math:`\ln\mathrm{Tr}\,e^A = 2^s\ln c_0 + \sum_k 2^{s-k}\ln t_k` (c_0 = Tr M_0), so
-    nothing overflows or underflows whatever the spread of the spectrum. The number of
-    squarings is data dependent but is applied with a fixed-length loop and ``where``
-    (traceable, reverse-differentiable, one compiled body); s carries no gradient (it is
-    piecewise constant). Smooth in A to all orders. No ``eigh``: batched Hermitian
-    eigendecompositions inside XLA CPU while-loops were seen to deadlock (jaxlib 0.10.2).
+        A degree-14 Taylor polynomial gives :math:`M_0 = T_{14}(A/2^s) pprox e^{A/2^s}` with
+        :math:`s = \lceil\log_2(2\|A\|_1)
+    ceil`, so that :math:`\|A/2^s\| \le 1/2` (all
+        eigenvalues of M_0 positive). Then :math:`e^A = M_0^{2^s}`; each squaring is divided by its
+        trace t_k and the logarithms are accumulated,
+        :math:`\ln\mathrm{Tr}\,e^A = 2^s\ln c_0 + \sum_k 2^{s-k}\ln t_k` (c_0 = Tr M_0), so
+        nothing overflows or underflows whatever the spread of the spectrum. The number of
+        squarings is data dependent but is applied with a fixed-length loop and ``where``
+        (traceable, reverse-differentiable, one compiled body); s carries no gradient (it is
+        piecewise constant). Smooth in A to all orders. No ``eigh``: batched Hermitian
+        eigendecompositions inside XLA CPU while-loops were seen to deadlock (jaxlib 0.10.2).
+
+        Very large ``||A||`` (``|H|/k_BT`` beyond 2^31, i.e. k_BT below ~1e-9 of the level span)
+        is exact too, never clipped: A is scaled by 2^-r (r = s - 32) and squared 32 times; then
+        every level whose gap above the ground level exceeds ~1e-8 of the span has died out, R
+        is the normalised ground-state projector P/g, and the remaining r squarings are
+        ``ln Tr e^A = 2^r L_32 + (2^r - 1) ln t`` with ``t = Tr R^2 = 1/g``. That convergence
+        is checked (``eqx.error_if``: a near-degenerate ground level split by ~k_BT under such a
+        span is an error, pointing to ``method="eigh"``).
     """
     norm = jax.lax.stop_gradient(jnp.max(jnp.sum(jnp.abs(a), axis=-1)))
-    s = jnp.clip(jnp.ceil(jnp.log2(jnp.maximum(2.0 * norm, 1e-30))), 0, _MAX_SQUARINGS)
-    x = a / (2.0**s).astype(a.dtype)
+    s_full = jnp.maximum(jnp.ceil(jnp.log2(jnp.maximum(2.0 * norm, 1e-30))), 0.0)
+    s = jnp.minimum(s_full, _LOOP_SQUARINGS)
+    rest = s_full - s  # squarings done in closed form after convergence
+    x = a / (2.0**s_full).astype(a.dtype)
     eye = jnp.eye(a.shape[-1], dtype=a.dtype)
 
     def horner(i, r):
@@ -76,8 +90,19 @@ def _log_trace_expm_hermitian(a):
             jnp.where(active, 2.0 * log_acc + jnp.log(t_safe), log_acc),
         )
 
-    _, log_tr = jax.lax.fori_loop(0, _MAX_SQUARINGS, square, (r, jnp.log(c0)))
-    return log_tr
+    r, log_tr = jax.lax.fori_loop(0, _LOOP_SQUARINGS, square, (r, jnp.log(c0)))
+    r2 = r @ r
+    t = jnp.real(jnp.trace(r2))
+    tol = 1e-8 if a.real.dtype == jnp.float64 else 1e-4
+    converged = jnp.max(jnp.abs(r2 / t.astype(a.dtype) - r)) <= tol
+    log_tr = require(
+        log_tr,
+        (rest == 0) | converged,
+        "SingleIon (method='expm'): a level within ~k_B T of the ground level under a level "
+        "span above 2^31 k_B T (T too low for scaling and squaring); use method='eigh'",
+    )
+    scale = jax.lax.stop_gradient(2.0**rest).astype(log_tr.dtype)
+    return jnp.where(rest > 0, scale * log_tr + (scale - 1.0) * jnp.log(t), log_tr)
 
 
 def fibonacci_sphere(n: int) -> np.ndarray:
@@ -203,6 +228,7 @@ class SingleIon(eqx.Module):
 
     @staticmethod
     def _field(B):
+        check_real("B", B)
         B = float_array(B)
         if B.ndim == 0 or B.shape[-1] != 3:
             raise ValueError(
@@ -289,6 +315,7 @@ class SingleIon(eqx.Module):
         """
         if int(n_directions) < 1:
             raise ValueError(f"n_directions must be >= 1, got {n_directions}")
+        check_real("B", B)
         B = float_array(B)
         dirs = jnp.asarray(fibonacci_sphere(int(n_directions)), dtype=B.dtype)
         return broadcast_apply(lambda b, t: self._powder_moment(b, t, dirs), B, T)

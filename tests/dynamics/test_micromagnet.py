@@ -297,3 +297,70 @@ def test_bad_input():
         dyn.relax(mm, 2.0 * m)
     with pytest.raises(eqx.EquinoxRuntimeError, match="unit"):
         dyn.relax(mm, m.at[0, 0, 0, 0].set(jnp.nan))
+
+
+# --- time-step bound and jit (issue 17 regressions) ----------------------------------------------
+def test_heun_bound_sp4_5nm():
+    """muMAG SP4 on a 5 nm mesh (alpha = 0.02): dt = 0.4 ps passed the old omega dt <= 1 check
+    and then decayed into a grid-scale mode; the damping-dependent Heun bound rejects it and
+    accepts 0.2 ps. The bound: |1 + z + z^2/2| = 1 at z = omega dt (-alpha + i) / (1 + alpha^2)
+    (closed form in ``heun_stability_limit``), ~ (8 alpha)^(1/3) for alpha << 1."""
+    H = jnp.array([-24.6e-3, 4.3e-3, 0.0]) / C.MU_0
+    mm = dyn.Micromagnet((100, 25, 1), (5e-9, 5e-9, 3e-9), Ms=8e5, A=1.3e-11, H_ext=H)
+    dt_max = float(mm.stable_time_step(0.02))
+    assert 0.2e-12 < dt_max < 0.4e-12
+    m = jnp.zeros((100, 25, 1, 3)).at[..., 0].set(1.0)
+    with pytest.raises(ValueError, match="unstable"):
+        mm.evolve(m, 0.4e-12, 2, alpha=0.02)
+    # the limit itself: |P(z)| = 1 at the returned omega dt, < 1 just below, > 1 just above
+    for alpha in (0.02, 0.1, 0.5):
+        w = float(dyn.heun_stability_limit(alpha))
+        for f, sign in ((0.99, -1), (1.01, 1)):
+            z = f * w * (-alpha + 1j) / (1 + alpha**2)
+            assert sign * (abs(1 + z + z * z / 2) - 1) > 0
+
+
+def test_heun_bound_is_the_real_stability_limit():
+    """A 32-cell exchange chain (no demag) perturbed in its grid-scale mode: below the bound
+    the perturbation decays, above it (1.5x) it grows by orders of magnitude (llg directly;
+    evolve refuses that step). Under jit a traced dt above the bound is an error too."""
+    mm = dyn.Micromagnet((32, 1, 1), (2e-9, 2e-9, 2e-9), Ms=8e5, A=1.3e-11, demag=False)
+    sign = (-1.0) ** np.arange(32)
+    d0 = 1e-4
+    mx = d0 * sign
+    m0 = jnp.asarray(np.stack([mx, 0 * mx, np.sqrt(1 - mx**2)], -1).reshape(32, 1, 1, 3))
+    dt_max = float(mm.stable_time_step(0.1))
+
+    def amplitude(dt):
+        sol = dyn.llg(m0, mm.field, dt, 200, alpha=0.1, save_every=200)
+        return float(jnp.max(jnp.abs(sol.m[-1, ..., 0])))
+
+    assert amplitude(0.9 * dt_max) < d0
+    assert amplitude(1.5 * dt_max) > 100 * d0
+    run = jax.jit(lambda dt: mm.evolve(m0, dt, 2, alpha=0.1).m)
+    assert np.all(np.isfinite(run(0.5 * dt_max)))
+    with pytest.raises(Exception, match="unstable"):
+        run(2.0 * dt_max).block_until_ready()
+
+
+def test_micromagnet_built_inside_jit_and_vmap():
+    """Regression (issue 17): Micromagnet could not be built under jax.jit (float() of a traced
+    Kc). A field sweep built inside jit and vmap equals the eager models."""
+    cell = (5e-9, 5e-9, 3e-9)
+    m = jnp.zeros((2, 1, 1, 3)).at[..., 0].set(1.0)
+
+    def field(Kc, Hx):
+        mm = dyn.Micromagnet(
+            (2, 1, 1), cell, Ms=8e5, A=1.3e-11, Kc=Kc, H_ext=jnp.stack([Hx, 0.0 * Hx, 0.0 * Hx])
+        )
+        return mm.field(m)
+
+    Hs = jnp.array([0.0, 1e4, 2e4])
+    swept = jax.jit(jax.vmap(field, in_axes=(None, 0)))(1e3, Hs)
+    for H, f in zip(Hs, swept, strict=True):
+        eager = dyn.Micromagnet(
+            (2, 1, 1), cell, Ms=8e5, A=1.3e-11, Kc=1e3, H_ext=(float(H), 0.0, 0.0)
+        )
+        np.testing.assert_allclose(f, eager.field(m), rtol=1e-12)
+    with pytest.raises(Exception, match="Kc"):
+        jax.jit(field)(jnp.nan, 0.0).block_until_ready()

@@ -87,3 +87,19 @@ def test_bad_input():
         dyn.anisotropy_field(3e5, -1.0)
     with pytest.raises(eqx.EquinoxRuntimeError, match="thickness"):
         dyn.stt_field(1e10, 8e5, 0.0)
+
+
+def test_energy_barrier_outside_zero_one():
+    """h = H/H_K was silently clipped to [0, 1]: a field along m (h < 0) deepens the well,
+    K V (1 - h)^2 = K V (1 + |h|)^2 (psi = 0 SW energy, barrier between theta = pi and the
+    maximum at cos theta = -h); h >= 1 leaves no metastable state (barrier 0); NaN is an error."""
+    K, V = 1e5, 1e-24
+    np.testing.assert_allclose(float(dyn.energy_barrier(K, V, -0.5)), K * V * 2.25, rtol=1e-12)
+    assert float(dyn.energy_barrier(K, V, 1.5)) == 0.0
+    with pytest.raises(eqx.EquinoxRuntimeError, match="h"):
+        dyn.energy_barrier(K, V, float("nan"))
+    # from the SW energy itself (m at theta = pi, field h along theta = 0, h < 0 along m):
+    # 2 K V [e(theta_max) - e(pi)] with cos(theta_max) = -h
+    h = -0.5
+    e = lambda t: float(dyn.sw_energy(t, h, 0.0))  # noqa: E731
+    np.testing.assert_allclose(2 * (e(np.arccos(-h)) - e(np.pi)), (1 - h) ** 2, rtol=1e-12)

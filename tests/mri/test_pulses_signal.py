@@ -119,3 +119,55 @@ def test_multicoil_signal_is_sensitivity_weighted_sum():
     M = np.asarray(res.M_adc)
     ref = np.asarray(C) @ (M[..., 0] + 1j * M[..., 1]).T
     np.testing.assert_allclose(res.signal, ref, rtol=1e-12)
+
+
+# --- issue 17 regressions: values checked, no silent NaN or wrong number -------------------------
+def test_epg_negative_echo_spacing_is_an_error():
+    """epg_cpmg(..., -0.01, 1.0, 0.1) gave echoes above M0 (exp(+t/T2) growth); now an error
+    naming echo_spacing, eagerly and under jit. A valid train stays below M0 (|F| <= M0)."""
+    a = jnp.full(4, math.pi)
+    with pytest.raises(RuntimeError, match="echo_spacing"):
+        mri.epg_cpmg(a, -0.01, 1.0, 0.1)
+    with pytest.raises(RuntimeError, match="echo_spacing"):
+        jax.jit(lambda esp: mri.epg_cpmg(a, esp, 1.0, 0.1))(-0.01).block_until_ready()
+    echoes = mri.epg_cpmg(a, 0.01, 1.0, 0.1)
+    # perfect 180s: echo n is exp(-n ESP / T2) (Carr-Purcell, no stimulated echoes)
+    np.testing.assert_allclose(jnp.abs(echoes), np.exp(-0.01 * np.arange(1, 5) / 0.1), rtol=1e-12)
+
+
+def test_spins_b0_nan_is_an_error():
+    """Spins(..., B0=nan) made every signal NaN without an error; now B0 must be finite and > 0."""
+    for B0 in (float("nan"), 0.0, -3.0, float("inf")):
+        with pytest.raises(RuntimeError, match="B0"):
+            mri.Spins(jnp.zeros((1, 3)), 1.0, 0.1, B0=B0)
+    assert float(mri.Spins(jnp.zeros((1, 3)), 1.0, 0.1, B0=1.5).B0) == 1.5
+
+
+def test_bssfp_on_resonance_short_tr_limit():
+    """TR -> 0 gave 0/0 = NaN; written with expm1 the closed form has its limit
+    sin(a) (1/T1) / ((1/T1 + 1/T2) - (1/T2 - 1/T1) cos a) (first order in TR), and agrees
+    with the 3x3 fixed point (bssfp_signal) at an ordinary TR."""
+    a, T1, T2 = 0.5, 1.0, 0.1
+    lim = math.sin(a) / T1 / ((1 / T1 + 1 / T2) - (1 / T2 - 1 / T1) * math.cos(a))
+    np.testing.assert_allclose(mri.bssfp_signal_on_resonance(a, 1e-300, T1, T2), lim, rtol=1e-12)
+    np.testing.assert_allclose(
+        mri.bssfp_signal_on_resonance(a, 5e-3, T1, T2),
+        abs(mri.bssfp_signal(a, 5e-3, T1, T2)),
+        rtol=1e-10,
+    )
+
+
+def test_loop_coil_b1_centre_and_no_overflow():
+    """On-axis loop field mu0 a^2 / (2 (a^2 + d^2)^(3/2)) (Biot-Savart): at the centre
+    mu0 / (2a); no overflow for a = 1e300 (mu0 / 2e300) or a = 1e-300 at d = 0."""
+    from netmag_jax.constants import MU_0
+
+    p = jnp.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.03]])
+    b = mri.loop_coil_b1(p, jnp.zeros(3), 0.05)
+    np.testing.assert_allclose(
+        b, MU_0 * 0.05**2 / (2 * (0.05**2 + np.array([0, 0.03]) ** 2) ** 1.5)
+    )
+    np.testing.assert_allclose(mri.loop_coil_b1(p[:1], jnp.zeros(3), 1e300), MU_0 / 2e300)
+    np.testing.assert_allclose(mri.loop_coil_b1(p[:1], jnp.zeros(3), 1e-300), MU_0 / 2e-300)
+    with pytest.raises(RuntimeError, match="normal"):
+        mri.loop_coil_b1(p, jnp.zeros(3), 0.05, normal=(0.0, 0.0, 0.0))

@@ -166,3 +166,22 @@ def test_float32_pauli():
     chi32 = na.pauli_susceptibility(T3.astype(np.float32))
     assert chi32.dtype == jnp.float32
     np.testing.assert_allclose(chi32, na.pauli_susceptibility(T3), rtol=1e-5)
+
+
+def test_float32_dmu_dT_sign_and_magnitude():
+    """Regression (issue 17): the float32 gradient dmu/dT had the wrong sign and 1e4-1e9x the
+    magnitude (the cotangent k_B / N_c of ln N_c underflowed, dropping the implicit term).
+    Checked against float64 central finite differences at T << T_F, ~T_F and >> T_F, and the
+    Sommerfeld limit dmu/dT = -(pi^2/6) k_B T / T_F at T << T_F (sodium, T_F ~ 3.7e4 K)."""
+    gas = ElectronGas(2.65e28)
+    t_f = float(gas.fermi_temperature())
+    grad32 = jax.grad(lambda t: gas.chemical_potential(t))
+    for T in (300.0, 3e4, 1e6):
+        h = 1e-4 * T
+        fd = (gas.chemical_potential(T + h) - gas.chemical_potential(T - h)) / (2 * h)
+        g = grad32(jnp.float32(T))
+        assert g.dtype == jnp.float32
+        np.testing.assert_allclose(float(g), float(fd), rtol=5e-3)
+    sommerfeld = -(math.pi**2 / 6) * K_B * 300.0 / t_f
+    g64 = jax.grad(lambda t: gas.chemical_potential(t))(300.0)
+    np.testing.assert_allclose(float(g64), sommerfeld, rtol=1e-3)

@@ -246,3 +246,20 @@ def test_bad_input():
         ion.moment(jnp.array([0.0, jnp.nan, 1.0]), 1.0)
     with pytest.raises(Exception, match="crystal field"):
         SingleIon(1.0, 2.0, {(2, 0): float("nan")}).moment(jnp.ones(3), 1.0)
+
+
+def test_expm_exact_far_below_the_level_spacing():
+    """Regression (issue 17): the default expm path clipped its squarings once |H|/k_BT
+    exceeded ~1e7 (m_z(5 T, 1e-7 K) = 5.75 for Er3+ instead of 9.00; NaN at 1e-30 K).
+    Free Er3+ (J = 15/2, g = 6/5) at 5 T saturates at g J = 9 mu_B (analytic ground state
+    m = -15/2); with the trigonal crystal field it equals the eigenvalue (eigh) path."""
+    B = jnp.array([0.0, 0.0, 5.0])
+    free = SingleIon(7.5, 1.2)
+    for T in (1e-7, 1e-30):
+        np.testing.assert_allclose(free.moment(B, T), [0.0, 0.0, 9.0], atol=1e-9)
+    exact, fast = _er("expm"), _er("eigh")
+    for T in (1.0, 1e-3, 1e-7, 1e-30):
+        for b in (B, jnp.array([1.0, 0.5, 2.0])):
+            m = exact.moment(b, T)
+            assert np.all(np.isfinite(m))
+            np.testing.assert_allclose(m, fast.moment(b, T), rtol=1e-8, atol=1e-9)

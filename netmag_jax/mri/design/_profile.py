@@ -16,10 +16,10 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from ..._checks import check_ndim, check_static_positive
+from ..._checks import check_ndim, check_nonempty, check_real, finite, finite_result, positive
 from ..._dtypes import complex_dtype
 from ...constants import GAMMA_1H
-from .._spinor import cayley_klein, magnetization, precess
+from .._spinor import magnetization, precess, spinor_rotation
 
 
 def _grid_rotation(rf, g, dt, x, df, s, rewind, rule, constant):
@@ -28,7 +28,7 @@ def _grid_rotation(rf, g, dt, x, df, s, rewind, rule, constant):
     x = x.astype(rdtype)
     pos = jnp.zeros((1, 1, x.shape[0], 3), rdtype).at[..., 2].set(x)
     grad = jnp.zeros((g.shape[0], 3), rdtype).at[:, 2].set(g.astype(rdtype))
-    a, b = cayley_klein(
+    a, b = spinor_rotation(  # unchecked: NaN-in/NaN-out inside the design optimiser
         rf,
         grad,
         dt,
@@ -37,6 +37,7 @@ def _grid_rotation(rf, g, dt, x, df, s, rewind, rule, constant):
         s.astype(rdtype)[:, None, None],
         rule=rule,
         constant_gradient=constant,
+        check=False,
     )
     if rewind == 0.0:
         return a, b
@@ -91,24 +92,41 @@ def simulate_pulse(
 
     Returns:
         dict with "alpha", "beta", "mxy" (complex) and "mz", each of shape (S, F, P).
+
+    Checked: rf 1-D and non-empty (ValueError); complex gradient, dt, positions,
+    off_resonance or b1_scale (TypeError); every value finite, dt > 0 (``eqx.error_if``).
     """
     rf = jnp.asarray(rf)
     if not jnp.iscomplexobj(rf):
         rf = rf.astype(complex_dtype(rf.dtype))
     check_ndim("rf", rf, 1)
-    g = jnp.broadcast_to(jnp.asarray(gradient, jnp.real(rf).dtype), rf.shape)
-    check_static_positive("dt", dt)
+    check_nonempty("rf", rf)
+    rdtype = jnp.real(rf).dtype
+    rf = finite(rf, "rf", complex_ok=True)
+    for name, v in (("gradient", gradient), ("positions", positions)):
+        check_real(name, v)
+    g = jnp.broadcast_to(finite(gradient, "gradient").astype(rdtype), rf.shape)
+    x, df, s = (
+        jnp.atleast_1d(finite(v, name))
+        for name, v in (
+            ("positions", positions),
+            ("off_resonance", off_resonance),
+            ("b1_scale", b1_scale),
+        )
+    )
     a, b = _grid_rotation(
         rf,
         g,
-        dt,
-        jnp.atleast_1d(jnp.asarray(positions)),
-        jnp.atleast_1d(jnp.asarray(off_resonance)),
-        jnp.atleast_1d(jnp.asarray(b1_scale)),
+        positive(dt, "dt").astype(rdtype),
+        x,
+        df,
+        s,
         rewind,
         rule,
         is_constant(g),
     )
+    names = ("rf", "gradient", "dt", "positions", "off_resonance", "b1_scale")
+    a, b = (finite_result(v, "simulate_pulse", names) for v in (a, b))
     mxy, mz = magnetization(a, b)
     return {"alpha": a, "beta": b, "mxy": mxy, "mz": mz}
 
@@ -119,7 +137,9 @@ def max_flip_angle(b1_max, duration, b1_scale=1.0):
     The polar angle of M changes at most at the rate gamma |B1_perp| (gradients and
     off-resonance only turn M about z), so theta_max = gamma s B1max T.
     """
-    return GAMMA_1H * b1_scale * b1_max * duration
+    b1_max, duration = positive(b1_max, "b1_max"), positive(duration, "duration")
+    theta = GAMMA_1H * positive(b1_scale, "b1_scale") * b1_max * duration
+    return finite_result(theta, "max_flip_angle", ("b1_max", "duration", "b1_scale"))
 
 
 def profile_loss(target, rf, g, dt, rule="hard", constant=False):
