@@ -11,6 +11,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .. import constants as _c, mri, statmech as _statmech
+from ..mri._steady_state import ernst_unchecked
 
 
 # --- relaxometry --------------------------------------------------------------------------------
@@ -62,13 +63,14 @@ def spgr(alpha, M0, T1, TR):
     r"""Spoiled gradient echo steady state (Ernst): :math:`S = M_0 \sin\alpha
     \frac{1 - E_1}{1 - E_1\cos\alpha}`, :math:`E_1 = e^{-TR/T_1}` (variable flip angle T1).
 
-    The fitting form (flip angle first) of ``mri.ernst_signal``.
+    The fitting form (flip angle first) of ``mri.ernst_signal``, NaN in / NaN out (no value
+    checks: a trial step of the optimiser may leave the physical range).
 
     Args:
         alpha: (m,) actual flip angles [rad] (nominal angle times the B1 scale).
         M0: amplitude (includes T2* weighting at TE). T1: [s]. TR: repetition time [s].
     """
-    return mri.ernst_signal(alpha, TR, T1, M0)
+    return ernst_unchecked(alpha, TR, T1, M0)
 
 
 def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):

@@ -22,13 +22,19 @@ from .._dtypes import complex_dtype
 from .._numerics import cis
 
 
+def ernst_unchecked(flip_angle, TR, T1, M0):
+    """The Ernst formula of :func:`ernst_signal` without value checks (NaN in, NaN out): the
+    kernel of the fit model ``fit.spgr``, whose trial steps may leave the physical range."""
+    E1 = jnp.exp(-TR / T1)
+    return M0 * jnp.sin(flip_angle) * (1 - E1) / (1 - E1 * jnp.cos(flip_angle))
+
+
 def ernst_signal(flip_angle, TR, T1, M0=1.0, TE=0.0, T2star=None):
     r"""Spoiled-GRE steady state (Ernst & Anderson 1966):
     ``S = M0 sin(a) (1 - E1) / (1 - E1 cos a) exp(-TE/T2*)``, ``E1 = exp(-TR/T1)``."""
     flip_angle, M0 = finite(flip_angle, "flip_angle"), finite(M0, "M0")
     TR, T1 = positive(TR, "TR"), positive(T1, "T1")
-    E1 = jnp.exp(-TR / T1)
-    s = M0 * jnp.sin(flip_angle) * (1 - E1) / (1 - E1 * jnp.cos(flip_angle))
+    s = ernst_unchecked(flip_angle, TR, T1, M0)
     if T2star is None:
         return s
     return s * jnp.exp(-nonnegative(TE, "TE") / positive(T2star, "T2star"))
