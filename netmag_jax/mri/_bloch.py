@@ -275,7 +275,9 @@ def _run(rf, gradient, dt, spins, M_init, coils, adc_phase, *, idx, chunk, recor
     # steps are gathered afterwards.
     def body(st, inp):
         st = _step(st, inp, spin)
-        return st, (emit(st, coils, record_magnetization) if want_out else None)
+        if not want_out:
+            return st, None
+        return st, emit(jax.lax.complex(st[0], st[1]), st[2], coils, record_magnetization)
 
     xs = (rf.real, rf.imag, gradient, dt)
     if chunk is not None:

@@ -41,17 +41,19 @@ from ._kernels import (
     series_coefficients,
     spin_params,
 )
-from ._segments import EMIT, NEW_DT, REUSE, RF, Program
+from ._segments import BUNDLE, EMIT, NEW_DT, REUSE, RF, RUN, Program
 
 
 def _relaxation(code, dt, spin, st):
     """(E2, E1 - 1) per spin: recomputed when the step's dt differs, else carried."""
     if code & NEW_DT:
         return jnp.exp(-dt * spin[6]), jnp.expm1(-dt * spin[5])
-    return st[3], st[4]
+    return st[2], st[3]
 
 
 def _rf_update(code, trig, inp, spin, st):
+    """One RF step: exact rotation (Rodrigues) then relaxation. ``st`` = (Mxy, Mz, E2,
+    E1 - 1, phasor)."""
     rf_re, rf_im, m, dt = inp
     x, y, z, b1, omega = spin[:5]
     wx = -GAMMA_1H * dt * b1 * rf_re
@@ -59,16 +61,18 @@ def _rf_update(code, trig, inp, spin, st):
     wz = -(GAMMA_1H * (m[0] * x + m[1] * y + m[2] * z) + omega * dt)
     s = wx * wx + wy * wy + wz * wz
     A, B, C = rotation_coefficients(s) if trig else series_coefficients(s)
-    nx, ny, nz = rodrigues(st[0], st[1], st[2], wx, wy, wz, A, B, C)
+    nx, ny, nz = rodrigues(st[0].real, st[0].imag, st[1], wx, wy, wz, A, B, C)
     e2, e1m1 = _relaxation(code, dt, spin, st)
-    return (nx * e2, ny * e2, nz + (nz - spin[7]) * e1m1, e2, e1m1, st[5], st[6])
+    mxy = jax.lax.complex(nx * e2, ny * e2)
+    return (mxy, nz + (nz - spin[7]) * e1m1, e2, e1m1, st[4])
 
 
 def _free_update(code, trig, inp, spin, st):
+    """One RF-free step: ``Mxy <- p Mxy``, ``p = E2 exp(-i theta)``; Mz relaxes."""
     _, _, m, dt = inp
     x, y, z, _, omega = spin[:5]
     if code & REUSE:
-        e2, e1m1, pr, pi = st[3], st[4], st[5], st[6]
+        e2, e1m1, p = st[2], st[3], st[4]
     else:
         th = GAMMA_1H * (m[0] * x + m[1] * y + m[2] * z) + omega * dt
         if trig:
@@ -77,64 +81,94 @@ def _free_update(code, trig, inp, spin, st):
             A, _, c = series_coefficients(th * th)
             sn = A * th
         e2, e1m1 = _relaxation(code, dt, spin, st)
-        pr, pi = e2 * c, -e2 * sn
-    mx, my, mz = st[0], st[1], st[2]
-    return (pr * mx - pi * my, pr * my + pi * mx, mz + (mz - spin[7]) * e1m1, e2, e1m1, pr, pi)
+        p = jax.lax.complex(e2 * c, -e2 * sn)
+    return (p * st[0], st[1] + (st[1] - spin[7]) * e1m1, e2, e1m1, p)
 
 
 def _branch(code, trig, spin, coils, record, zeros_out):
-    """The step function of one (code, trig) combination, for ``lax.switch``."""
+    """The function of one bundle of code ``code`` (``trig``: sin/cos Rodrigues) for
+    ``lax.switch``: (state, inputs with a leading BUNDLE axis) -> (state, emissions
+    [BUNDLE, ...])."""
+    if code & RUN:
+        return _run_branch(spin, coils, record)
     update = _rf_update if code & RF else _free_update
 
     def f(st, inp):
-        st = update(code, trig, inp, spin, st)
-        return st, (emit(st, coils, record) if code & EMIT else zeros_out)
+        st = update(code, trig, jax.tree_util.tree_map(lambda a: a[0], inp), spin, st)
+        if not code & EMIT:
+            return st, zeros_out
+        out = emit(st[0], st[1], coils, record)
+        return st, jax.tree_util.tree_map(lambda z, o: z.at[0].set(o), zeros_out, out)
+
+    return f
+
+
+def _run_branch(spin, coils, record):
+    """BUNDLE reusing, sampling steps: the inner loop is ``Mxy <- p Mxy`` and the coil sums;
+    Mz relaxes once over the bundle's duration (per step when M is recorded)."""
+
+    def f(st, inp):
+        mxy, mz, e2, e1m1, p = st
+
+        def inner(carry, _):
+            z, mzz = carry
+            z = p * z
+            if record:
+                mzz = mzz + (mzz - spin[7]) * e1m1
+            return (z, mzz), emit(z, mzz, coils, record)
+
+        (mxy, mz_in), out = jax.lax.scan(inner, (mxy, mz), None, length=BUNDLE)
+        if not record:
+            mz_in = mz + (mz - spin[7]) * jnp.expm1(-jnp.sum(inp[3]) * spin[5])
+        return (mxy, mz_in, e2, e1m1, p), out
 
     return f
 
 
 def _zeros_out(N, n_out, cdtype, rdtype, record):
-    out = {"s": jnp.zeros((n_out,), cdtype)}
+    out = {"s": jnp.zeros((BUNDLE, n_out), cdtype)}
     if record:
-        out["M"] = jnp.zeros((N, 3), rdtype)
+        out["M"] = jnp.zeros((BUNDLE, N, 3), rdtype)
     return out
 
 
 def _chunk_steps(xs, m, chunk):
-    """Pad the macro-step inputs with identity steps and reshape to [n_chunks, chunk, ...]."""
+    """Pad the bundle inputs with identity bundles and reshape to [n_chunks, chunk, ...]
+    (padding: zeros everywhere, branch position 0, a free NEW_DT step of length 0)."""
     n_chunks = -(-m // chunk)
     pad = n_chunks * chunk - m
 
     def f(a):
-        if a.dtype == jnp.int32:  # branch index of the padding: position 0 is the identity
-            a = jnp.concatenate([a, jnp.zeros((pad,), a.dtype)])
-        else:
-            a = jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)])
+        a = jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)])
         return a.reshape((n_chunks, chunk) + a.shape[1:])
 
     return jax.tree_util.tree_map(f, xs)
 
 
-def _simulate_chunk(spin, state, coils, xs, *, codes, m, chunk, record, cdtype):
-    """Scan the macro-steps over one chunk of spins; returns (final state, emissions)."""
-    N = spin[0].shape[0]
-    n_out = 1 if coils is None else coils.shape[0]
-    zo = _zeros_out(N, n_out, cdtype, spin[0].dtype, record)
-    branches = [_branch(c, t, spin, coils, record, zo) for c in codes for t in (False, True)]
-    rf_re, rf_im, mom, dt, pos = xs
-    # per-step bound on |w|^2 over the chunk's spins (Cauchy-Schwarz): series or sin/cos
+def _trig_needed(spin, xs):
+    """Per bundle: does a bound on ``|w|^2`` over the chunk's spins (Cauchy-Schwarz) exceed
+    ``SERIES_MAX``, so that sin/cos are needed instead of the series?"""
+    rf_re, rf_im, mom, dt = xs
     rmax = jnp.sqrt(jnp.max(jnp.sum(jnp.stack(spin[:3]) ** 2, axis=0)))
     b1max = jnp.max(jnp.abs(spin[3]))
     wmax = jnp.max(jnp.abs(spin[4]))
     rot = GAMMA_1H * dt * b1max * jnp.sqrt(rf_re**2 + rf_im**2)
-    wz = GAMMA_1H * jnp.sqrt(jnp.sum(mom**2, axis=1)) * rmax + wmax * dt
-    trig = (rot * rot + wz * wz > SERIES_MAX).astype(jnp.int32)
-    index = 2 * pos + trig
+    wz = GAMMA_1H * jnp.sqrt(jnp.sum(mom**2, axis=-1)) * rmax + wmax * dt
+    return jnp.any(rot * rot + wz * wz > SERIES_MAX, axis=1).astype(jnp.int32)
+
+
+def _simulate_chunk(spin, state, coils, xs, *, codes, m, chunk, record, cdtype):
+    """Scan the bundles over one chunk of spins; returns (final state, emissions)."""
+    N = spin[0].shape[0]
+    n_out = 1 if coils is None else coils.shape[0]
+    zo = _zeros_out(N, n_out, cdtype, spin[0].dtype, record)
+    branches = [_branch(c, t, spin, coils, record, zo) for c in codes for t in (False, True)]
+    index = 2 * xs[4] + _trig_needed(spin, xs[:4])
 
     def body(st, inp):
         return jax.lax.switch(inp[4], branches, st, inp[:4])
 
-    scan_xs = (rf_re, rf_im, mom, dt, index)
+    scan_xs = (*xs[:4], index)
     if chunk is None:
         return jax.lax.scan(body, state, scan_xs)
 
@@ -147,15 +181,20 @@ def _simulate_chunk(spin, state, coils, xs, *, codes, m, chunk, record, cdtype):
     return state, ys
 
 
-def _macro_inputs(rf, gradient, dt, program: Program):
-    """Differentiable macro-step inputs: (Re B1, Im B1, moment G dt [m, 3], dt) per macro-step."""
-    m = program.n_macro
-    group = jnp.asarray(program.group)
-    first = jnp.asarray(program.first)
+def _bundle_inputs(rf, gradient, dt, group, first, slot, n_bundles):
+    """Differentiable bundle inputs [n_bundles, BUNDLE, ...]: Re B1, Im B1, moment G dt [3]
+    and dt of each macro-step in its slot (merged runs summed, unused slots zero)."""
+    m = first.shape[0]
+    group, first, slot = jnp.asarray(group), jnp.asarray(first), jnp.asarray(slot)
     d = jax.ops.segment_sum(dt, group, m, indices_are_sorted=True)
     mom = jax.ops.segment_sum(gradient * dt[:, None], group, m, indices_are_sorted=True)
     r = rf[first]
-    return r.real, r.imag, mom, d
+
+    def place(a):
+        out = jnp.zeros((n_bundles * BUNDLE,) + a.shape[1:], a.dtype).at[slot].set(a)
+        return out.reshape((n_bundles, BUNDLE) + a.shape[1:])
+
+    return place(r.real), place(r.imag), place(mom), place(d)
 
 
 def _spin_chunks(a, n_chunks, size):
@@ -167,8 +206,8 @@ def _spin_chunks(a, n_chunks, size):
 
 @eqx.filter_jit
 def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, *, static):
-    """Jitted fast engine. ``program_arrays`` = (group, first, branch position) NumPy/JAX int
-    arrays; ``static`` = (codes, n_macro, adc_macro, chunk, spin_chunk, record)."""
+    """Jitted fast engine. ``program_arrays`` = (group, first, slot, branch position) int
+    arrays; ``static`` from :func:`prepare`."""
     codes, m, adc_macro, chunk, spin_chunk, record = static
     cdtype = rf.dtype
     rf = require(rf, jnp.isfinite(rf.real) & jnp.isfinite(rf.imag), "rf must be finite")
@@ -181,9 +220,8 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
         coils = require(coils, jnp.isfinite(coils.real) & jnp.isfinite(coils.imag), "coils")
     if adc_phase is not None:
         adc_phase = require(adc_phase, jnp.isfinite(adc_phase), "adc_phase must be finite")
-    group, first, pos = program_arrays
-    prog = Program(group, first, np.zeros(0), np.zeros(0))
-    xs = (*_macro_inputs(rf, gradient, dt, prog), jnp.asarray(pos, jnp.int32))
+    group, first, slot, pos = program_arrays
+    xs = (*_bundle_inputs(rf, gradient, dt, group, first, slot, m), jnp.asarray(pos, jnp.int32))
     spin = spin_params(spins)
     if M_init is None:
         zero = jnp.zeros_like(spins.M0)
@@ -191,12 +229,13 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
     else:
         M_init = require(M_init, jnp.isfinite(M_init), "M_init must be finite")
     one = jnp.ones_like(spins.M0)
-    state = (M_init[:, 0], M_init[:, 1], M_init[:, 2], one, 0 * one, one, 0 * one)
+    mxy = jax.lax.complex(M_init[:, 0], M_init[:, 1])
+    state = (mxy, M_init[:, 2], one, 0 * one, mxy * 0 + 1)
     kw = {"codes": codes, "m": m, "chunk": chunk, "record": record, "cdtype": cdtype}
     N = spins.n
     if spin_chunk is None or spin_chunk >= N:
         state, ys = _simulate_chunk(spin, state, coils, xs, **kw)
-        M = jnp.stack(state[:3], axis=-1)
+        M = jnp.stack([state[0].real, state[0].imag, state[1]], axis=-1)
     else:
         n_sc = -(-N // spin_chunk)
         per = (spin, state, None if coils is None else coils.T)
@@ -207,10 +246,11 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
             return _simulate_chunk(sp, st, None if co is None else co.T, xs, **kw)
 
         state, ys = jax.lax.map(one_chunk, per)
-        M = jnp.stack(state[:3], axis=-1).reshape(-1, 3)[:N]
+        M = jnp.stack([state[0].real, state[0].imag, state[1]], axis=-1).reshape(-1, 3)[:N]
         ys = {"s": jnp.sum(ys["s"], axis=0)} | (
-            {"M": jnp.moveaxis(ys["M"], 0, 1).reshape(m, -1, 3)[:, :N]} if record else {}
+            {"M": jnp.moveaxis(ys["M"], 0, 2).reshape(m, BUNDLE, -1, 3)[:, :, :N]} if record else {}
         )
+    ys = jax.tree_util.tree_map(lambda a: a.reshape((m * BUNDLE,) + a.shape[2:]), ys)
     if adc_macro is None or len(adc_macro) == 0:
         empty = None if adc_macro is None else empty_signal(coils, cdtype)
         return M, empty, None
@@ -219,17 +259,20 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
 
 
 def prepare(program: Program, checkpoint, n_adc_none: bool, spin_chunk, record):
-    """Concrete arguments of :func:`run_fast` for a program: (program arrays, static)."""
-    # the identity padding step (free, NEW_DT, dt = 0) is branch position 0
-    codes = [NEW_DT] + sorted(set(int(c) for c in program.code) - {NEW_DT})
+    """Concrete arguments of :func:`run_fast` for a program: (program arrays, static), with
+    ``static = (codes, n_bundles, flat ADC slots, checkpoint chunk, spin chunk, record)``."""
+    # the identity padding bundle (free, NEW_DT, dt = 0) is branch position 0
+    codes = [NEW_DT] + sorted(set(int(c) for c in program.bundle_code) - {NEW_DT})
     where = {c: i for i, c in enumerate(codes)}
-    pos = np.array([where[int(c)] for c in program.code], np.int32)
-    m = program.n_macro
-    chunk = int(math.ceil(math.sqrt(m))) if (checkpoint == "auto" and m > 128) else None
-    if checkpoint not in ("auto", None, False):
-        chunk = int(checkpoint)
+    pos = np.array([where[int(c)] for c in program.bundle_code], np.int32)
+    m = program.n_bundles
+    if checkpoint == "auto":
+        chunk = int(math.ceil(math.sqrt(m))) if m > 128 else None
+    else:
+        chunk = int(checkpoint) if checkpoint else None
     if chunk is not None and chunk >= m:
         chunk = None
-    adc = None if n_adc_none else tuple(int(i) for i in program.adc_macro)
+    adc = None if n_adc_none else tuple(int(i) for i in program.slot[program.adc_macro])
     static = (tuple(codes), m, adc, chunk, spin_chunk, bool(record))
-    return (program.group, program.first, pos), static
+    arrays = (program.group, program.first, program.slot.astype(np.int32), pos)
+    return arrays, static

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-import jax
 import jax.numpy as jnp
 
 from .._numerics import cis
@@ -73,12 +72,12 @@ def spin_params(spins):
     )
 
 
-def emit(state, coils, record_magnetization):
-    """Coil sums ``[C]`` (``[1]`` without coils) of ``Mxy`` and optionally ``M`` [N, 3]."""
-    mxy = jax.lax.complex(state[0], state[1])
+def emit(mxy, mz, coils, record_magnetization):
+    """Coil sums ``[C]`` (``[1]`` without coils) of ``Mxy`` [N] (complex) and optionally
+    ``M`` [N, 3]."""
     out = {"s": coils @ mxy if coils is not None else jnp.sum(mxy)[None]}
     if record_magnetization:
-        out["M"] = jnp.stack(state[:3], axis=-1)
+        out["M"] = jnp.stack([mxy.real, mxy.imag, mz], axis=-1)
     return out
 
 

@@ -21,6 +21,11 @@ Each macro-step also carries static flags that let the engine skip work:
   constant gradient);
 * ``emit``: an ADC sample is taken at its end.
 
+Finally ``BUNDLE`` consecutive reusing, sampling macro-steps (a readout under a constant
+gradient) become one *bundle* that the engine runs as an inner loop of complex multiplies and
+coil sums, with Mz relaxed once at its end; every other macro-step is a bundle of one. The
+engine scans over bundles, each holding ``BUNDLE`` slots (unused slots are ignored).
+
 Only the *pattern* (which RF samples are zero, where the ADC samples are, which steps repeat)
 must be concrete; the values stay differentiable. A traced ``rf`` makes every step an RF
 step; a traced gradient or dt disables the reuse flags.
@@ -34,8 +39,10 @@ import numpy as np
 
 from .._checks import is_concrete
 
-#: flag bits of a macro-step code
-RF, NEW_DT, REUSE, EMIT = 1, 2, 4, 8
+#: flag bits of a macro-step code (RUN: a bundle of BUNDLE reusing, sampling steps)
+RF, NEW_DT, REUSE, EMIT, RUN = 1, 2, 4, 8, 16
+#: macro-steps per bundle
+BUNDLE = 8
 
 
 class Program(NamedTuple):
@@ -46,16 +53,24 @@ class Program(NamedTuple):
         first: [m] first original step of each macro-step.
         code: [m] flag bits (RF | NEW_DT | REUSE | EMIT) of each macro-step.
         adc_macro: [n_adc] macro-step index of each ADC sample, in the order of ``adc``.
+        slot: [m] flat slot ``bundle * BUNDLE + position`` of each macro-step.
+        bundle_code: [n_bundles] code of each bundle (its first macro-step's, | RUN).
     """
 
     group: np.ndarray
     first: np.ndarray
     code: np.ndarray
     adc_macro: np.ndarray
+    slot: np.ndarray
+    bundle_code: np.ndarray
 
     @property
     def n_macro(self) -> int:
         return int(self.first.shape[0])
+
+    @property
+    def n_bundles(self) -> int:
+        return int(self.bundle_code.shape[0])
 
 
 def _concrete_numpy(x):
@@ -124,4 +139,26 @@ def build_program(rf, gradient, dt, idx) -> Program:
     code[0] |= NEW_DT
     code[0] &= ~REUSE
     adc_macro = group[np.asarray(idx, dtype=np.int64)] if idx is not None else np.zeros(0, int)
-    return Program(group.astype(np.int32), first.astype(np.int32), code, adc_macro)
+    slot, bundle_code = _bundles(code)
+    return Program(
+        group.astype(np.int32), first.astype(np.int32), code, adc_macro, slot, bundle_code
+    )
+
+
+def _bundles(code):
+    """Flat slots of the macro-steps and the bundle codes: BUNDLE consecutive REUSE | EMIT
+    steps form a RUN bundle, every other step is a bundle of one."""
+    m = code.shape[0]
+    is_run = np.concatenate([[False], code == (REUSE | EMIT), [False]])
+    edges = np.nonzero(np.diff(is_run.astype(np.int8)))[0]
+    in_bundle = np.zeros(m, bool)
+    start = np.ones(m, bool)
+    for s0, s1 in zip(edges[::2], edges[1::2], strict=True):  # runs [s0, s1)
+        full = (s1 - s0) // BUNDLE * BUNDLE
+        in_bundle[s0 : s0 + full] = True
+        start[s0 : s0 + full] = (np.arange(full) % BUNDLE) == 0
+    bundle = np.cumsum(start) - 1
+    first_of = np.nonzero(start)[0]
+    slot = bundle * BUNDLE + (np.arange(m) - first_of[bundle])
+    bundle_code = np.where(in_bundle[first_of], REUSE | EMIT | RUN, code[first_of])
+    return slot, bundle_code.astype(np.int32)
