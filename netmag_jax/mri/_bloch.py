@@ -41,6 +41,7 @@ from .._checks import (
 from .._dtypes import complex_dtype
 from .._numerics import rotation_coefficients
 from ..constants import GAMMA_1H
+from ._affine_maps import plan_affine
 from ._fast import prepare, run_fast
 from ._kernels import emit, empty_signal, gather_signal, rodrigues, spin_params
 from ._segments import build_program
@@ -169,6 +170,7 @@ def simulate(
     record_magnetization=False,
     method="fast",
     spin_chunk="auto",
+    class_maps=True,
 ) -> BlochResult:
     r"""Simulate the Bloch equation for piecewise-constant RF and gradient waveforms.
 
@@ -210,6 +212,10 @@ def simulate(
         method: "fast" (default) or "reference".
         spin_chunk: fast engine only: spins per chunk (the time scan runs inside each chunk,
             ``lax.map`` over chunks); "auto" = ``SPIN_CHUNK``, None = all spins at once.
+        class_maps: fast engine only: apply RF blocks (>= 8 steps, gradient moments along
+            one direction) as exact affine maps shared by spins of equal (position along
+            the gradient, off-resonance, b1, T1, T2) when such classes are fewer than a
+            quarter of the spins and everything is concrete (``_affine_maps``).
     Returns:
         :class:`BlochResult` (``M`` [N, 3], ``signal``, ``M_adc``).
     """
@@ -227,8 +233,9 @@ def simulate(
         elif spin_chunk is not None:
             check_static_positive("spin_chunk", spin_chunk)
             spin_chunk = int(spin_chunk)
-        program = build_program(rf, gradient, dt, idx)
-        arrays, static = prepare(program, checkpoint, idx is None, spin_chunk, record)
+        plan = plan_affine(rf, gradient, dt, idx, spins) if class_maps else None
+        program = build_program(rf, gradient, dt, idx, () if plan is None else plan.blocks)
+        arrays, static = prepare(program, checkpoint, idx is None, spin_chunk, record, plan)
         M, sig, M_adc = run_fast(
             rf, gradient, dt, spins, M_init, coils, adc_phase, arrays, static=static
         )

@@ -41,7 +41,7 @@ from ._kernels import (
     series_coefficients,
     spin_params,
 )
-from ._segments import BUNDLE, EMIT, NEW_DT, REUSE, RF, RUN, Program
+from ._segments import AFFINE, BUNDLE, EMIT, NEW_DT, REUSE, RF, RUN, Program
 
 
 def _relaxation(code, dt, spin, st):
@@ -54,7 +54,7 @@ def _relaxation(code, dt, spin, st):
 def _rf_update(code, trig, inp, spin, st):
     """One RF step: exact rotation (Rodrigues) then relaxation. ``st`` = (Mxy, Mz, E2,
     E1 - 1, phasor)."""
-    rf_re, rf_im, m, dt = inp
+    rf_re, rf_im, m, dt = inp[:4]
     x, y, z, b1, omega = spin[:5]
     wx = -GAMMA_1H * dt * b1 * rf_re
     wy = -GAMMA_1H * dt * b1 * rf_im
@@ -69,7 +69,7 @@ def _rf_update(code, trig, inp, spin, st):
 
 def _free_update(code, trig, inp, spin, st):
     """One RF-free step: ``Mxy <- p Mxy``, ``p = E2 exp(-i theta)``; Mz relaxes."""
-    _, _, m, dt = inp
+    _, _, m, dt = inp[:4]
     x, y, z, _, omega = spin[:5]
     if code & REUSE:
         e2, e1m1, p = st[2], st[3], st[4]
@@ -85,12 +85,14 @@ def _free_update(code, trig, inp, spin, st):
     return (p * st[0], st[1] + (st[1] - spin[7]) * e1m1, e2, e1m1, p)
 
 
-def _branch(code, trig, spin, coils, record, zeros_out):
+def _branch(code, trig, spin, coils, record, zeros_out, maps):
     """The function of one bundle of code ``code`` (``trig``: sin/cos Rodrigues) for
     ``lax.switch``: (state, inputs with a leading BUNDLE axis) -> (state, emissions
     [BUNDLE, ...])."""
     if code & RUN:
         return _run_branch(spin, coils, record)
+    if code & AFFINE:
+        return _affine_branch(spin, maps, zeros_out)
     update = _rf_update if code & RF else _free_update
 
     def f(st, inp):
@@ -101,6 +103,62 @@ def _branch(code, trig, spin, coils, record, zeros_out):
         return st, jax.tree_util.tree_map(lambda z, o: z.at[0].set(o), zeros_out, out)
 
     return f
+
+
+def _affine_branch(spin, maps, zeros_out):
+    """A class-map block: ``M <- Phi[cls] M + M0 c[cls]`` (``maps`` [n_blocks, K, 12])."""
+
+    def f(st, inp):
+        P = maps[inp[4][0]][spin[8]]  # [N, 12]: Phi row-major, then c
+        mx, my, mz = st[0].real, st[0].imag, st[1]
+        m0 = spin[7]
+        nx = P[:, 0] * mx + P[:, 1] * my + P[:, 2] * mz + m0 * P[:, 9]
+        ny = P[:, 3] * mx + P[:, 4] * my + P[:, 5] * mz + m0 * P[:, 10]
+        nz = P[:, 6] * mx + P[:, 7] * my + P[:, 8] * mz + m0 * P[:, 11]
+        return (jax.lax.complex(nx, ny), nz, st[2], st[3], st[4]), zeros_out
+
+    return f
+
+
+def class_maps(rf, gradient, dt, spins, blocks, u, reps):
+    """[n_blocks, K, 12] affine maps (Phi row-major, c) of the RF blocks per spin class, by
+    stepping 4 pseudo-spins per class (unit vectors with M0 = 0, and M = 0 with M0 = 1)
+    through each block with the reference rule (``_affine_maps``). Blocks of equal length
+    are stepped together (vmap)."""
+    K = reps.shape[0]
+    reps = jnp.asarray(reps)
+    sp = spin_params(spins)
+    proj = (spins.positions[reps] @ jnp.asarray(u, spins.dtype))[:, None]
+    pos = jnp.tile(proj * jnp.asarray(u, spins.dtype)[None, :], (4, 1))  # [4K, 3]
+    types = np.repeat(np.arange(4), K)
+    m0 = jnp.asarray(types == 3, spins.dtype)
+    pspin = (pos[:, 0], pos[:, 1], pos[:, 2]) + tuple(jnp.tile(a[reps], 4) for a in sp[3:7])
+    pspin = pspin + (m0,)
+    eye = np.zeros((4 * K, 3))
+    eye[types < 3, types[types < 3]] = 1.0
+    M = jnp.asarray(eye, spins.dtype)
+    one = jnp.ones_like(m0)
+    st0 = (jax.lax.complex(M[:, 0], M[:, 1]), M[:, 2], one, 0 * one, jax.lax.complex(one, 0 * one))
+
+    def run_block(inp):
+        def body(st, x):
+            return _rf_update(RF | NEW_DT, True, x, pspin, st), None
+
+        st, _ = jax.lax.scan(body, st0, inp)
+        out = jnp.stack([st[0].real, st[0].imag, st[1]], axis=-1).reshape(4, K, 3)
+        phi = jnp.moveaxis(out[:3], 0, -1)  # [K, 3 rows, 3 cols]
+        return jnp.concatenate([phi.reshape(K, 9), out[3]], axis=-1)
+
+    maps = [None] * len(blocks)
+    for L in sorted({b - a for a, b in blocks}):
+        which = [i for i, (a, b) in enumerate(blocks) if b - a == L]
+        steps = jnp.asarray(np.array([np.arange(blocks[i][0], blocks[i][0] + L) for i in which]))
+        d = dt[steps]
+        inp = (rf[steps].real, rf[steps].imag, gradient[steps] * d[..., None], d)
+        out = jax.vmap(run_block)(inp)
+        for j, i in enumerate(which):
+            maps[i] = out[j]
+    return jnp.stack(maps)
 
 
 def _run_branch(spin, coils, record):
@@ -157,18 +215,18 @@ def _trig_needed(spin, xs):
     return jnp.any(rot * rot + wz * wz > SERIES_MAX, axis=1).astype(jnp.int32)
 
 
-def _simulate_chunk(spin, state, coils, xs, *, codes, m, chunk, record, cdtype):
+def _simulate_chunk(spin, state, coils, maps, xs, *, codes, m, chunk, record, cdtype):
     """Scan the bundles over one chunk of spins; returns (final state, emissions)."""
     N = spin[0].shape[0]
     n_out = 1 if coils is None else coils.shape[0]
     zo = _zeros_out(N, n_out, cdtype, spin[0].dtype, record)
-    branches = [_branch(c, t, spin, coils, record, zo) for c in codes for t in (False, True)]
-    index = 2 * xs[4] + _trig_needed(spin, xs[:4])
+    branches = [_branch(c, t, spin, coils, record, zo, maps) for c in codes for t in (False, True)]
+    index = 2 * xs[5] + _trig_needed(spin, xs[:4])
 
     def body(st, inp):
-        return jax.lax.switch(inp[4], branches, st, inp[:4])
+        return jax.lax.switch(inp[5], branches, st, inp[:5])
 
-    scan_xs = (*xs[:4], index)
+    scan_xs = (*xs[:5], index)
     if chunk is None:
         return jax.lax.scan(body, state, scan_xs)
 
@@ -181,9 +239,10 @@ def _simulate_chunk(spin, state, coils, xs, *, codes, m, chunk, record, cdtype):
     return state, ys
 
 
-def _bundle_inputs(rf, gradient, dt, group, first, slot, n_bundles):
-    """Differentiable bundle inputs [n_bundles, BUNDLE, ...]: Re B1, Im B1, moment G dt [3]
-    and dt of each macro-step in its slot (merged runs summed, unused slots zero)."""
+def _bundle_inputs(rf, gradient, dt, group, first, slot, block, n_bundles):
+    """Differentiable bundle inputs [n_bundles, BUNDLE, ...]: Re B1, Im B1, moment G dt [3],
+    dt and class-map block of each macro-step in its slot (merged runs summed, unused slots
+    zero)."""
     m = first.shape[0]
     group, first, slot = jnp.asarray(group), jnp.asarray(first), jnp.asarray(slot)
     d = jax.ops.segment_sum(dt, group, m, indices_are_sorted=True)
@@ -194,7 +253,7 @@ def _bundle_inputs(rf, gradient, dt, group, first, slot, n_bundles):
         out = jnp.zeros((n_bundles * BUNDLE,) + a.shape[1:], a.dtype).at[slot].set(a)
         return out.reshape((n_bundles, BUNDLE) + a.shape[1:])
 
-    return place(r.real), place(r.imag), place(mom), place(d)
+    return place(r.real), place(r.imag), place(mom), place(d), place(jnp.asarray(block))
 
 
 def _spin_chunks(a, n_chunks, size):
@@ -208,7 +267,7 @@ def _spin_chunks(a, n_chunks, size):
 def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, *, static):
     """Jitted fast engine. ``program_arrays`` = (group, first, slot, branch position) int
     arrays; ``static`` from :func:`prepare`."""
-    codes, m, adc_macro, chunk, spin_chunk, record = static
+    codes, m, adc_macro, chunk, spin_chunk, record, blocks, u = static
     cdtype = rf.dtype
     rf = require(rf, jnp.isfinite(rf.real) & jnp.isfinite(rf.imag), "rf must be finite")
     gradient = require(gradient, jnp.isfinite(gradient), "gradient must be finite")
@@ -220,9 +279,15 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
         coils = require(coils, jnp.isfinite(coils.real) & jnp.isfinite(coils.imag), "coils")
     if adc_phase is not None:
         adc_phase = require(adc_phase, jnp.isfinite(adc_phase), "adc_phase must be finite")
-    group, first, slot, pos = program_arrays
-    xs = (*_bundle_inputs(rf, gradient, dt, group, first, slot, m), jnp.asarray(pos, jnp.int32))
-    spin = spin_params(spins)
+    group, first, slot, block, pos, affine = program_arrays
+    xs = _bundle_inputs(rf, gradient, dt, group, first, slot, block, m)
+    xs = (*xs, jnp.asarray(pos, jnp.int32))
+    if affine is None:
+        maps, cls = jnp.zeros((1, 1, 12), spins.dtype), jnp.zeros(spins.n, jnp.int32)
+    else:
+        cls, reps = affine
+        maps = class_maps(rf, gradient, dt, spins, blocks, u, reps)
+    spin = (*spin_params(spins), jnp.asarray(cls, jnp.int32))
     if M_init is None:
         zero = jnp.zeros_like(spins.M0)
         M_init = jnp.stack([zero, zero, spins.M0], axis=-1)
@@ -234,7 +299,7 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
     kw = {"codes": codes, "m": m, "chunk": chunk, "record": record, "cdtype": cdtype}
     N = spins.n
     if spin_chunk is None or spin_chunk >= N:
-        state, ys = _simulate_chunk(spin, state, coils, xs, **kw)
+        state, ys = _simulate_chunk(spin, state, coils, maps, xs, **kw)
         M = jnp.stack([state[0].real, state[0].imag, state[1]], axis=-1)
     else:
         n_sc = -(-N // spin_chunk)
@@ -243,7 +308,7 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
 
         def one_chunk(args):
             sp, st, co = args
-            return _simulate_chunk(sp, st, None if co is None else co.T, xs, **kw)
+            return _simulate_chunk(sp, st, None if co is None else co.T, maps, xs, **kw)
 
         state, ys = jax.lax.map(one_chunk, per)
         M = jnp.stack([state[0].real, state[0].imag, state[1]], axis=-1).reshape(-1, 3)[:N]
@@ -258,7 +323,7 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
     return M, sig, M_adc
 
 
-def prepare(program: Program, checkpoint, n_adc_none: bool, spin_chunk, record):
+def prepare(program: Program, checkpoint, n_adc_none: bool, spin_chunk, record, plan=None):
     """Concrete arguments of :func:`run_fast` for a program: (program arrays, static), with
     ``static = (codes, n_bundles, flat ADC slots, checkpoint chunk, spin chunk, record)``."""
     # the identity padding bundle (free, NEW_DT, dt = 0) is branch position 0
@@ -273,6 +338,9 @@ def prepare(program: Program, checkpoint, n_adc_none: bool, spin_chunk, record):
     if chunk is not None and chunk >= m:
         chunk = None
     adc = None if n_adc_none else tuple(int(i) for i in program.slot[program.adc_macro])
-    static = (tuple(codes), m, adc, chunk, spin_chunk, bool(record))
-    arrays = (program.group, program.first, program.slot.astype(np.int32), pos)
-    return arrays, static
+    blocks, u, affine = (), None, None
+    if plan is not None:
+        blocks, u, affine = plan.blocks, tuple(float(c) for c in plan.u), (plan.cls, plan.reps)
+    static = (tuple(codes), m, adc, chunk, spin_chunk, bool(record), blocks, u)
+    arrays = (program.group, program.first, program.slot.astype(np.int32), program.block, pos)
+    return (*arrays, affine), static

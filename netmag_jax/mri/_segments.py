@@ -39,8 +39,9 @@ import numpy as np
 
 from .._checks import is_concrete
 
-#: flag bits of a macro-step code (RUN: a bundle of BUNDLE reusing, sampling steps)
-RF, NEW_DT, REUSE, EMIT, RUN = 1, 2, 4, 8, 16
+#: flag bits of a macro-step code (RUN: a bundle of BUNDLE reusing, sampling steps; AFFINE:
+#: an RF block applied as a class map, see ``_affine_maps``)
+RF, NEW_DT, REUSE, EMIT, RUN, AFFINE = 1, 2, 4, 8, 16, 32
 #: macro-steps per bundle
 BUNDLE = 8
 
@@ -55,6 +56,7 @@ class Program(NamedTuple):
         adc_macro: [n_adc] macro-step index of each ADC sample, in the order of ``adc``.
         slot: [m] flat slot ``bundle * BUNDLE + position`` of each macro-step.
         bundle_code: [n_bundles] code of each bundle (its first macro-step's, | RUN).
+        block: [m] index of the class-map block of an AFFINE macro-step (0 elsewhere).
     """
 
     group: np.ndarray
@@ -63,6 +65,7 @@ class Program(NamedTuple):
     adc_macro: np.ndarray
     slot: np.ndarray
     bundle_code: np.ndarray
+    block: np.ndarray
 
     @property
     def n_macro(self) -> int:
@@ -85,12 +88,17 @@ def _rf_free(rf, n):
     return r == 0
 
 
-def _groups(free, adc_mask):
-    """Macro-step index per step: RF steps alone; free runs cut after ADC steps and at RF."""
+def _groups(free, adc_mask, blocks):
+    """Macro-step index per step: RF steps alone; free runs cut after ADC steps and at RF;
+    each class-map block [a, b) one macro-step."""
     n = free.shape[0]
     # a new group starts at step i unless steps i-1 and i are both free and i-1 has no ADC
     start = np.ones(n, bool)
     start[1:] = ~(free[1:] & free[:-1] & ~adc_mask[:-1])
+    for a, b in blocks:
+        start[a + 1 : b] = False
+        if b < n:
+            start[b] = True
     return np.cumsum(start) - 1, np.nonzero(start)[0]
 
 
@@ -100,12 +108,13 @@ def _sums(values, group, m):
     return out
 
 
-def build_program(rf, gradient, dt, idx) -> Program:
+def build_program(rf, gradient, dt, idx, blocks=()) -> Program:
     """Plan the macro-steps of a sequence (see the module docstring).
 
     Args:
         rf: [n] complex RF (concrete or traced); gradient: [n, 3]; dt: [n];
-        idx: concrete ADC step indices (or None).
+        idx: concrete ADC step indices (or None); blocks: step ranges [a, b) applied as
+            class maps (``_affine_maps``), each one AFFINE macro-step.
     Returns:
         :class:`Program`.
     """
@@ -114,8 +123,13 @@ def build_program(rf, gradient, dt, idx) -> Program:
     if idx is not None and len(idx):
         adc_mask[np.asarray(idx)] = True
     free = _rf_free(rf, n)
-    group, first = _groups(free, adc_mask)
+    group, first = _groups(free, adc_mask, blocks)
     m = first.shape[0]
+    block = np.zeros(m, np.int32)
+    is_affine = np.zeros(m, bool)
+    for i, (a, _) in enumerate(blocks):
+        block[group[a]] = i
+        is_affine[group[a]] = True
     is_free = free[first]
     emit = _sums(adc_mask.astype(np.int64), group, m) > 0
     g, d = _concrete_numpy(gradient), _concrete_numpy(dt)
@@ -138,10 +152,13 @@ def build_program(rf, gradient, dt, idx) -> Program:
     ).astype(np.int32)
     code[0] |= NEW_DT
     code[0] &= ~REUSE
+    # a class map leaves the carried relaxation factors stale: the next step recomputes them
+    code[1:] |= np.where(is_affine[:-1], NEW_DT, 0).astype(np.int32)
+    code[is_affine] = AFFINE
     adc_macro = group[np.asarray(idx, dtype=np.int64)] if idx is not None else np.zeros(0, int)
     slot, bundle_code = _bundles(code)
     return Program(
-        group.astype(np.int32), first.astype(np.int32), code, adc_macro, slot, bundle_code
+        group.astype(np.int32), first.astype(np.int32), code, adc_macro, slot, bundle_code, block
     )
 
 
