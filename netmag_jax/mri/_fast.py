@@ -149,7 +149,7 @@ def class_maps(rf, gradient, dt, spins, blocks, u, reps):
         phi = jnp.moveaxis(out[:3], 0, -1)  # [K, 3 rows, 3 cols]
         return jnp.concatenate([phi.reshape(K, 9), out[3]], axis=-1)
 
-    maps = [None] * len(blocks)
+    maps: dict = {}
     for L in sorted({b - a for a, b in blocks}):
         which = [i for i, (a, b) in enumerate(blocks) if b - a == L]
         steps = jnp.asarray(np.array([np.arange(blocks[i][0], blocks[i][0] + L) for i in which]))
@@ -158,7 +158,7 @@ def class_maps(rf, gradient, dt, spins, blocks, u, reps):
         out = jax.vmap(run_block)(inp)
         for j, i in enumerate(which):
             maps[i] = out[j]
-    return jnp.stack(maps)
+    return jnp.stack([maps[i] for i in range(len(blocks))])
 
 
 def _run_branch(spin, coils, record):
