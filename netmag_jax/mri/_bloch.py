@@ -171,6 +171,7 @@ def simulate(
     method="fast",
     spin_chunk="auto",
     class_maps=True,
+    progress=False,
 ) -> BlochResult:
     r"""Simulate the Bloch equation for piecewise-constant RF and gradient waveforms.
 
@@ -216,6 +217,8 @@ def simulate(
             one direction) as exact affine maps shared by spins of equal (position along
             the gradient, off-resonance, b1, T1, T2) when such classes are fewer than a
             quarter of the spins and everything is concrete (``_affine_maps``).
+        progress: fast engine only: print ``Bloch simulation: k/n chunks of steps`` on
+            stderr as the checkpointed chunks of steps complete (long simulations).
     Returns:
         :class:`BlochResult` (``M`` [N, 3], ``signal``, ``M_adc``).
     """
@@ -235,7 +238,9 @@ def simulate(
             spin_chunk = int(spin_chunk)
         plan = plan_affine(rf, gradient, dt, idx, spins) if class_maps else None
         program = build_program(rf, gradient, dt, idx, () if plan is None else plan.blocks)
-        arrays, static = prepare(program, checkpoint, idx is None, spin_chunk, record, plan)
+        arrays, static = prepare(
+            program, checkpoint, idx is None, spin_chunk, record, plan, bool(progress)
+        )
         M, sig, M_adc = run_fast(
             rf, gradient, dt, spins, M_init, coils, adc_phase, arrays, static=static
         )

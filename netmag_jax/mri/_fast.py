@@ -23,6 +23,7 @@ working set stays in cache.
 from __future__ import annotations
 
 import math
+import sys
 
 import equinox as eqx
 import jax
@@ -215,7 +216,7 @@ def _trig_needed(spin, xs):
     return jnp.any(rot * rot + wz * wz > SERIES_MAX, axis=1).astype(jnp.int32)
 
 
-def _simulate_chunk(spin, state, coils, maps, xs, *, codes, m, chunk, record, cdtype):
+def _simulate_chunk(spin, state, coils, maps, xs, *, codes, m, chunk, record, cdtype, progress):
     """Scan the bundles over one chunk of spins; returns (final state, emissions)."""
     N = spin[0].shape[0]
     n_out = 1 if coils is None else coils.shape[0]
@@ -229,14 +230,27 @@ def _simulate_chunk(spin, state, coils, maps, xs, *, codes, m, chunk, record, cd
     scan_xs = (*xs[:5], index)
     if chunk is None:
         return jax.lax.scan(body, state, scan_xs)
+    chunked = _chunk_steps(scan_xs, m, chunk)
+    n_chunks = chunked[0].shape[0]
 
     @jax.checkpoint
     def chunk_body(st, xc):
-        return jax.lax.scan(body, st, xc)
+        if progress:
+            jax.debug.callback(_report_progress, xc[-1], n_chunks)
+        return jax.lax.scan(body, st, xc[:-1])
 
-    state, ys = jax.lax.scan(chunk_body, state, _chunk_steps(scan_xs, m, chunk))
+    state, ys = jax.lax.scan(chunk_body, state, (*chunked, jnp.arange(n_chunks)))
     ys = jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:])[:m], ys)
     return state, ys
+
+
+def _report_progress(k, n):
+    """Print ``Bloch simulation: k/n`` on stderr (a callback from inside the scan)."""
+    k = int(k) + 1
+    sys.stderr.write(f"\rBloch simulation: {k}/{n} chunks of steps")
+    if k == n:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
 
 
 def _bundle_inputs(rf, gradient, dt, group, first, slot, block, n_bundles):
@@ -267,7 +281,7 @@ def _spin_chunks(a, n_chunks, size):
 def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, *, static):
     """Jitted fast engine. ``program_arrays`` = (group, first, slot, branch position) int
     arrays; ``static`` from :func:`prepare`."""
-    codes, m, adc_macro, chunk, spin_chunk, record, blocks, u = static
+    codes, m, adc_macro, chunk, spin_chunk, record, blocks, u, progress = static
     cdtype = rf.dtype
     rf = require(rf, jnp.isfinite(rf.real) & jnp.isfinite(rf.imag), "rf must be finite")
     gradient = require(gradient, jnp.isfinite(gradient), "gradient must be finite")
@@ -297,6 +311,7 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
     mxy = jax.lax.complex(M_init[:, 0], M_init[:, 1])
     state = (mxy, M_init[:, 2], one, 0 * one, mxy * 0 + 1)
     kw = {"codes": codes, "m": m, "chunk": chunk, "record": record, "cdtype": cdtype}
+    kw["progress"] = progress
     N = spins.n
     if spin_chunk is None or spin_chunk >= N:
         state, ys = _simulate_chunk(spin, state, coils, maps, xs, **kw)
@@ -323,7 +338,9 @@ def run_fast(rf, gradient, dt, spins, M_init, coils, adc_phase, program_arrays, 
     return M, sig, M_adc
 
 
-def prepare(program: Program, checkpoint, n_adc_none: bool, spin_chunk, record, plan=None):
+def prepare(
+    program: Program, checkpoint, n_adc_none: bool, spin_chunk, record, plan=None, progress=False
+):
     """Concrete arguments of :func:`run_fast` for a program: (program arrays, static), with
     ``static = (codes, n_bundles, flat ADC slots, checkpoint chunk, spin chunk, record)``."""
     # the identity padding bundle (free, NEW_DT, dt = 0) is branch position 0
@@ -335,12 +352,14 @@ def prepare(program: Program, checkpoint, n_adc_none: bool, spin_chunk, record, 
         chunk = int(math.ceil(math.sqrt(m))) if m > 128 else None
     else:
         chunk = int(checkpoint) if checkpoint else None
-    if chunk is not None and chunk >= m:
+    if progress and not chunk:  # progress is reported once per chunk of steps
+        chunk = int(math.ceil(math.sqrt(m)))
+    if chunk is not None and chunk >= m and not progress:
         chunk = None
     adc = None if n_adc_none else tuple(int(i) for i in program.slot[program.adc_macro])
     blocks, u, affine = (), None, None
     if plan is not None:
         blocks, u, affine = plan.blocks, tuple(float(c) for c in plan.u), (plan.cls, plan.reps)
-    static = (tuple(codes), m, adc, chunk, spin_chunk, bool(record), blocks, u)
+    static = (tuple(codes), m, adc, chunk, spin_chunk, bool(record), blocks, u, progress)
     arrays = (program.group, program.first, program.slot.astype(np.int32), program.block, pos)
     return (*arrays, affine), static
