@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
 import tempfile
 import time
 import warnings
@@ -113,6 +114,12 @@ def main(argv=None) -> dict:
     a = p.parse_args(argv)
     n = 16 if a.quick else 64
     results: dict = {}
+
+    def put(key, value):
+        results[key] = value
+        print(f"{key:60s} {value:.4g}" if isinstance(value, float) else f"{key:60s} {value}")
+        sys.stdout.flush()
+
     try:
         corpus = _corpus(a.corpus, n)
     except (ImportError, FileNotFoundError) as e:
@@ -120,7 +127,7 @@ def main(argv=None) -> dict:
         return results
     phantom = mri.shepp_logan(n, fov=corpus.FOV)
     n_sub = int(phantom.spins.n // max(1, int(np.count_nonzero(phantom.pd))))
-    results["spins"] = phantom.spins.n
+    put("spins", phantom.spins.n)
     with tempfile.TemporaryDirectory() as tmp:
         for kind in a.only.split(","):
             with warnings.catch_warnings():
@@ -129,16 +136,15 @@ def main(argv=None) -> dict:
                 getattr(corpus, f"make_{kind}")().write(str(path))
             s_fast, t_fast = _ours(path, phantom, "fast")
             s_ref, t_ref = _ours(path, phantom, "reference")
-            results[f"{kind}_nrmse_fast_vs_reference (goal <= 1e-2)"] = _nrmse(s_fast, s_ref)
-            results[f"{kind}_speedup_vs_reference_path"] = t_ref / t_fast
+            put(f"{kind}_fast_s", t_fast)
+            put(f"{kind}_nrmse_fast_vs_reference (goal <= 1e-2)", _nrmse(s_fast, s_ref))
+            put(f"{kind}_speedup_vs_reference_path", t_ref / t_fast)
             peer = _mrzero(path, phantom, n_sub)
             if isinstance(peer, str):
-                results[f"{kind}_mrzero"] = peer
+                put(f"{kind}_mrzero", peer)
                 continue
-            results[f"{kind}_speedup_vs_mrzero_isochromats (goal >= 30)"] = peer[0] / t_fast
-            results[f"{kind}_speedup_vs_mrzero_pdg (goal > 1)"] = peer[1] / t_fast
-    for k, v in results.items():
-        print(f"{k:60s} {v:.4g}" if isinstance(v, float) else f"{k:60s} {v}")
+            put(f"{kind}_speedup_vs_mrzero_isochromats (goal >= 30)", peer[0] / t_fast)
+            put(f"{kind}_speedup_vs_mrzero_pdg (goal > 1)", peer[1] / t_fast)
     return results
 
 
