@@ -267,20 +267,24 @@ def test_invalid_shapes_and_values():
         mri.Spins(jnp.array([[0.0, jnp.nan, 0.0]]), 1.0, 0.1)
 
 
-def test_simulate_second_call_does_not_recompile(monkeypatch):
+@pytest.mark.parametrize(
+    "method,module,kernel", [("reference", "_bloch", "_step"), ("fast", "_fast", "_rf_update")]
+)
+def test_simulate_second_call_does_not_recompile(monkeypatch, method, module, kernel):
     """mri.simulate with new values of the same shapes (RF, gradients, dt, tissue, positions)
     reuses the compiled engine: the per-step kernel, wrapped by a Python counter, is traced
     in the first call only."""
-    from netmag_jax.mri import _bloch
+    import importlib
 
+    mod = importlib.import_module(f"netmag_jax.mri.{module}")
     traces = []
-    step = _bloch._step
+    step = getattr(mod, kernel)
 
     def counted(*args):
         traces.append(1)
         return step(*args)
 
-    monkeypatch.setattr(_bloch, "_step", counted)
+    monkeypatch.setattr(mod, kernel, counted)
     rng = np.random.default_rng(5)
     n, N = 13, 7  # shapes no other test uses: the first call compiles
 
@@ -290,7 +294,8 @@ def test_simulate_second_call_does_not_recompile(monkeypatch):
         )
         rf = jnp.asarray(scale * 1e-6 * (rng.normal(size=n) + 1j * rng.normal(size=n)))
         grad = jnp.asarray(scale * 1e-3 * rng.normal(size=(n, 3)))
-        return mri.simulate(rf, grad, scale * 1e-4, spins, adc=np.arange(n) % 2 == 1)
+        adc = np.arange(n) % 2 == 1
+        return mri.simulate(rf, grad, scale * 1e-4, spins, adc=adc, method=method)
 
     r1 = run(1.0)
     first = len(traces)
