@@ -61,7 +61,10 @@ def retention(ax) -> dict:
         "delta_10_years": number(delta_10y, 40.3, "1", "ln(10 yr / 1 ns) (tau0 = 1 ns)", rtol=1e-3),
     }
     for name, (K, _) in MATERIALS.items():
-        tau = np.clip(np.asarray(dyn.retention_time(K, jnp.asarray(V), T)), None, 1e30)
+        # tau = tau0 exp(Delta) from the stability ratio, capped at 1e30 s before the exponential
+        # (large FePt grains exceed the float range, where retention_time raises)
+        delta = np.asarray(dyn.thermal_stability(K, jnp.asarray(V), T))
+        tau = dyn.TAU0 * np.exp(np.minimum(delta, np.log(1e30 / dyn.TAU0)))
         ax.semilogy(D * 1e9, tau, label=name)
         D10 = (delta_10y * C.K_B * T / K) ** (1 / 3)
         key = "min_grain_" + name.split()[0].replace("L1_0", "FePt")
