@@ -82,14 +82,17 @@ def _optimistix(Y):
     import optimistix as optx
 
     solver = optx.LevenbergMarquardt(rtol=1e-6, atol=1e-6)
-    TEj, p0 = jnp.asarray(TE, jnp.float32), jnp.asarray(P0, jnp.float32)
+    # optimistix's damping follows the default float type: float32 data, unless x64 is on
+    # (the gallery runs in float64), where a float32 problem would mix dtypes in its solve
+    dtype = jnp.result_type(float)
+    TEj, p0 = jnp.asarray(TE, dtype), jnp.asarray(P0, dtype)
 
     def one(y):
         r = lambda p, _: y - p[0] * jnp.exp(-TEj / p[1])  # noqa: E731
         return optx.least_squares(r, solver, p0, max_steps=200, throw=False).value
 
     f = jax.jit(jax.vmap(one))
-    Yj = jnp.asarray(Y)
+    Yj = jnp.asarray(Y, dtype)
     return lambda: f(Yj)
 
 
