@@ -29,8 +29,6 @@ of radians per spin); merged runs and reused phasors round differently, not wors
 from __future__ import annotations
 
 import math
-import sys
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -39,6 +37,7 @@ import numpy as np
 from .._checks import require
 from .._numerics import rotation_coefficients
 from ..constants import GAMMA_1H
+from ._adjoint import scan_bundles
 from ._kernels import (
     SERIES_MAX,
     emit,
@@ -197,19 +196,6 @@ def _zeros_out(N, n_out, cdtype, rdtype, record):
     return out
 
 
-def _chunk_steps(xs, m, chunk):
-    """Pad the bundle inputs with identity bundles and reshape to [n_chunks, chunk, ...]
-    (padding: zeros everywhere, branch position 0, a free NEW_DT step of length 0)."""
-    n_chunks = -(-m // chunk)
-    pad = n_chunks * chunk - m
-
-    def f(a):
-        a = jnp.concatenate([a, jnp.zeros((pad,) + a.shape[1:], a.dtype)])
-        return a.reshape((n_chunks, chunk) + a.shape[1:])
-
-    return jax.tree_util.tree_map(f, xs)
-
-
 def _trig_needed(spin, xs):
     """Per bundle: does a bound on ``|w|^2`` over the chunk's spins (Cauchy-Schwarz) exceed
     ``SERIES_MAX``, so that sin/cos are needed instead of the series?"""
@@ -223,40 +209,29 @@ def _trig_needed(spin, xs):
 
 
 def _simulate_chunk(spin, state, coils, maps, xs, *, codes, m, chunk, record, cdtype, progress):
-    """Scan the bundles over one chunk of spins; returns (final state, emissions)."""
+    """Scan the bundles over one chunk of spins (``_adjoint.scan_bundles``: checkpointed, with
+    a per-bundle reverse mode); returns (final state, emissions)."""
     N = spin[0].shape[0]
     n_out = 1 if coils is None else coils.shape[0]
-    zo = _zeros_out(N, n_out, cdtype, spin[0].dtype, record)
-    branches = [_branch(c, t, spin, coils, record, zo, maps) for c in codes for t in (False, True)]
+
+    def make_branches(sp, co, mp):
+        zo = _zeros_out(N, n_out, cdtype, sp[0].dtype, record)
+        return [_branch(c, t, sp, co, record, zo, mp) for c in codes for t in (False, True)]
+
     index = 2 * xs[5] + _trig_needed(spin, xs[:4])
-
-    def body(st, inp):
-        return jax.lax.switch(inp[5], branches, st, inp[:5])
-
-    scan_xs = (*xs[:5], index)
-    if chunk is None:
-        return jax.lax.scan(body, state, scan_xs)
-    chunked = _chunk_steps(scan_xs, m, chunk)
-    n_chunks = chunked[0].shape[0]
-
-    @jax.checkpoint
-    def chunk_body(st, xc):
-        if progress:
-            jax.debug.callback(_report_progress, xc[-1], n_chunks)
-        return jax.lax.scan(body, st, xc[:-1])
-
-    state, ys = jax.lax.scan(chunk_body, state, (*chunked, jnp.arange(n_chunks)))
-    ys = jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:])[:m], ys)
-    return state, ys
-
-
-def _report_progress(k, n):
-    """Print ``Bloch simulation: k/n`` on stderr (a callback from inside the scan)."""
-    k = int(k) + 1
-    sys.stderr.write(f"\rBloch simulation: {k}/{n} chunks of steps")
-    if k == n:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+    return scan_bundles(
+        make_branches,
+        spin[:8],
+        spin[8],
+        state,
+        coils,
+        maps,
+        xs[:4],
+        (xs[4], index),
+        m=m,
+        chunk=chunk,
+        progress=progress,
+    )
 
 
 def _bundle_inputs(rf, gradient, dt, group, first, slot, block, n_bundles):
