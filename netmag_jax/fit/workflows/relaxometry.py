@@ -322,13 +322,14 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, catch: bool = True) -> int:
     """``netmag fit relaxometry ARGS``: write maps (or a synthetic data set); returns 0.
 
     A user mistake (missing file, wrong number of TIs, times in ms, a file that would be
     overwritten, ...) exits with one line and status 1, before any output is written.
+    ``catch=False`` lets errors propagate (``run_command``).
     """
-    return run_command(build_parser(), _run, argv)
+    return run_command(build_parser(), _run, argv, catch=catch)
 
 
 def _run(args) -> int:
