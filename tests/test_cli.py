@@ -353,3 +353,144 @@ def test_equinox_value_error_is_one_line(tmp_path, capsys):
     assert cli.main(["run", "--experiments", str(exp), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("netmag run: ") and "T1 must be > 0" in err[0]
+
+
+# --- the fit workflows' data errors through `netmag fit` (one line; --debug: the traceback) -----
+
+_QD_CSV = "T (K),H (Oe),M (emu)\n"
+_MUB_CSV = "T (K),H (T),M (muB),dM (muB)\n"
+
+MAGNETOMETRY_CASES = {
+    "missing file": (None, [], "cannot read "),
+    "empty file": ("", [], "no header line of column names"),
+    "folder": ("<folder>", [], "Is a directory"),
+    "no T column": ("a,b,c\n1,2,3\n4,5,6\n", [], "no T column found"),
+    "not a number": (_QD_CSV + "2,1000,abc\n2,2000,1e-3\n", [], "cannot read 'abc' as a number"),
+    "NaN moment": (_MUB_CSV + "2,1,nan,0.1\n" * 4, [], "not a finite number"),
+    "inf moment": (_MUB_CSV + "2,1,inf,0.1\n" * 4, [], "not a finite number"),
+    "T <= 0": (_MUB_CSV + "-2,1,1,0.1\n" * 4, [], "temperature -2.0 K <= 0"),
+    "zero error": (_MUB_CSV + "2,1,1,0\n" * 4, [], "error 0.0 is not > 0"),
+    "empty cell": (_MUB_CSV + "2,1\n2,2,1,0.1\n", [], "is empty"),
+    "emu without mass": (_QD_CSV + "2,1000,1e-3\n" * 4, [], "need the sample mass"),
+    "mixed units": (_QD_CSV + "2,1000,1e-3\n" * 4, ["--field-unit", "T"], "mixed units"),
+    "QD without [Data]": ("[Header]\nINFO,x\n", [], "no [Data] section"),
+    "pairs label": ("foo\n1\t2\n3\t4\n", ["--format", "pairs"], "names no temperature"),
+    "one point": (_MUB_CSV + "2,1,1,0.1\n", [], "1 points in the chosen T / field window"),
+    "bad --J": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--J", "0.3"], "--J must be a positive"),
+    "negative --sigma": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--sigma", "-1"], "--sigma must be"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MAGNETOMETRY_CASES))
+def test_fit_magnetism_data_errors_are_one_line(case, tmp_path, capsys):
+    """Every malformed magnetometry input: `netmag fit magnetism` prints one line naming the
+    problem (exit status 1) and writes nothing; `netmag --debug` raises it instead."""
+    text, extra, expect = MAGNETOMETRY_CASES[case]
+    data = tmp_path / "m.csv"
+    if text == "<folder>":
+        data = tmp_path
+    elif text is not None:
+        data.write_text(text)
+    out = tmp_path / "out"
+    argv = ["fit", "magnetism", "brillouin", "--data", str(data), *extra, "--out", str(out)]
+    line = _error_line(argv, capsys, (ValueError, OSError))
+    assert line.startswith("netmag fit magnetism: ") and expect in line, line
+    assert not out.exists()
+
+
+TE = (0.01, 0.02, 0.03, 0.04)
+NIFTI_CASES = {
+    "missing file": (None, [], "cannot read NIfTI file"),
+    "not NIfTI": ("text", [], "cannot read NIfTI file"),
+    "no match": ("glob", [], "matches no file"),
+    "TE count": ("good", ["--te", "0.01", "0.02"], "2 echo times given, the data have 4"),
+    "TE in ms": ("good", ["--te", "10", "20", "30", "40"], "look like milliseconds"),
+    "TE < 0": ("good", ["--te", "-0.01", "0.02", "0.03", "0.04"], "must be finite and > 0"),
+    "TE NaN": ("good", ["--te", "nan", "0.02", "0.03", "0.04"], "must be finite and > 0"),
+    "no TE": ("good", ["--te"], "expected at least one argument"),
+    "all zero": ("zeros", [], "all zero"),
+    "all NaN": ("nan", [], "no voxel has finite data"),
+    "all inf": ("inf", [], "no voxel has finite data"),
+    "one echo": ("one", ["--te", "0.01"], "1 volume(s) per voxel cannot determine the 2"),
+    "empty mask": ("good", ["--mask", "<zeros3>"], "selects no voxel"),
+    "mask shape": ("good", ["--mask", "<ones4>"], "does not match the image"),
+    "mask not NIfTI": ("good", ["--mask", "<text>"], "cannot read NIfTI file"),
+    "rician without sigma": ("good", ["--noise", "rician"], "--noise rician needs --sigma"),
+    "sigma 0": ("good", ["--sigma", "0"], "--sigma must be finite and > 0"),
+    "prefix escapes": ("good", ["--prefix", "../x"], "must be a plain file-name prefix"),
+    "sidecar JSON": ("sidecar", [], "line 1: Expecting value"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NIFTI_CASES))
+def test_fit_relaxometry_nifti_errors_are_one_line(case, tmp_path, capsys):
+    """Every bad NIfTI input or protocol: `netmag fit relaxometry` prints one line naming the
+    problem (exit status 1, before any output is written); `--debug` raises it instead."""
+    nib = pytest.importorskip("nibabel")
+    kind, extra, expect = NIFTI_CASES[case]
+    decay = 1000 * np.exp(-np.asarray(TE) / 0.08) * np.ones((3, 2, 1, 1))
+    arrays = {"good": decay, "zeros": 0 * decay, "nan": np.nan * decay, "inf": np.inf * decay}
+    arrays.update(one=decay[..., :1], sidecar=decay, zeros3=np.zeros((3, 2, 1)))
+    arrays["ones4"] = np.ones((4, 2, 1))
+    for name, a in arrays.items():
+        nib.save(nib.Nifti1Image(a.astype(np.float32), np.eye(4)), str(tmp_path / f"{name}.nii"))
+    (tmp_path / "text.nii").write_text("not a NIfTI file")
+    (tmp_path / "sidecar.json").write_text('{"EchoTime": [0.01,')
+    data = {None: "missing.nii", "glob": "none_*.nii"}.get(kind, f"{kind}.nii")
+    extra = [str(tmp_path / f"{e[1:-1]}.nii") if e.startswith("<") else e for e in extra]
+    if kind not in ("sidecar", "one") and "--te" not in extra:
+        extra = ["--te", *map(str, TE), *extra]
+    out = tmp_path / "out"
+    argv = ["fit", "relaxometry", "t2", "--data", str(tmp_path / data), "--threshold", "0"]
+    argv += [*extra, "--out", str(out)]
+    if case == "no TE":  # argparse's own usage error: status 2, as for every option
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert e.value.code == 2 and expect in capsys.readouterr().err
+        return
+    line = _error_line(argv, capsys, (ValueError, OSError))
+    assert line.startswith("netmag fit relaxometry: ") and expect in line, line
+    assert not out.exists() or not any(out.iterdir())
+
+
+# --- a run's outputs are complete or marked failed -----------------------------------------------
+
+
+def test_simulate_failing_midway_marks_its_summary_failed(tmp_path, capsys):
+    """`netmag simulate` whose third output cannot be written (image.npy is a folder): one
+    line, exit status 1, and simulate.json says "failed" with the error; the outputs written
+    before it are complete files. A rerun that can write replaces the mark with "complete"."""
+    out = tmp_path / "o"
+    (out / "image.npy").mkdir(parents=True)
+    argv = ["simulate", str(DATA / "gre_8x8_v14.seq"), "--n", "8", "--n-sub", "1"]
+    line = _error_line([*argv, "--out", str(out)], capsys, OSError)
+    assert line.startswith("netmag simulate: cannot access ") and "image.npy" in line
+    s = json.loads((out / "simulate.json").read_text())
+    assert s["run_status"] == "failed" and "image.npy" in s["error"]
+    assert np.load(out / "signal.npy").shape[-1] == 64  # 8 x 8 ADC samples, complete
+    (out / "image.npy").rmdir()
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    s = json.loads((out / "simulate.json").read_text())
+    assert s["run_status"] == "complete" and s["n_adc"] == 64
+    assert not [p for p in out.iterdir() if p.name.endswith(".netmag-tmp")]
+
+
+def test_relaxometry_failing_midway_marks_its_summary_failed(tmp_path, capsys):
+    """`netmag fit relaxometry --overwrite` over a previous complete run, with one map path
+    blocked (a folder): the summary of the earlier run is replaced by "failed" (never left
+    saying "complete" next to a half-new set of maps)."""
+    nib = pytest.importorskip("nibabel")
+    decay = 1000 * np.exp(-np.asarray(TE) / 0.08) * np.ones((3, 2, 1, 1))
+    nib.save(nib.Nifti1Image(decay.astype(np.float32), np.eye(4)), str(tmp_path / "d.nii"))
+    out = tmp_path / "maps"
+    argv = ["fit", "relaxometry", "t2", "--data", str(tmp_path / "d.nii"), "--te"]
+    argv += [*map(str, TE), "--threshold", "0", "--no-figure", "--out", str(out)]
+    assert cli.main(argv) == 0
+    summary = out / "sub-01_fit.json"
+    assert json.loads(summary.read_text())["run_status"] == "complete"
+    (out / "sub-01_desc-converged_mask.nii.gz").unlink()
+    (out / "sub-01_desc-converged_mask.nii.gz").mkdir()
+    line = _error_line([*argv, "--overwrite"], capsys, OSError)
+    assert line.startswith("netmag fit relaxometry: cannot access ") and "mask" in line
+    s = json.loads(summary.read_text())
+    assert s["run_status"] == "failed" and "complete" not in s and "mask" in s["error"]
