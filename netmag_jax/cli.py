@@ -17,9 +17,18 @@ Global options (before the subcommand): ``--device cpu|gpu``, ``--x64`` and ``--
 ``fit``, ``simulate`` and ``design`` use only the installed package. ``run`` and ``bench`` run
 a clone's scripts: ``<experiments>/_gallery.py``'s ``run_gallery(out, quick=, only=)`` and each
 ``<benchmarks>/bench_<name>.py``'s ``main(quick=)`` (default folders in the current directory).
-A user mistake (missing or unwritable file, unknown name, invalid value: ``ValueError``,
-``OSError``, equinox's value errors) ends with one line ``netmag <command>: ...`` and exit
+A user mistake (missing or unwritable file, unknown name, invalid value, a missing optional
+reader: ``ValueError``, ``OSError``, ``ImportError``, equinox's value errors), in every command
+and every ``fit`` workflow, ends with one line ``netmag <command>: ...`` on stderr and exit
 status 1; ``--debug`` shows the traceback instead.
+
+Outputs: every file is written atomically (a hidden ``*.netmag-tmp`` file in the target
+folder, fsync, rename), so a killed run leaves each file old or new, never truncated. A run's
+JSON summary (``simulate.json``, ``design.json``, ``<prefix>_fit.json``, ``<cmd>_fit.json``,
+``cef_fit.json``) is its mark: ``"run_status": "running"`` before the first output,
+``"complete"`` written last; ``"failed"`` with the error when a write fails (exit status 1).
+Only ``"complete"`` marks a complete set; ``"running"`` after the process ended means it was
+killed. Errors in the input are found before anything is written.
 """
 
 from __future__ import annotations
