@@ -17,9 +17,18 @@ Global options (before the subcommand): ``--device cpu|gpu``, ``--x64`` and ``--
 ``fit``, ``simulate`` and ``design`` use only the installed package. ``run`` and ``bench`` run
 a clone's scripts: ``<experiments>/_gallery.py``'s ``run_gallery(out, quick=, only=)`` and each
 ``<benchmarks>/bench_<name>.py``'s ``main(quick=)`` (default folders in the current directory).
-A user mistake (missing or unwritable file, unknown name, invalid value: ``ValueError``,
-``OSError``, equinox's value errors) ends with one line ``netmag <command>: ...`` and exit
+A user mistake (missing or unwritable file, unknown name, invalid value, a missing optional
+reader: ``ValueError``, ``OSError``, ``ImportError``, equinox's value errors), in every command
+and every ``fit`` workflow, ends with one line ``netmag <command>: ...`` on stderr and exit
 status 1; ``--debug`` shows the traceback instead.
+
+Outputs: every file is written atomically (a hidden ``*.netmag-tmp`` file in the target
+folder, fsync, rename), so a killed run leaves each file old or new, never truncated. A run's
+JSON summary (``simulate.json``, ``design.json``, ``<prefix>_fit.json``, ``<cmd>_fit.json``,
+``cef_fit.json``) is its mark: ``"run_status": "running"`` before the first output,
+``"complete"`` written last; ``"failed"`` with the error when a write fails (exit status 1).
+Only ``"complete"`` marks a complete set; ``"running"`` after the process ended means it was
+killed. Errors in the input are found before anything is written.
 """
 
 from __future__ import annotations
@@ -27,18 +36,15 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import re
 import sys
 from pathlib import Path
 
-import equinox as eqx
 import jax
 
+from ._errors import USER_ERRORS as USER_ERRORS
+from ._errors import is_user_error, one_line
+from ._io import run_outputs, save_npy, save_npz, write_json
 from .fit import workflows
-
-# what a user's input can raise: bad values and files (ValueError, also UnicodeDecodeError),
-# missing or unwritable paths (OSError), invalid values found inside jit (equinox)
-USER_ERRORS = (ValueError, OSError, eqx.EquinoxRuntimeError)
 
 
 def load_module(path: Path, package: str = "netmag_scripts"):
@@ -57,12 +63,11 @@ def load_module(path: Path, package: str = "netmag_scripts"):
 
 
 def _folder(path: Path, command: str, option: str) -> Path:
-    """``path`` if it is a folder; otherwise a one-line exit naming the option to fix it."""
+    """``path`` if it is a folder; otherwise a ValueError naming the option to fix it."""
     path = Path(path)
     if not path.is_dir():
-        raise SystemExit(
-            f"netmag {command}: no folder {path} (run from a clone of the repository "
-            f"or pass {option} DIR)"
+        raise ValueError(
+            f"no folder {path} (run from a clone of the repository or pass {option} DIR)"
         )
     return path
 
@@ -73,7 +78,7 @@ def run_experiments(
     """Run the gallery of the ``experiments`` folder: ``_gallery.py``'s ``run_gallery``."""
     gallery = _folder(experiments, "run", "--experiments") / "_gallery.py"
     if not gallery.is_file():
-        raise SystemExit(f"netmag run: no {gallery} (the gallery runner of the experiments)")
+        raise ValueError(f"no {gallery} (the gallery runner of the experiments)")
     return load_module(gallery, "netmag_experiments").run_gallery(Path(out), quick=quick, only=only)
 
 
@@ -94,9 +99,7 @@ def run_benchmarks(
     available = {p.stem.removeprefix("bench_"): p for p in sorted(folder.glob("bench_*.py"))}
     unknown = sorted(set(only or ()) - set(available))
     if unknown:
-        raise SystemExit(
-            f"netmag bench: unknown benchmark(s) {unknown}; available: {sorted(available)}"
-        )
+        raise ValueError(f"unknown benchmark(s) {unknown}; available: {sorted(available)}")
     results = {}
     for name, path in available.items():
         if only and name not in only:
@@ -104,9 +107,7 @@ def run_benchmarks(
         print(f"== benchmark {name} ==", flush=True)
         results[name] = load_module(path, "netmag_benchmarks").main(quick=quick)
     if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "benchmarks.json").write_text(json.dumps(results, indent=2, default=float))
+        write_json(Path(out) / "benchmarks.json", results)
     return results
 
 
@@ -116,11 +117,8 @@ def _simulate_phantom(path: Path, phantom: str, n: int, n_sub):
     ``mri.spoiling_isochromats``, at most 128)."""
     from . import mri
 
-    try:
-        pf = mri.parse_pulseq(path)
-        seq = mri.pulseq_to_sequence(pf)
-    except ValueError as err:  # malformed file: the reader names the line
-        raise SystemExit(f"netmag simulate: {err}") from None
+    pf = mri.parse_pulseq(path)  # a malformed file: ValueError naming its line
+    seq = mri.pulseq_to_sequence(pf)
     fov = pf.definitions.get("FOV")
     fov = [fov] if isinstance(fov, (int, float)) else fov
     options = {}
@@ -134,19 +132,9 @@ def _simulate_phantom(path: Path, phantom: str, n: int, n_sub):
         if need > n_sub:
             print(f"netmag simulate: exact spoiling needs {need} isochromats per pixel; using 128")
     if n_sub < 1:
-        raise SystemExit("netmag simulate: --n-sub must be >= 1")
+        raise ValueError("--n-sub must be >= 1")
     make = {"shepp_logan": mri.shepp_logan, "cylinder": mri.cylinder}[phantom]
     return make(n=n, n_sub=n_sub, **options)
-
-
-def _save_npy(path: Path, array) -> None:
-    """``np.save`` through a temporary file in the target folder and ``os.replace``."""
-    import numpy as np
-
-    from .mri._atomic import atomic_path
-
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.save(f, np.asarray(array))
 
 
 def simulate_file(
@@ -164,26 +152,33 @@ def simulate_file(
     import numpy as np
 
     from . import mri
-    from .mri._atomic import write_text
     from .mri._plot import plot_simulation
 
     path = Path(path)
     if not path.is_file():
-        raise SystemExit(f"netmag simulate: no such file {path}")
+        raise ValueError(f"no such file {path}")
     ph = _simulate_phantom(path, phantom, n, n_sub)
-    try:
-        res = mri.simulate_seq(path, ph)
-    except ValueError as err:  # malformed file: the reader names the line
-        raise SystemExit(f"netmag simulate: {err}") from None
+    res = mri.simulate_seq(path, ph)  # a malformed file: ValueError naming its line
     out = Path(out)
     signal = np.asarray(res.signal) if res.signal is not None else np.zeros(0, complex)
-    _save_npy(out / "signal.npy", signal)
-    if res.kspace is not None:
-        _save_npy(out / "kspace.npy", res.kspace)
-    if res.image is not None:
-        _save_npy(out / "image.npy", res.image)
-    figures = plot_simulation(res, out, path.name)
-    summary = {
+    with run_outputs(out / "simulate.json") as summary:  # written last (see main)
+        save_npy(out / "signal.npy", signal)
+        for name in ("kspace", "image"):
+            if getattr(res, name) is not None:
+                save_npy(out / f"{name}.npy", getattr(res, name))
+        figures = plot_simulation(res, out, path.name)
+        summary.update(_simulate_summary(path, phantom, n, ph, res, signal, figures))
+        if mrd is not None and res.signal is not None:
+            summary["mrd"] = str(mri.write_mrd(res, mrd, phantom=ph))
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+def _simulate_summary(path, phantom, n, ph, res, signal, figures) -> dict:
+    """The numbers of one ``netmag simulate`` run for ``simulate.json``."""
+    import numpy as np
+
+    return {
         "file": str(path),
         "phantom": phantom,
         "n": n,
@@ -195,11 +190,6 @@ def simulate_file(
         "recon": res.recon,
         "figures": sorted(str(p.name) for p in figures.values()),
     }
-    if mrd is not None and res.signal is not None:
-        summary["mrd"] = str(mri.write_mrd(res, mrd, phantom=ph))
-    write_text(out / "simulate.json", json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
-    return summary
 
 
 def _design_seq(res, path: Path, kind: str) -> dict:
@@ -207,10 +197,7 @@ def _design_seq(res, path: Path, kind: str) -> dict:
     the summary entries (file, RF resampling error)."""
     from .mri import write_pulseq
 
-    try:
-        export = write_pulseq(res, path, name=f"netmag design {kind}")
-    except ValueError as err:
-        raise SystemExit(f"netmag design: {err}") from None
+    export = write_pulseq(res, path, name=f"netmag design {kind}")
     print(
         f"netmag design: wrote {export.path} (RF on the 1 us raster: relative L2 error "
         f"{export.rf_error:.2e})"
@@ -230,51 +217,50 @@ def design_pulse(args) -> dict:
     flip = None if args.flip is None else math.radians(args.flip)
     b0 = np.linspace(-args.b0_range, args.b0_range, 5) if args.b0_range > 0 else (0.0,)
     b1 = np.linspace(1 - args.b1_range, 1 + args.b1_range, 5) if args.b1_range > 0 else (1.0,)
-    try:
-        if args.thickness is not None:
-            target = design.slice_target(
-                args.kind, args.thickness, flip_angle=flip, off_resonance=b0, b1_scale=b1
-            )
-            # slice-select gradient so that the pulse bandwidth tbw / T covers the slice
-            gradient = args.tbw / (args.duration * GAMMA_1H_HZ * args.thickness)
-        else:
-            target = design.uniform_target(
-                args.kind, flip_angle=flip, off_resonance=b0, b1_scale=b1
-            )
-            gradient = 0.0
-        init = design.initial_pulse(
-            "sinc" if args.thickness is not None else "hard",
-            target,
-            args.samples,
-            args.duration,
-            args.b1_max,
-            tbw=args.tbw,
+    if args.thickness is not None:
+        target = design.slice_target(
+            args.kind, args.thickness, flip_angle=flip, off_resonance=b0, b1_scale=b1
         )
-        res = design.optimize_pulse(
-            target,
-            args.duration,
-            args.samples,
-            b1_max=args.b1_max,
-            gradient=gradient,
-            init=init,
-            stop=design.Stopping(max_iter=args.iterations),
-            progress=max(args.iterations // 10, 1),
-        )
-    except ValueError as err:
-        raise SystemExit(f"netmag design: {err}") from None
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    shape = res.pulseq_shape()
-    np.savez(
-        out / "pulse.npz",
-        rf=np.asarray(res.rf),
-        gradient=np.asarray(res.gradient),
-        dt=res.dt,
-        magnitude=shape["magnitude"],
-        phase=shape["phase"],
+        # slice-select gradient so that the pulse bandwidth tbw / T covers the slice
+        gradient = args.tbw / (args.duration * GAMMA_1H_HZ * args.thickness)
+    else:
+        target = design.uniform_target(args.kind, flip_angle=flip, off_resonance=b0, b1_scale=b1)
+        gradient = 0.0
+    init = design.initial_pulse(
+        "sinc" if args.thickness is not None else "hard",
+        target,
+        args.samples,
+        args.duration,
+        args.b1_max,
+        tbw=args.tbw,
     )
-    design.plot_design(res, out / "pulse.png")
-    summary = {
+    res = design.optimize_pulse(
+        target,
+        args.duration,
+        args.samples,
+        b1_max=args.b1_max,
+        gradient=gradient,
+        init=init,
+        stop=design.Stopping(max_iter=args.iterations),
+        progress=max(args.iterations // 10, 1),
+    )
+    out = Path(args.out)
+    shape = res.pulseq_shape()
+    arrays = dict(rf=np.asarray(res.rf), gradient=np.asarray(res.gradient), dt=res.dt)
+    arrays.update(magnitude=shape["magnitude"], phase=shape["phase"])
+    with run_outputs(out / "design.json") as summary:  # written last (see main)
+        save_npz(out / "pulse.npz", **arrays)
+        design.plot_design(res, out / "pulse.png")
+        summary.update(_design_summary(args, res, shape))
+        if getattr(args, "seq", None) is not None:
+            summary.update(_design_seq(res, args.seq, args.kind))
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+def _design_summary(args, res, shape) -> dict:
+    """The numbers of a designed pulse for ``design.json``."""
+    return {
         "kind": args.kind,
         "duration_s": args.duration,
         "samples": args.samples,
@@ -287,11 +273,6 @@ def design_pulse(args) -> dict:
         "amplitude_hz": float(shape["amplitude_hz"]),
         "seconds": float(res.seconds),
     }
-    if getattr(args, "seq", None) is not None:
-        summary.update(_design_seq(res, args.seq, args.kind))
-    (out / "design.json").write_text(json.dumps(summary, indent=2))
-    print(json.dumps(summary, indent=2))
-    return summary
 
 
 def _add_repository_command(sub, name: str, folder: str, what: str, about: str, out) -> None:
@@ -429,20 +410,6 @@ def select_device(device: str | None) -> None:
         )
 
 
-def _one_line(err: BaseException) -> str:
-    """An error as one line: its first non-empty line (for equinox's value errors, the
-    message given to ``eqx.error_if``); for a file error, what and where."""
-    if isinstance(err, OSError) and err.filename is not None:
-        what = err.strerror or type(err).__name__
-        return f"cannot access {err.filename}: {what}; check the path and its permissions"
-    text = str(err)
-    inside_jit = re.search(r"EquinoxRuntimeError: (.+)", text)  # eqx.error_if's own message
-    if inside_jit:
-        return inside_jit.group(1).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(err).__name__
-
-
 def _dispatch(args) -> int:
     """Run the subcommand of the parsed ``args``; its exit status."""
     if args.x64:
@@ -453,23 +420,23 @@ def _dispatch(args) -> int:
         run_experiments(args.experiments, args.out, quick=args.quick, only=args.only)
     elif args.command == "fit":
         if args.workflow not in workflows.WORKFLOWS:
-            raise SystemExit(
-                f"netmag fit: unknown workflow {args.workflow!r}; "
+            raise ValueError(
+                f"unknown workflow {args.workflow!r}; "
                 f"available: {', '.join(sorted(workflows.WORKFLOWS))}"
             )
         if workflows.wants_float64(args.workflow, args.args):
             jax.config.update("jax_enable_x64", True)  # the command line's choice
-        return workflows.run_workflow(args.workflow, args.args)
+        return workflows.run_workflow(args.workflow, args.args, catch=False)
     elif args.command == "simulate":
         if args.n < 4:
-            raise SystemExit("netmag simulate: --n must be >= 4")
+            raise ValueError("--n must be >= 4")
         simulate_file(args.seq, args.phantom, args.n, args.out, args.n_sub, args.mrd)
     elif args.command == "design":
         for name in ("duration", "b1_max"):
             if not getattr(args, name) > 0:
-                raise SystemExit(f"netmag design: --{name.replace('_', '-')} must be > 0")
+                raise ValueError(f"--{name.replace('_', '-')} must be > 0")
         if args.samples < 2:
-            raise SystemExit("netmag design: --samples must be >= 2")
+            raise ValueError("--samples must be >= 2")
         design_pulse(args)
     elif args.command == "bench":
         run_benchmarks(args.out, quick=args.quick, only=args.only, benchmarks=args.benchmarks)
@@ -479,20 +446,21 @@ def _dispatch(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run ``netmag ARGV`` (default ``sys.argv[1:]``); returns the exit status.
 
-    A user-input error (``USER_ERRORS``) prints one line ``netmag <command>: <message>`` on
-    stderr and returns 1; with ``--debug`` it propagates with its traceback.
+    A user-input error (``USER_ERRORS`` not raised inside JAX itself, also from a ``fit``
+    workflow) prints one line ``netmag <command>: <message>`` on stderr and returns 1; with
+    ``--debug`` it propagates with its traceback.
     """
     args = build_parser().parse_args(argv)
     select_device(args.device)
     try:
         return _dispatch(args)
     except USER_ERRORS as err:
-        if args.debug:
+        if args.debug or not is_user_error(err):
             raise
-        print(
-            f"netmag {args.command}: {_one_line(err)} (--debug shows the traceback)",
-            file=sys.stderr,
-        )
+        name = args.command
+        if name == "fit" and args.workflow in workflows.WORKFLOWS:
+            name = f"fit {args.workflow}"
+        print(f"netmag {name}: {one_line(err)} (--debug shows the traceback)", file=sys.stderr)
         return 1
 
 

@@ -17,6 +17,19 @@ def _netmag(*args):
     )
 
 
+def _error_line(argv, capsys, error=ValueError) -> str:
+    """`netmag ARGV` ends with exit status 1 and one line on stderr (returned, without the
+    `--debug` hint); `netmag --debug ARGV` raises ``error`` with its traceback instead."""
+    capsys.readouterr()
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].endswith(" (--debug shows the traceback)"), err
+    with pytest.raises(error):
+        cli.main(["--debug", *argv])
+    return err[0].removesuffix(" (--debug shows the traceback)")
+
+
 @pytest.mark.parametrize("sub", ["run", "fit", "simulate", "design", "bench"])
 def test_help_for_each_subcommand(sub):
     r = _netmag(sub, "--help")
@@ -37,20 +50,20 @@ def test_missing_subcommand_is_an_error():
     assert "required" in r.stderr
 
 
-def test_run_without_experiments_folder_is_one_line(tmp_path, monkeypatch):
+def test_run_without_experiments_folder_is_one_line(tmp_path, monkeypatch, capsys):
     """Outside a clone (no ./experiments) `netmag run` names the --experiments option."""
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit) as e:
-        cli.main(["run", "--quick", "--out", str(tmp_path / "o")])
-    assert e.value.code == (
+    assert _error_line(["run", "--quick", "--out", str(tmp_path / "o")], capsys) == (
         "netmag run: no folder experiments (run from a clone of the repository or pass "
         "--experiments DIR)"
     )
 
 
-def test_run_without_gallery_runner_is_one_line(tmp_path):
-    with pytest.raises(SystemExit, match=r"netmag run: no .*_gallery.py"):
-        cli.main(["run", "--experiments", str(tmp_path), "--out", str(tmp_path / "o")])
+def test_run_without_gallery_runner_is_one_line(tmp_path, capsys):
+    line = _error_line(["run", "--experiments", str(tmp_path), "--out", str(tmp_path)], capsys)
+    assert line.startswith("netmag run: no ") and line.endswith(
+        "_gallery.py (the gallery runner of the experiments)"
+    )
 
 
 def test_run_calls_the_gallery_of_the_experiments_folder(tmp_path):
@@ -98,19 +111,17 @@ def test_bench_runs_the_benchmarks_folder(tmp_path):
     }
 
 
-def test_bench_mistakes_are_one_line(tmp_path, monkeypatch):
+def test_bench_mistakes_are_one_line(tmp_path, monkeypatch, capsys):
     folder = _bench_folder(tmp_path)
-    with pytest.raises(SystemExit, match=r"^netmag bench: unknown benchmark\(s\) \['gamma'\]"):
-        cli.main(["bench", "--benchmarks", str(folder), "--only", "gamma"])
+    line = _error_line(["bench", "--benchmarks", str(folder), "--only", "gamma"], capsys)
+    assert line.startswith("netmag bench: unknown benchmark(s) ['gamma']")
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(SystemExit, match=r"^netmag bench: no folder benchmarks .*--benchmarks DIR"):
-        cli.main(["bench"])
+    line = _error_line(["bench"], capsys)
+    assert line.startswith("netmag bench: no folder benchmarks ") and "--benchmarks DIR" in line
 
 
-def test_unknown_workflow_is_a_clear_error():
-    with pytest.raises(SystemExit) as e:
-        cli.main(["fit", "no_such_workflow"])
-    assert e.value.code == (
+def test_unknown_workflow_is_a_clear_error(capsys):
+    assert _error_line(["fit", "no_such_workflow"], capsys) == (
         "netmag fit: unknown workflow 'no_such_workflow'; "
         "available: crystal_field, magnetism, relaxometry"
     )
@@ -159,7 +170,7 @@ def test_simulate_cartesian_seq_gives_an_image(tmp_path):
     assert (tmp_path / "image.png").stat().st_size > 0
 
 
-def test_simulate_uses_the_file_fov_isochromats_and_writes_figures(tmp_path):
+def test_simulate_uses_the_file_fov_isochromats_and_writes_figures(tmp_path, capsys):
     """`netmag simulate` builds the phantom on the file's FOV (0.2 m, slice 5 mm), with the
     isochromats the file's spoiling needs (mri.spoiling_isochromats) unless --n-sub is
     given, and writes the sequence diagram, k-space, signal and image figures."""
@@ -185,46 +196,29 @@ def test_simulate_uses_the_file_fov_isochromats_and_writes_figures(tmp_path):
         ]
     )
     assert json.loads((tmp_path / "b" / "simulate.json").read_text())["n_sub"] == 3
-    with pytest.raises(SystemExit, match="n-sub"):
-        cli.main(
-            [
-                "simulate",
-                str(DATA / "gre_8x8_v14.seq"),
-                "--n-sub",
-                "0",
-                "--out",
-                str(tmp_path / "c"),
-            ]
-        )
+    seq = str(DATA / "gre_8x8_v14.seq")
+    argv = ["simulate", seq, "--n-sub", "0", "--out", str(tmp_path / "c")]
+    assert _error_line(argv, capsys) == "netmag simulate: --n-sub must be >= 1"
 
 
-def test_simulate_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="no such file"):
-        cli.main(["simulate", str(tmp_path / "nope.seq"), "--out", str(tmp_path)])
+def test_simulate_missing_file_is_a_clear_error(tmp_path, capsys):
+    line = _error_line(["simulate", str(tmp_path / "nope.seq"), "--out", str(tmp_path)], capsys)
+    assert line == f"netmag simulate: no such file {tmp_path / 'nope.seq'}"
 
 
-def test_simulate_malformed_file_names_the_line(tmp_path):
+def test_simulate_malformed_file_names_the_line(tmp_path, capsys):
     bad = tmp_path / "bad.seq"
     bad.write_text("[VERSION]\nmajor 1\nminor 4\nrevision 1\n\n[BLOCKS]\n1 0 x 0 0 0 0 0\n")
-    with pytest.raises(SystemExit, match=r"bad.seq:7: not a number"):
-        cli.main(["simulate", str(bad), "--out", str(tmp_path / "o")])
+    line = _error_line(["simulate", str(bad), "--out", str(tmp_path / "o")], capsys)
+    assert line.startswith("netmag simulate: ") and "bad.seq:7: not a number" in line
+    assert not (tmp_path / "o" / "simulate.json").exists()  # nothing written
 
 
-def test_design_infeasible_is_a_clear_error(tmp_path):
+def test_design_infeasible_is_a_clear_error(tmp_path, capsys):
     """gamma B1max T = 2.675e8 * 1e-6 * 1e-3 rad = 15.3 deg < 90 deg: infeasible."""
-    with pytest.raises(SystemExit, match="infeasible"):
-        cli.main(
-            [
-                "design",
-                "excitation",
-                "--duration",
-                "1e-3",
-                "--b1-max",
-                "1e-6",
-                "--out",
-                str(tmp_path),
-            ]
-        )
+    argv = ["design", "excitation", "--duration", "1e-3", "--b1-max", "1e-6"]
+    line = _error_line([*argv, "--out", str(tmp_path)], capsys)
+    assert line.startswith("netmag design: ") and "infeasible" in line
 
 
 def test_design_nonselective_inversion_writes_pulse(tmp_path):
@@ -263,9 +257,9 @@ def test_design_nonselective_inversion_writes_pulse(tmp_path):
     )
 
 
-def test_design_rejects_nonpositive_duration(tmp_path):
-    with pytest.raises(SystemExit, match="duration"):
-        cli.main(["design", "inversion", "--duration", "0", "--out", str(tmp_path)])
+def test_design_rejects_nonpositive_duration(tmp_path, capsys):
+    argv = ["design", "inversion", "--duration", "0", "--out", str(tmp_path)]
+    assert _error_line(argv, capsys) == "netmag design: --duration must be > 0"
 
 
 # --- global options and the central handler of user-input errors (main) --------------------
@@ -319,19 +313,10 @@ def test_unwritable_out_is_one_line_in_every_command(command, tmp_path, capsys):
     """An --out under a regular file (OSError) ends every command with one line on stderr,
     naming the command and the path, exit status 1; --debug raises with the traceback."""
     argv = _argv_with_unwritable_out(command, tmp_path)
-    if command == "fit":  # the workflows end with their own one line (SystemExit)
-        with pytest.raises(SystemExit) as e:
-            cli.main(argv)
-        assert str(e.value.code).startswith("netmag fit crystal_field: ")
-        assert "\n" not in str(e.value.code) and "a_file" in str(e.value.code)
-        return
-    assert cli.main(argv) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1, err
-    assert err[0].startswith(f"netmag {command}: cannot access ")
-    assert "a_file" in err[0] and "check the path" in err[0] and "--debug" in err[0]
-    with pytest.raises(OSError):
-        cli.main(["--debug", *argv])
+    line = _error_line(argv, capsys, OSError)
+    name = "fit crystal_field" if command == "fit" else command
+    assert line.startswith(f"netmag {name}: cannot access ")
+    assert "a_file" in line and "check the path" in line
 
 
 def test_value_error_is_its_first_line_and_debug_shows_the_traceback(tmp_path):
@@ -368,3 +353,144 @@ def test_equinox_value_error_is_one_line(tmp_path, capsys):
     assert cli.main(["run", "--experiments", str(exp), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("netmag run: ") and "T1 must be > 0" in err[0]
+
+
+# --- the fit workflows' data errors through `netmag fit` (one line; --debug: the traceback) -----
+
+_QD_CSV = "T (K),H (Oe),M (emu)\n"
+_MUB_CSV = "T (K),H (T),M (muB),dM (muB)\n"
+
+MAGNETOMETRY_CASES = {
+    "missing file": (None, [], "cannot read "),
+    "empty file": ("", [], "no header line of column names"),
+    "folder": ("<folder>", [], "Is a directory"),
+    "no T column": ("a,b,c\n1,2,3\n4,5,6\n", [], "no T column found"),
+    "not a number": (_QD_CSV + "2,1000,abc\n2,2000,1e-3\n", [], "cannot read 'abc' as a number"),
+    "NaN moment": (_MUB_CSV + "2,1,nan,0.1\n" * 4, [], "not a finite number"),
+    "inf moment": (_MUB_CSV + "2,1,inf,0.1\n" * 4, [], "not a finite number"),
+    "T <= 0": (_MUB_CSV + "-2,1,1,0.1\n" * 4, [], "temperature -2.0 K <= 0"),
+    "zero error": (_MUB_CSV + "2,1,1,0\n" * 4, [], "error 0.0 is not > 0"),
+    "empty cell": (_MUB_CSV + "2,1\n2,2,1,0.1\n", [], "is empty"),
+    "emu without mass": (_QD_CSV + "2,1000,1e-3\n" * 4, [], "need the sample mass"),
+    "mixed units": (_QD_CSV + "2,1000,1e-3\n" * 4, ["--field-unit", "T"], "mixed units"),
+    "QD without [Data]": ("[Header]\nINFO,x\n", [], "no [Data] section"),
+    "pairs label": ("foo\n1\t2\n3\t4\n", ["--format", "pairs"], "names no temperature"),
+    "one point": (_MUB_CSV + "2,1,1,0.1\n", [], "1 points in the chosen T / field window"),
+    "bad --J": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--J", "0.3"], "--J must be a positive"),
+    "negative --sigma": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--sigma", "-1"], "--sigma must be"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MAGNETOMETRY_CASES))
+def test_fit_magnetism_data_errors_are_one_line(case, tmp_path, capsys):
+    """Every malformed magnetometry input: `netmag fit magnetism` prints one line naming the
+    problem (exit status 1) and writes nothing; `netmag --debug` raises it instead."""
+    text, extra, expect = MAGNETOMETRY_CASES[case]
+    data = tmp_path / "m.csv"
+    if text == "<folder>":
+        data = tmp_path
+    elif text is not None:
+        data.write_text(text)
+    out = tmp_path / "out"
+    argv = ["fit", "magnetism", "brillouin", "--data", str(data), *extra, "--out", str(out)]
+    line = _error_line(argv, capsys, (ValueError, OSError))
+    assert line.startswith("netmag fit magnetism: ") and expect in line, line
+    assert not out.exists()
+
+
+TE = (0.01, 0.02, 0.03, 0.04)
+NIFTI_CASES = {
+    "missing file": (None, [], "cannot read NIfTI file"),
+    "not NIfTI": ("text", [], "cannot read NIfTI file"),
+    "no match": ("glob", [], "matches no file"),
+    "TE count": ("good", ["--te", "0.01", "0.02"], "2 echo times given, the data have 4"),
+    "TE in ms": ("good", ["--te", "10", "20", "30", "40"], "look like milliseconds"),
+    "TE < 0": ("good", ["--te", "-0.01", "0.02", "0.03", "0.04"], "must be finite and > 0"),
+    "TE NaN": ("good", ["--te", "nan", "0.02", "0.03", "0.04"], "must be finite and > 0"),
+    "no TE": ("good", ["--te"], "expected at least one argument"),
+    "all zero": ("zeros", [], "all zero"),
+    "all NaN": ("nan", [], "no voxel has finite data"),
+    "all inf": ("inf", [], "no voxel has finite data"),
+    "one echo": ("one", ["--te", "0.01"], "1 volume(s) per voxel cannot determine the 2"),
+    "empty mask": ("good", ["--mask", "<zeros3>"], "selects no voxel"),
+    "mask shape": ("good", ["--mask", "<ones4>"], "does not match the image"),
+    "mask not NIfTI": ("good", ["--mask", "<text>"], "cannot read NIfTI file"),
+    "rician without sigma": ("good", ["--noise", "rician"], "--noise rician needs --sigma"),
+    "sigma 0": ("good", ["--sigma", "0"], "--sigma must be finite and > 0"),
+    "prefix escapes": ("good", ["--prefix", "../x"], "must be a plain file-name prefix"),
+    "sidecar JSON": ("sidecar", [], "line 1: Expecting value"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NIFTI_CASES))
+def test_fit_relaxometry_nifti_errors_are_one_line(case, tmp_path, capsys):
+    """Every bad NIfTI input or protocol: `netmag fit relaxometry` prints one line naming the
+    problem (exit status 1, before any output is written); `--debug` raises it instead."""
+    nib = pytest.importorskip("nibabel")
+    kind, extra, expect = NIFTI_CASES[case]
+    decay = 1000 * np.exp(-np.asarray(TE) / 0.08) * np.ones((3, 2, 1, 1))
+    arrays = {"good": decay, "zeros": 0 * decay, "nan": np.nan * decay, "inf": np.inf * decay}
+    arrays.update(one=decay[..., :1], sidecar=decay, zeros3=np.zeros((3, 2, 1)))
+    arrays["ones4"] = np.ones((4, 2, 1))
+    for name, a in arrays.items():
+        nib.save(nib.Nifti1Image(a.astype(np.float32), np.eye(4)), str(tmp_path / f"{name}.nii"))
+    (tmp_path / "text.nii").write_text("not a NIfTI file")
+    (tmp_path / "sidecar.json").write_text('{"EchoTime": [0.01,')
+    data = {None: "missing.nii", "glob": "none_*.nii"}.get(kind, f"{kind}.nii")
+    extra = [str(tmp_path / f"{e[1:-1]}.nii") if e.startswith("<") else e for e in extra]
+    if kind not in ("sidecar", "one") and "--te" not in extra:
+        extra = ["--te", *map(str, TE), *extra]
+    out = tmp_path / "out"
+    argv = ["fit", "relaxometry", "t2", "--data", str(tmp_path / data), "--threshold", "0"]
+    argv += [*extra, "--out", str(out)]
+    if case == "no TE":  # argparse's own usage error: status 2, as for every option
+        with pytest.raises(SystemExit) as e:
+            cli.main(argv)
+        assert e.value.code == 2 and expect in capsys.readouterr().err
+        return
+    line = _error_line(argv, capsys, (ValueError, OSError))
+    assert line.startswith("netmag fit relaxometry: ") and expect in line, line
+    assert not out.exists() or not any(out.iterdir())
+
+
+# --- a run's outputs are complete or marked failed -----------------------------------------------
+
+
+def test_simulate_failing_midway_marks_its_summary_failed(tmp_path, capsys):
+    """`netmag simulate` whose third output cannot be written (image.npy is a folder): one
+    line, exit status 1, and simulate.json says "failed" with the error; the outputs written
+    before it are complete files. A rerun that can write replaces the mark with "complete"."""
+    out = tmp_path / "o"
+    (out / "image.npy").mkdir(parents=True)
+    argv = ["simulate", str(DATA / "gre_8x8_v14.seq"), "--n", "8", "--n-sub", "1"]
+    line = _error_line([*argv, "--out", str(out)], capsys, OSError)
+    assert line.startswith("netmag simulate: cannot access ") and "image.npy" in line
+    s = json.loads((out / "simulate.json").read_text())
+    assert s["run_status"] == "failed" and "image.npy" in s["error"]
+    assert np.load(out / "signal.npy").shape[-1] == 64  # 8 x 8 ADC samples, complete
+    (out / "image.npy").rmdir()
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    s = json.loads((out / "simulate.json").read_text())
+    assert s["run_status"] == "complete" and s["n_adc"] == 64
+    assert not [p for p in out.iterdir() if p.name.endswith(".netmag-tmp")]
+
+
+def test_relaxometry_failing_midway_marks_its_summary_failed(tmp_path, capsys):
+    """`netmag fit relaxometry --overwrite` over a previous complete run, with one map path
+    blocked (a folder): the summary of the earlier run is replaced by "failed" (never left
+    saying "complete" next to a half-new set of maps)."""
+    nib = pytest.importorskip("nibabel")
+    decay = 1000 * np.exp(-np.asarray(TE) / 0.08) * np.ones((3, 2, 1, 1))
+    nib.save(nib.Nifti1Image(decay.astype(np.float32), np.eye(4)), str(tmp_path / "d.nii"))
+    out = tmp_path / "maps"
+    argv = ["fit", "relaxometry", "t2", "--data", str(tmp_path / "d.nii"), "--te"]
+    argv += [*map(str, TE), "--threshold", "0", "--no-figure", "--out", str(out)]
+    assert cli.main(argv) == 0
+    summary = out / "sub-01_fit.json"
+    assert json.loads(summary.read_text())["run_status"] == "complete"
+    (out / "sub-01_desc-converged_mask.nii.gz").unlink()
+    (out / "sub-01_desc-converged_mask.nii.gz").mkdir()
+    line = _error_line([*argv, "--overwrite"], capsys, OSError)
+    assert line.startswith("netmag fit relaxometry: cannot access ") and "mask" in line
+    s = json.loads(summary.read_text())
+    assert s["run_status"] == "failed" and "complete" not in s and "mask" in s["error"]

@@ -1,17 +1,18 @@
 """Readers and writers for measured data: column-pair text files, NIfTI maps and their BIDS
-JSON sidecars; every file is written atomically (temporary file + rename in its folder)."""
+JSON sidecars; every file is written atomically (``netmag_jax._io``: temporary file, fsync,
+rename in its folder)."""
 
 from __future__ import annotations
 
+import gzip
 import json
-import os
 import re
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._io import atomic_write as atomic_write
 
 _MISSING = {"", "--", "-", "nan", "NaN", "NA", "n/a"}
 
@@ -90,27 +91,6 @@ def _nibabel():
     return nibabel
 
 
-def atomic_write(path, write: Callable[[Path], object]) -> Path:
-    """Write ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder
-    (its name ends like ``path``, so writers that choose a format by suffix, such as
-    ``.nii.gz``, still do), then ``os.replace`` moves it over ``path``. A run killed at any
-    point leaves the old file or the new one, never a truncated one; on an error the
-    temporary file is removed and the error re-raised.
-
-    Returns the path written.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix="-" + path.name)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def sidecar_path(nifti) -> Path:
     """The BIDS JSON sidecar of a NIfTI file: ``x.nii.gz`` / ``x.nii`` -> ``x.json``."""
     p = Path(nifti)
@@ -176,9 +156,13 @@ def save_nifti(path, data, affine=None, header=None) -> Path:
         header: optional NIfTI header of the input image: its spatial/time units and its
             qform/sform codes are kept (the data type becomes float32, no scaling).
     Returns the path written.
+    Raises:
+        ValueError: ``path`` does not end in ``.nii`` or ``.nii.gz``.
     """
-    nib = _nibabel()
     path = Path(path)
+    if not path.name.endswith((".nii", ".nii.gz")):
+        raise ValueError(f"{path}: a NIfTI file name must end in .nii or .nii.gz")
+    nib = _nibabel()
     path.parent.mkdir(parents=True, exist_ok=True)
     aff = np.eye(4) if affine is None else np.asarray(affine, float)
     arr = np.asarray(data, np.float32)
@@ -189,4 +173,7 @@ def save_nifti(path, data, affine=None, header=None) -> Path:
         img.header.set_xyzt_units(*header.get_xyzt_units())
         img.set_qform(aff, code=int(header["qform_code"]))
         img.set_sform(aff, code=int(header["sform_code"]))
-    return atomic_write(path, lambda tmp: nib.save(img, str(tmp)))
+    raw = img.to_bytes()  # the single-file NIfTI-1 that nib.save writes for ``.nii``
+    if path.name.endswith(".gz"):  # nibabel's own compression level for ``.nii.gz``
+        raw = gzip.compress(raw, compresslevel=1, mtime=0)
+    return atomic_write(path, lambda tmp: tmp.write_bytes(raw))

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 
 import numpy as np
 
+from .._io import atomic_path
 from ..constants import MU_0, MU_B, N_A
 
 #: units of the exported fields (per site; the error of each has the same unit)
@@ -88,20 +88,11 @@ def to_hdf5(obs, path, group: str = "/") -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise ValueError(f"{path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(suffix=".h5.tmp", dir=folder)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            g = f.require_group(group)
-            g.create_dataset("temperature", data=np.asarray(obs.temperatures)).attrs["units"] = "K"
-            for name, v in _fields(obs).items():
-                g.create_dataset(name, data=v).attrs["units"] = UNITS.get(
-                    name.removesuffix("_err"), ""
-                )
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        g = f.require_group(group)
+        g.create_dataset("temperature", data=np.asarray(obs.temperatures)).attrs["units"] = "K"
+        for name, v in _fields(obs).items():
+            g.create_dataset(name, data=v).attrs["units"] = UNITS.get(name.removesuffix("_err"), "")
 
 
 def molar_susceptibility(chi_site, moment_bohr, units: str, sites_per_formula):

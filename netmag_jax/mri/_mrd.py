@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..constants import GAMMA_1H_HZ
-from ._atomic import atomic_path
+from .._io import atomic_path
 
 
 def _ismrmrd():

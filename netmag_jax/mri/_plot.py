@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_path
+from .._io import atomic_path
 
 
 def _pyplot():

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..constants import GAMMA_1H, GAMMA_1H_HZ
-from ._atomic import write_text
+from .._io import write_text
 from ._mrd import readouts, rf_starts
 from ._sequences import Sequence
 

@@ -132,5 +132,5 @@ def test_run_outside_the_clone_is_one_line(installed):
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
         "netmag run: no folder experiments (run from a clone of the repository or pass "
-        "--experiments DIR)"
+        "--experiments DIR) (--debug shows the traceback)"
     ]

@@ -35,12 +35,15 @@ def wants_float64(name: str, argv: Sequence[str] | None = None) -> bool:
     return bool(getattr(WORKFLOWS.get(name), "FLOAT64", False)) or "--x64" in (argv or [])
 
 
-def run_workflow(name: str, argv: Sequence[str] | None = None) -> int:
+def run_workflow(name: str, argv: Sequence[str] | None = None, *, catch: bool = True) -> int:
     """Run workflow ``name`` with its command-line arguments ``argv``; returns the exit status.
+
+    ``catch``: a user mistake ends with one line (SystemExit); False lets every error
+    propagate to the caller (``netmag fit``, which shows the traceback with ``--debug``).
 
     Raises:
         ValueError: ``name`` is not one of ``WORKFLOWS``.
     """
     if name not in WORKFLOWS:
         raise ValueError(f"unknown workflow {name!r}; available: {sorted(WORKFLOWS)}")
-    return WORKFLOWS[name].main(list(argv or []))
+    return WORKFLOWS[name].main(list(argv or []), catch=catch)

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .._io import atomic_write as atomic_write
+from ..._errors import USER_ERRORS, is_user_error, one_line
+from ..._io import atomic_write as atomic_write
+from ..._io import write_json as write_json
 
 
 #: Data shipped with the workflows (``data/CsErSe2``: measured M(H) and M/H(T) of CsErSe2,
@@ -17,39 +18,31 @@ from .._io import atomic_write as atomic_write
 DATA = Path(__file__).resolve().parent / "data"
 
 
-#: modules whose own errors are bugs of the computation, not mistakes in the user's input
-_ENGINES = ("jax", "jaxlib", "equinox", "optimistix", "optax")
-
-
-def _raised_in_engine(err: BaseException) -> bool:
-    """True if ``err`` was raised inside JAX or its libraries (the last traceback frame)."""
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    module = "" if tb is None else tb.tb_frame.f_globals.get("__name__", "")
-    return module.split(".")[0] in _ENGINES
-
-
 def run_command(
     parser: argparse.ArgumentParser,
     command: Callable[[argparse.Namespace], int | None],
     argv: Sequence[str] | None = None,
+    *,
+    catch: bool = True,
 ) -> int:
     """Parse ``argv`` (default ``sys.argv[1:]``) and run ``command(args)``; returns its status.
 
-    A user mistake (unreadable or missing file, shapes that do not match, a missing optional
-    reader such as nibabel: ``ValueError``, ``OSError``, ``ImportError`` raised by the readers
-    and checks) ends the command with one line ``"<prog>: <message>"`` on stderr and exit
-    status 1, not a traceback. An error raised inside JAX itself is a bug and keeps its
-    traceback.
+    A user mistake (unreadable or missing file, unwritable output, shapes that do not
+    match, a missing optional reader such as nibabel: ``netmag_jax._errors.is_user_error``)
+    ends the command with one line ``"<prog>: <message>"`` (SystemExit, exit status 1), not
+    a traceback. An error raised inside JAX itself is a bug and keeps its traceback. With
+    ``catch=False`` every error propagates: ``netmag fit`` reports it itself (one line, or
+    the traceback with ``netmag --debug``).
     """
     args = parser.parse_args(argv)
+    if not catch:
+        return int(command(args) or 0)
     try:
         return int(command(args) or 0)
-    except (ValueError, OSError, ImportError) as err:
-        if _raised_in_engine(err):
+    except USER_ERRORS as err:
+        if not is_user_error(err):
             raise
-        raise SystemExit(f"{parser.prog}: {err}") from None
+        raise SystemExit(f"{parser.prog}: {one_line(err)}") from None
 
 
 def first_line(doc: str | None) -> str:
@@ -67,12 +60,6 @@ def workflow_parser(name: str, doc: str | None):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser, parser.add_subparsers(dest="cmd", required=True)
-
-
-def write_json(path: Path, obj) -> None:
-    """Write ``obj`` as indented JSON (NumPy / JAX scalars as floats), atomically."""
-    text = json.dumps(obj, indent=2, default=float)
-    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 _PREFIX = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")

@@ -8,6 +8,7 @@ import numpy as np
 
 import netmag_jax.fit as nf
 
+from ..._io import run_outputs
 from ._common import pyplot, save_figure, write_json
 
 
@@ -113,7 +114,9 @@ def _save_map(out, prefix, bids, res, i, geometry, sidecar):
 
 def write_outputs(out, prefix, res, maps, geometry=(None, None), summary=None, figure=True):
     """Write the maps (qMRI-BIDS names and JSON sidecars), stderr maps, mask, JSON summary and
-    a figure; every file atomically, the summary last (``"complete": true``).
+    a figure; every file atomically. The summary marks the set (``netmag_jax._io.run_outputs``):
+    ``"run_status": "running"`` before the first map, ``"complete"`` (and ``"complete": true``)
+    written last, ``"failed"`` with the error if a write fails.
 
     Args:
         out: output folder (checked by ``prepare_outputs`` before the fit).
@@ -130,18 +133,18 @@ def write_outputs(out, prefix, res, maps, geometry=(None, None), summary=None, f
     out = Path(out)
     ok = np.asarray(res.converged)
     files = []
-    for i, (b, u) in enumerate(zip(bids, units, strict=True)):
-        if b is not None:
-            meta = {"Units": u, **sidecar}
-            files += _save_map(out, prefix, b, res, i, geometry, meta)
-    mask_path = out / f"{prefix}_desc-converged_mask.nii.gz"
-    files.append(nf.save_nifti(mask_path, ok.astype(float), *geometry).name)
-    summary = dict(summary or {})
-    if figure and np.ndim(ok) >= 2:
-        summary["figure"] = _plot_maps(out / f"{prefix}_maps.png", res, names, bids, units)
-    summary.update(files=files, complete=True)
-    write_json(out / f"{prefix}_fit.json", summary)
-    return summary
+    with run_outputs(out / f"{prefix}_fit.json") as written:
+        written.update(summary or {})
+        for i, (b, u) in enumerate(zip(bids, units, strict=True)):
+            if b is not None:
+                meta = {"Units": u, **sidecar}
+                files += _save_map(out, prefix, b, res, i, geometry, meta)
+        mask_path = out / f"{prefix}_desc-converged_mask.nii.gz"
+        files.append(nf.save_nifti(mask_path, ok.astype(float), *geometry).name)
+        if figure and np.ndim(ok) >= 2:
+            written["figure"] = _plot_maps(out / f"{prefix}_maps.png", res, names, bids, units)
+        written.update(files=files, complete=True)
+    return written
 
 
 def _plot_maps(path, res, names, bids, units):

@@ -71,6 +71,7 @@ import netmag_jax.fit as nf
 from netmag_jax import constants as const
 from netmag_jax import statmech
 
+from ..._io import run_outputs
 from ._common import (
     DATA,
     pyplot,
@@ -79,7 +80,7 @@ from ._common import (
     workflow_parser,
     write_json,
 )
-from .magnetism import atomic_write, label_temperature, load_mh
+from .magnetism import label_temperature, load_mh
 
 _CSERSE2 = DATA / "CsErSe2"
 KEYS = ((2, 0), (4, 0), (4, 3), (6, 0), (6, 3), (6, 6))
@@ -413,13 +414,14 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, catch: bool = True) -> int:
     """``netmag fit crystal_field ARGS``: the CsErSe2 fit (or the MT unit check); returns 0.
 
     Runs in float64 on the shipped data; writes ``cef_fit.json`` (+ ``cef_fit.png``) or
     ``mt_units.json`` into ``--out``.
+    ``catch=False`` lets errors propagate (``run_command``).
     """
-    return run_command(build_parser(), _run, argv)
+    return run_command(build_parser(), _run, argv, catch=catch)
 
 
 def _progress(msg: str) -> None:
@@ -463,7 +465,7 @@ def _run(args) -> int:
     if args.cmd == "units":
         out = mt_units()
         args.out.mkdir(parents=True, exist_ok=True)
-        atomic_write(args.out / "mt_units.json", lambda p: write_json(p, out))
+        write_json(args.out / "mt_units.json", out)
         print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=2))
         return 0
     _check_fit_args(args)
@@ -480,10 +482,11 @@ def _run(args) -> int:
     table = comparison_table(rows)
     out = {"summary": table, "fits": {k: o for k, (o, _) in fits.items()}}
     args.out.mkdir(parents=True, exist_ok=True)
-    if not args.no_figure:
-        lines = [("published", ":", lambda x: cef_model(x[:, :3], *jnp.ones(6)))]
-        lines += [(k, "-" if k == "single-ion" else "--", f) for k, (_, f) in fits.items()]
-        out["figure"] = atomic_write(args.out / "cef_fit.png", lambda p: _plot(p, curves, lines))
-    atomic_write(args.out / "cef_fit.json", lambda p: write_json(p, out))
+    with run_outputs(args.out / "cef_fit.json") as summary:  # the summary last
+        if not args.no_figure:
+            lines = [("published", ":", lambda x: cef_model(x[:, :3], *jnp.ones(6)))]
+            lines += [(k, "-" if k == "single-ion" else "--", f) for k, (_, f) in fits.items()]
+            out["figure"] = _plot(args.out / "cef_fit.png", curves, lines)
+        summary.update(out)
     print("\n".join(table))
     return 0

@@ -31,16 +31,16 @@ Models:
   H = -sum_<ij> J S_i . S_j (each bond once, z neighbours): theta = z J S (S + 1) / (3 k_B),
   so J = 3 k_B theta / (z S (S + 1)); theta > 0 ferromagnetic, < 0 antiferromagnetic.
 Fit quality: reduced chi2. Outputs (``<cmd>_fit.json``, ``<cmd>_fit.png``) are written only
-after a successful fit, each atomically (temporary file + rename); progress goes to stderr.
+after a successful fit, each atomically (temporary file + rename); the JSON summary last, with
+``"run_status": "complete"`` (``"failed"`` and the error if writing stopped; ``"running"`` if
+the run was killed while writing); progress goes to stderr.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import jax.numpy as jnp
@@ -49,6 +49,7 @@ import numpy as np
 import netmag_jax.fit as nf
 from netmag_jax import constants as const
 
+from ..._io import run_outputs
 from ._common import pyplot, run_command, save_figure, workflow_parser
 from ._magnetometry_io import add_data_arguments, load_points
 
@@ -310,13 +311,14 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, catch: bool = True) -> int:
     """``netmag fit magnetism ARGS``: fit, write ``<cmd>_fit.json`` (+ figure); returns 0.
 
     Fits run in float64 (measured data). A user mistake exits with one line and writes
     nothing.
+    ``catch=False`` lets errors propagate (``run_command``).
     """
-    return run_command(build_parser(), _run, argv)
+    return run_command(build_parser(), _run, argv, catch=catch)
 
 
 def _progress(msg: str) -> None:
@@ -348,34 +350,15 @@ def _run(args) -> int:
     out["input"] = {"file": str(args.data), "columns": d.columns, "units": d.units}
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        if fig is not None:
-            out["figure"] = atomic_write(
-                args.out / f"{args.cmd}_fit.png", lambda p: save_figure(fig, p)
-            )
-        text = json.dumps(out, indent=2)
-        atomic_write(args.out / f"{args.cmd}_fit.json", lambda p: p.write_text(text))
+        with run_outputs(args.out / f"{args.cmd}_fit.json") as summary:
+            if fig is not None:
+                out["figure"] = save_figure(fig, args.out / f"{args.cmd}_fit.png")
+            summary.update(out)
     finally:
         if fig is not None:
             pyplot().close(fig)
-    print(text)
+    print(json.dumps(summary, indent=2))
     return 0
-
-
-def atomic_write(path: Path, write) -> str:
-    """``write(tmp)`` to a temporary file in ``path``'s folder, then ``os.replace`` it onto
-    ``path`` (a killed run leaves the old file or the new one); returns the file name."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; give the file the usual mode
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path.name
 
 
 def _brillouin(args, d, J):

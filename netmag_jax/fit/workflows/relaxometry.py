@@ -322,13 +322,14 @@ def build_parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, *, catch: bool = True) -> int:
     """``netmag fit relaxometry ARGS``: write maps (or a synthetic data set); returns 0.
 
     A user mistake (missing file, wrong number of TIs, times in ms, a file that would be
     overwritten, ...) exits with one line and status 1, before any output is written.
+    ``catch=False`` lets errors propagate (``run_command``).
     """
-    return run_command(build_parser(), _run, argv)
+    return run_command(build_parser(), _run, argv, catch=catch)
 
 
 def _run(args) -> int:
@@ -339,6 +340,13 @@ def _run(args) -> int:
     names, bids, units = _MAPS[kind]
     series = load_series(args.data, getattr(args, "data_imag", None))
     Y = series.data
+    n_values = Y.shape[-1] * (2 if np.iscomplexobj(Y) else 1)  # real numbers per voxel
+    if n_values < len(names):
+        raise ValueError(
+            f"{args.cmd}: {Y.shape[-1]} volume(s) per voxel cannot determine the "
+            f"{len(names)} parameters {', '.join(names)}; the last axis of --data must hold "
+            f"at least {len(names)} contrasts"
+        )
     bad, counts = check_images(Y, getattr(args, "noise", "gaussian"))
     mask = _mask(args, Y) & ~bad
     if not mask.any():

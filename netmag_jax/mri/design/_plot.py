@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from ..._io import atomic_write
 from ._profile import simulate_pulse
 
 
@@ -76,6 +79,7 @@ def plot_design(result, path=None, compare=None, labels=("designed", "reference"
         _spectral_profile(ax[2], result, rfs)
     fig.tight_layout()
     if path is not None:
-        fig.savefig(path, dpi=110)
+        fmt = Path(path).suffix[1:] or "png"  # the temporary name has another ending
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=fmt))
         plt.close(fig)
     return fig
