@@ -156,6 +156,8 @@ def _value_and_grad(results, quick, repeat):
     )
     results["vjp_sequence_steps"] = seq.n_steps
     results["vjp_spins"] = N
+    results["vjp_forward_s"] = t_f
+    results["vjp_value_and_grad_s"] = t_vg
     results["vjp_value_and_grad_over_forward (goal <= 3)"] = t_vg / t_f
 
 

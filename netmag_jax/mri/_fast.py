@@ -18,7 +18,8 @@ Per macro-step and spin (state ``Mx, My, Mz`` plus carried ``E2 = exp(-dt/T2)``,
   maps computed beforehand by :func:`class_maps`.
 
 The branch of each bundle is chosen by ``lax.switch`` inside one ``lax.scan``; long programs
-are split into ~sqrt(m) checkpointed chunks (reverse-mode memory O(sqrt(m) N)), and many
+are split into ~sqrt(m) checkpointed chunks with the engine's own reverse mode
+(``_adjoint``: memory O(sqrt(m) N), each bundle transposed by its own branch's VJP), and many
 spins are processed in chunks (``lax.map``) with the time scan inside each chunk.
 
 Precision: the same exact rules as the reference, so both agree to rounding (1e-12 M0 in
