@@ -102,6 +102,18 @@ def number(
     return item
 
 
+def design_time(seconds: float, n_samples: int, n_iter: int) -> dict:
+    """The design-time check of the pulse-design experiments: wall time of
+    ``optimize_pulse`` [s], goal < 60 s on the 2-core CPU."""
+    return number(
+        seconds,
+        60.0,
+        "s",
+        f"{n_samples} samples, {n_iter} L-BFGS iterations (goal < 60 s, 2-core CPU)",
+        bound="<",
+    )
+
+
 def _passes(value, reference, item: dict) -> bool:
     """The check of one (scalar or list) value against its reference, by the item's rule."""
     v = np.asarray(value, dtype=float)

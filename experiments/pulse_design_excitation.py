@@ -16,7 +16,7 @@ import pathlib
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import main, number, output_dir, save_figure
+from _common import design_time, main, number, output_dir, save_figure
 from sigpy.mri.rf.util import dinf
 
 from netmag_jax import mri
@@ -135,13 +135,7 @@ def regime_numbers(key: str, r: dict, n: int) -> dict:
         f"{key}_target_error_designed": number(
             res.target_error, r["err_slr"], "RMS", "optimize_pulse", bound="<"
         ),
-        f"{key}_design_seconds": number(
-            res.seconds,
-            60.0,
-            "s",
-            f"{n} samples, {res.n_iter} L-BFGS iterations (goal < 60 s, 2-core CPU)",
-            bound="<",
-        ),
+        f"{key}_design_seconds": design_time(res.seconds, n, res.n_iter),
     }
 
 

@@ -14,7 +14,7 @@ import pathlib
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import main, number, output_dir, save_figure
+from _common import design_time, main, number, output_dir, save_figure
 
 from netmag_jax import mri
 from netmag_jax.mri import design
@@ -93,13 +93,7 @@ def key_numbers(d: dict) -> dict:
         "worst_mz_designed": number(
             float(d["mz_opt"].max()), -1.0, "M0", "ideal inversion", atol=0.05
         ),
-        "design_seconds": number(
-            res.seconds,
-            60.0,
-            "s",
-            f"{len(d['rf'])} samples, {res.n_iter} L-BFGS iterations",
-            bound="<",
-        ),
+        "design_seconds": design_time(res.seconds, len(d["rf"]), res.n_iter),
     }
 
 

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
-from _common import main, number, output_dir, save_figure
+from _common import design_time, main, number, output_dir, save_figure
 from sigpy.mri.rf.util import dinf
 
 from netmag_jax import mri
@@ -129,13 +129,7 @@ def key_numbers(d: dict) -> dict:
             cpmg_source + "; reference: the SLR pulse's deviation",
             bound="<",
         ),
-        "design_seconds": number(
-            res.seconds,
-            60.0,
-            "s",
-            f"{len(d['rf'])} samples, {res.n_iter} L-BFGS iterations",
-            bound="<",
-        ),
+        "design_seconds": design_time(res.seconds, len(d["rf"]), res.n_iter),
     }
 
 
