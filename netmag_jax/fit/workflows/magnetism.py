@@ -50,7 +50,8 @@ import netmag_jax.fit as nf
 from netmag_jax import constants as const
 
 from ..._io import run_outputs
-from ._common import pyplot, run_command, save_figure, workflow_parser
+from ._common import add_output_options, prepare_outputs, pyplot, run_command, save_figure
+from ._common import workflow_parser
 from ._magnetometry_io import add_data_arguments, load_points
 
 #: ``netmag fit magnetism`` computes in float64 (fits of measured magnetization);
@@ -306,7 +307,7 @@ def build_parser():
     ex.add_argument("--z", type=int, default=6, help="number of neighbours")
     for a in (s, cw, ex):
         add_data_arguments(a)
-        a.add_argument("--out", type=Path, default=Path("magnetism_fit"))
+        add_output_options(a, Path("magnetism_fit"))
         a.add_argument("--no-figure", action="store_true")
     return p
 
@@ -314,8 +315,8 @@ def build_parser():
 def main(argv=None, *, catch: bool = True) -> int:
     """``netmag fit magnetism ARGS``: fit, write ``<cmd>_fit.json`` (+ figure); returns 0.
 
-    Fits run in float64 (measured data). A user mistake exits with one line and writes
-    nothing.
+    Fits run in float64 (measured data). A user mistake, or an output file that exists
+    without ``--overwrite``, exits with one line and writes nothing.
     ``catch=False`` lets errors propagate (``run_command``).
     """
     return run_command(build_parser(), _run, argv, catch=catch)
@@ -344,12 +345,13 @@ def parse_J(text: str) -> float | None:
 def _run(args) -> int:
     J = parse_J(args.J) if args.cmd == "brillouin" else None
     d = load_points(args)
+    names = [f"{args.cmd}_fit.json"] + ([] if args.no_figure else [f"{args.cmd}_fit.png"])
+    prepare_outputs(args.out, names, args.overwrite)  # before the fit
     _progress(f"{d.M.size} points from {args.data} (columns {d.columns or 'pairs'})")
     _progress("compiling… (the first fit compiles; later fits reuse it)")
     out, fig = _brillouin(args, d, J) if args.cmd == "brillouin" else _curie_weiss(args, d)
     out["input"] = {"file": str(args.data), "columns": d.columns, "units": d.units}
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
         with run_outputs(args.out / f"{args.cmd}_fit.json") as summary:
             if fig is not None:
                 out["figure"] = save_figure(fig, args.out / f"{args.cmd}_fit.png")
