@@ -378,6 +378,8 @@ MAGNETOMETRY_CASES = {
     "one point": (_MUB_CSV + "2,1,1,0.1\n", [], "1 points in the chosen T / field window"),
     "bad --J": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--J", "0.3"], "--J must be a positive"),
     "negative --sigma": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--sigma", "-1"], "--sigma must be"),
+    "moment 1e300": (_MUB_CSV + "2,1,1e300,0.1\n" * 4, [], "beyond the physical range"),
+    "one B / T": (_MUB_CSV + "2,1,1,0.1\n" * 4, [], "1 distinct values of mu0 H / T"),
 }
 
 

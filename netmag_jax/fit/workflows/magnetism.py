@@ -345,6 +345,8 @@ def parse_J(text: str) -> float | None:
 def _run(args) -> int:
     J = parse_J(args.J) if args.cmd == "brillouin" else None
     d = load_points(args)
+    if args.cmd == "brillouin":
+        check_brillouin_data(d, J, args.theta, args.van_vleck)
     names = [f"{args.cmd}_fit.json"] + ([] if args.no_figure else [f"{args.cmd}_fit.png"])
     prepare_outputs(args.out, names, args.overwrite)  # before the fit
     _progress(f"{d.M.size} points from {args.data} (columns {d.columns or 'pairs'})")
@@ -361,6 +363,32 @@ def _run(args) -> int:
             pyplot().close(fig)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def check_brillouin_data(d, J, theta: bool, van_vleck: bool):
+    """``d`` if its points can determine the Brillouin fit's parameters: g, J when scanned
+    (``J`` None), a Weiss theta and a van Vleck slope each need one more distinct condition.
+    M depends on (B, T) through x = g mu_B J B / k_B (T - theta) only, so without theta the
+    distinct conditions are the distinct B / T; with theta, the distinct (B, T) points.
+    Points all at one B / T fit every J equally well (chi2 = 0): the scan's pick would be
+    arbitrary.
+
+    Raises:
+        ValueError: fewer distinct conditions than parameters (naming the file and count).
+    """
+    need = (1 if J is not None else 2) + int(theta) + int(van_vleck)
+    conditions = np.stack([d.B, d.T], 1) if theta else (np.abs(d.B) / d.T)[:, None]
+    found = len(np.unique(np.round(conditions, 9), axis=0))
+    if found < need:
+        what = "(field, temperature) points" if theta else "values of mu0 H / T"
+        scan = "J and g" if J is None else "g"
+        raise ValueError(
+            f"{d.source}: {found} distinct {what} cannot determine {scan}"
+            f"{' and theta' if theta else ''}{' and chi_vv' if van_vleck else ''}; "
+            f"measure M at >= {need} different fields or temperatures"
+            + (" (or fix --J)" if J is None else "")
+        )
+    return d
 
 
 def _brillouin(args, d, J):
