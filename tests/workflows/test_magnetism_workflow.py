@@ -114,8 +114,8 @@ def test_curie_weiss_high_T_gives_er3_free_ion_moment(tmp_path):
     C = {}
     for d in ("ab", "c"):
         argv = [*MT_PAIRS, "--select", f"1 T H//{d}", "--tmin", "100", "--tmax", "350"]
-        assert M.main(["curie-weiss", *argv, "--out", str(tmp_path), "--no-figure"]) == 0
-        out = json.loads((tmp_path / "curie-weiss_fit.json").read_text())
+        assert M.main(["curie-weiss", *argv, "--out", str(tmp_path / d), "--no-figure"]) == 0
+        out = json.loads((tmp_path / d / "curie-weiss_fit.json").read_text())
         C[d] = out["C_emuK_per_mol"][0]
         assert out["converged"] and 0.2 < out["chi2_red"] < 5
     mu = math.sqrt((2 * C["ab"] + C["c"]) / 3 / nf.CURIE_CGS_PER_MUEFF2)
