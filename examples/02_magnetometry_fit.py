@@ -97,7 +97,7 @@ def main(argv=None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     data = args.out / "gd_salt_mpms.dat"
     write_mpms_dat(data, *synthetic_set(args.quick))
-    common = ["--data", str(data), "--out", str(args.out)]
+    common = ["--data", str(data), "--out", str(args.out), "--overwrite"]  # reruns replace
     j_max = "4.5" if args.quick else "8"
     magnetism.main(
         [

@@ -32,7 +32,7 @@ import os
 import re
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +176,35 @@ def save_npz(path, **arrays) -> Path:
             np.savez(f, **named)
 
     return atomic_write(path, write)
+
+
+def prepare_outputs(out, names: Iterable[str], overwrite: bool, others: Iterable = ()) -> Path:
+    """Create the output folder ``out`` and check, before any computation, that none of the
+    files a run will write exists unless ``overwrite``: so a refused run writes nothing and
+    leaves an earlier run's files as they were.
+
+    Args:
+        out: the output folder (``--out``); created if missing.
+        names: the file names the run writes into ``out``.
+        overwrite: the ``--overwrite`` option; True replaces existing files.
+        others: paths written outside ``out`` (``--mrd``, ``--seq``), checked as given.
+    Returns:
+        ``out`` as a Path.
+    Raises:
+        ValueError: a file exists and ``overwrite`` is False (one line: the first such path,
+            how many more, and the ``--overwrite`` option), or ``out`` is not a folder.
+        OSError: the folder cannot be created.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / n for n in names] + [Path(p) for p in others]
+    existing = [p for p in paths if p.exists()]
+    if existing and not overwrite:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise ValueError(f"{existing[0]}{more} exists; pass --overwrite to replace")
+    return out
 
 
 def _error_line(err: BaseException) -> str:

@@ -6,8 +6,10 @@ Subcommands::
                      the experiment gallery of a clone of the repository -> DIR/index.html
     netmag fit       WORKFLOW [workflow options]       a fitting workflow on your data files
     netmag simulate  FILE.seq [--phantom NAME] [--n N] [--n-sub K] [--mrd F.h5] [--out DIR]
+                     [--overwrite]
                      Pulseq file -> signal, image, figures (and ISMRMRD raw data)
-    netmag design    KIND [--duration S] [--b1-max T] ... [--out DIR]    RF pulse design (optax)
+    netmag design    KIND [--duration S] [--b1-max T] ... [--out DIR] [--overwrite]
+                     RF pulse design (optax)
     netmag bench     [--benchmarks DIR] [--quick] [--only NAME ...] [--out DIR]
                      the repository's benchmarks against named peers
 
@@ -29,6 +31,13 @@ JSON summary (``simulate.json``, ``design.json``, ``<prefix>_fit.json``, ``<cmd>
 ``"complete"`` written last; ``"failed"`` with the error when a write fails (exit status 1).
 Only ``"complete"`` marks a complete set; ``"running"`` after the process ended means it was
 killed. Errors in the input are found before anything is written.
+
+Existing files: ``simulate``, ``design`` and every ``fit`` workflow check, before any
+computation, that none of the files they would write exists (one line naming it, exit status
+1: ``netmag simulate: OUT/image.npy exists; pass --overwrite to replace``), so a refused rerun
+leaves the earlier run's files byte for byte; ``--overwrite`` replaces them. ``run`` and
+``bench`` are exempt: they regenerate the repository's own report (``results/`` of ``make
+run``, ``benchmarks.json``), which is rebuilt in place by design.
 """
 
 from __future__ import annotations
@@ -43,8 +52,18 @@ import jax
 
 from ._errors import USER_ERRORS as USER_ERRORS
 from ._errors import is_user_error, one_line
-from ._io import run_outputs, save_npy, save_npz, write_json
+from ._io import prepare_outputs, run_outputs, save_npy, save_npz, write_json
 from .fit import workflows
+
+
+#: the files ``netmag simulate`` / ``netmag design`` may write into ``--out`` (the figures
+#: are those of ``mri._plot.plot_simulation`` and ``design.plot_design``), checked before a
+#: run: an existing one needs ``--overwrite``
+OUTPUTS = {
+    "simulate": ("simulate.json", "signal.npy", "kspace.npy", "image.npy")
+    + ("sequence.png", "kspace.png", "signal.png", "image.png"),
+    "design": ("design.json", "pulse.npz", "pulse.png"),
+}
 
 
 def load_module(path: Path, package: str = "netmag_scripts"):
@@ -348,6 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--mrd", type=Path, default=None, help="also write the raw data as ISMRMRD")
     s.add_argument("--out", type=Path, default=Path("results/simulate"), help="output folder")
+    s.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
     d = sub.add_parser("design", help="design an RF pulse with optax (Bloch-simulated)")
     d.add_argument("kind", choices=("excitation", "inversion", "refocusing", "saturation"))
@@ -368,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--iterations", type=int, default=200, help="optimizer iterations")
     d.add_argument("--out", type=Path, default=Path("results/design"), help="output folder")
+    d.add_argument("--overwrite", action="store_true", help="replace existing output files")
     d.add_argument(
         "--seq",
         type=Path,
@@ -414,8 +435,10 @@ def _dispatch(args) -> int:
     """Run the subcommand of the parsed ``args``; its exit status."""
     if args.x64:
         jax.config.update("jax_enable_x64", True)
-    if args.command in ("simulate", "design"):  # an unwritable --out fails before the work
-        Path(args.out).mkdir(parents=True, exist_ok=True)
+    if args.command in ("simulate", "design"):  # existing outputs, unwritable --out: refused
+        extra = getattr(args, "mrd" if args.command == "simulate" else "seq")  # before the work
+        others = () if extra is None else (extra,)
+        prepare_outputs(args.out, OUTPUTS[args.command], args.overwrite, others)
     if args.command == "run":
         run_experiments(args.experiments, args.out, quick=args.quick, only=args.only)
     elif args.command == "fit":

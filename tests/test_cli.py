@@ -378,6 +378,8 @@ MAGNETOMETRY_CASES = {
     "one point": (_MUB_CSV + "2,1,1,0.1\n", [], "1 points in the chosen T / field window"),
     "bad --J": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--J", "0.3"], "--J must be a positive"),
     "negative --sigma": (_MUB_CSV + "2,1,1,0.1\n" * 4, ["--sigma", "-1"], "--sigma must be"),
+    "moment 1e300": (_MUB_CSV + "2,1,1e300,0.1\n" * 4, [], "beyond the physical range"),
+    "one B / T": (_MUB_CSV + "2,1,1,0.1\n" * 4, [], "1 distinct values of mu0 H / T"),
 }
 
 
@@ -462,7 +464,7 @@ def test_simulate_failing_midway_marks_its_summary_failed(tmp_path, capsys):
     before it are complete files. A rerun that can write replaces the mark with "complete"."""
     out = tmp_path / "o"
     (out / "image.npy").mkdir(parents=True)
-    argv = ["simulate", str(DATA / "gre_8x8_v14.seq"), "--n", "8", "--n-sub", "1"]
+    argv = ["simulate", str(DATA / "gre_8x8_v14.seq"), "--n", "8", "--n-sub", "1", "--overwrite"]
     line = _error_line([*argv, "--out", str(out)], capsys, OSError)
     assert line.startswith("netmag simulate: cannot access ") and "image.npy" in line
     s = json.loads((out / "simulate.json").read_text())
@@ -494,3 +496,74 @@ def test_relaxometry_failing_midway_marks_its_summary_failed(tmp_path, capsys):
     assert line.startswith("netmag fit relaxometry: cannot access ") and "mask" in line
     s = json.loads(summary.read_text())
     assert s["run_status"] == "failed" and "complete" not in s and "mask" in s["error"]
+
+
+# --- existing outputs are not overwritten without --overwrite ------------------------------------
+
+
+def _brillouin_csv(path: Path) -> Path:
+    """M(H) of free J = 7/2, g = 2 moments at 2 K: M = g J B_J(g mu_B J B / k_B T) [mu_B]
+    (the Brillouin function; mu_B / k_B = 0.6717138 K/T, CODATA 2018)."""
+    J, g, T = 3.5, 2.0, 2.0
+    B = np.linspace(0.2, 5.0, 8)
+    x = g * 0.6717138 * J * B / T
+    a, b = (2 * J + 1) / (2 * J), 1 / (2 * J)
+    M = g * J * (a / np.tanh(a * x) - b / np.tanh(b * x))
+    rows = [f"{T},{h},{m},{1e-3}" for h, m in zip(B, M, strict=True)]
+    path.write_text("T (K),H (T),M (muB),dM (muB)\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _rerun_argv(command, tmp_path) -> tuple[list[str], str]:
+    """(argv of a small run writing into tmp_path/out, the output its refusal names)."""
+    out = str(tmp_path / "out")
+    if command == "simulate":
+        seq = str(DATA / "gre_8x8_v14.seq")
+        return ["simulate", seq, "--n", "4", "--n-sub", "1", "--out", out], "simulate.json"
+    if command == "design":
+        argv = ["design", "inversion", "--samples", "8", "--iterations", "1", "--out", out]
+        return argv, "design.json"
+    if command == "fit magnetism":
+        data = str(_brillouin_csv(tmp_path / "mh.csv"))
+        argv = ["fit", "magnetism", "brillouin", "--data", data, "--J", "3.5", "--out", out]
+        return argv, "brillouin_fit.json"
+    if command == "fit crystal_field":
+        return ["fit", "crystal_field", "units", "--out", out], "mt_units.json"
+    pytest.importorskip("nibabel")
+    return ["fit", "relaxometry", "synth", "--kind", "t2", "--out", out], "t2.nii.gz"
+
+
+@pytest.mark.parametrize(
+    "command", ["simulate", "design", "fit magnetism", "fit crystal_field", "fit relaxometry"]
+)
+def test_rerun_without_overwrite_is_refused_and_keeps_the_files(command, tmp_path, capsys):
+    """A second run into the same --out: without --overwrite one line naming an existing
+    output and the option, exit status 1, checked before any computation (no "running" mark),
+    the first run's files byte for byte; with --overwrite it runs and replaces them."""
+    argv, first = _rerun_argv(command, tmp_path)
+    out = tmp_path / "out"
+    assert cli.main(argv) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    if command in cli.OUTPUTS:  # the list checked before a run names every file it writes
+        assert set(before) <= set(cli.OUTPUTS[command]), set(before) - set(cli.OUTPUTS[command])
+    line = _error_line(argv, capsys)
+    assert line.startswith(f"netmag {command}: {out}{Path('/')}") and "--overwrite" in line
+    assert line.endswith(" exists; pass --overwrite to replace") and first in line, line
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert cli.main([*argv, "--overwrite"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(before)
+
+
+def test_outputs_outside_out_are_checked_too(tmp_path):
+    """`--mrd` / `--seq` files (given as paths, outside --out) are refused like the others;
+    an --out that is a file is one clear line."""
+    from netmag_jax._io import prepare_outputs
+
+    seq = tmp_path / "pulse.seq"
+    seq.write_text("old")
+    with pytest.raises(ValueError, match=r"pulse\.seq exists; pass --overwrite to replace"):
+        prepare_outputs(tmp_path / "o", ["design.json"], False, [seq])
+    assert prepare_outputs(tmp_path / "o", ["design.json"], True, [seq]) == tmp_path / "o"
+    assert seq.read_text() == "old"
+    with pytest.raises(ValueError, match="is not a folder"):
+        prepare_outputs(seq, ["design.json"], True)

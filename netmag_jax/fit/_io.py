@@ -47,7 +47,7 @@ def read_column_pairs(path, delimiter: str = "\t") -> dict[str, tuple[np.ndarray
     """
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is dropped
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError(f"cannot read {path}: {e}") from e
     lines = [ln.rstrip("\r\n") for ln in text.splitlines()]

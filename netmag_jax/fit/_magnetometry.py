@@ -16,20 +16,13 @@ Long tables: one header line of column names (units in parentheses or brackets:
 ``T (K)``, ``H [Oe]``, ``M (emu/mol)``, ``sigma``), comma-, tab- or blank-separated rows;
 lines starting with ``#`` are comments.
 
-Unit conversion to mu_B per ion, with n_ion = ions per formula unit:
-
-* emu:       :math:`M = m\,W / (m_s N_A \mu_B n_{ion})` (sample mass m_s [g], molar mass W
-  [g/mol] of the formula unit; N_A mu_B = 5584.9 emu/mol);
-* emu/g:     :math:`M = m\,W / (N_A \mu_B n_{ion})`; emu/mol: :math:`M = m / (N_A\mu_B n_{ion})`;
-* A m^2:     1e3 emu; mu_B (per ion) as is; mu_B/f.u.: divided by n_ion;
-* a susceptibility column (``emu/mol/Oe``, ``emu/(mol Oe)``): multiplied by H [Oe] first.
-
-Fields: Oe and G (1e-4 T of :math:`\mu_0 H`), kOe, T, mT, A/m (:math:`\mu_0 H`).
+Units: ``_magnetometry_units`` (conversion to mu_B per ion and mu_0 H in T, physical ranges).
 Every error names the file and, for a value, its line and column.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import math
 import re
@@ -38,15 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..constants import MU_0, MU_B, N_A
+from ._magnetometry_units import MAX_FIELD_T, MAX_MOMENT_MUB, MAX_TEMPERATURE_K, norm_unit
+from ._magnetometry_units import field_to_tesla as field_to_tesla
+from ._magnetometry_units import moment_to_muB as moment_to_muB
 
-#: N_A mu_B in emu/mol: the molar moment of one Bohr magneton per ion (cgs)
-_NA_MUB_EMU = N_A * MU_B * 1e3
-
-#: accepted field units -> tesla of mu_0 H per unit
-FIELD_UNITS = {"oe": 1e-4, "g": 1e-4, "koe": 0.1, "t": 1.0, "mt": 1e-3, "a/m": MU_0}
-#: accepted moment units (normalised spelling) -> kind of conversion
-MOMENT_UNITS = ("emu", "emu/g", "emu/mol", "am2", "mub", "mub/ion", "mub/f.u.")
 #: column-name stems (lower case, letters and digits only) recognised per role, best first
 ALIASES = {
     "T": ("temperature", "temp", "t", "averagetemp"),
@@ -118,12 +106,17 @@ def _delimiter(line: str) -> str | None:
 
 
 def _read_text(path: Path) -> list[str]:
+    """The lines of ``path``: UTF-8, else Latin-1 (MultiVu on Windows writes cp1252 units);
+    a UTF-8 byte-order mark is dropped in both cases (decoded as Latin-1 it would become
+    ``"ï»¿"`` in front of ``[Header]`` or the first column name)."""
     try:
-        text = path.read_text(encoding="utf-8-sig", errors="strict")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")  # MultiVu on Windows writes cp1252 units
+        raw = path.read_bytes().removeprefix(codecs.BOM_UTF8)
     except OSError as e:
         raise ValueError(f"cannot read {path}: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
     return text.splitlines()
 
 
@@ -238,35 +231,16 @@ def _column_values(path, rows, j: int, name: str, unit: str | None):
             raise ValueError(f"{where}: cannot read {tok!r} as a number")
         cell_unit = (m.group(2) or "").strip() or None
         if cell_unit is not None:
-            if unit is not None and _norm_unit(cell_unit) != _norm_unit(unit):
+            if unit is not None and norm_unit(cell_unit) != norm_unit(unit):
                 raise ValueError(f"{where}: mixed units, {cell_unit!r} here and {unit!r} before")
             unit = cell_unit
         vals[k] = float(m.group(1))
     return vals, unit
 
 
-def _norm_unit(u: str) -> str:
-    u = u.strip().lower().replace("µ", "mu").replace("μ", "mu").replace("²", "2")
-    u = re.sub(r"\s+", "", u).replace("^", "").replace("·", "").replace("*", "")
-    return {
-        "mu_b": "mub",
-        "mub/ion": "mub/ion",
-        "emu/(moloe)": "emu/mol/oe",
-        "emumol-1oe-1": "emu/mol/oe",
-        "emu/mol-oe": "emu/mol/oe",
-        "emu/moloe": "emu/mol/oe",
-        "am2": "am2",
-        "a.m2": "am2",
-        "a m2": "am2",
-        "j/t": "am2",
-        "mub/fu": "mub/f.u.",
-        "mub/f.u": "mub/f.u.",
-    }.get(u, u)
-
-
 def _resolve_unit(path, role: str, name: str, read: str | None, given: str | None) -> str:
     """The unit of a column: the file's, the option's, or an error if they disagree."""
-    if read is not None and given is not None and _norm_unit(read) != _norm_unit(given):
+    if read is not None and given is not None and norm_unit(read) != norm_unit(given):
         raise ValueError(
             f"{path}: mixed units, column {name!r} is in {read!r} but the {role} unit "
             f"given is {given!r}"
@@ -275,60 +249,6 @@ def _resolve_unit(path, role: str, name: str, read: str | None, given: str | Non
     if unit is None:
         raise ValueError(f"{path}: column {name!r} names no unit; give the {role} unit")
     return unit
-
-
-def field_to_tesla(values, unit: str, where: str = "") -> np.ndarray:
-    """Field values in ``unit`` (Oe, G, kOe, T, mT, A/m) -> mu_0 H [T]."""
-    u = _norm_unit(unit)
-    if u not in FIELD_UNITS:
-        raise ValueError(f"{where}unknown field unit {unit!r}; use one of Oe, G, kOe, T, mT, A/m")
-    return np.asarray(values, float) * FIELD_UNITS[u]
-
-
-def moment_to_muB(
-    values,
-    unit: str,
-    *,
-    H_Oe=None,
-    mass_mg: float | None = None,
-    molar_mass: float | None = None,
-    ions_per_formula: float = 1.0,
-    where: str = "",
-) -> np.ndarray:
-    """Moments in ``unit`` -> mu_B per magnetic ion (module docstring for the relations).
-
-    Args:
-        values: moments (or susceptibilities for units ending in ``/Oe``).
-        unit: emu, emu/g, emu/mol, A m2, muB, muB/ion, muB/f.u., or any of these per Oe.
-        H_Oe: field [Oe] of each value (only for a susceptibility unit).
-        mass_mg: sample mass [mg] (emu). molar_mass: [g/mol] of the formula unit (emu, emu/g).
-        ions_per_formula: magnetic ions per formula unit (> 0).
-    """
-    u = _norm_unit(unit)
-    v = np.asarray(values, float)
-    if u.endswith("/oe"):
-        if H_Oe is None:
-            raise ValueError(f"{where}a susceptibility unit {unit!r} needs the field")
-        v, u = v * np.asarray(H_Oe, float), u[: -len("/oe")]
-    if u not in MOMENT_UNITS:
-        raise ValueError(f"{where}unknown moment unit {unit!r}; use one of {list(MOMENT_UNITS)}")
-    if not (ions_per_formula > 0 and math.isfinite(ions_per_formula)):
-        raise ValueError(f"{where}ions per formula unit must be > 0, got {ions_per_formula}")
-    for units_needing, label, val in (
-        (("emu", "am2"), "sample mass [mg]", mass_mg),
-        (("emu", "am2", "emu/g"), "molar mass [g/mol]", molar_mass),
-    ):
-        if u in units_needing and (val is None or not (val > 0 and math.isfinite(val))):
-            raise ValueError(f"{where}moments in {unit!r} need the {label} (> 0)")
-    if u == "am2":
-        v, u = v * 1e3, "emu"
-    if u == "emu" and mass_mg is not None:
-        v, u = v / (mass_mg * 1e-3), "emu/g"
-    if u == "emu/g" and molar_mass is not None:
-        v, u = v * molar_mass, "emu/mol"
-    if u == "emu/mol":
-        return v / (_NA_MUB_EMU * ions_per_formula)
-    return v / ions_per_formula if u == "mub/f.u." else v
 
 
 def _header_float(header: dict, key: str):
@@ -372,7 +292,7 @@ def _read_values(path, names, rows, c, field_unit, moment_unit):
             raise ValueError(
                 f"{path.name} line {rows[empty[0]][0]}: column {names[c[role]]!r} is empty"
             )
-    if _norm_unit(units["T"]) != "k":
+    if norm_unit(units["T"]) != "k":
         raise ValueError(f"{path}: temperature column {names[c['T']]!r} must be in K")
     bad = np.flatnonzero(vals["T"] <= 0)
     if bad.size:
@@ -380,6 +300,44 @@ def _read_values(path, names, rows, c, field_unit, moment_unit):
             f"{path.name} line {rows[bad[0]][0]}: temperature {vals['T'][bad[0]]} K <= 0"
         )
     return vals, units
+
+
+_RANGES = (  # role, attribute, bound, what, unit, what to check
+    ("T", "T", MAX_TEMPERATURE_K, "temperature", "K", "the temperature column and unit"),
+    ("H", "B", MAX_FIELD_T, "field mu0 H", "T", "the field unit"),
+    ("M", "M", MAX_MOMENT_MUB, "moment", "mu_B per ion", "the moment unit and the masses"),
+    ("sigma", "sigma", MAX_MOMENT_MUB, "error", "mu_B per ion", "the error column's unit"),
+)
+
+
+def check_ranges(data: MagnetometryData) -> MagnetometryData:
+    """``data`` if every value is within its physical range (after unit conversion): T <=
+    ``MAX_TEMPERATURE_K``, |mu0 H| <= ``MAX_FIELD_T``, |M| and sigma <= ``MAX_MOMENT_MUB``
+    (a conversion that overflowed to inf is out of range too).
+
+    Raises:
+        ValueError: naming the file, line and column of the first value out of range, the
+            value in SI / mu_B per ion, the limit and what to check (unit, sample mass, ...).
+    """
+    for role, attr, bound, what, unit, hint in _RANGES:
+        values = getattr(data, attr)
+        if values is None:  # no error column
+            continue
+        bad = np.flatnonzero(~(np.abs(values) <= bound))
+        if bad.size == 0:
+            continue
+        i = int(bad[0])
+        column = data.columns.get(role)
+        where = (
+            f"{Path(data.source).name} line {data.lines[i]}"
+            if data.lines[i] > 0
+            else f"{data.source} point {i + 1}"
+        ) + (f", column {column!r}" if column else "")
+        raise ValueError(
+            f"{where}: {what} {values[i]:.4g} {unit} is beyond the physical range "
+            f"(|{what}| <= {bound:g} {unit}); check {hint}"
+        )
+    return data
 
 
 def read_magnetometry(
@@ -414,7 +372,8 @@ def read_magnetometry(
     Raises:
         ValueError: naming the file (and line and column for a value): unreadable file, a
             column not found, unknown or mixed units, a non-finite or unreadable value, a
-            partly empty row, T <= 0, sigma <= 0, or no data.
+            partly empty row, T <= 0, sigma <= 0, no data, or a value beyond its physical
+            range (``check_ranges``).
     """
     path = Path(path)
     header, names, rows = read_columns(path, format)
@@ -442,16 +401,16 @@ def read_magnetometry(
             where=where,
         )
 
-    M = to_muB(vals["M"], units["M"])
-    s = None
-    if "sigma" in vals:
-        s = np.abs(to_muB(vals["sigma"], units["sigma"]))
+    with np.errstate(over="ignore"):  # an overflow to inf is reported by check_ranges
+        M = to_muB(vals["M"], units["M"])
+        s = None if "sigma" not in vals else np.abs(to_muB(vals["sigma"], units["sigma"]))
+    if s is not None:
         bad = np.flatnonzero(~(s > 0))
         if bad.size:
             raise ValueError(
                 f"{path.name} line {rows[bad[0]][0]}: error {vals['sigma'][bad[0]]} is not > 0"
             )
-    return MagnetometryData(
+    data = MagnetometryData(
         T=vals["T"],
         B=B,
         M=M,
@@ -462,3 +421,4 @@ def read_magnetometry(
         source=str(path),
         header=header,
     )
+    return check_ranges(data)

@@ -75,6 +75,18 @@ def test_reader_rejects_bad_files(tmp_path, text, msg):
         nf.read_column_pairs(tmp_path / "missing.dat")
 
 
+def test_column_pairs_with_a_byte_order_mark(tmp_path):
+    """A UTF-8 byte-order mark does not become part of the first label: the pairs and their
+    labels equal those of the file without it."""
+    raw = (DATA / "CsErSe2_MH.dat").read_bytes()
+    (tmp_path / "bom.dat").write_bytes(b"\xef\xbb\xbf" + raw)
+    plain, bom = (nf.read_column_pairs(p) for p in (DATA / "CsErSe2_MH.dat", tmp_path / "bom.dat"))
+    assert list(bom) == list(plain) and not list(bom)[0].startswith("\ufeff")
+    for (x0, y0), (x1, y1) in zip(plain.values(), bom.values(), strict=True):
+        np.testing.assert_array_equal(x0, x1)
+        np.testing.assert_array_equal(y0, y1)
+
+
 def test_doublet_g_from_2K_mh_matches_scipy():
     """Effective spin-1/2 ground doublet at 2 K (H // ab, <= 0.6 T): g and chi_vv equal an
     independent scipy fit of M = (g/2) tanh(g mu_B B / 2 k_B T) + chi_vv B to 1e-6."""
@@ -102,8 +114,8 @@ def test_curie_weiss_high_T_gives_er3_free_ion_moment(tmp_path):
     C = {}
     for d in ("ab", "c"):
         argv = [*MT_PAIRS, "--select", f"1 T H//{d}", "--tmin", "100", "--tmax", "350"]
-        assert M.main(["curie-weiss", *argv, "--out", str(tmp_path), "--no-figure"]) == 0
-        out = json.loads((tmp_path / "curie-weiss_fit.json").read_text())
+        assert M.main(["curie-weiss", *argv, "--out", str(tmp_path / d), "--no-figure"]) == 0
+        out = json.loads((tmp_path / d / "curie-weiss_fit.json").read_text())
         C[d] = out["C_emuK_per_mol"][0]
         assert out["converged"] and 0.2 < out["chi2_red"] < 5
     mu = math.sqrt((2 * C["ab"] + C["c"]) / 3 / nf.CURIE_CGS_PER_MUEFF2)

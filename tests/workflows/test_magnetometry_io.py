@@ -299,3 +299,94 @@ def test_cli_process_prints_no_traceback(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip().count("\n") == 0 and "x.dat: no H column found" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+# --- physical ranges and byte-order marks -----------------------------------------------------
+@pytest.mark.parametrize(
+    "body, kw, msg",
+    [  # the limits: nf.MAX_* in netmag_jax.fit._magnetometry_units (with their sources)
+        (
+            "T (K),H (T),M (muB)\n2,1,1\n2,2,1e300\n",
+            {},
+            r"line 3, column 'M \(muB\)': moment 1e\+300",
+        ),
+        # 1e307 A m2 = 1e310 emu: beyond float range after the conversion (inf)
+        ("T (K),H (T),M (A m2)\n2,1,1e307\n", {"mass_mg": 1.0, "molar_mass": W}, "line 2.*inf"),
+        ("T (K),H (T),M (muB)\n2,1,1\n2,70000,1\n", {}, r"line 3, column 'H \(T\)': field"),
+        ("T (K),H (T),M (muB)\n2,1,1\n1e5,1,1\n", {}, r"line 3, column 'T \(K\)': temperature"),
+        ("T (K),H (T),M (muB),dM (muB)\n2,1,1,1e301\n", {}, r"line 2, column 'dM \(muB\)': error"),
+    ],
+)
+def test_values_beyond_physical_range_name_file_and_line(tmp_path, body, kw, msg):
+    """Moments beyond 1e3 mu_B per ion (100 x the largest ionic moment, g_J J = 10 for Dy3+,
+    Ho3+), fields beyond 1e4 T (~8 x the 1200 T laboratory record), T beyond 1e4 K, and
+    values that overflow in the unit conversion: ValueError naming file, line and column."""
+    p = tmp_path / "bad.csv"
+    p.write_text(body)
+    with pytest.raises(ValueError, match=msg) as e:
+        nf.read_magnetometry(p, **kw)
+    assert str(e.value).startswith("bad.csv line ") and "physical range" in str(e.value)
+
+
+def test_cli_moment_of_1e300_exits_with_one_line(tmp_path):
+    """`netmag fit magnetism` on a CSV with a moment of 1e300 mu_B: one line, exit status 1,
+    nothing written (it used to fit and exit 0); the pairs format names the point."""
+    p = tmp_path / "huge.csv"
+    p.write_text("T (K),H (T),M (muB),dM (muB)\n" + "".join(f"2,{b},1e300,1\n" for b in (1, 2, 3)))
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as e:
+        M.main(["brillouin", "--data", str(p), "--J", "3.5", "--out", str(out)])
+    assert str(e.value.code).startswith("netmag fit magnetism: huge.csv line 2, column 'M (muB)'")
+    q = tmp_path / "pairs.txt"
+    q.write_text("2K H//ab\n1\t1\n2\t1e300\n3\t1\n")
+    argv = ["brillouin", "--data", str(q), "--format", "pairs", "--field-unit", "T"]
+    with pytest.raises(SystemExit) as e:
+        M.main([*argv, "--moment-unit", "muB", "--sigma", "0.1", "--out", str(out)])
+    assert str(e.value.code).startswith(f"netmag fit magnetism: {q} point 2: moment 1e+300")
+    assert not out.exists()
+
+
+def test_utf8_bom_reads_and_fits_like_the_file_without(tmp_path, capsys):
+    """A UTF-8 byte-order mark (Excel's "CSV UTF-8") changes nothing: the same columns, the
+    same values bit for bit, the same J scan and g (the fit is deterministic)."""
+    gd_csv(tmp_path / "plain.csv")
+    (tmp_path / "bom.csv").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "plain.csv").read_bytes())
+    a, b = (nf.read_magnetometry(tmp_path / f"{n}.csv") for n in ("plain", "bom"))
+    assert a.columns == b.columns and a.units == b.units
+    for k in ("T", "B", "M", "sigma", "lines"):
+        np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    fits = []
+    for name in ("plain", "bom"):
+        argv = ["brillouin", "--data", str(tmp_path / f"{name}.csv"), "--J-max", "4"]
+        assert M.main([*argv, "--no-figure", "--out", str(tmp_path / name)]) == 0
+        fit = json.loads((tmp_path / name / "brillouin_fit.json").read_text())
+        fits.append({k: v for k, v in fit.items() if k != "input"})
+    assert fits[0] == fits[1] and fits[0]["J"] == 3.5  # Gd3+: J = 7/2
+
+
+def test_qd_dat_with_bom_and_latin1_bytes(tmp_path):
+    """A MultiVu .dat with a byte-order mark and a Windows (cp1252/Latin-1) byte in a header
+    record ("µ"): still read as a QD file (the mark used to survive the Latin-1 fallback as
+    "ï»¿" before [Header], so the file was taken for a table) and equal to the plain file."""
+    gd_qd(tmp_path / "gd.dat")
+    text = (tmp_path / "gd.dat").read_text().replace("TITLE,", "TITLE,µSQUID run")
+    (tmp_path / "bom.dat").write_bytes(b"\xef\xbb\xbf" + text.encode("latin-1"))
+    a, b = (nf.read_magnetometry(tmp_path / n) for n in ("gd.dat", "bom.dat"))
+    assert b.header["SAMPLE_MASS"] == str(MASS_MG) and a.columns == b.columns
+    np.testing.assert_array_equal(a.M, b.M)
+    np.testing.assert_array_equal(a.B, b.B)
+
+
+def test_j_scan_of_points_at_one_field_over_temperature_is_an_error(tmp_path):
+    """Points all at one mu0 H / T fit every J with chi2 = 0 (M depends on B / T only): a J
+    scan used to return an arbitrary pick (four rows at 2 K, 1 T gave J = 7.5, g = 0.39, the
+    'strange answer' first seen with a BOM file: the file without the mark gave the same);
+    now one line saying why and what to measure, with or without the mark."""
+    text = "T (K),H (T),M (muB),dM (muB)\n" + "2,1,1,0.1\n4,2,1,0.1\n" * 2
+    for name, raw in (("plain", text.encode()), ("bom", b"\xef\xbb\xbf" + text.encode())):
+        (tmp_path / f"{name}.csv").write_bytes(raw)
+        out = tmp_path / name
+        with pytest.raises(SystemExit) as e:
+            M.main(["brillouin", "--data", str(tmp_path / f"{name}.csv"), "--out", str(out)])
+        assert "1 distinct values of mu0 H / T cannot determine J and g" in str(e.value.code)
+        assert not out.exists()

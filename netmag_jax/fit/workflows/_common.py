@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..._errors import USER_ERRORS, is_user_error, one_line
 from ..._io import atomic_write as atomic_write
+from ..._io import prepare_outputs as prepare_outputs
 from ..._io import write_json as write_json
 
 
@@ -80,24 +81,11 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
-def prepare_outputs(out: Path, names: Iterable[str], overwrite: bool) -> Path:
-    """Create the output folder and check that none of the files ``names`` exists (unless
-    ``overwrite``); done before any computation, so a refused run writes nothing.
-
-    Raises:
-        ValueError: a file exists and ``overwrite`` is False (the message names it and the
-            ``--overwrite`` option), or ``out`` is not a folder.
-        OSError: the folder cannot be created.
-    """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    existing = [n for n in names if (out / n).exists()]
-    if existing and not overwrite:
-        more = f" and {len(existing) - 1} more" if len(existing) > 1 else ""
-        raise ValueError(f"{out / existing[0]}{more} exists; pass --overwrite to replace")
-    return out
+def add_output_options(p: argparse.ArgumentParser, default: Path) -> None:
+    """``--out`` (default ``default``) and ``--overwrite`` of a command writing files
+    (checked by ``prepare_outputs`` before any computation)."""
+    p.add_argument("--out", type=Path, default=default, help="output folder")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files")
 
 
 def pyplot():

@@ -17,6 +17,8 @@ import numpy as np
 
 import netmag_jax.fit as nf
 
+from .._magnetometry import check_ranges
+
 
 def add_data_arguments(p: argparse.ArgumentParser) -> None:
     """The input options shared by the magnetometry commands."""
@@ -80,19 +82,21 @@ def read_pairs(args) -> nf.MagnetometryData:
     if not Ts:
         raise ValueError(f"{args.data}: no column pairs match --select {args.select!r}")
     B = np.concatenate(Hs)
-    M = nf.moment_to_muB(
-        np.concatenate(Ms),
-        _need(args.moment_unit, "--moment-unit", args),
-        H_Oe=B * 1e4,
-        mass_mg=args.mass,
-        molar_mass=args.molar_mass,
-        ions_per_formula=args.ions_per_formula,
-        where=f"{args.data}: ",
-    )
+    with np.errstate(over="ignore"):  # an overflow to inf is reported by check_ranges
+        M = nf.moment_to_muB(
+            np.concatenate(Ms),
+            _need(args.moment_unit, "--moment-unit", args),
+            H_Oe=B * 1e4,
+            mass_mg=args.mass,
+            molar_mass=args.molar_mass,
+            ions_per_formula=args.ions_per_formula,
+            where=f"{args.data}: ",
+        )
     T = np.concatenate(Ts)
-    return nf.MagnetometryData(
+    data = nf.MagnetometryData(
         T=T, B=B, M=M, sigma=None, lines=np.zeros(T.shape, int), source=str(args.data)
     )
+    return check_ranges(data)  # no file lines: the error names the point
 
 
 def _need(value, option: str, args):

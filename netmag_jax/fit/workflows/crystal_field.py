@@ -74,6 +74,8 @@ from netmag_jax import statmech
 from ..._io import run_outputs
 from ._common import (
     DATA,
+    add_output_options,
+    prepare_outputs,
     pyplot,
     run_command,
     save_figure,
@@ -410,7 +412,7 @@ def build_parser():
     s.add_argument("--no-figure", action="store_true")
     u = sub.add_parser("units", help="find the unit of M/H in the MT file")
     for a in (s, u):
-        a.add_argument("--out", type=Path, default=Path("crystal_field_fit"))
+        add_output_options(a, Path("crystal_field_fit"))
     return p
 
 
@@ -418,7 +420,7 @@ def main(argv=None, *, catch: bool = True) -> int:
     """``netmag fit crystal_field ARGS``: the CsErSe2 fit (or the MT unit check); returns 0.
 
     Runs in float64 on the shipped data; writes ``cef_fit.json`` (+ ``cef_fit.png``) or
-    ``mt_units.json`` into ``--out``.
+    ``mt_units.json`` into ``--out`` (an existing one needs ``--overwrite``).
     ``catch=False`` lets errors propagate (``run_command``).
     """
     return run_command(build_parser(), _run, argv, catch=catch)
@@ -463,12 +465,14 @@ def _fits(args):
 
 def _run(args) -> int:
     if args.cmd == "units":
+        prepare_outputs(args.out, ["mt_units.json"], args.overwrite)
         out = mt_units()
-        args.out.mkdir(parents=True, exist_ok=True)
         write_json(args.out / "mt_units.json", out)
         print(json.dumps({k: v for k, v in out.items() if k != "rows"}, indent=2))
         return 0
     _check_fit_args(args)
+    names = ["cef_fit.json"] + ([] if args.no_figure else ["cef_fit.png"])
+    prepare_outputs(args.out, names, args.overwrite)  # before the fits
     x, y, s, curves = load_data(tuple(args.temps), args.max_field, args.thin)
     s = np.sqrt(s**2 + (args.rel_floor * np.abs(y)) ** 2)
     published = cef_model(jnp.asarray(x), *jnp.ones(6))
@@ -481,7 +485,6 @@ def _run(args) -> int:
     ]
     table = comparison_table(rows)
     out = {"summary": table, "fits": {k: o for k, (o, _) in fits.items()}}
-    args.out.mkdir(parents=True, exist_ok=True)
     with run_outputs(args.out / "cef_fit.json") as summary:  # the summary last
         if not args.no_figure:
             lines = [("published", ":", lambda x: cef_model(x[:, :3], *jnp.ones(6)))]

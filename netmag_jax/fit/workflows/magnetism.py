@@ -50,7 +50,8 @@ import netmag_jax.fit as nf
 from netmag_jax import constants as const
 
 from ..._io import run_outputs
-from ._common import pyplot, run_command, save_figure, workflow_parser
+from ._common import add_output_options, prepare_outputs, pyplot, run_command, save_figure
+from ._common import workflow_parser
 from ._magnetometry_io import add_data_arguments, load_points
 
 #: ``netmag fit magnetism`` computes in float64 (fits of measured magnetization);
@@ -306,7 +307,7 @@ def build_parser():
     ex.add_argument("--z", type=int, default=6, help="number of neighbours")
     for a in (s, cw, ex):
         add_data_arguments(a)
-        a.add_argument("--out", type=Path, default=Path("magnetism_fit"))
+        add_output_options(a, Path("magnetism_fit"))
         a.add_argument("--no-figure", action="store_true")
     return p
 
@@ -314,8 +315,8 @@ def build_parser():
 def main(argv=None, *, catch: bool = True) -> int:
     """``netmag fit magnetism ARGS``: fit, write ``<cmd>_fit.json`` (+ figure); returns 0.
 
-    Fits run in float64 (measured data). A user mistake exits with one line and writes
-    nothing.
+    Fits run in float64 (measured data). A user mistake, or an output file that exists
+    without ``--overwrite``, exits with one line and writes nothing.
     ``catch=False`` lets errors propagate (``run_command``).
     """
     return run_command(build_parser(), _run, argv, catch=catch)
@@ -344,12 +345,15 @@ def parse_J(text: str) -> float | None:
 def _run(args) -> int:
     J = parse_J(args.J) if args.cmd == "brillouin" else None
     d = load_points(args)
+    if args.cmd == "brillouin":
+        check_brillouin_data(d, J, args.theta, args.van_vleck)
+    names = [f"{args.cmd}_fit.json"] + ([] if args.no_figure else [f"{args.cmd}_fit.png"])
+    prepare_outputs(args.out, names, args.overwrite)  # before the fit
     _progress(f"{d.M.size} points from {args.data} (columns {d.columns or 'pairs'})")
     _progress("compiling… (the first fit compiles; later fits reuse it)")
     out, fig = _brillouin(args, d, J) if args.cmd == "brillouin" else _curie_weiss(args, d)
     out["input"] = {"file": str(args.data), "columns": d.columns, "units": d.units}
     try:
-        args.out.mkdir(parents=True, exist_ok=True)
         with run_outputs(args.out / f"{args.cmd}_fit.json") as summary:
             if fig is not None:
                 out["figure"] = save_figure(fig, args.out / f"{args.cmd}_fit.png")
@@ -359,6 +363,32 @@ def _run(args) -> int:
             pyplot().close(fig)
     print(json.dumps(summary, indent=2))
     return 0
+
+
+def check_brillouin_data(d, J, theta: bool, van_vleck: bool):
+    """``d`` if its points can determine the Brillouin fit's parameters: g, J when scanned
+    (``J`` None), a Weiss theta and a van Vleck slope each need one more distinct condition.
+    M depends on (B, T) through x = g mu_B J B / k_B (T - theta) only, so without theta the
+    distinct conditions are the distinct B / T; with theta, the distinct (B, T) points.
+    Points all at one B / T fit every J equally well (chi2 = 0): the scan's pick would be
+    arbitrary.
+
+    Raises:
+        ValueError: fewer distinct conditions than parameters (naming the file and count).
+    """
+    need = (1 if J is not None else 2) + int(theta) + int(van_vleck)
+    conditions = np.stack([d.B, d.T], 1) if theta else (np.abs(d.B) / d.T)[:, None]
+    found = len(np.unique(np.round(conditions, 9), axis=0))
+    if found < need:
+        what = "(field, temperature) points" if theta else "values of mu0 H / T"
+        scan = "J and g" if J is None else "g"
+        raise ValueError(
+            f"{d.source}: {found} distinct {what} cannot determine {scan}"
+            f"{' and theta' if theta else ''}{' and chi_vv' if van_vleck else ''}; "
+            f"measure M at >= {need} different fields or temperatures"
+            + (" (or fix --J)" if J is None else "")
+        )
+    return d
 
 
 def _brillouin(args, d, J):

@@ -41,7 +41,14 @@ import numpy as np
 import netmag_jax.fit as nf
 
 from . import _inputs
-from ._common import check_prefix, prepare_outputs, run_command, workflow_parser, write_json
+from ._common import (
+    add_output_options,
+    check_prefix,
+    prepare_outputs,
+    run_command,
+    workflow_parser,
+    write_json,
+)
 from ._inputs import check_images, load_series, protocol
 from ._maps import auto_mask as auto_mask
 from ._maps import bound_flags, bound_fractions, load_matching, output_names
@@ -284,9 +291,8 @@ def _common_options(s):
         help="without --mask: fit voxels whose peak signal exceeds this "
         "fraction of the 99th percentile (0: fit all)",
     )
-    s.add_argument("--out", type=Path, default=Path("maps"), help="output folder")
+    add_output_options(s, Path("maps"))
     s.add_argument("--prefix", default="sub-01", help="BIDS prefix of output files")
-    s.add_argument("--overwrite", action="store_true", help="replace existing output files")
     s.add_argument("--x64", action="store_true", help="fit in float64")
     s.add_argument("--no-figure", action="store_true")
     s.add_argument("--chunk-size", type=int, default=4096, help="voxels per chunk")
@@ -315,7 +321,7 @@ def build_parser():
     s.add_argument("--t1", type=float, default=1.0, help="assumed T1 [s]")
     s = sub.add_parser("synth", help="write a synthetic NIST-phantom data set (known truth)")
     s.add_argument("--kind", choices=SYNTH_KINDS, default="ir")
-    s.add_argument("--out", type=Path, default=Path("phantom"))
+    add_output_options(s, Path("phantom"))
     s.add_argument("--snr", type=float, default=200.0)
     s.add_argument("--m0", type=float, default=1.0, help="proton density of the spheres")
     s.add_argument("--seed", type=int, default=0)
@@ -445,16 +451,16 @@ def _plan(args, series, mask):
 
 def _write_synth(args) -> int:
     """``synth``: the phantom images, truth maps and protocol JSON into ``args.out``."""
-    d = synth(args.kind, seed=args.seed, snr=args.snr, m0=args.m0)
-    args.out.mkdir(parents=True, exist_ok=True)
+    d = synth(args.kind, seed=args.seed, snr=args.snr, m0=args.m0)  # in memory, fast
     name = args.kind.replace("-", "_")
-    if args.kind == "ir-complex":
-        nf.save_nifti(args.out / f"{name}_real.nii.gz", d["data"].real)
-        nf.save_nifti(args.out / f"{name}_imag.nii.gz", d["data"].imag)
-    else:
-        nf.save_nifti(args.out / f"{name}.nii.gz", d["data"])
-    for k, v in d["truth"].items():
-        nf.save_nifti(args.out / f"truth_{k}.nii.gz", v)
+    parts = ("real", "imag") if args.kind == "ir-complex" else ()
+    images = {f"{name}_{p}.nii.gz": getattr(d["data"], p) for p in parts} or {
+        f"{name}.nii.gz": d["data"]
+    }
+    images.update({f"truth_{k}.nii.gz": v for k, v in d["truth"].items()})
+    prepare_outputs(args.out, [*images, f"{name}.json"], args.overwrite)
+    for file, image in images.items():
+        nf.save_nifti(args.out / file, image)
     meta = {k: np.asarray(v).tolist() for k, v in d["protocol"].items()}
     meta.update(sigma=d["sigma"], snr=args.snr, seed=args.seed, m0=args.m0)
     write_json(args.out / f"{name}.json", meta)
