@@ -190,7 +190,7 @@ def _run_branch(spin, coils, record):
             mz_in = mz + (mz - spin[7]) * jnp.expm1(-jnp.sum(inp[3]) * spin[5])
         return (mxy, mz_in, e2, e1m1, p), out
 
-    return f
+    return jax.checkpoint(f, prevent_cse=False)
 
 
 def _zeros_out(N, n_out, cdtype, rdtype, record):
