@@ -152,9 +152,11 @@ def _auto_chunk(n):
 
 
 #: largest number of spins per chunk of the fast engine (time scan inside each chunk): the
-#: state, the spin parameters and a readout's working arrays (~20 floats per spin) stay in a
-#: core's L2 cache (measured in benchmarks/bench_bloch.py: 6e3-1.3e4 equally fast)
-SPIN_CHUNK = 8192
+#: state and spin parameters (~16 floats per spin) stay in a core's L2 cache, and the fixed
+#: cost per bundle and chunk stays small (benchmarks/bench_bloch.py, 1e5-spin readout: chunks
+#: of 8e3-1.4e4 equally fast, 2e4 7% slower; 2e4-spin SLR pulse: 2 chunks as fast as one, 3
+#: chunks 20% slower)
+SPIN_CHUNK = 16384
 
 
 def _auto_spin_chunk(n: int) -> int:
