@@ -173,7 +173,9 @@ def _run_branch(spin, coils, record):
     """A bundle of reusing, sampling steps (``BUNDLE`` slots, unused ones with dt = 0 at the
     end of a partly filled bundle): the inner loop is ``Mxy <- p Mxy`` and the coil sums,
     skipped (``Mxy`` kept) in unused slots; Mz relaxes once over the bundle's duration
-    ``sum dt`` (per step when M is recorded)."""
+    ``sum dt`` (per step when M is recorded). Checkpointed: reverse mode stores the bundle's
+    inputs and recomputes its ``BUNDLE`` steps, instead of storing every step's ``Mxy``
+    (through ``lax.switch`` every bundle of the scan would write those residuals)."""
 
     def f(st, inp):
         mxy, mz, e2, e1m1, p = st
