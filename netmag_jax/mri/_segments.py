@@ -43,8 +43,8 @@ from .._checks import is_concrete
 #: flag bits of a macro-step code (RUN: a bundle of BUNDLE reusing, sampling steps; AFFINE:
 #: an RF block applied as a class map, see ``_affine_maps``)
 RF, NEW_DT, REUSE, EMIT, RUN, AFFINE = 1, 2, 4, 8, 16, 32
-#: macro-steps per bundle (16: within 5% of 32 and 64 on a 256-sample readout, and a short
-#: readout of 16 samples fills one bundle; benchmarks/README.md)
+#: macro-steps per bundle (16: within 5% of 32 and 64 on a 256-sample readout, and the 15
+#: reusing samples of a 16-sample readout fit one bundle; benchmarks/README.md)
 BUNDLE = 16
 
 
