@@ -44,7 +44,7 @@ from ..constants import GAMMA_1H
 from ._affine_maps import plan_affine
 from ._fast import prepare, run_fast
 from ._kernels import emit, empty_signal, gather_signal, rodrigues, spin_params
-from ._segments import build_program
+from ._segments import RUN, build_program
 from ._spins import Spins
 
 
@@ -151,9 +151,23 @@ def _auto_chunk(n):
     return int(math.ceil(math.sqrt(n))) if n > 128 else None
 
 
-#: spins per chunk of the fast engine (time scan inside each chunk): ~7 arrays of this many
-#: floats stay in a core's L2 cache
-SPIN_CHUNK = 32768
+#: largest number of spins per chunk of the fast engine (time scan inside each chunk) for a
+#: program with readout runs (memory-bound inner loops): the state and spin parameters (~16
+#: floats per spin) stay in a core's L2 cache (benchmarks/bench_bloch.py, 1e5-spin readout,
+#: 2 MB L2: chunks of 8e3-2e4 spins within 3%, 2.5e4 30% slower, all at once 2.5x slower)
+SPIN_CHUNK = 16384
+#: the same for a program without readout runs (RF steps, compute-bound: the fixed cost per
+#: bundle and chunk dominates; 2e4-spin SLR pulse: 2 chunks 10% slower than one, 3 chunks 25%)
+SPIN_CHUNK_RF = 32768
+
+
+def _auto_spin_chunk(n: int, has_runs: bool) -> int:
+    """Equal chunks of at most ~``SPIN_CHUNK`` (``SPIN_CHUNK_RF`` without readout runs)
+    spins: ``ceil(n / ceil(n / limit))`` rounded up to a multiple of 128, so the zero padding
+    is < 128 spins per chunk (a fixed chunk of 32768 padded 1e5 spins to 131072)."""
+    limit = SPIN_CHUNK if has_runs else SPIN_CHUNK_RF
+    size = -(-n // max(1, -(-n // limit)))
+    return -(-size // 128) * 128
 
 
 def simulate(
@@ -215,7 +229,9 @@ def simulate(
         record_magnetization: also return M at the ADC samples ([n_adc, N, 3]).
         method: "fast" (default) or "reference".
         spin_chunk: fast engine only: spins per chunk (the time scan runs inside each chunk,
-            ``lax.map`` over chunks); "auto" = ``SPIN_CHUNK``, None = all spins at once.
+            ``lax.map`` over chunks); "auto" = equal chunks of at most ~``SPIN_CHUNK``
+            spins (``SPIN_CHUNK_RF`` without readout runs; ``_auto_spin_chunk``), None =
+            all spins at once.
         class_maps: fast engine only: apply RF blocks (>= 8 steps, gradient moments along
             one direction) as exact affine maps shared by spins of equal (position along
             the gradient, off-resonance, b1, T1, T2) when such classes are fewer than a
@@ -234,13 +250,13 @@ def simulate(
     coils, adc_phase, M_init = _check_receive(coils, adc_phase, M_init, idx, n, spins)
     record = bool(record_magnetization)
     if method == "fast":
-        if spin_chunk == "auto":
-            spin_chunk = SPIN_CHUNK
-        elif spin_chunk is not None:
+        if spin_chunk != "auto" and spin_chunk is not None:
             check_static_positive("spin_chunk", spin_chunk)
             spin_chunk = int(spin_chunk)
         plan = plan_affine(rf, gradient, dt, idx, spins) if class_maps else None
         program = build_program(rf, gradient, dt, idx, () if plan is None else plan.blocks)
+        if spin_chunk == "auto":
+            spin_chunk = _auto_spin_chunk(spins.n, bool(np.any(program.bundle_code & RUN)))
         arrays, static = prepare(
             program, checkpoint, idx is None, spin_chunk, record, plan, bool(progress)
         )

@@ -12,8 +12,9 @@ Per macro-step and spin (state ``Mx, My, Mz`` plus carried ``E2 = exp(-dt/T2)``,
   about z and T2 decay, exactly), ``Mz <- Mz + (Mz - M0)(E1 - 1)``; the phasor is reused
   (one complex multiply per spin) when the step repeats the previous one;
 * the relaxation factors are recomputed only when dt changes;
-* at ADC steps the coil sums are taken from the recursion; a bundle of ``BUNDLE`` reusing
-  samples runs as an inner loop (complex multiply and coil sum), Mz relaxed once at its end;
+* at ADC steps the coil sums are taken from the recursion; a bundle of up to ``BUNDLE``
+  reusing samples runs as an inner loop (complex multiply and coil sum; unused slots, dt = 0,
+  skipped), Mz relaxed once at its end;
 * an RF block planned by ``_affine_maps``: ``M <- Phi[cls] M + M0 c[cls]``, with the class
   maps computed beforehand by :func:`class_maps`.
 
@@ -169,25 +170,29 @@ def class_maps(rf, gradient, dt, spins, blocks, u, reps):
 
 
 def _run_branch(spin, coils, record):
-    """BUNDLE reusing, sampling steps: the inner loop is ``Mxy <- p Mxy`` and the coil sums;
-    Mz relaxes once over the bundle's duration (per step when M is recorded)."""
+    """A bundle of reusing, sampling steps (``BUNDLE`` slots, unused ones with dt = 0 at the
+    end of a partly filled bundle): the inner loop is ``Mxy <- p Mxy`` and the coil sums,
+    skipped (``Mxy`` kept) in unused slots; Mz relaxes once over the bundle's duration
+    ``sum dt`` (per step when M is recorded). Checkpointed: reverse mode stores the bundle's
+    inputs and recomputes its ``BUNDLE`` steps, instead of storing every step's ``Mxy``
+    (through ``lax.switch`` every bundle of the scan would write those residuals)."""
 
     def f(st, inp):
         mxy, mz, e2, e1m1, p = st
 
-        def inner(carry, _):
+        def inner(carry, used):
             z, mzz = carry
-            z = p * z
+            z = jnp.where(used, p * z, z)
             if record:
-                mzz = mzz + (mzz - spin[7]) * e1m1
+                mzz = jnp.where(used, mzz + (mzz - spin[7]) * e1m1, mzz)
             return (z, mzz), emit(z, mzz, coils, record)
 
-        (mxy, mz_in), out = jax.lax.scan(inner, (mxy, mz), None, length=BUNDLE)
+        (mxy, mz_in), out = jax.lax.scan(inner, (mxy, mz), inp[3] > 0)
         if not record:
             mz_in = mz + (mz - spin[7]) * jnp.expm1(-jnp.sum(inp[3]) * spin[5])
         return (mxy, mz_in, e2, e1m1, p), out
 
-    return f
+    return jax.checkpoint(f, prevent_cse=False)
 
 
 def _zeros_out(N, n_out, cdtype, rdtype, record):

@@ -21,10 +21,11 @@ Each macro-step also carries static flags that let the engine skip work:
   constant gradient);
 * ``emit``: an ADC sample is taken at its end.
 
-Finally ``BUNDLE`` consecutive reusing, sampling macro-steps (a readout under a constant
-gradient) become one *bundle* that the engine runs as an inner loop of complex multiplies and
-coil sums, with Mz relaxed once at its end; every other macro-step is a bundle of one. The
-engine scans over bundles, each holding ``BUNDLE`` slots (unused slots are ignored).
+Finally each run of reusing, sampling macro-steps (a readout under a constant gradient) is
+cut into *bundles* of ``BUNDLE`` (the last one partly filled) that the engine runs as an
+inner loop of complex multiplies and coil sums, with Mz relaxed once at its end; every other
+macro-step is a bundle of one. The engine scans over bundles, each holding ``BUNDLE`` slots
+(unused slots have dt = 0 and are skipped or ignored).
 
 Only the *pattern* (which RF samples are zero, where the ADC samples are, which steps repeat)
 must be concrete; the values stay differentiable. A traced ``rf`` makes every step an RF
@@ -42,8 +43,9 @@ from .._checks import is_concrete
 #: flag bits of a macro-step code (RUN: a bundle of BUNDLE reusing, sampling steps; AFFINE:
 #: an RF block applied as a class map, see ``_affine_maps``)
 RF, NEW_DT, REUSE, EMIT, RUN, AFFINE = 1, 2, 4, 8, 16, 32
-#: macro-steps per bundle
-BUNDLE = 8
+#: macro-steps per bundle (16: within 5% of 32 and 64 on a 256-sample readout, and the 15
+#: reusing samples of a 16-sample readout fit one bundle; benchmarks/README.md)
+BUNDLE = 16
 
 
 class Program(NamedTuple):
@@ -163,17 +165,19 @@ def build_program(rf, gradient, dt, idx, blocks=()) -> Program:
 
 
 def _bundles(code):
-    """Flat slots of the macro-steps and the bundle codes: BUNDLE consecutive REUSE | EMIT
-    steps form a RUN bundle, every other step is a bundle of one."""
+    """Flat slots of the macro-steps and the bundle codes: a run of L >= 2 consecutive
+    REUSE | EMIT steps becomes ceil(L / BUNDLE) RUN bundles, the last one partly filled (its
+    unused slots have dt = 0, which the engine skips); every other step is a bundle of one."""
     m = code.shape[0]
     is_run = np.concatenate([[False], code == (REUSE | EMIT), [False]])
     edges = np.nonzero(np.diff(is_run.astype(np.int8)))[0]
     in_bundle = np.zeros(m, bool)
     start = np.ones(m, bool)
     for s0, s1 in zip(edges[::2], edges[1::2], strict=True):  # runs [s0, s1)
-        full = (s1 - s0) // BUNDLE * BUNDLE
-        in_bundle[s0 : s0 + full] = True
-        start[s0 : s0 + full] = (np.arange(full) % BUNDLE) == 0
+        if s1 - s0 < 2:
+            continue
+        in_bundle[s0:s1] = True
+        start[s0:s1] = (np.arange(s1 - s0) % BUNDLE) == 0
     bundle = np.cumsum(start) - 1
     first_of = np.nonzero(start)[0]
     slot = bundle * BUNDLE + (np.arange(m) - first_of[bundle])
