@@ -49,7 +49,7 @@ from ._kernels import (
     series_coefficients,
     spin_params,
 )
-from ._segments import AFFINE, BUNDLE, EMIT, NEW_DT, REUSE, RF, RUN, Program
+from ._segments import AFFINE, BUNDLE, EMIT, NEW_DT, REUSE, RF, RFRUN, RUN, Program
 
 
 def _relaxation(code, dt, spin, st):
@@ -101,6 +101,8 @@ def _branch(code, trig, spin, coils, record, zeros_out, maps):
         return _run_branch(spin, coils, record)
     if code & AFFINE:
         return _affine_branch(spin, maps, zeros_out)
+    if code & RFRUN:
+        return _rf_run_branch(code, trig, spin, zeros_out)
     update = _rf_update if code & RF else _free_update
 
     def f(st, inp):
@@ -109,6 +111,24 @@ def _branch(code, trig, spin, coils, record, zeros_out, maps):
             return st, zeros_out
         out = emit(st[0], st[1], coils, record)
         return st, jax.tree_util.tree_map(lambda z, o: z.at[0].set(o), zeros_out, out)
+
+    return f
+
+
+def _rf_run_branch(code, trig, spin, zeros_out):
+    """Up to BUNDLE consecutive RF steps of one dt, unrolled (XLA fuses them into one pass
+    over the spins); slot 0 recomputes the relaxation factors when ``code`` has NEW_DT; an
+    unused slot (dt = 0, at the end of a partly filled bundle) leaves the state unchanged."""
+
+    def f(st, inp):
+        for k in range(BUNDLE):
+            x = jax.tree_util.tree_map(lambda a, k=k: a[k], inp)
+            new = _rf_update(code if k == 0 else RF, trig, x, spin, st)
+            if k == 0:
+                st = new  # slot 0 is always used
+            else:
+                st = jax.tree_util.tree_map(lambda a, b, u=x[3] > 0: jnp.where(u, a, b), new, st)
+        return st, zeros_out
 
     return f
 

@@ -23,7 +23,10 @@ Each macro-step also carries static flags that let the engine skip work:
 
 Finally each run of reusing, sampling macro-steps (a readout under a constant gradient) is
 cut into *bundles* of ``BUNDLE`` (the last one partly filled) that the engine runs as an
-inner loop of complex multiplies and coil sums, with Mz relaxed once at its end; every other
+inner loop of complex multiplies and coil sums, with Mz relaxed once at its end; each run of
+RF macro-steps of one dt without ADC samples (an RF pulse) is cut the same way into RFRUN
+bundles, which the engine unrolls so that XLA fuses their steps into one pass over the spins
+(the state stays in registers: the RF steps are memory-bound otherwise); every other
 macro-step is a bundle of one. The engine scans over bundles, each holding ``BUNDLE`` slots
 (unused slots have dt = 0 and are skipped or ignored).
 
@@ -41,8 +44,9 @@ import numpy as np
 from .._checks import is_concrete
 
 #: flag bits of a macro-step code (RUN: a bundle of BUNDLE reusing, sampling steps; AFFINE:
-#: an RF block applied as a class map, see ``_affine_maps``)
-RF, NEW_DT, REUSE, EMIT, RUN, AFFINE = 1, 2, 4, 8, 16, 32
+#: an RF block applied as a class map, see ``_affine_maps``; RFRUN: a bundle of up to BUNDLE
+#: consecutive RF steps of one dt, unrolled in one pass over the spins)
+RF, NEW_DT, REUSE, EMIT, RUN, AFFINE, RFRUN = 1, 2, 4, 8, 16, 32, 64
 #: macro-steps per bundle (16: within 5% of 32 and 64 on a 256-sample readout, and the 15
 #: reusing samples of a 16-sample readout fit one bundle; benchmarks/README.md)
 BUNDLE = 16
@@ -166,20 +170,29 @@ def build_program(rf, gradient, dt, idx, blocks=()) -> Program:
 
 def _bundles(code):
     """Flat slots of the macro-steps and the bundle codes: a run of L >= 2 consecutive
-    REUSE | EMIT steps becomes ceil(L / BUNDLE) RUN bundles, the last one partly filled (its
-    unused slots have dt = 0, which the engine skips); every other step is a bundle of one."""
+    REUSE | EMIT steps becomes ceil(L / BUNDLE) RUN bundles, and a run of L >= 2 RF steps of
+    one dt (the first may be NEW_DT; no ADC) ceil(L / BUNDLE) RFRUN bundles, the last one
+    partly filled (its unused slots have dt = 0, which the engine skips); every other step
+    is a bundle of one."""
     m = code.shape[0]
-    is_run = np.concatenate([[False], code == (REUSE | EMIT), [False]])
-    edges = np.nonzero(np.diff(is_run.astype(np.int8)))[0]
-    in_bundle = np.zeros(m, bool)
-    start = np.ones(m, bool)
-    for s0, s1 in zip(edges[::2], edges[1::2], strict=True):  # runs [s0, s1)
-        if s1 - s0 < 2:
-            continue
-        in_bundle[s0:s1] = True
-        start[s0:s1] = (np.arange(s1 - s0) % BUNDLE) == 0
+    kind = np.zeros(m, np.int32)  # 1: readout run, 2: RF run
+    kind[code == (REUSE | EMIT)] = 1
+    kind[(code & ~NEW_DT) == RF] = 2
+    # a new segment starts where the kind changes, and an RF run restarts at NEW_DT
+    brk = np.ones(m, bool)
+    brk[1:] = (kind[1:] != kind[:-1]) | ((kind[1:] == 2) & ((code[1:] & NEW_DT) > 0))
+    seg = np.cumsum(brk) - 1
+    seg_start = np.nonzero(brk)[0]
+    seg_len = np.diff(np.append(seg_start, m))
+    in_bundle = (kind > 0) & (seg_len[seg] >= 2)
+    start = ~in_bundle | (((np.arange(m) - seg_start[seg]) % BUNDLE) == 0)
     bundle = np.cumsum(start) - 1
     first_of = np.nonzero(start)[0]
     slot = bundle * BUNDLE + (np.arange(m) - first_of[bundle])
-    bundle_code = np.where(in_bundle[first_of], REUSE | EMIT | RUN, code[first_of])
+    fc = code[first_of]
+    bundle_code = np.where(
+        in_bundle[first_of],
+        np.where(kind[first_of] == 1, REUSE | EMIT | RUN, RF | RFRUN | (fc & NEW_DT)),
+        fc,
+    )
     return slot, bundle_code.astype(np.int32)
