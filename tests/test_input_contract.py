@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 
 from netmag_jax import classical, mri, statmech
+from netmag_jax.constants import GAMMA_1H, HBAR, K_B
 from netmag_jax import dynamics as dyn
 from netmag_jax.mri import design
 
@@ -60,6 +61,29 @@ _KINDS = {
     "static_pos": ("zero", "neg", "nan", "+inf", "complex"),  # NumPy-side numbers
 }
 _LIMIT_CLASSES = ("1e300", "1e-300")
+#: the moderate extreme a 1e+-300 result is compared with (continuity check)
+_MODERATE = {"1e300": 1e30, "1e-300": 1e-30}
+
+
+@dataclasses.dataclass(frozen=True)
+class Limit:
+    """How a finite result for an argument of 1e300 / 1e-300 is verified (``why`` says which
+    analytic limit makes it right). Either the asymptotic power law: the output equals
+    ``(x / x_mod) ** power`` times the same call at the moderate extreme ``x_mod`` (1e30 /
+    1e-30) within ``rtol`` (continuity of the closed form's limit); or, with ``value``, the
+    analytic limit ``value(args)`` computed independently from the arguments."""
+
+    why: str
+    power: float | tuple = 0.0  # one exponent, or one per output leaf
+    value: Callable | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-305  # below ~1e-305 a float64 is underflow (subnormal or flushed)
+
+
+#: the result no longer depends on the argument (saturation / the argument drops out)
+SAME = Limit("saturated: the closed form's limit does not depend on the argument")
+#: the result scales linearly with the argument (exact for a linear closed form)
+LINEAR = Limit("linear in the argument", power=1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -423,6 +447,197 @@ ROWS = [
     ),
 ]
 
+
+# --- the checked limits: entry point -> {arg or (arg, class): Limit} --------------------------
+def P(power, why: str) -> Limit:
+    """The asymptotic power law ``out ~ arg ** power`` (checked against the moderate extreme)."""
+    return Limit(why, power=power)
+
+
+def V(value, why: str, atol: float = 1e-305) -> Limit:
+    """The analytic limit ``value(args)``, computed here independently of the package."""
+    return Limit(why, value=value, atol=atol)
+
+
+ZERO = V(lambda a: 0.0, "decays to exactly 0 (exp(-huge))")
+_HI, _LO = "1e300", "1e-300"
+_cos, _sin = np.cos, np.sin
+LIMITS: dict[str, dict] = {
+    "ernst_signal": {
+        ("TR", _HI): V(
+            lambda a: a["M0"] * _sin(a["flip_angle"]) * np.exp(-a["TE"] / a["T2star"]),
+            "full recovery: S = M0 sin(a) exp(-TE/T2*)",
+        ),
+        ("TR", _LO): P(1, "S ~ M0 sin(a) (TR/T1) / (1 - cos a)"),
+        ("T1", _HI): P(-1, "S ~ M0 sin(a) (TR/T1) / (1 - cos a)"),
+        ("T1", _LO): V(
+            lambda a: a["M0"] * _sin(a["flip_angle"]) * np.exp(-a["TE"] / a["T2star"]),
+            "full recovery: S = M0 sin(a) exp(-TE/T2*)",
+        ),
+        "M0": LINEAR,
+        "TE": ZERO,
+        ("T2star", _HI): SAME,
+        ("T2star", _LO): ZERO,
+    },
+    "ernst_angle": {
+        ("TR", _HI): V(lambda a: np.pi / 2, "arccos(0) = pi/2"),
+        ("TR", _LO): P(0.5, "arccos(exp(-x)) ~ sqrt(2 x), x = TR/T1"),
+        ("T1", _HI): P(-0.5, "arccos(exp(-x)) ~ sqrt(2 x), x = TR/T1"),
+        ("T1", _LO): V(lambda a: np.pi / 2, "arccos(0) = pi/2"),
+    },
+    "inversion_recovery_signal": {
+        "TI": V(lambda a: a["M0"], "full recovery: M0"),
+        ("T1", _HI): V(lambda a: -a["M0"], "no recovery: -M0"),
+        ("T1", _LO): V(lambda a: a["M0"], "full recovery: M0"),
+        "M0": LINEAR,
+    },
+    "spin_echo_signal": {
+        "TE": ZERO,
+        ("T2", _HI): V(
+            lambda a: a["M0"] * _sin(a["flip_angle"]) * _sin(a["refocus_angle"] / 2) ** 2,
+            "no decay: M0 sin(a) sin^2(b/2)",
+        ),
+        ("T2", _LO): ZERO,
+        "M0": LINEAR,
+    },
+    "bssfp_signal": {
+        ("TR", _HI): SAME,
+        ("T1", _HI): P(-1, "steady state ~ (1 - E1) ~ TR/T1"),
+        ("T2", _LO): ZERO,
+        "TE": ZERO,
+        "M0": LINEAR,
+    },
+    "bssfp_signal_on_resonance": {
+        ("TR", _HI): ZERO,
+        ("TR", _LO): V(
+            lambda a: (
+                a["M0"]
+                * _sin(a["flip_angle"])
+                / (1 + a["T1"] / a["T2"] - (a["T1"] / a["T2"] - 1) * _cos(a["flip_angle"]))
+            ),
+            "TR -> 0: M0 sin(a) / (1 + T1/T2 - (T1/T2 - 1) cos a) (Freeman-Hill)",
+        ),
+        ("T1", _HI): P(-1, "steady state ~ (1 - E1) ~ TR/T1"),
+        ("T2", _LO): ZERO,
+        "M0": LINEAR,
+    },
+    "induced_emf": {"B0": LINEAR, "volume": LINEAR},
+    "loop_coil_b1": {
+        "positions": P(-3, "far field of a loop (dipole) ~ r^-3"),
+        "center": P(-3, "far field of a loop (dipole) ~ r^-3"),
+        ("radius", _HI): P(-1, "field near the centre mu0 / (2 R) ~ 1/R"),
+        ("radius", _LO): P(2, "dipole moment pi R^2: far field ~ R^2"),
+    },
+    "thermal_noise_std": {
+        k: P(0.5, "sigma = sqrt(4 k_B T R df)") for k in ("resistance", "temperature", "bandwidth")
+    },
+    "add_noise": {"sigma": LINEAR},
+    "flip_angle": {"dt": LINEAR},
+    "hard": {"flip_angle": LINEAR},
+    "sinc": {"flip_angle": LINEAR},
+    "hyperbolic_secant": {
+        "b1_max": LINEAR,
+        ("beta_t", _HI): V(lambda a: np.zeros(32), "sech(beta t) -> 0 at every sample t != 0"),
+        ("beta_t", _LO): V(lambda a: np.full(32, a["b1_max"]), "sech -> 1: constant b1_max"),
+        ("mu", _LO): SAME,
+    },
+    "from_waveform": {"dt": P(-1, "rescaled to the flip angle: B1 ~ 1/dt"), "flip_angle": LINEAR},
+    "slice_select_gradient": {
+        "time_bandwidth": LINEAR,
+        "duration": P(-1, "G = TB / (tau gamma_bar dz)"),
+        "thickness": P(-1, "G = TB / (tau gamma_bar dz)"),
+    },
+    "equilibrium_magnetization": {
+        "B0": V(
+            lambda a: a["proton_density"] * GAMMA_1H * HBAR / 2, "full polarisation n gamma hbar/2"
+        ),
+        ("temperature", _HI): P(-1, "Curie law M ~ 1/T"),
+        ("temperature", _LO): V(
+            lambda a: a["proton_density"] * GAMMA_1H * HBAR / 2, "full polarisation n gamma hbar/2"
+        ),
+        "proton_density": LINEAR,
+    },
+    "cayley_klein": {
+        "dt": Limit("dt -> 0: alpha -> 1, beta ~ gamma B1 dt / 2", power=(0.0, 1.0)),
+        "positions": SAME,  # zero gradient: the position drops out
+    },
+    "Spins": {  # frequency_offset = off_resonance + cs gamma_bar B0 (cs = 0 here)
+        "off_resonance": LINEAR,
+        **{k: SAME for k in ("positions", "T1", "T2", "M0", "b1", "B0")},
+    },
+    "epg_cpmg": {
+        ("echo_spacing", _HI): ZERO,
+        ("echo_spacing", _LO): SAME,
+        ("T1", _HI): SAME,
+        ("T2", _LO): ZERO,
+        "M0": LINEAR,
+    },
+    "epg_gre": {"TR": SAME, ("T1", _HI): SAME, ("T2", _LO): ZERO, "M0": LINEAR, "TE": ZERO},
+    "design.simulate_pulse": {"dt": V(lambda a: np.ones(2), "dt -> 0: no rotation, mz = 1")},
+    "design.max_flip_angle": {k: LINEAR for k in ("b1_max", "duration", "b1_scale")},
+    "thermal_sigma": {
+        **{k: P(0.5, "sigma ~ sqrt(alpha T)") for k in ("alpha", "temperature")},
+        **{k: P(-0.5, "sigma ~ 1/sqrt(Ms V dt)") for k in ("Ms", "volume", "dt")},
+    },
+    "llg": {
+        ("dt", _LO): V(
+            lambda a: np.tile(a["m0"], (4, 1)), "dt -> 0: m moves by |omega| dt ~ 1e-290", 1e-280
+        ),
+        ("alpha", _HI): V(
+            lambda a: np.tile(a["m0"], (4, 1)), "alpha -> inf: gamma' -> 0, m stays m0"
+        ),
+    },
+    "Micromagnet.evolve": {"dt": V(lambda a: _M0_MM[:1][None], "zero torque: m stays m0")},
+    "sw_energy": {"h": P(1, "the Zeeman term -h cos(theta - psi) dominates")},
+    "stoner_wohlfarth": {"h": SAME},
+    "sw_loop": {"h_max": SAME},
+    "anisotropy_field": {"K": LINEAR, "Ms": P(-1, "H_K = 2K/(mu0 Ms)")},
+    "thermal_stability": {"K": LINEAR, "V": LINEAR, "T": P(-1, "Delta = K V / (k_B T)")},
+    "energy_barrier": {"K": LINEAR, "V": LINEAR, "h": ZERO},
+    "retention_time": {
+        **{k: V(lambda a: a["tau0"], "Delta -> 0: tau = tau0") for k in ("K", "V", "T")},
+        "tau0": LINEAR,
+    },
+    "brown_escape_time": {
+        "Ms": P(1, "tau ~ 1/H_K ~ Ms"),
+        "alpha": P(-1, "tau ~ (1 + alpha^2)/alpha"),
+        "gamma": P(-1, "tau ~ 1/gamma"),
+    },
+    "stt_field": {
+        "J": LINEAR,
+        "eta": LINEAR,
+        "Ms": P(-1, "H_dl ~ 1/(Ms d)"),
+        "thickness": P(-1, "H_dl ~ 1/(Ms d)"),
+    },
+    "critical_current_density": {
+        **{k: LINEAR for k in ("alpha", "Ms", "thickness", "H_k_eff", "H_ext")},
+        "eta": P(-1, "J_c ~ 1/eta"),
+    },
+    "predicted_moments": {
+        "B": P(-1, "b -> inf: E -> 1, mu = -N k_B T / B"),
+        ("T", _HI): P(-1, "b -> 0: E ~ b^4/30 ~ T^-2, mu ~ T^-1"),
+        ("T", _LO): P(1, "b -> inf: mu = -N k_B T / B"),
+        ("size", _HI): SAME,
+        ("size", _LO): P(4, "b -> 0: E ~ b^4 ~ size^4"),
+        "n_particles": LINEAR,
+        ("mass", _HI): P(-2, "b -> 0: E ~ b^4 ~ m^-2"),
+        ("mass", _LO): V(
+            lambda a: -a["n_particles"] * K_B * a["T"] / a["B"], "b -> inf: -N k_B T / B"
+        ),
+    },
+    "Paramagnet.moment": {
+        ("g", _HI): LINEAR,  # saturated: g J
+        ("g", _LO): P(2, "Curie: mu ~ g^2 J (J+1) mu_B B / (3 k_B T)"),
+        "B": V(lambda a: a["g"] * 1.5, "saturation g J"),
+        ("T", _HI): P(-1, "Curie law"),
+        ("T", _LO): V(lambda a: a["g"] * 1.5, "saturation g J"),
+    },
+    "SingleIon.moment": {"B": SAME, "T": SAME},
+    "ElectronGas.chemical_potential": {"n": P(2 / 3, "Fermi energy ~ n^(2/3)")},
+    "curie_weiss": {"T": P(-1, "C / (T - theta) ~ 1/T"), "C": LINEAR},
+    "curie_constant": {"g": P(2, "C ~ g^2"), "n": LINEAR},
+}
+
 # --- running and classifying ----------------------------------------------------------------
 _ACCEPTED = (ValueError, TypeError, RuntimeError)  # EquinoxRuntimeError, JaxRuntimeError
 RESULTS: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
@@ -434,7 +649,22 @@ def _leaves_finite(out) -> bool:
     return all(np.all(np.isfinite(x)) for x in leaves if x.dtype != bool)
 
 
-def _classify(call, arg: str, cls: str) -> str:
+def _check_limit(out, ref, scales, spec: Limit) -> str | None:
+    """None if every leaf of ``out`` equals its scale x the same leaf of ``ref`` (within
+    ``spec``'s tolerances), else a description of the first disagreement."""
+    leaves = jax.tree.leaves(out)
+    for a, b, scale in zip(leaves, jax.tree.leaves(ref), scales, strict=True):
+        a, b = np.asarray(a), np.broadcast_to(np.asarray(b), np.shape(a))
+        with np.errstate(all="ignore"):
+            want = b * scale if b.dtype.kind in "fc" else b
+        if not np.allclose(a, want, rtol=spec.rtol, atol=spec.atol):
+            return f"got {a.ravel()[:3]}, limit {np.asarray(want).ravel()[:3]}"
+    return None
+
+
+def _classify(call, arg: str, cls: str, verify=None) -> str:
+    """Outcome of ``call()``; ``verify(out)`` (1e+-300 classes) returns None when a finite
+    result is the checked limit, else why it is wrong."""
     try:
         out = call()
         jax.block_until_ready(out)
@@ -446,7 +676,12 @@ def _classify(call, arg: str, cls: str) -> str:
         return f"foreign ({type(e).__name__}: {str(e)[:120]})"
     if not _leaves_finite(out):
         return "nan"
-    return "limit" if cls in _LIMIT_CLASSES else "wrong"
+    if cls not in _LIMIT_CLASSES:
+        return "wrong"
+    if verify is None:
+        return "wrong (finite, but the row states no limit to check it against)"
+    why = verify(out)
+    return "limit" if why is None else f"wrong ({why})"
 
 
 def _traced_names(row: Row, args: dict) -> list[str]:
@@ -460,6 +695,43 @@ def _invalid_values(row: Row):
             yield arg, cls, _MAKERS[cls](v if np.iscomplexobj(v) else v.astype(float))
         for cls, value in row.extra.get(arg, {}).items():
             yield arg, cls, np.full_like(v, value, dtype=float)
+
+
+def _verifier(row: Row, arg: str, cls: str, valid: dict, names: list, jitted):
+    """``verify(out)`` for a 1e+-300 class (None when the row states no limit): compares with
+    the analytic limit or the same call at the moderate extreme (computed once, jitted)."""
+    limits = LIMITS.get(row.name, {})
+    spec = limits.get((arg, cls), limits.get(arg))
+    if cls not in _LIMIT_CLASSES or spec is None:
+        return None
+    bad = np.full_like(np.asarray(valid[arg], dtype=float), float(cls))
+    cache = []
+
+    def reference():
+        if not cache:
+            if spec.value is not None:
+                ref = spec.value({**valid, arg: bad})
+                cache.append((ref, [1.0] * len(jax.tree.leaves(ref))))
+            else:
+                x = _MODERATE[cls]
+                mod = {**valid, arg: np.full_like(bad, x)}
+                ref = jitted(*[mod[k] for k in names]) if arg in names else row.fn(**mod)
+                n = len(jax.tree.leaves(ref))
+                powers = spec.power if isinstance(spec.power, tuple) else (spec.power,) * n
+                decades = math.log10(float(cls) / x)
+                with np.errstate(over="ignore", under="ignore"):
+                    scales = [float(np.power(10.0, decades * p)) for p in powers]
+                cache.append((ref, scales))
+        return cache[0]
+
+    def verify(out):
+        try:
+            ref, scale = reference()
+        except Exception as e:  # the reference itself must be computable
+            return f"reference failed: {type(e).__name__}: {str(e)[:80]}"
+        return _check_limit(out, ref, scale, spec)
+
+    return verify
 
 
 def _run_row(row: Row) -> list[tuple[str, str, str, str]]:
@@ -478,15 +750,19 @@ def _run_row(row: Row) -> list[tuple[str, str, str, str]]:
     for arg, cls, bad in _invalid_values(row):
         args = {**valid, arg: bad}
         traced = [args[k] for k in names]
-        out.append((arg, cls, "eager", _classify(lambda a=args: row.fn(**a), arg, cls)))
-        out.append((arg, cls, "jit", _classify(lambda t=traced: jitted(*t), arg, cls)))
+        verify = _verifier(row, arg, cls, valid, names, jitted)
+        second = (
+            None if verify is None else (lambda o, v=verify: v(jax.tree.map(lambda y: y[1], o)))
+        )
+        out.append((arg, cls, "eager", _classify(lambda a=args: row.fn(**a), arg, cls, verify)))
+        out.append((arg, cls, "jit", _classify(lambda t=traced: jitted(*t), arg, cls, verify)))
         if not row.vmap:
             continue
         # a batch of two: (valid, invalid) for value classes, (invalid, invalid) for the
         # type/shape classes (which cannot share a batch with a valid value)
         pair = (bad, bad) if cls in _TYPE_CLASSES else (valid[arg], bad)
         batch = [np.stack(pair) if k == arg else np.stack([valid[k]] * 2) for k in names]
-        out.append((arg, cls, "vmap", _classify(lambda b=batch: batched(*b), arg, cls)))
+        out.append((arg, cls, "vmap", _classify(lambda b=batch: batched(*b), arg, cls, second)))
     return out
 
 
