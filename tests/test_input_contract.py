@@ -29,7 +29,7 @@ import jax
 import numpy as np
 import pytest
 
-from netmag_jax import classical, lattice, mri, statmech
+from netmag_jax import classical, fit, lattice, mri, statmech
 from netmag_jax.constants import GAMMA_1H, HBAR, K_B
 from netmag_jax import dynamics as dyn
 from netmag_jax.mri import design
@@ -115,6 +115,7 @@ _POS = np.zeros((3, 3))
 _RF = mri.hard(math.pi / 2, 1e-3, n=4)
 _SING = statmech.SingleIon(1.5, 0.8, {(2, 0): 1e-23})
 _M0_MM = np.tile(np.array([1.0, 0.0, 0.0]), (2, 1, 1, 1))
+_T_FIT = np.array([0.01, 0.02, 0.04, 0.08, 0.16])  # echo times [s] of the fit rows
 _LAT = lattice.square(2)  # 4 sites, 8 bonds (periodic images of a 2 x 2 cell)
 _Z3 = np.array([0.0, 0.0, 1.0])
 _S_LAT = np.tile(_Z3, (4, 1))
@@ -546,6 +547,19 @@ ROWS = [
             binder_b=np.array([0.65, 0.45, 0.1]),
         ),  # fmt: skip
         dict(temperatures="seq", binder_a="seq", binder_b="seq"),
+    ),
+    # --- fit (the model functions are NaN-in/NaN-out adapters, documented, not rows) ---------
+    Row(
+        "fit.curve_fit",
+        lambda x, y, p0, sigma: fit.curve_fit(fit.exponential_decay, x, y, p0, sigma=sigma).params,
+        dict(x=_T_FIT, y=np.exp(-_T_FIT / 0.05), p0=np.array([0.9, 0.04]), sigma=0.01),
+        dict(x="seq", y="cseq", p0="finite", sigma="pos"),
+    ),
+    Row(
+        "fit.LevenbergMarquardt",
+        lambda ftol, xtol, gtol: fit.LevenbergMarquardt(ftol, xtol, gtol).resolved(np.float64),
+        dict(ftol=1e-8, xtol=1e-8, gtol=1e-8),
+        dict(ftol="nonneg", xtol="nonneg", gtol="nonneg"),
     ),
 ]
 
