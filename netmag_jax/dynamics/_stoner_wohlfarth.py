@@ -32,7 +32,8 @@ def switching_field(psi):
     h_sw(psi) = (|cos psi|^(2/3) + |sin psi|^(2/3))^(-3/2); h_sw(0) = 1, h_sw(45 deg) = 1/2.
 
     Args:
-        psi: angle between field and easy axis [rad], any shape.
+        psi: angle between field and easy axis [rad], any shape; finite and resolvable
+            (|psi| eps <= 1e-3 rad, ``_checks.angle``: 1e300 rad is an error).
     Returns:
         h_sw, same shape (dimensionless). The astroid has cusps at psi = k pi/2, where the
         derivative is infinite.

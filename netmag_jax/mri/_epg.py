@@ -88,7 +88,8 @@ def epg_cpmg(refocus_angles, echo_spacing, T1, T2, M0=1.0, excitation=math.pi / 
         refocus_angles: [n] refocusing flip angles [rad] (phase pi/2, CPMG condition).
         echo_spacing: ESP [s] (> 0). T1, T2: [s] (scalars, 0 < T2 <= 2 T1). M0: equilibrium
             magnetization (finite).
-        excitation: excitation flip angle [rad] (phase 0).
+        excitation: excitation flip angle [rad] (phase 0). Angles are checked finite and
+            resolvable in their dtype (|a| eps <= 1e-3 rad, ``_checks.angle``).
     Returns:
         [n] complex echo amplitudes ``F+_0`` at the echo times n ESP.
     """

@@ -68,7 +68,8 @@ def hard(flip_angle, duration, n: int = 1, phase=0.0):
 
     Args:
         flip_angle: alpha [rad] (differentiable).
-        duration: tau [s]. n: number of samples. phase: RF phase [rad] (0 = along +x).
+        duration: tau [s]. n: number of samples. phase: RF phase [rad] (0 = along +x),
+            a resolvable angle (|phase| eps <= 1e-3 rad, ``_checks.angle``).
     Returns:
         rf [n] complex T.
     """
@@ -129,7 +130,8 @@ def hyperbolic_secant(duration, n: int = 512, b1_max=2e-5, beta_t=5.3, mu=5.0):
     Args:
         duration: [s]. n: samples. b1_max: peak B1 [T].
         beta_t: ``beta tau / 2`` (dimensionless truncation; sech(5.3) ~ 0.01).
-        mu: dimensionless sweep parameter.
+        mu: dimensionless sweep parameter (> 0; the peak phase mu beta_t must be a resolvable
+            angle, |mu beta_t| eps <= 1e-3 rad).
     Returns:
         rf [n] complex T.
     """

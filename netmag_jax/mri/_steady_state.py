@@ -88,6 +88,9 @@ def bssfp_signal(flip_angle, TR, T1, T2, off_resonance=0.0, TE=None, M0=1.0, alt
 
     Args:
         flip_angle, TR, T1, T2, off_resonance, TE: in rad, s, s, s, Hz, s (TE default TR/2).
+            Checked also: 1 - exp(-TR/T2) >= 1e3 eps (the 3x3 solve is singular as TR -> 0;
+            relative round-off ~ eps / (1 - E2)), and 2 pi off_resonance TR (and TE) a
+            resolvable angle (``_checks.angle_ok``).
     Returns:
         complex Mxy at TE (same unit as M0); broadcast over the arguments via vmap if needed.
     """
