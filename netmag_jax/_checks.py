@@ -185,3 +185,29 @@ def unit_norm(x, name: str, tol: float = 1e-6):
     (``| |x| - 1 | < tol``); a zero or non-normalised vector is an error, not renormalised."""
     x = _real(x, name)
     return require(x, is_unit(x, tol), f"{name} must be a finite unit vector (|{name}| = 1)")
+
+
+#: largest rounding error [rad] an angle may carry: |x| eps(dtype) <= ANGLE_RESOLUTION
+ANGLE_RESOLUTION = 1e-3
+
+
+def angle_ok(x):
+    """Boolean array: the angle(s) ``x`` [rad] are finite and resolvable, ``|x| eps <= 1e-3``
+    with eps of x's dtype (|x| <= 4.5e12 rad in float64, 8.4e3 rad in float32): beyond that
+    the rounding of x itself exceeds a milliradian and sin/cos of it are noise."""
+    x = jnp.asarray(x)
+    eps = jnp.finfo(x.dtype if jnp.issubdtype(x.dtype, jnp.floating) else float).eps
+    return jnp.isfinite(x) & (jnp.abs(x) * eps <= ANGLE_RESOLUTION)
+
+
+def angle(x, name: str):
+    """Return the real angle(s) ``x`` [rad] (as a float array) after checking they are finite
+    and resolvable in their dtype (``|x| eps <= 1e-3 rad``, see ``angle_ok``); e.g. a flip
+    angle of 1e300 rad is an error, not a sine of rounding noise."""
+    x = _real(x, name)
+    return require(
+        x,
+        angle_ok(x),
+        f"{name} must be a finite angle that its dtype resolves to 1 mrad (|{name}| eps <= 1e-3"
+        " rad; |x| <= 4.5e12 rad in float64)",
+    )

@@ -7,8 +7,10 @@ or two invalid ones for the type/shape classes). The outcome is classified:
 
 * ``raised``: ValueError / TypeError before tracing, or the ``eqx.error_if`` run-time error
   (eager, jit, vmap), whose message names the argument;
-* ``limit``: the 1e+-300 classes only: a finite result (the physical limit; the contract is
-  "no overflow to NaN/inf");
+* ``limit``: the 1e+-300 classes only: a *checked* limit, a finite result that equals the
+  row's stated limit (``LIMITS``): the analytic value, or the asymptotic power law against the
+  same call at the moderate extreme 1e+-30 (a zero reference does not count); a finite result
+  without a stated limit, or one that disagrees, is ``wrong``;
 * ``nan`` (silent NaN/inf), ``wrong`` (a finite number for an invalid input), ``foreign``
   (any other exception, or an error that does not name the argument): failures.
 
@@ -19,7 +21,6 @@ Compiled functions are shared: one ``jax.jit`` per row, reused by every value cl
 from __future__ import annotations
 
 import collections
-import dataclasses
 import math
 from pathlib import Path
 from collections.abc import Callable
@@ -29,9 +30,12 @@ import jax
 import numpy as np
 import pytest
 
-from netmag_jax import classical, mri, statmech
+from _contract_limits import LIMITS, Limit, P
+from _contract_rows import ROWS, Row
+
 from netmag_jax import dynamics as dyn
-from netmag_jax.mri import design
+from netmag_jax import fit, statmech
+from netmag_jax.constants import K_B
 
 # --- invalid classes per argument kind --------------------------------------------------------
 #: class name -> value from the valid value v (numpy array); "shape/type" classes first
@@ -48,6 +52,7 @@ _MAKERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "empty": lambda v: np.zeros((0,) + v.shape[1:]),
     "zero-norm": np.zeros_like,
     "non-unit": lambda v: 2.0 * v,
+    "frac": lambda v: v + 0.5,  # a count that is not an integer
 }
 _KINDS = {
     "pos": ("zero", "neg", "nan", "+inf", "complex", "1e300", "1e-300"),
@@ -58,370 +63,15 @@ _KINDS = {
     "cseq": ("empty", "nan", "+inf"),
     "unit": ("zero-norm", "non-unit", "nan", "complex"),
     "static_pos": ("zero", "neg", "nan", "+inf", "complex"),  # NumPy-side numbers
+    "static_finite": ("nan", "+inf", "complex"),
+    "count": ("zero", "neg", "nan", "+inf", "complex", "frac", "1e300"),  # sizes (static)
+    "axis": ("zero-norm", "nan", "+inf", "complex", "1e300", "1e-300"),  # normalised direction
+    "ising": ("zero", "nan", "complex", "non-unit"),  # spins of +-1
 }
 _LIMIT_CLASSES = ("1e300", "1e-300")
+#: the moderate extreme a 1e+-300 result is compared with (continuity check)
+_MODERATE = {"1e300": 1e30, "1e-300": 1e-30}
 
-
-@dataclasses.dataclass(frozen=True)
-class Row:
-    """One public entry point: ``fn(**args)`` valid; ``kinds`` (arg -> kind) are walked;
-    ``extra`` adds named invalid values (e.g. T2 > 2 T1); ``static`` args are never traced."""
-
-    name: str
-    fn: Callable
-    args: dict
-    kinds: dict
-    extra: dict = dataclasses.field(default_factory=dict)
-    static: tuple = ()
-    vmap: bool = True
-
-
-def _mm(**kw):
-    """A one-cell-thick 2 x 1 x 1 permalloy-like Micromagnet (demag on)."""
-    return dyn.Micromagnet((2, 1, 1), (5e-9, 5e-9, 3e-9), **kw)
-
-
-_POS = np.zeros((3, 3))
-_RF = mri.hard(math.pi / 2, 1e-3, n=4)
-_SING = statmech.SingleIon(1.5, 0.8, {(2, 0): 1e-23})
-_M0_MM = np.tile(np.array([1.0, 0.0, 0.0]), (2, 1, 1, 1))
-
-ROWS = [
-    # --- MRI closed forms, signal, pulses ----------------------------------------------------
-    Row(
-        "ernst_signal",
-        mri.ernst_signal,
-        dict(flip_angle=0.3, TR=0.01, T1=1.0, M0=1.0, TE=0.002, T2star=0.05),
-        dict(flip_angle="finite", TR="pos", T1="pos", M0="finite", TE="nonneg", T2star="pos"),
-    ),
-    Row("ernst_angle", mri.ernst_angle, dict(TR=0.01, T1=1.0), dict(TR="pos", T1="pos")),
-    Row(
-        "inversion_recovery_signal",
-        mri.inversion_recovery_signal,
-        dict(TI=0.5, T1=1.0, M0=1.0),
-        dict(TI="nonneg", T1="pos", M0="finite"),
-    ),
-    Row(
-        "spin_echo_signal",
-        mri.spin_echo_signal,
-        dict(TE=0.05, T2=0.1, M0=1.0, flip_angle=1.5, refocus_angle=3.0),
-        dict(TE="nonneg", T2="pos", M0="finite", flip_angle="finite", refocus_angle="finite"),
-    ),
-    Row(
-        "bssfp_signal",
-        mri.bssfp_signal,
-        dict(flip_angle=0.5, TR=0.005, T1=1.0, T2=0.1, off_resonance=10.0, TE=0.002, M0=1.0),
-        dict(
-            flip_angle="finite",
-            TR="pos",
-            T1="pos",
-            T2="pos",
-            off_resonance="finite",
-            TE="nonneg",
-            M0="finite",
-        ),
-        extra={"T2": {"T2>2T1": 3.0}},
-    ),
-    Row(
-        "bssfp_signal_on_resonance",
-        mri.bssfp_signal_on_resonance,
-        dict(flip_angle=0.5, TR=0.005, T1=1.0, T2=0.1, M0=1.0),
-        dict(flip_angle="finite", TR="pos", T1="pos", T2="pos", M0="finite"),
-        extra={"T2": {"T2>2T1": 3.0}},
-    ),
-    Row(
-        "induced_emf",
-        mri.induced_emf,
-        dict(signal=np.array([1.0 + 0.5j]), B0=3.0, b1_per_ampere=1e-5, volume=1e-9),
-        dict(signal="cfinite", B0="pos", b1_per_ampere="finite", volume="pos"),
-    ),
-    Row(
-        "loop_coil_b1",
-        mri.loop_coil_b1,
-        dict(
-            positions=np.zeros((2, 3)),
-            center=np.array([0.1, 0, 0]),
-            radius=0.05,
-            normal=np.array([1.0, 0, 0]),
-        ),  # fmt: skip
-        dict(positions="finite", center="finite", radius="pos", normal="unit"),
-    ),
-    Row(
-        "thermal_noise_std",
-        mri.thermal_noise_std,
-        dict(resistance=50.0, temperature=300.0, bandwidth=1e5),
-        dict(resistance="pos", temperature="nonneg", bandwidth="pos"),
-    ),
-    Row(
-        "add_noise",
-        lambda signal, sigma: mri.add_noise(jax.random.PRNGKey(0), signal, sigma=sigma),
-        dict(signal=np.array([1.0 + 0j, 0.5]), sigma=0.1),
-        dict(sigma="nonneg"),
-    ),
-    Row("flip_angle", mri.flip_angle, dict(rf=_RF, dt=2.5e-4), dict(rf="cseq", dt="pos")),
-    Row(
-        "hard",
-        lambda flip_angle, phase: mri.hard(flip_angle, 1e-3, 4, phase),
-        dict(flip_angle=1.0, phase=0.0),
-        dict(flip_angle="finite", phase="finite"),
-    ),
-    Row(
-        "sinc",
-        lambda flip_angle: mri.sinc(flip_angle, 2e-3, 4.0, n=16),
-        dict(flip_angle=1.0),
-        dict(flip_angle="finite"),
-    ),
-    Row(
-        "hyperbolic_secant",
-        lambda b1_max, beta_t, mu: mri.hyperbolic_secant(8e-3, 32, b1_max, beta_t, mu),
-        dict(b1_max=2e-5, beta_t=5.3, mu=5.0),
-        dict(b1_max="pos", beta_t="pos", mu="pos"),
-    ),
-    Row(
-        "from_waveform",
-        lambda waveform, dt, flip_angle: mri.from_waveform(waveform, dt, flip_angle, unit="rad"),
-        dict(waveform=np.array([0.1, 0.2, 0.1]), dt=1e-5, flip_angle=1.0),
-        dict(waveform="cseq", dt="pos", flip_angle="finite"),
-    ),
-    Row(
-        "slice_select_gradient",
-        mri.slice_select_gradient,
-        dict(time_bandwidth=4.0, duration=2e-3, thickness=5e-3),
-        dict(time_bandwidth="pos", duration="pos", thickness="pos"),
-    ),
-    Row(
-        "equilibrium_magnetization",
-        mri.equilibrium_magnetization,
-        dict(B0=3.0, temperature=310.0, proton_density=6.69e28),
-        dict(B0="finite", temperature="pos", proton_density="pos"),
-    ),
-    Row("larmor_frequency", mri.larmor_frequency, dict(B0=3.0), dict(B0="finite")),
-    Row(
-        "cayley_klein",
-        lambda rf, dt, positions, off_resonance, b1: mri.cayley_klein(
-            rf, np.zeros((4, 3)), dt, positions, off_resonance, b1
-        ),
-        dict(rf=_RF, dt=2.5e-4, positions=np.zeros((2, 3)), off_resonance=5.0, b1=1.0),
-        dict(rf="cseq", dt="pos", positions="finite", off_resonance="finite", b1="finite"),
-    ),
-    Row(
-        "Spins",
-        lambda positions, T1, T2, M0, off_resonance, b1, B0: mri.Spins(
-            positions, T1, T2, M0, off_resonance, 0.0, b1, B0
-        ).frequency_offset(),
-        dict(
-            positions=np.zeros((2, 3)), T1=1.0, T2=0.1, M0=1.0, off_resonance=0.0, b1=1.0, B0=3.0
-        ),  # fmt: skip
-        dict(
-            positions="finite",
-            T1="pos",
-            T2="pos",
-            M0="finite",
-            off_resonance="finite",
-            b1="finite",
-            B0="pos",
-        ),  # fmt: skip
-        extra={"T2": {"T2>2T1": 3.0}},
-    ),
-    Row(
-        "epg_cpmg",
-        mri.epg_cpmg,
-        dict(
-            refocus_angles=np.full(3, 2.5),
-            echo_spacing=0.01,
-            T1=1.0,
-            T2=0.1,
-            M0=1.0,
-            excitation=1.5,
-        ),  # fmt: skip
-        dict(
-            refocus_angles="seq",
-            echo_spacing="pos",
-            T1="pos",
-            T2="pos",
-            M0="finite",
-            excitation="finite",
-        ),  # fmt: skip
-        extra={"T2": {"T2>2T1": 3.0}},
-    ),
-    Row(
-        "epg_gre",
-        mri.epg_gre,
-        dict(
-            flip_angles=np.full(3, 0.3),
-            phases=np.zeros(3),
-            TR=0.01,
-            T1=1.0,
-            T2=0.1,
-            M0=1.0,
-            TE=0.002,
-        ),  # fmt: skip
-        dict(flip_angles="seq", TR="pos", T1="pos", T2="pos", M0="finite", TE="nonneg"),
-        extra={"T2": {"T2>2T1": 3.0}},
-        vmap=False,  # flip_angles and phases must keep equal shapes
-    ),
-    Row(
-        "design.simulate_pulse",
-        lambda rf, gradient, dt, positions: design.simulate_pulse(rf, gradient, dt, positions)[
-            "mz"
-        ],
-        dict(rf=_RF, gradient=1e-3, dt=2.5e-4, positions=np.array([0.0, 1e-3])),
-        dict(rf="cseq", gradient="finite", dt="pos", positions="finite"),
-    ),
-    Row(
-        "design.max_flip_angle",
-        design.max_flip_angle,
-        dict(b1_max=1e-5, duration=1e-3, b1_scale=1.0),
-        dict(b1_max="pos", duration="pos", b1_scale="pos"),
-    ),
-    # --- dynamics ------------------------------------------------------------------------------
-    Row(
-        "thermal_sigma",
-        dyn.thermal_sigma,
-        dict(alpha=0.01, temperature=300.0, Ms=8e5, volume=1e-24, dt=1e-13),
-        dict(alpha="nonneg", temperature="nonneg", Ms="pos", volume="pos", dt="pos"),
-    ),
-    Row(
-        "llg",
-        lambda m0, field, dt, alpha, t0: dyn.llg(m0, field, dt, 4, alpha=alpha, t0=t0).m,
-        dict(
-            m0=np.array([1.0, 0, 0]), field=np.array([0, 0, 1e5]), dt=1e-13, alpha=0.1, t0=0.0
-        ),  # fmt: skip
-        dict(m0="unit", field="finite", dt="pos", alpha="nonneg", t0="finite"),
-    ),
-    Row(
-        "Micromagnet",
-        lambda Ms, A, Ku, u, Kc, D, H_ext: _mm(
-            Ms=Ms, A=A, Ku=Ku, u=u, Kc=Kc, D=D, H_ext=H_ext
-        ).field(_M0_MM),
-        dict(
-            Ms=8e5,
-            A=1.3e-11,
-            Ku=1e3,
-            u=np.array([0, 0, 1.0]),
-            Kc=1e2,
-            D=1e-4,
-            H_ext=np.array([1e3, 0, 0]),
-        ),  # fmt: skip
-        dict(
-            Ms="pos", A="nonneg", Ku="finite", u="unit", Kc="finite", D="finite", H_ext="finite"
-        ),  # fmt: skip
-    ),
-    Row(
-        "Micromagnet.evolve",
-        lambda dt, alpha: (
-            dyn.Micromagnet((1, 1, 1), (5e-9,) * 3, Ms=8e5, A=1.3e-11, demag=False)
-            .evolve(_M0_MM[:1], dt, 1, alpha=alpha)
-            .m
-        ),
-        dict(dt=1e-13, alpha=0.5),
-        dict(dt="pos", alpha="nonneg"),
-    ),
-    Row("switching_field", dyn.switching_field, dict(psi=0.3), dict(psi="finite")),
-    Row("coercivity", dyn.coercivity, dict(psi=0.3), dict(psi="finite")),
-    Row(
-        "sw_energy",
-        dyn.sw_energy,
-        dict(theta=0.1, h=0.2, psi=0.3),
-        dict(theta="finite", h="finite", psi="finite"),
-    ),
-    Row(
-        "stoner_wohlfarth",
-        lambda h, psi: dyn.stoner_wohlfarth(h, psi).m_up,
-        dict(h=0.2, psi=0.3),
-        dict(h="finite", psi="finite"),
-    ),
-    Row(
-        "sw_loop",
-        lambda psi, h_max: dyn.sw_loop(psi, h_max, n=11).m,
-        dict(psi=0.3, h_max=2.0),
-        dict(psi="finite", h_max="pos"),
-    ),
-    Row("anisotropy_field", dyn.anisotropy_field, dict(K=1e5, Ms=8e5), dict(K="finite", Ms="pos")),
-    Row(
-        "thermal_stability",
-        dyn.thermal_stability,
-        dict(K=1e5, V=1e-24, T=300.0),
-        dict(K="pos", V="pos", T="pos"),
-    ),
-    Row(
-        "energy_barrier",
-        dyn.energy_barrier,
-        dict(K=1e5, V=1e-24, h=0.2),
-        dict(K="pos", V="pos", h="finite"),
-    ),
-    Row(
-        "retention_time",
-        dyn.retention_time,
-        dict(K=1e5, V=1e-24, T=300.0, tau0=1e-9),
-        dict(K="pos", V="pos", T="pos", tau0="pos"),
-    ),
-    Row(
-        "brown_escape_time",
-        dyn.brown_escape_time,
-        dict(K=1e5, Ms=8e5, V=1e-24, T=300.0, alpha=0.01, gamma=1.76e11),
-        dict(K="pos", Ms="pos", V="pos", T="pos", alpha="pos", gamma="pos"),
-    ),
-    Row(
-        "stt_field",
-        dyn.stt_field,
-        dict(J=1e11, Ms=8e5, thickness=2e-9, eta=0.5),
-        dict(J="finite", Ms="pos", thickness="pos", eta="pos"),
-    ),
-    Row(
-        "critical_current_density",
-        dyn.critical_current_density,
-        dict(alpha=0.01, Ms=8e5, thickness=2e-9, H_k_eff=1e5, eta=0.5, H_ext=0.0),
-        dict(
-            alpha="pos", Ms="pos", thickness="pos", H_k_eff="finite", eta="pos", H_ext="finite"
-        ),  # fmt: skip
-    ),
-    Row(
-        "prism_demag_factors",
-        dyn.prism_demag_factors,
-        dict(a=1e-9, b=2e-9, c=3e-9),
-        dict(a="static_pos", b="static_pos", c="static_pos"),
-    ),
-    # --- classical, statmech -----------------------------------------------------------------
-    Row(
-        "predicted_moments",
-        lambda B, T, size, n_particles, mass: (
-            classical.predicted_moments(B, T, size, n_particles, mass=mass).interior
-        ),
-        dict(B=1.0, T=300.0, size=1e-6, n_particles=10.0, mass=9.1e-31),
-        dict(B="finite", T="pos", size="pos", n_particles="pos", mass="pos"),
-    ),
-    Row(
-        "Paramagnet.moment",
-        lambda g, B, T: statmech.Paramagnet(1.5, g).moment(B, T),
-        dict(g=2.0, B=1.0, T=2.0),
-        dict(g="pos", B="finite", T="pos"),
-    ),
-    Row(
-        "SingleIon.moment",
-        lambda B, T: _SING.moment(B, T),
-        dict(B=np.array([0.0, 0.0, 1.0]), T=2.0),
-        dict(B="finite", T="pos"),
-    ),
-    Row(
-        "ElectronGas.chemical_potential",
-        lambda n, T: statmech.ElectronGas(n).chemical_potential(T),
-        dict(n=2.65e28, T=300.0),
-        dict(n="pos", T="pos"),
-    ),
-    Row(
-        "curie_weiss",
-        statmech.curie_weiss,
-        dict(T=300.0, C=1.0, theta=10.0),
-        dict(T="pos", C="pos", theta="finite"),
-    ),
-    Row(
-        "curie_constant",
-        statmech.curie_constant,
-        dict(J=1.5, g=2.0, n=1e28),
-        dict(g="pos", n="pos"),
-    ),
-]
 
 # --- running and classifying ----------------------------------------------------------------
 _ACCEPTED = (ValueError, TypeError, RuntimeError)  # EquinoxRuntimeError, JaxRuntimeError
@@ -434,7 +84,24 @@ def _leaves_finite(out) -> bool:
     return all(np.all(np.isfinite(x)) for x in leaves if x.dtype != bool)
 
 
-def _classify(call, arg: str, cls: str) -> str:
+def _check_limit(out, ref, scales, spec: Limit) -> str | None:
+    """None if every leaf of ``out`` equals its scale x the same leaf of ``ref`` (within
+    ``spec``'s tolerances), else a description of the first disagreement."""
+    leaves = jax.tree.leaves(out)
+    for a, b, scale in zip(leaves, jax.tree.leaves(ref), scales, strict=True):
+        a, b = np.asarray(a), np.broadcast_to(np.asarray(b), np.shape(a))
+        if scale != 1.0 and np.any(b == 0):  # a power law with prefactor 0 checks nothing
+            return "the moderate-extreme reference is 0: the power law cannot be checked"
+        with np.errstate(all="ignore"):
+            want = b * scale if b.dtype.kind in "fc" else b
+        if not np.allclose(a, want, rtol=spec.rtol, atol=spec.atol):
+            return f"got {a.ravel()[:3]}, limit {np.asarray(want).ravel()[:3]}"
+    return None
+
+
+def _classify(call, arg: str, cls: str, verify=None) -> str:
+    """Outcome of ``call()``; ``verify(out)`` (1e+-300 classes) returns None when a finite
+    result is the checked limit, else why it is wrong."""
     try:
         out = call()
         jax.block_until_ready(out)
@@ -446,7 +113,12 @@ def _classify(call, arg: str, cls: str) -> str:
         return f"foreign ({type(e).__name__}: {str(e)[:120]})"
     if not _leaves_finite(out):
         return "nan"
-    return "limit" if cls in _LIMIT_CLASSES else "wrong"
+    if cls not in _LIMIT_CLASSES:
+        return "wrong"
+    if verify is None:
+        return "wrong (finite, but the row states no limit to check it against)"
+    why = verify(out)
+    return "limit" if why is None else f"wrong ({why})"
 
 
 def _traced_names(row: Row, args: dict) -> list[str]:
@@ -460,6 +132,44 @@ def _invalid_values(row: Row):
             yield arg, cls, _MAKERS[cls](v if np.iscomplexobj(v) else v.astype(float))
         for cls, value in row.extra.get(arg, {}).items():
             yield arg, cls, np.full_like(v, value, dtype=float)
+
+
+def _verifier(row: Row, arg: str, cls: str, valid: dict, names: list, jitted):
+    """``verify(out)`` for a 1e+-300 class (None when the row states no limit): compares with
+    the analytic limit or the same call at the moderate extreme (computed once, jitted)."""
+    limits = LIMITS.get(row.name, {})
+    spec = limits.get((arg, cls), limits.get(arg))
+    if cls not in _LIMIT_CLASSES or spec is None:
+        return None
+    bad = np.full_like(np.asarray(valid[arg], dtype=float), float(cls))
+    cache = []
+
+    def reference():
+        if not cache:
+            if spec.value is not None:
+                ref = spec.value({**valid, arg: bad})
+                cache.append((ref, [1.0] * len(jax.tree.leaves(ref))))
+            else:
+                x = _MODERATE[cls]
+                mod = {**valid, arg: np.full_like(bad, x)}
+                traced = arg in names and row.jit
+                ref = jitted(*[mod[k] for k in names]) if traced else row.fn(**mod)
+                n = len(jax.tree.leaves(ref))
+                powers = spec.power if isinstance(spec.power, tuple) else (spec.power,) * n
+                decades = math.log10(float(cls) / x)
+                with np.errstate(over="ignore", under="ignore"):
+                    scales = [float(np.power(10.0, decades * p)) for p in powers]
+                cache.append((ref, scales))
+        return cache[0]
+
+    def verify(out):
+        try:
+            ref, scale = reference()
+        except Exception as e:  # the reference itself must be computable
+            return f"reference failed: {type(e).__name__}: {str(e)[:80]}"
+        return _check_limit(out, ref, scale, spec)
+
+    return verify
 
 
 def _run_row(row: Row) -> list[tuple[str, str, str, str]]:
@@ -478,15 +188,27 @@ def _run_row(row: Row) -> list[tuple[str, str, str, str]]:
     for arg, cls, bad in _invalid_values(row):
         args = {**valid, arg: bad}
         traced = [args[k] for k in names]
-        out.append((arg, cls, "eager", _classify(lambda a=args: row.fn(**a), arg, cls)))
-        out.append((arg, cls, "jit", _classify(lambda t=traced: jitted(*t), arg, cls)))
+        verify = _verifier(row, arg, cls, valid, names, jitted)
+        if arg not in names:  # a static argument: eager, and a jit that closes over it
+            closed = jax.jit(
+                lambda *xs, a=args: row.fn(**{**a, **dict(zip(names, xs, strict=True))})
+            )
+            out.append((arg, cls, "eager", _classify(lambda a=args: row.fn(**a), arg, cls, verify)))
+            out.append((arg, cls, "jit", _classify(lambda c=closed: c(*traced), arg, cls, verify)))
+            continue
+        second = (
+            None if verify is None else (lambda o, v=verify: v(jax.tree.map(lambda y: y[1], o)))
+        )
+        out.append((arg, cls, "eager", _classify(lambda a=args: row.fn(**a), arg, cls, verify)))
+        if row.jit:
+            out.append((arg, cls, "jit", _classify(lambda t=traced: jitted(*t), arg, cls, verify)))
         if not row.vmap:
             continue
         # a batch of two: (valid, invalid) for value classes, (invalid, invalid) for the
         # type/shape classes (which cannot share a batch with a valid value)
         pair = (bad, bad) if cls in _TYPE_CLASSES else (valid[arg], bad)
         batch = [np.stack(pair) if k == arg else np.stack([valid[k]] * 2) for k in names]
-        out.append((arg, cls, "vmap", _classify(lambda b=batch: batched(*b), arg, cls)))
+        out.append((arg, cls, "vmap", _classify(lambda b=batch: batched(*b), arg, cls, second)))
     return out
 
 
@@ -500,7 +222,7 @@ def _summary():
     for counter in RESULTS.values():
         total.update(counter)
     print("\n\ninput contract: outcomes per entry point x invalid class (eager + jit + vmap)")
-    print("r = raised with a clear error naming the argument, l = finite limit (1e+-300),")
+    print("r = raised with a clear error naming the argument, l = checked limit (1e+-300),")
     print("N = silent NaN/inf, W = wrong finite number, F = foreign exception\n")
     print(f"{'entry point':34s}" + "".join(f"{c:>10s}" for c in used))
     short = {"raised": "r", "limit": "l", "nan": "N", "wrong": "W", "foreign": "F"}
@@ -513,9 +235,17 @@ def _summary():
             )
         print(f"{row.name:34s}" + "".join(f"{x:>10s}" for x in cells))
     n = sum(total.values())
-    print(
-        f"\n{len(ROWS)} entry points, {n} runs: " + ", ".join(f"{k} {v}" for k, v in total.items())
+    counts = ", ".join(
+        f"{label} {total[k]}"
+        for k, label in (
+            ("raised", "raised"),
+            ("limit", "checked limit"),
+            ("nan", "nan"),
+            ("wrong", "wrong"),
+            ("foreign", "foreign"),
+        )
     )
+    print(f"\n{len(ROWS)} entry points, {n} runs: {counts}")
     for f in FAILURES:
         print("FAIL", f)
 
@@ -575,3 +305,66 @@ def test_jit_on_models_pattern_in_readme():
     other = statmech.Paramagnet(J=3.5, g=2.1, n=3.0e28)
     np.testing.assert_allclose(moment(other, 5.0, 2.0), other.moment(5.0, 2.0), rtol=1e-14)
     assert len(traces) == 1
+
+
+def test_limit_check_fails_on_a_wrong_finite_number(monkeypatch):
+    """The 1e+-300 outcome "limit" is a checked limit: 1 - exp(-TR/T1) (rounds to 0 for
+    TR << T1) is classified wrong against the analytic TR/T1 law, -expm1(-TR/T1) passes."""
+    import jax.numpy as jnp
+
+    law = {"TR": P(1, "1 - exp(-TR/T1) ~ TR/T1")}
+    for name, fn, want in (
+        ("naive 1 - E1", lambda TR, T1: 1.0 - jnp.exp(-TR / T1), "wrong"),
+        ("expm1", lambda TR, T1: -jnp.expm1(-TR / T1), "limit"),
+    ):
+        monkeypatch.setitem(LIMITS, name, law)
+        row = Row(name, fn, dict(TR=0.01, T1=1.0), dict(TR="pos"))
+        got = {(cls, mode): o.split(" ")[0] for _, cls, mode, o in _run_row(row)}
+        assert got[("1e-300", "eager")] == got[("1e-300", "jit")] == want
+        assert got[("1e-300", "vmap")] == want
+    # and a row without a stated limit cannot pass a finite 1e300 result
+    monkeypatch.setitem(LIMITS, "unstated", {})
+    row = Row("unstated", lambda x: x * 0.0, dict(x=1.0), dict(x="pos"))
+    assert any(o.startswith("wrong") for _, cls, _, o in _run_row(row) if cls == "1e300")
+
+
+def test_llg_step_stiffness_bound():
+    """A macrospin relaxing in a constant field follows the exact solution
+    tan(theta/2) = tan(theta0/2) exp(-alpha gamma' mu0 H t) at a stiffness
+    s = gamma mu0 H dt / sqrt(1 + alpha^2) = 1.9 < LLG_MAX_STEP, and s = 2.5 is refused."""
+    from netmag_jax import constants as C
+
+    H, alpha, th0, n = 1e5, 0.1, 1.0, 200
+    w = dyn.GAMMA_E * C.MU_0 * H
+    m0 = np.array([np.sin(th0), 0.0, np.cos(th0)])
+    dt = 1.9 * math.sqrt(1 + alpha**2) / w
+    mz = float(dyn.llg(m0, np.array([0.0, 0.0, H]), dt, n, alpha=alpha).m[-1, 2])
+    rate = alpha * w / (1 + alpha**2)
+    th = 2 * np.arctan(np.tan(th0 / 2) * np.exp(-rate * n * dt))
+    assert abs(mz - np.cos(th)) < 1e-6
+    with pytest.raises(Exception, match="dt"):
+        dyn.llg(m0, np.array([0.0, 0.0, H]), 2.5 * math.sqrt(1 + alpha**2) / w, 4, alpha=alpha)
+
+
+def test_paramagnet_moment_at_large_and_small_x_under_jit():
+    """g J B_J(x) under jit: saturation g J at x ~ 1e30 (ln Z by max-subtracted log-sum-exp
+    gave NaN there: fused multiply-add), and the Curie law g^2 mu_B J (J+1) B / (3 k_B T) at
+    x ~ 1e-30 (the derivative of ln Z lost it to round-off)."""
+    from netmag_jax.constants import MU_B
+
+    pm = statmech.Paramagnet(1.5, 2.0)
+    moment = jax.jit(lambda B, T: pm.moment(B, T))
+    np.testing.assert_allclose(moment(1e30, 2.0), 3.0, rtol=1e-15)
+    curie = 2.0**2 * MU_B * 1.5 * 2.5 * 1.0 / (3 * K_B * 1e30)
+    np.testing.assert_allclose(moment(1.0, 1e30), curie, rtol=1e-12)
+
+
+def test_fit_models_are_documented_nan_adapters():
+    """The fit model functions are exempt from value checks and say so in their docstring."""
+    from netmag_jax.fit import _models
+
+    names = [n for n in dir(_models) if not n.startswith("_") and callable(getattr(_models, n))]
+    public = [n for n in names if getattr(fit, n, None) is getattr(_models, n)]
+    assert len(public) >= 8
+    for n in public:
+        assert "NaN-in/NaN-out" in getattr(_models, n).__doc__, n

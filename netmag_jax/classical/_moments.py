@@ -167,8 +167,9 @@ def predicted_moments(
 @jax.jit
 def _predict(B, T, ell, n, charge, mass):
     kT = const.K_B * T
-    v_th = jnp.sqrt(kT / mass)
-    b = jnp.abs(charge * B) * ell / (math.sqrt(2.0) * mass * v_th)
+    # b = |qB| l / (sqrt2 m v_th) = |qB| l / sqrt(2 m k_B T), as a product of square roots:
+    # kT / m underflows (flushed to 0: b = inf) for m ~ 1e300, where b -> 0 is right
+    b = jnp.abs(charge * B) * ell / (jnp.sqrt(2.0 * mass) * jnp.sqrt(kT))
     e_w, f_w = _fit_weights(b)
     # -kT/B * E(b): E ~ b^4 at small B, so the product is finite; double-where at B = 0.
     nz = B != 0

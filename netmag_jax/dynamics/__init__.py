@@ -9,6 +9,9 @@ from ._demag import prism_demag_factors as prism_demag_factors
 from ._hysteresis import HysteresisResult as HysteresisResult
 from ._hysteresis import hysteresis as hysteresis
 from ._llg import (
+    LLG_MAX_STEP as LLG_MAX_STEP,
+)
+from ._llg import (
     LLGSolution as LLGSolution,
 )
 from ._llg import (

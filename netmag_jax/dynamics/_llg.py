@@ -16,7 +16,20 @@ Integration: the geometric (Lie-)Heun scheme. Each step rotates m about an axis,
 to round-off for any time step: predictor m* = R(omega(m_n) dt) m_n, corrector
 m_{n+1} = R((omega(m_n) + omega(m*)) dt / 2) m_n, with R the exact (Rodrigues) rotation
 ``netmag_jax._numerics.rotate`` (re-exported as ``dynamics.rotate``).
-It is second order for smooth fields; with the stochastic field held fixed over the step it
+It is second order for smooth fields.
+
+Step-size bound (checked, ``eqx.error_if``, naming dt and the field): linearised about the
+field direction, a deviation from m || H evolves as exp(lambda t) with
+lambda = gamma' mu0 |H| (-alpha +- i), so one step has stiffness
+|lambda| dt = gamma mu0 |H| dt / sqrt(1 + alpha^2) (plus the spin-torque fields |H_dl|,
+|H_fl| in |H|). The relaxing part is integrated by Heun's method, whose amplification
+1 - x + x^2/2 stays <= 1 in modulus only for x <= 2 on the negative real axis, and a rotation
+by more than pi per step aliases (R is 2 pi-periodic). So every step must satisfy::
+
+    s = gamma mu0 (|H + H_th| + |H_dl| + |H_fl|) dt / sqrt(1 + alpha^2) <= LLG_MAX_STEP = 2,
+
+checked on the predictor field of every step (for a macrospin the scheme then follows the
+exact relaxation; at s = 3 it does not). With the stochastic field held fixed over the step it
 converges to the Stratonovich solution, the interpretation under which Brown's thermal field
 gives the Boltzmann distribution. The thermal field is Gaussian white noise with Brown's
 fluctuation-dissipation amplitude::
@@ -51,6 +64,11 @@ from .._numerics import rotate, safe_norm
 from ..constants import GAMMA_E
 
 
+#: largest per-step stiffness gamma mu0 |H| dt / sqrt(1 + alpha^2) of ``llg`` (dimensionless,
+#: rad): Heun's real-axis stability limit, which also keeps each rotation below pi
+LLG_MAX_STEP = 2.0
+
+
 def cross(a, b):
     """Cross product over the last axis (size 3)."""
     return jnp.cross(a, b)
@@ -72,6 +90,14 @@ def llg_rhs(m, H, *, alpha, gamma=GAMMA_E, p=None, h_dl=0.0, h_fl=0.0):
         dm/dt [1/s], shape of m.
     """
     return cross(_omega(m, H, alpha, gamma, p, h_dl, h_fl), m)
+
+
+def _step_stiffness(H, alpha, gamma, dt, h_dl, h_fl):
+    """Largest per-cell stiffness s = gamma mu0 (|H| + |h_dl| + |h_fl|) dt / sqrt(1 + alpha^2)
+    of one step (see the module docstring), a scalar; NaN fields are left to the NaN check."""
+    h = safe_norm(H, axis=-1) + jnp.abs(h_dl) + jnp.abs(h_fl)
+    s = gamma * C.MU_0 * jnp.max(h) * dt / jnp.sqrt(1.0 + alpha * alpha)
+    return jnp.where(jnp.isnan(s), 0.0, s)
 
 
 def _omega(m, H, alpha, gamma, p, h_dl, h_fl):
@@ -155,7 +181,11 @@ def llg(
         key: ``jax.random`` key for the thermal field (same key -> same trajectory).
         p: spin-polarization unit vector, shape (3,); None disables spin torque.
         h_dl, h_fl: damping-like / field-like spin-torque fields [A/m] (see ``stt_field``).
-        t0: initial time [s].
+        t0: initial time [s]; checked finite and small enough that t0 + dt > t0 (the clock
+            advances in m0's dtype).
+    Raises (also under jit): when a step is too stiff, gamma mu0 |H| dt / sqrt(1 + alpha^2)
+        > ``LLG_MAX_STEP`` = 2 for the field H of any cell at any step (see module docstring):
+        reduce dt (or the field).
     Returns:
         LLGSolution(t (n_save,), m (n_save,) + m0.shape) at t0 + k save_every dt, k = 1..n_save.
     """
@@ -249,30 +279,44 @@ def _llg_jit(m0, field, d: _Drive, key, n_steps, save_every, thermal):
         sigma = jnp.broadcast_to(sigma, m0.shape[:-1])[..., None]
     t0 = finite(d.t0, "t0")
     m0 = require(m0, jnp.isfinite(t0), "t0 must be finite")  # also when only m is used
+    m0 = require(
+        m0,
+        t0 + dt > t0,
+        "t0 is too large for the time step: t0 + dt == t0 in this dtype (reduce |t0| or raise dt)",
+    )
 
     def step(m, t, xi):
         Hth = sigma * xi if thermal else 0.0
-        w1 = _omega(m, field(m, t) + Hth, alpha, gamma, p, h_dl, h_fl)
+        H1 = field(m, t) + Hth
+        w1 = _omega(m, H1, alpha, gamma, p, h_dl, h_fl)
         ms = rotate(m, w1 * dt)
         w2 = _omega(ms, field(ms, t + dt) + Hth, alpha, gamma, p, h_dl, h_fl)
-        return rotate(m, 0.5 * (w1 + w2) * dt)
+        return rotate(m, 0.5 * (w1 + w2) * dt), _step_stiffness(H1, alpha, gamma, dt, h_dl, h_fl)
 
     def block(carry, k_block):
-        m, t = carry
+        m, t, s = carry
         if thermal:  # all normals of the block in one call (faster than per step)
             xis = jax.random.normal(k_block, (save_every,) + m.shape, dtype)
         else:
             xis = jnp.zeros((save_every,), dtype)
 
         def inner(c, xi):
-            mm, tt = c
-            return (step(mm, tt, xi), tt + dt), None
+            mm, tt, ss = c
+            mm, s_step = step(mm, tt, xi)
+            return (mm, tt + dt, jnp.maximum(ss, s_step)), None
 
-        (m, t), _ = jax.lax.scan(inner, (m, t), xis)
-        return (m, t), (m, t)
+        (m, t, s), _ = jax.lax.scan(inner, (m, t, s), xis)
+        return (m, t, s), (m, t)
 
     n_save = n_steps // save_every
-    _, (ms, ts) = jax.lax.scan(block, (m0, t0), jax.random.split(key, n_save))
+    s0 = jnp.zeros((), dtype)
+    (_, _, s_max), (ms, ts) = jax.lax.scan(block, (m0, t0, s0), jax.random.split(key, n_save))
+    ms = require(
+        ms,
+        s_max <= LLG_MAX_STEP,
+        "llg: a time step is too stiff for the Heun scheme: gamma mu0 |H| dt / sqrt(1 + alpha^2)"
+        " exceeds 2 (reduce dt, or the field is far too large)",
+    )
     ms = require(
         ms,
         jnp.isfinite(ms).all(),

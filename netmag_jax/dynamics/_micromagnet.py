@@ -141,8 +141,19 @@ class Micromagnet(eqx.Module):
             " H_ext",
         )
         if all(is_concrete(x) for x in (self.Ms, self.A, self.Ku, self.Kc)):
-            # concrete values only (inside jax.jit the parameters are traced: no check there)
+            # concrete values: a ValueError (or a warning) right away
             _warn_coarse(cell, *(float(x) for x in (self.Ms, self.A, self.Ku, self.Kc)))
+        # the same refusal for traced values (jit, vmap): d <= 10 l_min with
+        # l_min^2 = A / max(mu0 Ms^2 / 2, |Ku|, |Kc|), i.e. d^2 max(...) <= 100 A
+        stiff = jnp.maximum(
+            0.5 * C.MU_0 * self.Ms**2, jnp.maximum(jnp.abs(self.Ku), jnp.abs(self.Kc))
+        )
+        self.Ms = require(
+            self.Ms,
+            (self.A <= 0) | (max(cell[:2]) ** 2 * stiff <= 100.0 * self.A),
+            "Micromagnet: cell size exceeds 10x the exchange/wall length sqrt(2A/(mu0 Ms^2)),"
+            " sqrt(A/max(|Ku|, |Kc|)): check the range of Ms, A, Ku, Kc",
+        )
 
     # --- geometry ---------------------------------------------------------------------------
     @property

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from .. import constants as C
-from .._checks import finite, finite_result, positive
+from .._checks import angle, finite, finite_result, positive, require
 from ._llg import GAMMA_E
 
 #: Neel-Arrhenius attempt time tau0 [s] used by default (1 ns, the customary recording value)
@@ -32,12 +32,13 @@ def switching_field(psi):
     h_sw(psi) = (|cos psi|^(2/3) + |sin psi|^(2/3))^(-3/2); h_sw(0) = 1, h_sw(45 deg) = 1/2.
 
     Args:
-        psi: angle between field and easy axis [rad], any shape.
+        psi: angle between field and easy axis [rad], any shape; finite and resolvable
+            (|psi| eps <= 1e-3 rad, ``_checks.angle``: 1e300 rad is an error).
     Returns:
         h_sw, same shape (dimensionless). The astroid has cusps at psi = k pi/2, where the
         derivative is infinite.
     """
-    psi = finite(psi, "psi")
+    psi = angle(psi, "psi")
     c = jnp.abs(jnp.cos(psi)) ** (2.0 / 3.0)
     s = jnp.abs(jnp.sin(psi)) ** (2.0 / 3.0)
     return (c + s) ** (-1.5)
@@ -52,14 +53,14 @@ def coercivity(psi):
     Args:
         psi: field angle from the easy axis [rad], in [0, pi/2] (reduced by symmetry).
     """
-    psi = finite(psi, "psi")
+    psi = angle(psi, "psi")
     a = jnp.arccos(jnp.abs(jnp.cos(psi)))  # fold into [0, pi/2]
     return jnp.where(a <= jnp.pi / 4, switching_field(a), jnp.abs(jnp.sin(a) * jnp.cos(a)))
 
 
 def sw_energy(theta, h, psi):
     """Reduced SW energy e = sin^2(theta)/2 - h cos(theta - psi) (dimensionless)."""
-    theta, h, psi = finite(theta, "theta"), finite(h, "h"), finite(psi, "psi")
+    theta, h, psi = angle(theta, "theta"), finite(h, "h"), angle(psi, "psi")
     return 0.5 * jnp.sin(theta) ** 2 - h * jnp.cos(theta - psi)
 
 
@@ -118,7 +119,7 @@ def stoner_wohlfarth(h, psi) -> SWBranches:
         SWBranches.
     """
     h = finite(h, "h")
-    psi = finite(psi, "psi").astype(h.dtype)
+    psi = angle(psi, "psi").astype(h.dtype)
     grid = jnp.linspace(-jnp.pi, jnp.pi, _N_GRID, endpoint=False, dtype=h.dtype)
     # minima bracketed by a sign change - -> + of e'(theta) (robust in float32, unlike
     # comparing energies that differ by less than the round-off of e itself)
@@ -196,7 +197,9 @@ def thermal_stability(K, V, T):
         T: temperature [K] (> 0).
     """
     K, V, T = positive(K, "K"), positive(V, "V"), positive(T, "T")
-    return finite_result(K * V / (C.K_B * T), "thermal_stability K V / k_B T", ("K", "V", "T"))
+    # K (V / k_B T): no intermediate underflow for K or V as small as 1e-300
+    delta = K * (V / (C.K_B * T))
+    return finite_result(delta, "thermal_stability K V / k_B T", ("K", "V", "T"))
 
 
 def energy_barrier(K, V, h=0.0):
@@ -226,7 +229,9 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
 
     1/tau = (alpha gamma mu0 H_K / (1 + alpha^2)) sqrt(Delta / pi) exp(-Delta),
     Delta = K V / (k_B T), H_K = 2K/(mu0 Ms) (Brown, Phys. Rev. 130, 1677 (1963); the
-    relaxation time of <m_z> is tau / 2). Valid for Delta >~ 3.
+    relaxation time of <m_z> is tau / 2). Valid for Delta >~ 3; Delta < 1 is an error
+    (``eqx.error_if``): the asymptotic tau ~ Delta^(-1/2) e^Delta turns at Delta = 1/2 and
+    grows as the barrier vanishes, which no escape time does.
 
     Args:
         K [J/m^3], Ms [A/m], V [m^3], T [K], alpha (dimensionless),
@@ -234,6 +239,12 @@ def brown_escape_time(K, Ms, V, T, alpha, gamma=None):
     """
     gamma = GAMMA_E if gamma is None else positive(gamma, "gamma")
     delta = thermal_stability(K, V, T)
+    delta = require(
+        delta,
+        delta >= 1.0,
+        "brown_escape_time: Delta = K V / (k_B T) must be >= 1 (high-barrier formula; check K,"
+        " V, T)",
+    )
     alpha = positive(alpha, "alpha")
     rate = (
         alpha

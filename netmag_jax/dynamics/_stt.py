@@ -26,7 +26,8 @@ def stt_field(J, Ms, thickness, eta=0.5):
         eta: spin-polarization efficiency (dimensionless, > 0).
     """
     Ms, d, eta = positive(Ms, "Ms"), positive(thickness, "thickness"), positive(eta, "eta")
-    h = C.HBAR * eta * finite(J, "J") / (2.0 * C.E_CHARGE * C.MU_0 * Ms * d)
+    # constant x J first, then one factor at a time: no intermediate under/overflow
+    h = C.HBAR / (2.0 * C.E_CHARGE * C.MU_0) * finite(J, "J") * eta / Ms / d
     return finite_result(h, "stt_field", ("J", "Ms", "thickness", "eta"))
 
 
@@ -47,6 +48,8 @@ def critical_current_density(alpha, Ms, thickness, H_k_eff, eta=0.5, H_ext=0.0):
     alpha, Ms = positive(alpha, "alpha"), positive(Ms, "Ms")
     d, eta = positive(thickness, "thickness"), positive(eta, "eta")
     dH = finite(H_k_eff, "H_k_eff") - finite(H_ext, "H_ext")
-    jc = 2.0 * C.E_CHARGE * alpha * C.MU_0 * Ms * d * dH / (C.HBAR * eta)
+    # one factor at a time, the constant 2 e mu0 / hbar last: no intermediate under/overflow
+    # (nor a subnormal, which XLA flushes to 0) for any one argument at 1e+-300
+    jc = alpha / eta * dH * Ms * d * (2.0 * C.E_CHARGE * C.MU_0 / C.HBAR)
     names = ("alpha", "Ms", "thickness", "H_k_eff", "eta", "H_ext")
     return finite_result(jc, "critical_current_density", names)

@@ -24,7 +24,7 @@ from ._lm import (
     status_code,
     with_options,
 )
-from ._problem import Data, Problem, make_problem
+from ._problem import Data, Problem, checked_start, make_problem
 
 
 class FitResult(eqx.Module):
@@ -180,7 +180,14 @@ def _fit_data(model, opts: LMOptions, prob: Problem, d: Data) -> FitResult:
     return jax.tree.map(lambda a, b: jnp.where(d.good, a, b), fit, _not_fitted(prob))
 
 
-_curve_fit_jit = eqx.filter_jit(_fit_data)
+def _fit_one_data_set(model, opts: LMOptions, prob: Problem, d: Data) -> FitResult:
+    """``curve_fit``'s compiled fit: the cost at p0 checked finite (``checked_start``), then
+    ``_fit_data``."""
+    x = prob.x if d.x is None else d.x
+    return _fit_data(model, opts, prob, checked_start(model, x, d))
+
+
+_curve_fit_jit = eqx.filter_jit(_fit_one_data_set)
 
 
 @eqx.filter_jit

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .._checks import is_concrete
+from .._checks import check_real, is_concrete, require
 from ._special import rician_nll
 
 
@@ -71,6 +71,8 @@ class LevenbergMarquardt(eqx.Module):
 
     Attributes:
         ftol: stop when the relative cost reduction and the predicted one are both <= ftol.
+            ftol, xtol, gtol are relative: each must satisfy 0 <= tol < 1 (checked, also under
+            jit: a tolerance >= 1, inf or NaN would stop at the first step).
         xtol: stop when the step is <= xtol (|p| + xtol).
         gtol: stop when the scaled gradient of the free parameters is <= gtol.
             ``None`` (default): max(1e-8, 30 eps) of the data's float type, for all three.
@@ -88,8 +90,10 @@ class LevenbergMarquardt(eqx.Module):
     def __check_init__(self):
         for name in ("ftol", "xtol", "gtol"):
             v = getattr(self, name)
-            if v is not None and is_concrete(v) and not np.all(np.asarray(v) >= 0):
-                raise ValueError(f"{name} must be >= 0, got {v}")
+            if v is not None:
+                check_real(name, v)
+            if v is not None and is_concrete(v) and not np.all(_tol_ok(np.asarray(v))):
+                raise ValueError(f"{name} must be a relative tolerance 0 <= {name} < 1, got {v}")
         m = self.max_iter
         if is_concrete(m) and (np.ndim(m) != 0 or int(m) != m or int(m) < 0):
             raise ValueError(f"max_iter must be an integer >= 0, got {m}")
@@ -99,9 +103,21 @@ class LevenbergMarquardt(eqx.Module):
         max_iter int32."""
         d = default_tol(dtype)
         ftol, xtol, gtol = (
-            jnp.asarray(d if t is None else t, dtype) for t in (self.ftol, self.xtol, self.gtol)
+            require(
+                jnp.asarray(d if t is None else t, dtype),
+                _tol_ok(jnp.asarray(d if t is None else t, dtype)),
+                f"{name} must be a relative tolerance 0 <= {name} < 1",
+            )
+            for name, t in (("ftol", self.ftol), ("xtol", self.xtol), ("gtol", self.gtol))
         )
-        return LMOptions(ftol, xtol, gtol, jnp.asarray(self.max_iter, jnp.int32))
+        max_iter = jnp.asarray(self.max_iter)
+        max_iter = require(max_iter, max_iter >= 0, "max_iter must be >= 0")
+        return LMOptions(ftol, xtol, gtol, max_iter.astype(jnp.int32))
+
+
+def _tol_ok(t):
+    """A relative tolerance is finite with 0 <= t < 1 (>= 1 would stop at the first step)."""
+    return (t >= 0) & (t < 1)
 
 
 class LMOptions(eqx.Module):

@@ -2,6 +2,10 @@
 
 Relaxometry signal equations (SI: times in s, angles in rad) and magnetometry models
 (fields in T, temperatures in K, moments in Bohr magnetons per ion).
+
+Every model here is a NaN-in/NaN-out adapter (documented as such in each docstring): the
+fit engine evaluates it at trial parameters that may leave the physical range (T2 < 0, ...),
+so it has no value checks; ``curve_fit`` / ``fit_voxels`` validate the data, sigma and p0.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ def exponential_decay(t, M0, T2):
 
     Args:
         t: (m,) echo times [s]. M0: amplitude [signal units]. T2: decay time [s].
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     return M0 * jnp.exp(-t / T2)
 
@@ -34,6 +41,9 @@ def inversion_recovery_signed(TI, a, b, T1):
 
     Args:
         TI: (m,) inversion times [s]. a, b: amplitudes [signal units]. T1: [s].
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     return a + b * jnp.exp(-TI / T1)
 
@@ -42,6 +52,9 @@ def inversion_recovery_magnitude(TI, a, b, T1):
     r"""Magnitude inversion recovery :math:`|a + b\, e^{-TI/T_1}|` (sign lost at the null).
 
     Args: as ``inversion_recovery_signed``.
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     s = inversion_recovery_signed(TI, a, b, T1)
     return jnp.sqrt(s * s + 1e-30)
@@ -54,6 +67,9 @@ def inversion_recovery_complex(TI, a, b, T1, phi):
     so the fit needs no polarity restoration.
 
     Args: as ``inversion_recovery_signed``, plus phi [rad].
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     s = inversion_recovery_signed(TI, a, b, T1)
     return lax.complex(s * jnp.cos(phi), s * jnp.sin(phi))
@@ -69,6 +85,9 @@ def spgr(alpha, M0, T1, TR):
     Args:
         alpha: (m,) actual flip angles [rad] (nominal angle times the B1 scale).
         M0: amplitude (includes T2* weighting at TE). T1: [s]. TR: repetition time [s].
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     return ernst_unchecked(alpha, TR, T1, M0)
 
@@ -94,6 +113,9 @@ def cpmg_epg(n_echoes: int, esp, T2, T1, B1, refocus=jnp.pi):
     Returns:
         (n_echoes,) echo amplitudes for unit equilibrium magnetization, in the float type of
         T2 and B1.
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     dt = jnp.result_type(T2, float)
     T2 = jnp.clip(jnp.asarray(T2, dt), jnp.finfo(dt).tiny, 2.0 * jnp.asarray(T1, dt))
@@ -115,6 +137,9 @@ def brillouin_moment(B, T, g, J, theta=0.0):
         momentum (multiple of 1/2). theta: Weiss temperature [K].
     Returns:
         moment per ion in Bohr magnetons, broadcast shape of the inputs.
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     x = g * _c.MU_B * J * B / (_c.K_B * (T - theta))
     return g * J * _statmech.brillouin(J, x)
@@ -133,6 +158,9 @@ def curie_weiss_chi(T, C, theta, chi0):
         T: temperature [K] (> theta). C: Curie constant. theta: Weiss temperature [K]
         (> 0 ferromagnetic, < 0 antiferromagnetic). chi0: T-independent part (diamagnetism,
         Van Vleck).
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     return C / (T - theta) + chi0
 
@@ -173,6 +201,9 @@ def brillouin_weiss_moment(B, T, g, J, theta):
         (multiple of 1/2). theta: Weiss temperature [K] (< 0 antiferromagnetic).
     Returns:
         moment per ion along B [mu_B], broadcast shape of the inputs.
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the optimiser, whose trial steps
+    may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the data and p0).
     """
     B, T, g, J, theta = jnp.broadcast_arrays(
         *(jnp.asarray(a, jnp.result_type(B, float)) for a in (B, T, g, J, theta))

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import check_option, is_concrete, require
+from .._checks import check_option, check_real, is_concrete, require
 
 
 class Data(eqx.Module):
@@ -181,6 +181,32 @@ def _good_voxels(y, w, mask):
     return good
 
 
+def _check_start(x, y, w, p0):
+    """``p0`` after the run-time checks of one data set (also under jit): x and p0 finite,
+    sigma within ``finfo.max^(1/4)`` (1e77 in float64) of the data scale max|y| either way,
+    so that chi^2 = sum |(y - f) / sigma|^2 neither over- nor underflows (the finite cost at
+    p0 is checked inside the compiled fit, ``checked_start``)."""
+    p0 = require(p0, jnp.isfinite(p0), "p0 must be finite")
+    if jnp.issubdtype(x.dtype, jnp.inexact):  # tied to p0, which the fit uses
+        p0 = require(p0, jnp.all(jnp.isfinite(x)), "x must be finite (got NaN or inf)")
+    big = jnp.asarray(jnp.finfo(w.dtype).max, w.dtype) ** 0.25
+    scale = jnp.max(jnp.abs(y)) * w  # data scale in units of sigma
+    ok = (scale <= big) & ((scale >= 1.0 / big) | (jnp.max(jnp.abs(y)) == 0))
+    return require(p0, ok, "sigma must be within 1e77 (finfo.max^(1/4)) of the data scale max|y|")
+
+
+def checked_start(model, x, d: Data) -> Data:
+    """``d`` after checking that the cost sum |(y - f(x, p0)) / sigma|^2 at p0 is finite
+    (else p0 is outside the range where the model is computable, e.g. 1e300); called inside
+    the compiled fit, so the model is not traced once more."""
+    r = (d.y - model(x, *d.p0)) * d.w
+    cost = jnp.sum(jnp.real(r * jnp.conj(r)))
+    p0 = require(
+        d.p0, jnp.isfinite(cost), "p0: the cost at p0 is not finite (p0 out of the model's range)"
+    )
+    return eqx.tree_at(lambda q: q.p0, d, p0)
+
+
 def make_problem(
     model: Callable, x, y, p0, bounds, sigma, noise, starts, absolute_sigma, voxels=None
 ) -> tuple[Problem, Data]:
@@ -197,6 +223,11 @@ def make_problem(
             sigma <= 0, a model that does not accept p0 or returns the wrong shape.
     """
     check_option("noise", noise, ("gaussian", "rician"))
+    for name, v in (("p0", p0), ("sigma", sigma), ("bounds", bounds), ("starts", starts)):
+        if v is not None and not callable(v):
+            check_real(name, v)  # a complex value would lose its imaginary part in the cast
+    if isinstance(x, (np.ndarray, jax.Array, float, int)):
+        check_real("x", x)
     y = jnp.asarray(y)
     if voxels is None and y.ndim != 1:
         raise ValueError(f"y must be 1-D, got shape {y.shape}")
@@ -222,6 +253,7 @@ def make_problem(
     if voxels is None:
         y = require(y, jnp.isfinite(y), "y must be finite (got NaN or inf)")
         w = require(w, jnp.isfinite(w) & (w > 0), "sigma must be finite and > 0")
+        p0 = _check_start(x, y, w, p0)
         return prob, Data(y, w, p0, jnp.asarray(True), None)
     good = _good_voxels(y, w, mask).reshape(-1)
     V = math.prod(vox)

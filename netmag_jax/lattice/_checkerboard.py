@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._checks import is_concrete, positive
+from .._checks import check_real, finite, is_concrete, positive, require
 from ..constants import K_B
 
 _M1 = np.uint32(0x85EBCA6B)
@@ -170,23 +170,29 @@ def ising_square_metropolis(spins, temperature, n_sweeps: int, key, J=None, h=0.
         temperature: k_B T in kelvin (> 0, scalar).
         n_sweeps: number of sweeps (static: a new value compiles once).
         key: ``jax.random`` key; the same key gives the same result on every backend.
-        J: exchange in joules (default k_B x 1 K, so that T is in units of J / k_B).
-        h: Zeeman energy per spin (mu B) in joules.
+        J: exchange in joules (default k_B x 1 K, so that T is in units of J / k_B); finite.
+        h: Zeeman energy per spin (mu B) in joules; finite (all values checked, also under
+            jit: spins exactly +-1, temperature > 0).
 
     Returns:
         the ``[L, L]`` ``int8`` spins after the sweeps.
     """
+    check_real("spins", spins)
+    check_real("temperature", temperature)
     spins = jnp.asarray(spins)
     _check_lattice(spins)
+    # every spin exactly +-1 (a NaN or 0 would be cast to int8 silently)
+    spins = require(spins, jnp.abs(spins) == 1, "spins must all be +1 or -1")
     if int(n_sweeps) < 0:
         raise ValueError(f"n_sweeps must be >= 0, got {n_sweeps}")
     if is_concrete(temperature) and not np.all(np.asarray(temperature) > 0):
         raise ValueError(f"temperature must be finite and > 0 K, got {temperature}")
     dtype = jnp.result_type(float)  # float64 where x64 is on: the table exact to 2^-32
     T = positive(jnp.asarray(temperature, dtype), "temperature")
-    J = K_B if J is None else J
+    J = finite(K_B if J is None else J, "J").astype(dtype)
+    h = finite(h, "h").astype(dtype)
     beta = 1.0 / (K_B * T)
-    beta_J_h = jnp.stack([jnp.asarray(J, dtype) * beta, jnp.asarray(h, dtype) * beta])
+    beta_J_h = jnp.stack([J * beta, h * beta])
     zero_field = is_concrete(h) and not np.any(np.asarray(h))
     c0, c1 = split_colours(spins.astype(jnp.int8))
     c0, c1 = _sweeps(c0, c1, beta_J_h, int(n_sweeps), key, zero_field)

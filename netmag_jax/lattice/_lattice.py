@@ -28,6 +28,7 @@ from typing import NamedTuple
 import equinox as eqx
 import numpy as np
 
+from .._checks import check_count, check_real, check_static_finite, check_static_positive
 from ..constants import K_B
 
 
@@ -87,6 +88,7 @@ class Lattice(eqx.Module):
 
 
 def _as_cell(cell) -> np.ndarray:
+    check_real("cell", cell)
     cell = np.asarray(cell, dtype=np.float64)
     if cell.ndim != 2 or cell.shape[0] != cell.shape[1] or cell.shape[0] not in (1, 2, 3):
         raise ValueError(
@@ -193,17 +195,22 @@ class _Cells(NamedTuple):
 
 
 def _as_basis(basis, d: int) -> np.ndarray:
+    check_real("basis", basis)
     basis = np.atleast_2d(np.asarray(basis, dtype=np.float64))
     if basis.ndim != 2 or basis.shape[1] != d or basis.shape[0] < 1:
         raise ValueError(f"basis must have shape [n_basis, {d}], got {basis.shape}")
+    check_static_finite("basis", basis)
     return basis
 
 
 def _as_supercell(supercell, d: int) -> np.ndarray:
-    sc = np.broadcast_to(np.asarray(supercell), (d,)).astype(np.int64)
-    if np.any(np.asarray(supercell) != np.round(np.asarray(supercell))) or np.any(sc < 1):
+    check_real("supercell", supercell)
+    raw = np.broadcast_to(np.asarray(supercell, dtype=float), (d,))
+    if not (np.all(np.isfinite(raw)) and np.all(raw == np.round(raw)) and np.all(raw >= 1)):
         raise ValueError(f"supercell sizes must be positive integers, got {supercell!r}")
-    return sc
+    if float(np.prod(raw)) > MAX_SITES:
+        raise ValueError(f"supercell {supercell!r} is too large: at most {MAX_SITES} cells (int32)")
+    return raw.astype(np.int64)
 
 
 def _as_shells(shells) -> list[tuple[float, float]]:
@@ -320,7 +327,7 @@ def from_cell(
         basis: [n_basis, d] fractional coordinates of the magnetic atoms.
         supercell: int or d ints, number of unit cells along each cell vector (>= 1).
         shells: sequence of ``(distance [angstrom], J [joule])`` pairs.
-        tol: distance tolerance, angstrom.
+        tol: distance tolerance, angstrom (> 0 and < half the shortest shell distance).
         sublattice: optional [n_basis] int labels of the basis atoms (default: basis index).
         name: a label.
     Returns:
@@ -333,7 +340,12 @@ def from_cell(
     d = cell.shape[0]
     basis = _as_basis(basis, d)
     sc = _as_supercell(supercell, d)
+    if float(np.prod(sc.astype(float))) * basis.shape[0] > MAX_SITES:
+        raise ValueError(f"supercell {supercell!r} x {basis.shape[0]} basis atoms: too many sites")
     shells = _as_shells(shells)
+    check_static_positive("tol", tol)
+    if not tol < 0.5 * min(r for r, _ in shells):
+        raise ValueError(f"tol = {tol!r} A must be < half the shortest shell distance")
     offsets, kept = _directed_offsets(cell, basis, shells, tol)
     J_shell = np.array([j for _, j in shells], dtype=np.float64)
     return assemble(cell, basis, sc, offsets, kept, J_shell, sublattice, name)
@@ -371,10 +383,15 @@ def assemble(cell, basis, sc, offsets, kept, J_class, sublattice, name) -> Latti
     )
 
 
+#: most sites a lattice may have: its site and bond tables are int32 (and must fit in memory)
+MAX_SITES = 2**31 - 1
+
+
 def _check_L(L, even: bool = False, multiple: int = 1, what: str = "") -> int:
-    if isinstance(L, bool) or not float(L).is_integer() or int(L) < 1:
-        raise ValueError(f"L must be a positive integer, got {L!r}")
-    L = int(L)
+    check_real("L", L)
+    L = check_count("L", L)
+    if L > MAX_SITES:
+        raise ValueError(f"L = {L} is too large: the lattice needs <= {MAX_SITES} sites (int32)")
     if even and L % 2:
         raise ValueError(
             f"{what} needs an even L for its checkerboard / Neel sublattices, got L={L}"

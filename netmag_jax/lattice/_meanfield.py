@@ -58,15 +58,16 @@ def weiss(T, Tc, J=0.5, B=0.0, g=2.0, throw: bool = True):
         Tc: Curie temperature, K (> 0), broadcast with T.
         J: spin quantum number (multiple of 1/2, > 0) or "classical".
         B: field, tesla, along the magnetization (>= 0 keeps the positive branch).
-        g: g-factor.
+        g: g-factor (> 0, checked).
         throw: raise if Newton does not converge (else NaN).
     Returns:
         m in [0, 1], broadcast shape of T, Tc, B.
     """
     dt = jnp.result_type(float)
-    T = _checks.positive(jnp.asarray(T, dtype=dt), "T")
-    Tc = _checks.positive(jnp.asarray(Tc, dtype=dt), "Tc")
-    B = _checks.finite(jnp.asarray(B, dtype=dt), "B")
+    T = _checks.positive(T, "T").astype(dt)  # checked before the cast (complex: TypeError)
+    Tc = _checks.positive(Tc, "Tc").astype(dt)
+    B = _checks.finite(B, "B").astype(dt)
+    g = _checks.positive(g, "g").astype(dt)
     classical = isinstance(J, str)
     if classical:
         _checks.check_option("J", J, ("classical",))
@@ -106,23 +107,25 @@ def mean_field_tc(model_or_zJ, S=None, n_components: int | None = None):
     Args:
         model_or_zJ: a :class:`SpinModel` (uses the sum of its couplings per site,
             :math:`zJ \to (2/N)\sum_b J_b`, and its number of components), or the
-            molecular-field constant zJ = sum_j J_ij in joules.
-        S: spin quantum number (quantum formula); None for classical spins.
+            molecular-field constant zJ = sum_j J_ij in joules (finite).
+        S: spin quantum number (> 0; quantum formula); None for classical spins.
         n_components: spin components for classical spins (needed with a number zJ).
     """
     if isinstance(model_or_zJ, SpinModel):
         zJ = 2.0 * jnp.sum(model_or_zJ.J) / model_or_zJ.lattice.n_sites
         n = model_or_zJ.n_components if n_components is None else n_components
     else:
-        zJ = jnp.asarray(model_or_zJ, dtype=jnp.result_type(float))
+        zJ = model_or_zJ
         n = n_components
+    zJ = _checks.finite(zJ, "zJ").astype(jnp.result_type(float))
     if S is not None:
-        S = jnp.asarray(S, dtype=jnp.result_type(float))
-        return zJ * S * (S + 1.0) / (3.0 * K_B)
+        S = _checks.positive(S, "S").astype(zJ.dtype)
+        Tc = zJ / (3.0 * K_B) * S * (S + 1.0)
+        return _checks.finite_result(Tc, "mean_field_tc", ("zJ", "S"))
     if n is None:
         raise ValueError("give S (quantum spins) or n_components (classical spins)")
     _checks.check_option("n_components", n, (1, 2, 3))
-    return zJ / (n * K_B)
+    return _checks.finite_result(zJ / (n * K_B), "mean_field_tc", ("zJ",))
 
 
 class TwoSublattice(eqx.Module):

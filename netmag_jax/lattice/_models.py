@@ -28,13 +28,13 @@ from ._lattice import Lattice
 
 
 def exchange_from_meV(J_meV):
-    """Exchange constant in meV -> joules."""
-    return J_meV * MEV
+    """Exchange constant in meV -> joules (checked finite, also under jit)."""
+    return _checks.finite(J_meV, "J_meV") * MEV
 
 
 def exchange_from_K(J_K):
-    """Exchange constant J/k_B in kelvin -> joules."""
-    return J_K * K_B
+    """Exchange constant J/k_B in kelvin -> joules (checked finite, also under jit)."""
+    return _checks.finite(J_K, "J_K") * K_B
 
 
 def classical_exchange(J, S, convention: str = "S(S+1)"):
@@ -56,12 +56,15 @@ def classical_exchange(J, S, convention: str = "S(S+1)"):
         the exchange for unit spins, joules.
     """
     _checks.check_option("convention", convention, ("S(S+1)", "S^2", "unit"))
-    S = _checks.positive(jnp.asarray(S, dtype=jnp.result_type(float)), "S")
+    S = _checks.positive(S, "S").astype(jnp.result_type(float))
+    J = _checks.finite(J, "J")
     if convention == "S(S+1)":
-        return J * S * (S + 1.0)
-    if convention == "S^2":
-        return J * S * S
-    return J * jnp.ones_like(S)
+        out = J * S * (S + 1.0)
+    elif convention == "S^2":
+        out = J * S * S
+    else:
+        out = J * jnp.ones_like(S)
+    return _checks.finite_result(out, "classical_exchange", ("J", "S"))
 
 
 #: published Hamiltonian conventions, each pair <ij> once: H = sign * factor * J S_i . S_j
@@ -104,7 +107,7 @@ def convert_exchange(J, S, convention: str, spin_length: str = "S(S+1)"):
     _checks.check_option("convention", convention, tuple(_CONVENTIONS))
     _checks.check_option("spin_length", spin_length, ("S(S+1)", "S^2", "unit"))
     sign = -_CONVENTIONS[convention]
-    J = _checks.finite(jnp.asarray(J, dtype=jnp.result_type(float)), "J")
+    J = _checks.finite(J, "J").astype(jnp.result_type(float))
     return classical_exchange(sign * J, S, spin_length)
 
 
@@ -162,6 +165,9 @@ class SpinModel(eqx.Module):
     ):
         if not isinstance(lattice, Lattice):
             raise TypeError(f"lattice must be a Lattice, got {type(lattice).__name__}")
+        for name, v in (("J", J), ("h", h), ("D", D), ("axis", axis), ("moments", moments)):
+            if v is not None:
+                _checks.check_real(name, v)  # a complex value would lose its imaginary part
         self.lattice = lattice
         self.n_components = int(n_components)
         n = self.n_components
@@ -182,10 +188,13 @@ class SpinModel(eqx.Module):
         )
         if axis.shape != (n,):
             raise ValueError(f"axis must have shape ({n},), got {axis.shape}")
-        norm = jnp.linalg.norm(axis)
-        ok = jnp.all(jnp.isfinite(axis)) & (norm > 0)
+        # normalised after scaling by max |axis|: no under/overflow of |axis| for any finite
+        # non-zero axis (1e-300 or 1e300 components give the same direction)
+        big = jnp.max(jnp.abs(axis))
+        ok = jnp.all(jnp.isfinite(axis)) & (big > 0)
         axis = _checks.require(axis, ok, "axis must be a finite, non-zero vector")
-        self.axis = axis / jnp.where(ok, norm, 1.0)
+        scaled = axis / jnp.where(ok, big, 1.0)
+        self.axis = scaled / jnp.linalg.norm(scaled)
         self.moments = _site_moments(lattice, moments)
 
     def neighbor_couplings(self):

@@ -217,6 +217,9 @@ def simulate(
     if n_overrelax and model.n_components == 1:
         raise ValueError("over-relaxation needs XY or Heisenberg spins")
     dtype = jnp.result_type(float)
+    _checks.check_real("temperatures", temperatures)
+    if not isinstance(init, str):
+        _checks.check_real("init", init)
     temps = jnp.atleast_1d(jnp.asarray(temperatures, dtype=dtype))
     _checks.check_ndim("temperatures", temps, 1)
     temps = _positive_temperatures(temps)
@@ -239,7 +242,10 @@ def simulate(
 
 
 def _warn_if_not_equilibrated(obs: Observables) -> None:
-    """Emit :class:`EquilibrationWarning` naming the temperatures whose chains disagree."""
+    """Emit :class:`EquilibrationWarning` naming the temperatures whose chains disagree
+    (concrete results only: under ``jax.jit`` the diagnostic stays in ``obs.rhat``)."""
+    if not _checks.is_concrete(obs.equilibrated):
+        return
     bad = ~np.asarray(obs.equilibrated)
     if np.any(bad):
         Ts = ", ".join(f"{t:.4g} K" for t in np.asarray(obs.temperatures)[bad])
@@ -284,6 +290,8 @@ def evolve(model: SpinModel, key, spins, temperature, n_sweeps: int, n_overrelax
     _check_model(model)
     N, n = model.lattice.n_sites, model.n_components
     dtype = jnp.result_type(float)
+    _checks.check_real("spins", spins)
+    _checks.check_real("temperature", temperature)
     spins = jnp.asarray(spins, dtype)
     _checks.check_shape("spins", spins, (N, n))
     spins = unit_spins(spins, "spins")

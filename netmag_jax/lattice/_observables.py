@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _checks
 from ..constants import K_B
 from . import _export
 from ._kernels import ReducedModel, energy_per_site
@@ -270,13 +271,19 @@ def binder_crossing(temperatures, binder_a, binder_b):
     where the difference changes sign.
 
     Args:
-        temperatures: [nT] K, increasing.
-        binder_a, binder_b: [nT] U4 of two lattice sizes.
+        temperatures: [nT] K, increasing, > 0 (nT >= 2).
+        binder_a, binder_b: [nT] U4 of two lattice sizes (finite).
     Returns:
-        the crossing temperature, K (NaN if the curves do not cross on the grid).
+        the crossing temperature, K (NaN if the curves do not cross on the grid: the one
+        documented NaN result; every input is checked).
     """
-    T = jnp.asarray(temperatures)
-    d = jnp.asarray(binder_a) - jnp.asarray(binder_b)
+    for name, v in (("temperatures", temperatures), ("binder_a", binder_a), ("binder_b", binder_b)):
+        _checks.check_ndim(name, v, 1)
+        if _checks.shape_of(v)[0] < 2:
+            raise ValueError(f"{name} needs at least 2 points, got shape {_checks.shape_of(v)}")
+    T = _checks.positive(temperatures, "temperatures")
+    T = _checks.require(T, jnp.all(jnp.diff(T) > 0), "temperatures must be increasing")
+    d = _checks.finite(binder_a, "binder_a") - _checks.finite(binder_b, "binder_b")
     change = jnp.sign(d[:-1]) * jnp.sign(d[1:]) <= 0
     i = jnp.argmax(change)
     denom = d[i] - d[i + 1]

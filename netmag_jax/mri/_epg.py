@@ -29,7 +29,15 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .._checks import check_count, check_nonempty, finite, nonnegative, positive, relaxation_times
+from .._checks import (
+    angle,
+    check_count,
+    check_nonempty,
+    finite,
+    nonnegative,
+    positive,
+    relaxation_times,
+)
 from .._dtypes import complex_dtype
 from .._numerics import cis
 
@@ -80,7 +88,8 @@ def epg_cpmg(refocus_angles, echo_spacing, T1, T2, M0=1.0, excitation=math.pi / 
         refocus_angles: [n] refocusing flip angles [rad] (phase pi/2, CPMG condition).
         echo_spacing: ESP [s] (> 0). T1, T2: [s] (scalars, 0 < T2 <= 2 T1). M0: equilibrium
             magnetization (finite).
-        excitation: excitation flip angle [rad] (phase 0).
+        excitation: excitation flip angle [rad] (phase 0). Angles are checked finite and
+            resolvable in their dtype (|a| eps <= 1e-3 rad, ``_checks.angle``).
     Returns:
         [n] complex echo amplitudes ``F+_0`` at the echo times n ESP.
     """
@@ -89,8 +98,8 @@ def epg_cpmg(refocus_angles, echo_spacing, T1, T2, M0=1.0, excitation=math.pi / 
         raise ValueError(f"refocus_angles must be a non-empty 1-D array, got shape {a.shape}")
     T1, T2, M0 = _params(T1, T2, M0)
     dtype = T1.dtype
-    a = finite(a, "refocus_angles").astype(dtype)
-    excitation = finite(excitation, "excitation").astype(dtype)
+    a = angle(a, "refocus_angles").astype(dtype)
+    excitation = angle(excitation, "excitation").astype(dtype)
     half = positive(echo_spacing, "echo_spacing").astype(dtype) / 2
     return _cpmg(a, half, T1, T2, M0, excitation)
 

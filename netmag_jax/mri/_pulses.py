@@ -12,6 +12,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from .._checks import (
+    angle,
+    angle_ok,
     check_count,
     check_nonempty,
     check_option,
@@ -45,7 +47,7 @@ def _scale_to_flip(shape, flip_angle, duration, phase):
     area = jnp.sum(shape) * (duration / n)
     amp = finite(flip_angle, "flip_angle").astype(area.dtype) / (GAMMA_1H * area)
     rf = amp * shape
-    return rf.astype(complex_dtype(rf.dtype)) * cis(finite(phase, "phase").astype(rf.dtype))
+    return rf.astype(complex_dtype(rf.dtype)) * cis(angle(phase, "phase").astype(rf.dtype))
 
 
 def flip_angle(rf, dt):
@@ -66,7 +68,8 @@ def hard(flip_angle, duration, n: int = 1, phase=0.0):
 
     Args:
         flip_angle: alpha [rad] (differentiable).
-        duration: tau [s]. n: number of samples. phase: RF phase [rad] (0 = along +x).
+        duration: tau [s]. n: number of samples. phase: RF phase [rad] (0 = along +x),
+            a resolvable angle (|phase| eps <= 1e-3 rad, ``_checks.angle``).
     Returns:
         rf [n] complex T.
     """
@@ -127,7 +130,8 @@ def hyperbolic_secant(duration, n: int = 512, b1_max=2e-5, beta_t=5.3, mu=5.0):
     Args:
         duration: [s]. n: samples. b1_max: peak B1 [T].
         beta_t: ``beta tau / 2`` (dimensionless truncation; sech(5.3) ~ 0.01).
-        mu: dimensionless sweep parameter.
+        mu: dimensionless sweep parameter (> 0; the peak phase mu beta_t must be a resolvable
+            angle, |mu beta_t| eps <= 1e-3 rad).
     Returns:
         rf [n] complex T.
     """
@@ -135,6 +139,12 @@ def hyperbolic_secant(duration, n: int = 512, b1_max=2e-5, beta_t=5.3, mu=5.0):
     b1_max = positive(b1_max, "b1_max").astype(t.dtype)
     beta = positive(beta_t, "beta_t").astype(t.dtype) / (0.5 * duration)
     mu = positive(mu, "mu")
+    # the phase mu ln sech(beta t) reaches about mu beta_t: it must be a resolvable angle
+    mu = require(
+        mu,
+        angle_ok(mu * beta_t),
+        "mu: the pulse phase mu beta_t is not a resolvable angle (|phase| eps <= 1e-3 rad)",
+    )
     lsech = -jnp.logaddexp(beta * t, -beta * t) + jnp.log(2.0)  # log sech(beta t), stable
     cd = complex_dtype(lsech.dtype)
     return (jnp.exp(lsech) * b1_max).astype(cd) * cis(jnp.asarray(mu, lsech.dtype) * lsech)

@@ -14,6 +14,8 @@ i.e. amplitude ``omega0 * b_perp * M_perp * V`` for a uniform coil.
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 
@@ -121,7 +123,9 @@ def thermal_noise_std(resistance, temperature, bandwidth):
     """
     resistance, bandwidth = positive(resistance, "resistance"), positive(bandwidth, "bandwidth")
     temperature = nonnegative(temperature, "temperature")
-    sigma = jnp.sqrt(4.0 * K_B * temperature * resistance * bandwidth)
+    # a product of square roots: no intermediate underflow (R = 1e-300) or overflow
+    sigma = math.sqrt(4.0 * K_B) * jnp.sqrt(temperature) * jnp.sqrt(resistance)
+    sigma = sigma * jnp.sqrt(bandwidth)
     return finite_result(sigma, "thermal_noise_std", ("resistance", "temperature", "bandwidth"))
 
 

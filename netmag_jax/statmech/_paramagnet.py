@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._checks import check_real, finite, finite_result, positive, require
-from .._numerics import logsumexp
+from .._numerics import brillouin
 from ..constants import K_B, MU_0, MU_B, N_A
 from ._common import MUB_OVER_KB, broadcast_apply, validate_J
 from ._common import float_array as _float, scalar_leaf as _leaf
@@ -72,10 +72,21 @@ class Paramagnet(eqx.Module):
         B = finite(B, "B (field)")
         x = g * MUB_OVER_KB * B / T  # g mu_B B / k_B T
         m = self._levels(jnp.result_type(x))
-        return -T * logsumexp(-x * m)
+        # ln sum_m exp(-x m) with the largest term J |x| taken out exactly: every exponent
+        # -x (m + J s) <= 0 is one product (no max subtraction, which fused multiply-adds
+        # turn into exp(+-1e14) for |x| ~ 1e30); s = sign(x) is a constant (any s is exact)
+        s = jax.lax.stop_gradient(jnp.where(x >= 0, 1.0, -1.0)).astype(x.dtype)
+        lse = self.J * s * x + jnp.log(jnp.sum(jnp.exp(-x * (m + self.J * s))))
+        return -T * lse
 
     def _moment(self, B, T):
-        return -jax.grad(self._free_energy_K, argnums=0)(B, T) / MUB_OVER_KB
+        """g J B_J(g mu_B J B / k_B T) [mu_B] (= -dF/dB; the closed form keeps full relative
+        precision for x -> 0, where the derivative of ln Z loses it to round-off)."""
+        g = positive(self.g, "g")
+        T = positive(T, "T (temperature)")
+        B = finite(B, "B (field)")
+        x = g * MUB_OVER_KB * B / T
+        return g * self.J * brillouin(self.J, self.J * x)
 
     def _dmoment_dB(self, B, T):
         return jax.grad(self._moment, argnums=0)(B, T)
