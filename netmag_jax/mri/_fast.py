@@ -39,6 +39,7 @@ import numpy as np
 from .._checks import require
 from .._numerics import rotation_coefficients
 from ..constants import GAMMA_1H
+from ._affine_maps import conjugate_maps
 from ._kernels import (
     SERIES_MAX,
     emit,
@@ -130,8 +131,11 @@ def _affine_branch(spin, maps, zeros_out):
 def class_maps(rf, gradient, dt, spins, blocks, u, reps):
     """[n_blocks, K, 12] affine maps (Phi row-major, c) of the RF blocks per spin class, by
     stepping 4 pseudo-spins per class (unit vectors with M0 = 0, and M = 0 with M0 = 1)
-    through each block with the reference rule (``_affine_maps``). Blocks of equal length
-    are stepped together (vmap)."""
+    through each distinct block with the reference rule (``_affine_maps``); ``blocks`` =
+    (ranges, source, phase) of the plan: a repeated block's map is its source's conjugated
+    by a rotation about z (:func:`~._affine_maps.conjugate_maps`). Distinct blocks of equal
+    length are stepped together (vmap)."""
+    blocks, source, phase = blocks
     K = reps.shape[0]
     reps = jnp.asarray(reps)
     sp = spin_params(spins)
@@ -157,15 +161,16 @@ def class_maps(rf, gradient, dt, spins, blocks, u, reps):
         return jnp.concatenate([phi.reshape(K, 9), out[3]], axis=-1)
 
     maps: dict = {}
-    for L in sorted({b - a for a, b in blocks}):
-        which = [i for i, (a, b) in enumerate(blocks) if b - a == L]
+    distinct = sorted(set(source))
+    for L in sorted({blocks[i][1] - blocks[i][0] for i in distinct}):
+        which = [i for i in distinct if blocks[i][1] - blocks[i][0] == L]
         steps = jnp.asarray(np.array([np.arange(blocks[i][0], blocks[i][0] + L) for i in which]))
         d = dt[steps]
         inp = (rf[steps].real, rf[steps].imag, gradient[steps] * d[..., None], d)
         out = jax.vmap(run_block)(inp)
         for j, i in enumerate(which):
             maps[i] = out[j]
-    return jnp.stack([maps[i] for i in range(len(blocks))])
+    return conjugate_maps(maps, source, phase)
 
 
 def _run_branch(spin, coils, record):
@@ -365,7 +370,8 @@ def prepare(
     adc = None if n_adc_none else tuple(int(i) for i in program.slot[program.adc_macro])
     blocks, u, affine = (), None, None
     if plan is not None:
-        blocks, u, affine = plan.blocks, tuple(float(c) for c in plan.u), (plan.cls, plan.reps)
+        blocks, u = (plan.blocks, plan.source, plan.phase), tuple(float(c) for c in plan.u)
+        affine = (plan.cls, plan.reps)
     static = (tuple(codes), m, adc, chunk, spin_chunk, bool(record), blocks, u, progress)
     arrays = (program.group, program.first, program.slot.astype(np.int32), program.block, pos)
     return (*arrays, affine), static
