@@ -248,7 +248,7 @@ def cached_by_content(path, tag, make):
     another digest and is. Errors are not remembered. Callers must not mutate the value.
     """
     data = Path(path).read_bytes()
-    key = (tag, hashlib.sha256(data).digest(), str(path), bool(jax.config.jax_enable_x64))
+    key = (tag, hashlib.sha256(data).digest(), str(path), bool(jax.config.read("jax_enable_x64")))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
