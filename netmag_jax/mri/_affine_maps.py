@@ -113,6 +113,19 @@ def repeated_blocks(rf, g, dt, blocks):
     return tuple(source), tuple(phase)
 
 
+def _row_classes(key):
+    """(first row of each class, class of each row) of the distinct rows of ``key`` [N, c],
+    classes in lexicographic order (as ``np.unique(key, axis=0)``, but by 1-D sorts of
+    per-column codes, several times faster; codes are re-compressed after each column so
+    they stay below N)."""
+    codes = np.zeros(key.shape[0], np.int64)
+    for col in key.T:
+        _, inv = np.unique(col, return_inverse=True)
+        _, codes = np.unique(codes * (int(inv.max()) + 1) + inv.reshape(-1), return_inverse=True)
+    _, reps, cls = np.unique(codes.reshape(-1), return_index=True, return_inverse=True)
+    return reps, cls
+
+
 def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
     """Find the RF blocks and spin classes that class maps make cheaper (or None)."""
     leaves = (rf, gradient, dt, spins.positions, spins.T1, spins.T2, spins.b1)
@@ -145,14 +158,16 @@ def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
     key = np.stack(
         [
             proj,
-            np.asarray(spins.frequency_offset(), np.float64),
+            # equal (off-resonance, chemical shift) give equal frequencies (B0 is common)
+            np.asarray(spins.off_resonance, np.float64),
+            np.asarray(spins.chemical_shift, np.float64),
             np.asarray(spins.b1, np.float64),
             np.asarray(spins.T1, np.float64),
             np.asarray(spins.T2, np.float64),
         ],
         axis=1,
     )
-    _, reps, cls = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    reps, cls = _row_classes(key)
     if 4 * reps.shape[0] >= spins.n:
         return None
     source, phase = repeated_blocks(rf, g, dtn, blocks)

@@ -355,9 +355,10 @@ def prepare(
     """Concrete arguments of :func:`run_fast` for a program: (program arrays, static), with
     ``static = (codes, n_bundles, flat ADC slots, checkpoint chunk, spin chunk, record)``."""
     # the identity padding bundle (free, NEW_DT, dt = 0) is branch position 0
-    codes = [NEW_DT] + sorted(set(int(c) for c in program.bundle_code) - {NEW_DT})
-    where = {c: i for i, c in enumerate(codes)}
-    pos = np.array([where[int(c)] for c in program.bundle_code], np.int32)
+    codes = [NEW_DT] + sorted(set(program.bundle_code.tolist()) - {NEW_DT})
+    where = np.zeros(max(codes) + 1, np.int32)
+    where[codes] = np.arange(len(codes))
+    pos = where[program.bundle_code]
     m = program.n_bundles
     if checkpoint == "auto":
         chunk = int(math.ceil(math.sqrt(m))) if m > 128 else None
@@ -367,7 +368,7 @@ def prepare(
         chunk = int(math.ceil(math.sqrt(m)))
     if chunk is not None and chunk >= m and not progress:
         chunk = None
-    adc = None if n_adc_none else tuple(int(i) for i in program.slot[program.adc_macro])
+    adc = None if n_adc_none else tuple(program.slot[program.adc_macro].tolist())
     blocks, u, affine = (), None, None
     if plan is not None:
         blocks, u = (plan.blocks, plan.source, plan.phase), tuple(float(c) for c in plan.u)
