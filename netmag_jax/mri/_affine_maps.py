@@ -20,7 +20,7 @@ off-resonance fields are along z), so with ``R = R_z(phi)``
 
 .. math:: \Phi_i = R\,\Phi_j\,R^{\mathsf T},\qquad \mathbf c_i = R\,\mathbf c_j,
 
-exactly; only the distinct blocks are stepped.
+exact to the rounding of the RF samples; only the distinct blocks are stepped.
 
 Planned concretely before tracing: the spin parameters, the RF zero pattern, the gradient
 moments and dt must be concrete (otherwise, or when classes are not fewer than a quarter of
