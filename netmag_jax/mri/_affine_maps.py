@@ -195,3 +195,24 @@ def conjugate_maps(maps, source, phase):
     phi = rz @ phi @ jnp.swapaxes(rz, -1, -2)
     cvec = (rz @ cvec)[..., 0]
     return jnp.concatenate([phi.reshape(-1, K, 9), cvec], axis=-1)
+
+
+def compose_maps(maps):
+    """[..., P, K, 12] maps of P consecutive pieces of a block (first piece first) ->
+    [..., K, 12] map of the whole block: ``(Phi2, c2) o (Phi1, c1) = (Phi2 Phi1,
+    Phi2 c1 + c2)``, pairwise in ceil(log2 P) rounds (padded with identity maps)."""
+    P = maps.shape[-3]
+    pad = (1 << max(P - 1, 0).bit_length()) - P
+    phi = maps[..., :9].reshape(maps.shape[:-1] + (3, 3))
+    c = maps[..., 9:]
+    if pad:
+        eye = jnp.eye(3, dtype=maps.dtype)
+        eye = jnp.broadcast_to(eye, phi.shape[:-4] + (pad,) + phi.shape[-3:])
+        phi = jnp.concatenate([phi, eye], axis=-4)
+        c = jnp.concatenate([c, jnp.zeros(c.shape[:-3] + (pad,) + c.shape[-2:], c.dtype)], -3)
+    while phi.shape[-4] > 1:
+        first, second = phi[..., 0::2, :, :, :], phi[..., 1::2, :, :, :]
+        c = (second @ c[..., 0::2, :, :, None])[..., 0] + c[..., 1::2, :, :]
+        phi = second @ first
+    phi, c = phi[..., 0, :, :, :], c[..., 0, :, :]
+    return jnp.concatenate([phi.reshape(phi.shape[:-2] + (9,)), c], axis=-1)

@@ -39,7 +39,7 @@ import numpy as np
 from .._checks import require
 from .._numerics import rotation_coefficients
 from ..constants import GAMMA_1H
-from ._affine_maps import conjugate_maps
+from ._affine_maps import compose_maps, conjugate_maps
 from ._kernels import (
     SERIES_MAX,
     emit,
@@ -134,7 +134,9 @@ def class_maps(rf, gradient, dt, spins, blocks, u, reps):
     through each distinct block with the reference rule (``_affine_maps``); ``blocks`` =
     (ranges, source, phase) of the plan: a repeated block's map is its source's conjugated
     by a rotation about z (:func:`~._affine_maps.conjugate_maps`). Distinct blocks of equal
-    length are stepped together (vmap)."""
+    length are stepped together (vmap), each cut into ~sqrt(L) pieces of ~sqrt(L) steps
+    stepped in parallel (vmap) and composed (:func:`~._affine_maps.compose_maps`): a chain of
+    ~sqrt(L) sequential steps instead of L."""
     blocks, source, phase = blocks
     K = reps.shape[0]
     reps = jnp.asarray(reps)
@@ -164,10 +166,15 @@ def class_maps(rf, gradient, dt, spins, blocks, u, reps):
     distinct = sorted(set(source))
     for L in sorted({blocks[i][1] - blocks[i][0] for i in distinct}):
         which = [i for i in distinct if blocks[i][1] - blocks[i][0] == L]
-        steps = jnp.asarray(np.array([np.arange(blocks[i][0], blocks[i][0] + L) for i in which]))
-        d = dt[steps]
-        inp = (rf[steps].real, rf[steps].imag, gradient[steps] * d[..., None], d)
-        out = jax.vmap(run_block)(inp)
+        lp = int(math.ceil(math.sqrt(L)))  # steps per piece; pieces padded with identities
+        n_p = -(-L // lp)
+        idx = np.array([blocks[i][0] + np.minimum(np.arange(n_p * lp), L - 1) for i in which])
+        steps, valid = jnp.asarray(idx), jnp.asarray(np.arange(n_p * lp) < L)[None, :]
+        d = jnp.where(valid, dt[steps], 0.0)
+        r = jnp.where(valid, rf[steps], 0.0)
+        inp = (r.real, r.imag, gradient[steps] * d[..., None], d)
+        inp = tuple(a.reshape((len(which), n_p, lp) + a.shape[2:]) for a in inp)
+        out = compose_maps(jax.vmap(jax.vmap(run_block))(inp))
         for j, i in enumerate(which):
             maps[i] = out[j]
     return conjugate_maps(maps, source, phase)
