@@ -12,15 +12,27 @@ distinct slice position and tissue for a slice-selective pulse on a 2D phantom) 
 and c, computed once by stepping 4 pseudo-spins per class. Applying it is a 3 x 3
 multiply-add per spin, whatever the pulse length.
 
+Blocks that repeat share their maps. Two blocks with bitwise equal gradients and dt whose
+RF differ by a global phase, ``rf_i = rf_j exp(i phi)`` (RF spoiling, bSSFP phase cycling,
+the identical refocusing pulses of a TSE train; checked to 8 eps of the largest sample),
+have conjugate maps: the Bloch equation commutes with rotations about z (the gradient and
+off-resonance fields are along z), so with ``R = R_z(phi)``
+
+.. math:: \Phi_i = R\,\Phi_j\,R^{\mathsf T},\qquad \mathbf c_i = R\,\mathbf c_j,
+
+exact to the rounding of the RF samples; only the distinct blocks are stepped.
+
 Planned concretely before tracing: the spin parameters, the RF zero pattern, the gradient
 moments and dt must be concrete (otherwise, or when classes are not fewer than a quarter of
-the spins, every spin is stepped as usual).
+the spins, every spin is stepped as usual). Since everything a plan depends on is concrete,
+a planned simulation is never differentiated through the plan (the phases are constants).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax.numpy as jnp
 import numpy as np
 
 from .._checks import is_concrete
@@ -36,12 +48,17 @@ class AffinePlan(NamedTuple):
         blocks: [(start, stop)] original step ranges of the blocks (RF steps, no ADC).
         u: [3] common unit direction of the blocks' gradient moments.
         cls: [N] class index of each spin. reps: [K] index of one spin per class.
+        source: [n_blocks] index of the block whose map each block reuses (itself for the
+            distinct blocks). phase: [n_blocks] global RF phase [rad] of each block relative
+            to its source.
     """
 
     blocks: tuple
     u: np.ndarray
     cls: np.ndarray
     reps: np.ndarray
+    source: tuple = ()
+    phase: tuple = ()
 
 
 def _rf_runs(rf, adc_mask):
@@ -64,12 +81,57 @@ def _direction(g):
     return u if ok else None
 
 
+def _same_up_to_phase(r, q, tol):
+    """The global phase phi [rad] with ``r = q exp(i phi)`` to within ``tol``, or None."""
+    z = complex(np.vdot(q, r))
+    if z == 0:
+        return 0.0 if not np.any(r) and not np.any(q) else None
+    phi = float(np.angle(z))
+    return phi if np.max(np.abs(r - q * np.exp(1j * phi))) <= tol else None
+
+
+def repeated_blocks(rf, g, dt, blocks):
+    """(source, phase) of :class:`AffinePlan`: each block's first earlier block with bitwise
+    equal gradient and dt and RF equal up to a global phase (8 eps of the largest sample)."""
+    eps = float(np.finfo(rf.dtype).eps)
+    groups: dict = {}
+    source, phase = [], []
+    for i, (a, b) in enumerate(blocks):
+        key = (b - a, g[a:b].tobytes(), dt[a:b].tobytes())
+        r = rf[a:b].astype(np.complex128)
+        tol = 8 * eps * float(np.max(np.abs(r)))
+        for j in groups.get(key, ()):
+            phi = _same_up_to_phase(r, rf[blocks[j][0] : blocks[j][1]].astype(np.complex128), tol)
+            if phi is not None:
+                source.append(j)
+                phase.append(phi)
+                break
+        else:
+            groups.setdefault(key, []).append(i)
+            source.append(i)
+            phase.append(0.0)
+    return tuple(source), tuple(phase)
+
+
+def _row_classes(key):
+    """(first row of each class, class of each row) of the distinct rows of ``key`` [N, c],
+    classes in lexicographic order (as ``np.unique(key, axis=0)``, but by 1-D sorts of
+    per-column codes, several times faster; codes are re-compressed after each column so
+    they stay below N)."""
+    codes = np.zeros(key.shape[0], np.int64)
+    for col in key.T:
+        _, inv = np.unique(col, return_inverse=True)
+        _, codes = np.unique(codes * (int(inv.max()) + 1) + inv.reshape(-1), return_inverse=True)
+    _, reps, cls = np.unique(codes.reshape(-1), return_index=True, return_inverse=True)
+    return reps, cls
+
+
 def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
     """Find the RF blocks and spin classes that class maps make cheaper (or None)."""
     leaves = (rf, gradient, dt, spins.positions, spins.T1, spins.T2, spins.b1)
     if not all(is_concrete(x) for x in leaves + (spins.off_resonance, spins.chemical_shift)):
         return None
-    rf, g = np.asarray(rf), np.asarray(gradient, np.float64)
+    rf, g, dtn = np.asarray(rf), np.asarray(gradient), np.asarray(dt)
     adc_mask = np.zeros(rf.shape[0], bool)
     if idx is not None and len(idx):
         adc_mask[np.asarray(idx)] = True
@@ -78,8 +140,12 @@ def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
         return None
     u = None
     blocks = []
+    directions: dict = {}  # by gradient content: repeated blocks are checked once
     for a, b in runs:
-        d = _direction(g[a:b])
+        gk = g[a:b].tobytes()
+        if gk not in directions:
+            directions[gk] = _direction(g[a:b].astype(np.float64))
+        d = directions[gk]
         if d is None:
             continue
         if u is None:
@@ -92,14 +158,61 @@ def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
     key = np.stack(
         [
             proj,
-            np.asarray(spins.frequency_offset(), np.float64),
+            # equal (off-resonance, chemical shift) give equal frequencies (B0 is common)
+            np.asarray(spins.off_resonance, np.float64),
+            np.asarray(spins.chemical_shift, np.float64),
             np.asarray(spins.b1, np.float64),
             np.asarray(spins.T1, np.float64),
             np.asarray(spins.T2, np.float64),
         ],
         axis=1,
     )
-    _, reps, cls = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    reps, cls = _row_classes(key)
     if 4 * reps.shape[0] >= spins.n:
         return None
-    return AffinePlan(tuple(blocks), u, cls.reshape(-1).astype(np.int32), reps.astype(np.int32))
+    source, phase = repeated_blocks(rf, g, dtn, blocks)
+    cls = cls.reshape(-1).astype(np.int32)
+    return AffinePlan(tuple(blocks), u, cls, reps.astype(np.int32), source, phase)
+
+
+def conjugate_maps(maps, source, phase):
+    """[n_blocks, K, 12] maps of every block from those of the distinct blocks.
+
+    Args:
+        maps: {block index: [K, 12] map (Phi row-major, then c)} of the distinct blocks.
+        source, phase: of :class:`AffinePlan`.
+    Returns:
+        ``Phi_i = R Phi_j R^T``, ``c_i = R c_j`` with ``R = R_z(phase_i)``, ``j = source_i``.
+    """
+    src = jnp.stack([maps[i] for i in source])  # [n_blocks, K, 12]
+    K = src.shape[1]
+    phi, cvec = src[..., :9].reshape(-1, K, 3, 3), src[..., 9:, None]
+    c, s = np.cos(np.asarray(phase)), np.sin(np.asarray(phase))
+    rz = np.zeros((len(source), 1, 3, 3))
+    rz[:, 0, 0, 0], rz[:, 0, 0, 1], rz[:, 0, 1, 0], rz[:, 0, 1, 1] = c, -s, s, c
+    rz[:, 0, 2, 2] = 1.0
+    rz = jnp.asarray(rz, src.dtype)
+    phi = rz @ phi @ jnp.swapaxes(rz, -1, -2)
+    cvec = (rz @ cvec)[..., 0]
+    return jnp.concatenate([phi.reshape(-1, K, 9), cvec], axis=-1)
+
+
+def compose_maps(maps):
+    """[..., P, K, 12] maps of P consecutive pieces of a block (first piece first) ->
+    [..., K, 12] map of the whole block: ``(Phi2, c2) o (Phi1, c1) = (Phi2 Phi1,
+    Phi2 c1 + c2)``, pairwise in ceil(log2 P) rounds (padded with identity maps)."""
+    P = maps.shape[-3]
+    pad = (1 << max(P - 1, 0).bit_length()) - P
+    phi = maps[..., :9].reshape(maps.shape[:-1] + (3, 3))
+    c = maps[..., 9:]
+    if pad:
+        eye = jnp.eye(3, dtype=maps.dtype)
+        eye = jnp.broadcast_to(eye, phi.shape[:-4] + (pad,) + phi.shape[-3:])
+        phi = jnp.concatenate([phi, eye], axis=-4)
+        c = jnp.concatenate([c, jnp.zeros(c.shape[:-3] + (pad,) + c.shape[-2:], c.dtype)], -3)
+    while phi.shape[-4] > 1:
+        first, second = phi[..., 0::2, :, :, :], phi[..., 1::2, :, :, :]
+        c = (second @ c[..., 0::2, :, :, None])[..., 0] + c[..., 1::2, :, :]
+        phi = second @ first
+    phi, c = phi[..., 0, :, :, :], c[..., 0, :, :]
+    return jnp.concatenate([phi.reshape(phi.shape[:-2] + (9,)), c], axis=-1)

@@ -40,6 +40,7 @@ from .._checks import require
 from .._numerics import rotation_coefficients
 from ..constants import GAMMA_1H
 from ._adjoint import scan_bundles
+from ._affine_maps import compose_maps, conjugate_maps
 from ._kernels import (
     SERIES_MAX,
     emit,
@@ -151,8 +152,13 @@ def _affine_branch(spin, maps, zeros_out):
 def class_maps(rf, gradient, dt, spins, blocks, u, reps):
     """[n_blocks, K, 12] affine maps (Phi row-major, c) of the RF blocks per spin class, by
     stepping 4 pseudo-spins per class (unit vectors with M0 = 0, and M = 0 with M0 = 1)
-    through each block with the reference rule (``_affine_maps``). Blocks of equal length
-    are stepped together (vmap)."""
+    through each distinct block with the reference rule (``_affine_maps``); ``blocks`` =
+    (ranges, source, phase) of the plan: a repeated block's map is its source's conjugated
+    by a rotation about z (:func:`~._affine_maps.conjugate_maps`). Distinct blocks of equal
+    length are stepped together (vmap), each cut into ~sqrt(L) pieces of ~sqrt(L) steps
+    stepped in parallel (vmap) and composed (:func:`~._affine_maps.compose_maps`): a chain of
+    ~sqrt(L) sequential steps instead of L."""
+    blocks, source, phase = blocks
     K = reps.shape[0]
     reps = jnp.asarray(reps)
     sp = spin_params(spins)
@@ -178,15 +184,21 @@ def class_maps(rf, gradient, dt, spins, blocks, u, reps):
         return jnp.concatenate([phi.reshape(K, 9), out[3]], axis=-1)
 
     maps: dict = {}
-    for L in sorted({b - a for a, b in blocks}):
-        which = [i for i, (a, b) in enumerate(blocks) if b - a == L]
-        steps = jnp.asarray(np.array([np.arange(blocks[i][0], blocks[i][0] + L) for i in which]))
-        d = dt[steps]
-        inp = (rf[steps].real, rf[steps].imag, gradient[steps] * d[..., None], d)
-        out = jax.vmap(run_block)(inp)
+    distinct = sorted(set(source))
+    for L in sorted({blocks[i][1] - blocks[i][0] for i in distinct}):
+        which = [i for i in distinct if blocks[i][1] - blocks[i][0] == L]
+        lp = int(math.ceil(math.sqrt(L)))  # steps per piece; pieces padded with identities
+        n_p = -(-L // lp)
+        idx = np.array([blocks[i][0] + np.minimum(np.arange(n_p * lp), L - 1) for i in which])
+        steps, valid = jnp.asarray(idx), jnp.asarray(np.arange(n_p * lp) < L)[None, :]
+        d = jnp.where(valid, dt[steps], 0.0)
+        r = jnp.where(valid, rf[steps], 0.0)
+        inp = (r.real, r.imag, gradient[steps] * d[..., None], d)
+        inp = tuple(a.reshape((len(which), n_p, lp) + a.shape[2:]) for a in inp)
+        out = compose_maps(jax.vmap(jax.vmap(run_block))(inp))
         for j, i in enumerate(which):
             maps[i] = out[j]
-    return jnp.stack([maps[i] for i in range(len(blocks))])
+    return conjugate_maps(maps, source, phase)
 
 
 def _run_branch(spin, coils, record):
@@ -351,9 +363,10 @@ def prepare(
     """Concrete arguments of :func:`run_fast` for a program: (program arrays, static), with
     ``static = (codes, n_bundles, flat ADC slots, checkpoint chunk, spin chunk, record)``."""
     # the identity padding bundle (free, NEW_DT, dt = 0) is branch position 0
-    codes = [NEW_DT] + sorted(set(int(c) for c in program.bundle_code) - {NEW_DT})
-    where = {c: i for i, c in enumerate(codes)}
-    pos = np.array([where[int(c)] for c in program.bundle_code], np.int32)
+    codes = [NEW_DT] + sorted(set(program.bundle_code.tolist()) - {NEW_DT})
+    where = np.zeros(max(codes) + 1, np.int32)
+    where[codes] = np.arange(len(codes))
+    pos = where[program.bundle_code]
     m = program.n_bundles
     if checkpoint == "auto":
         chunk = int(math.ceil(math.sqrt(m))) if m > 128 else None
@@ -363,10 +376,11 @@ def prepare(
         chunk = int(math.ceil(math.sqrt(m)))
     if chunk is not None and chunk >= m and not progress:
         chunk = None
-    adc = None if n_adc_none else tuple(int(i) for i in program.slot[program.adc_macro])
+    adc = None if n_adc_none else tuple(program.slot[program.adc_macro].tolist())
     blocks, u, affine = (), None, None
     if plan is not None:
-        blocks, u, affine = plan.blocks, tuple(float(c) for c in plan.u), (plan.cls, plan.reps)
+        blocks, u = (plan.blocks, plan.source, plan.phase), tuple(float(c) for c in plan.u)
+        affine = (plan.cls, plan.reps)
     static = (tuple(codes), m, adc, chunk, spin_chunk, bool(record), blocks, u, progress)
     arrays = (program.group, program.first, program.slot.astype(np.int32), program.block, pos)
     return (*arrays, affine), static

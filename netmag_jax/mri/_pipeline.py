@@ -7,8 +7,8 @@ import jax
 import numpy as np
 
 from ._phantoms import Phantom, check_spoiling
-from ._pulseq import parse_pulseq
-from ._pulseq_convert import pulseq_to_sequence
+from ._pulseq import parse_pulseq_bytes
+from ._pulseq_convert import cached_by_content, pulseq_to_sequence
 from ._recon import kspace_trajectory, reconstruct
 from ._sequences import Sequence
 
@@ -57,6 +57,19 @@ def file_fov(definitions, default=None):
     return default
 
 
+def _load(path):
+    """(parsed file, :class:`Sequence`, k-space trajectory or None) of a ``.seq`` file, not
+    recomputed for a file read again unchanged (:func:`~._pulseq_convert.cached_by_content`)."""
+
+    def make(data):
+        pf = parse_pulseq_bytes(data, path)
+        seq = pulseq_to_sequence(pf)
+        # RF uses and centres from the file: exact, as pypulseq
+        return pf, seq, kspace_trajectory(pf) if seq.adc else None
+
+    return cached_by_content(path, ("simulate_seq",), make)
+
+
 def simulate_seq(
     path, phantom, coils=None, *, matrix=None, partial_fourier="homodyne", **kwargs
 ) -> SeqSimulation:
@@ -75,15 +88,14 @@ def simulate_seq(
         ValueError: malformed or inconsistent file (message names the line).
     """
     spins = phantom.spins if isinstance(phantom, Phantom) else phantom
-    pf = parse_pulseq(path)
-    seq = pulseq_to_sequence(pf)
+    pf, seq, k = _load(path)
     if isinstance(phantom, Phantom):
         check_spoiling(seq, phantom)
     res = seq.simulate(spins, coils=coils, **kwargs)
     defs = dict(pf.definitions)
     if not seq.adc:
         return SeqSimulation(seq, res.signal, recon="no ADC samples: no image", definitions=defs)
-    k = kspace_trajectory(pf)  # RF uses and centres from the file: exact, as pypulseq
+    k = np.array(k)  # the caller's own copy
     fov = file_fov(defs)
     note = ""
     if fov is None:

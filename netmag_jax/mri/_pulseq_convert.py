@@ -10,16 +10,24 @@ left-handed one conjugated (``_pulseq_events``), ``gamma_bar B1`` [Hz] and ``gam
 [Hz/m] become T and T/m through the reader's unit table, and a ``ROTATIONS`` extension
 rotates the block's gradients. Inconsistent events raise ``ValueError`` naming the file and
 line; the number of steps is bounded (``max_steps``) before anything is allocated.
+
+Files read again unchanged are not parsed or converted again (:func:`cached_by_content`:
+keyed by the SHA-256 of the bytes, so an edited file is read anew).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._pulseq import PulseqFile, _si, parse_pulseq
+from ._pulseq import PulseqFile, _si, parse_pulseq_bytes
 from ._pulseq_events import (
     adc_samples,
     gradient_knots,
@@ -219,4 +227,35 @@ def read_pulseq(path, B0=None, check_signature=True) -> Sequence:
     Raises:
         ValueError: malformed or inconsistent file (message names the line).
     """
-    return pulseq_to_sequence(parse_pulseq(path, check_signature), B0)
+
+    def make(data):
+        return pulseq_to_sequence(parse_pulseq_bytes(data, path, check_signature), B0)
+
+    return cached_by_content(path, ("read_pulseq", B0, bool(check_signature)), make)
+
+
+#: results kept by :func:`cached_by_content` (the most recently used)
+CACHE_SIZE = 8
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def cached_by_content(path, tag, make):
+    """``make(data)`` for the bytes ``data`` of the file ``path``, remembered for the
+    ``CACHE_SIZE`` most recent keys (tag, SHA-256 of the bytes, path, JAX x64 mode).
+
+    A file read again unchanged is neither parsed nor converted again; an edited one has
+    another digest and is. Errors are not remembered. Callers must not mutate the value.
+    """
+    data = Path(path).read_bytes()
+    key = (tag, hashlib.sha256(data).digest(), str(path), bool(jax.config.read("jax_enable_x64")))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    value = make(data)
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value

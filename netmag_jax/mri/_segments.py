@@ -108,10 +108,9 @@ def _groups(free, adc_mask, blocks):
     return np.cumsum(start) - 1, np.nonzero(start)[0]
 
 
-def _sums(values, group, m):
-    out = np.zeros((m,) + values.shape[1:], values.dtype)
-    np.add.at(out, group, values)
-    return out
+def _sums(values, first):
+    """Sums of ``values`` over the macro-steps starting at ``first`` (contiguous groups)."""
+    return np.add.reduceat(values, first, axis=0)
 
 
 def build_program(rf, gradient, dt, idx, blocks=()) -> Program:
@@ -137,13 +136,13 @@ def build_program(rf, gradient, dt, idx, blocks=()) -> Program:
         block[group[a]] = i
         is_affine[group[a]] = True
     is_free = free[first]
-    emit = _sums(adc_mask.astype(np.int64), group, m) > 0
+    emit = _sums(adc_mask.astype(np.int64), first) > 0
     g, d = _concrete_numpy(gradient), _concrete_numpy(dt)
     new_dt = np.ones(m, bool)
     reuse = np.zeros(m, bool)
     if g is not None and d is not None:
-        dsum = _sums(d, group, m)
-        msum = _sums(g * d[:, None], group, m)
+        dsum = _sums(d, first)
+        msum = _sums(g * d[:, None], first)
         same_dt = np.zeros(m, bool)
         same_dt[1:] = dsum[1:] == dsum[:-1]
         new_dt = ~same_dt
