@@ -108,7 +108,11 @@ def _readout(results, quick, repeat):
     )
     cpu: list = []
     t_f, t_r = _interleaved([fast, ref], repeat, cpu)
-    results["readout_spin_steps_per_s (goal >= 1e9)"] = 256 * N / t_f
+    # the absolute figure: the fast path repeated on its own (best of 2 x repeat; interleaved
+    # with the memory-heavy reference it starts with cold caches, ~0.7-0.9x this figure)
+    t_alone = _interleaved([fast], 2 * repeat)[0]
+    results["readout_spin_steps_per_s (goal >= 1e9)"] = 256 * N / t_alone
+    results["readout_spin_steps_per_s_interleaved_with_reference"] = 256 * N / t_f
     results["readout_spin_steps_per_cpu_s (all threads)"] = 256 * N / cpu[0]
     results["readout_speedup_vs_reference"] = t_r / t_f
 
