@@ -242,4 +242,34 @@ LIMITS: dict[str, dict] = {
     "lattice.convert_exchange": {"J": LINEAR, "S": P(1, "J S (S + 1) ~ J S for S -> 0")},
     "lattice.exchange_from_meV": {"J_meV": LINEAR},
     "lattice.exchange_from_K": {"J_K": LINEAR},
+    # (T_N, theta): T_N = sqrt(c_A c_B a_AB a_BA), theta = 2 n_A g_A g_B c_A c_B a_AB /
+    # (n_A g_A^2 c_A + n_B g_B^2 c_B) at a_AA = a_BB = 0, c = J (J + 1)/3, a_BA = a_AB n_A/n_B
+    "lattice.TwoSublattice": {
+        **{
+            (k, _LO): Limit("c ~ J/3: T_N ~ sqrt(J), theta ~ J", power=(0.5, 1.0))
+            for k in ("J_A", "J_B")
+        },
+        **{
+            (k, _HI): Limit("g drops out of T_N; theta ~ 1/g", power=(0.0, -1.0))
+            for k in ("g_A", "g_B")
+        },
+        **{
+            (k, _LO): Limit("g drops out of T_N; theta ~ g", power=(0.0, 1.0))
+            for k in ("g_A", "g_B")
+        },
+        ("n_A", _HI): Limit("T_N ~ sqrt(n_A); theta -> its n_A-limit", power=(0.5, 0.0)),
+        ("n_A", _LO): Limit("T_N ~ sqrt(n_A); theta ~ n_A", power=(0.5, 1.0)),
+        ("n_B", _HI): Limit("T_N ~ 1/sqrt(n_B); theta ~ 1/n_B", power=(-0.5, -1.0)),
+        ("n_B", _LO): Limit("T_N ~ 1/sqrt(n_B); theta -> its n_B-limit", power=(-0.5, 0.0)),
+    },
+    "lattice.TwoSublattice.solve": {  # the antiferromagnet J = 1/2, g = 2, T_N = 1 K
+        ("T", _HI): V(lambda a: (0.0, 0.0), "paramagnet at B = 0: M_A = M_B = 0"),
+        ("T", _LO): V(lambda a: (1.0, -1.0), "ground state: M = +-g J = +-1 mu_B"),
+        ("B", _HI): V(lambda a: (1.0, 1.0), "saturated along B: M_A = M_B = g J = 1 mu_B"),
+    },
+    "fit.dictionary_match": {
+        "params": V(
+            lambda a: (a["params"][[1]], 2.0), "passed through: entry 1's params, scale y/d = 2"
+        )
+    },
 }

@@ -46,6 +46,11 @@ _Z3 = np.array([0.0, 0.0, 1.0])
 _S_LAT = np.tile(_Z3, (4, 1))
 
 
+_AFM = lattice.TwoSublattice.antiferromagnet(0.5, -4 * K_B)  # T_N = 1 K
+_T2_DICT = np.array([0.02, 0.05, 0.1])  # T2 [s] of a 3-entry decay dictionary (rows: entries)
+_DICT = np.exp(-_T_FIT[None, :] / _T2_DICT[:, None])
+
+
 def _mc(temperatures, init, axis):
     """Two measured Heisenberg sweeps of the 2 x 2 lattice (easy axis ``axis``)."""
     model = lattice.Heisenberg(_LAT, anisotropy=(0.5 * K_B, axis))
@@ -473,7 +478,34 @@ ROWS = [
         ),  # fmt: skip
         dict(temperatures="seq", binder_a="seq", binder_b="seq"),
     ),
-    # --- fit (the model functions are NaN-in/NaN-out adapters, documented, not rows) ---------
+    Row(
+        "lattice.TwoSublattice",  # its closed forms T_N and theta (g enters only theta)
+        lambda J_A, J_B, a_AB, a_AA, a_BB, g_A, g_B, n_A, n_B: (
+            lambda m: (m.neel_temperature(), m.curie_weiss_theta())
+        )(lattice.TwoSublattice(J_A, J_B, a_AB, a_AA, a_BB, g_A, g_B, n_A, n_B)),
+        dict(
+            J_A=2.5, J_B=1.0, a_AB=-4 * K_B, a_AA=0.0, a_BB=0.0, g_A=2.0, g_B=2.0, n_A=1.0, n_B=2.0
+        ),
+        dict(
+            J_A="pos",
+            J_B="pos",
+            a_AB="finite",
+            a_AA="finite",
+            a_BB="finite",
+            g_A="pos",
+            g_B="pos",
+            n_A="pos",
+            n_B="pos",
+        ),  # fmt: skip
+    ),
+    Row(
+        "lattice.TwoSublattice.solve",
+        lambda T, B: _AFM.solve(T, B),
+        dict(T=0.5, B=0.0),
+        dict(T="pos", B="finite"),
+    ),
+    # --- fit (the model functions and the Rician special functions are NaN-in/NaN-out
+    # adapters, documented, not rows) ---------------------------------------------------------
     Row(
         "fit.curve_fit",
         lambda x, y, p0, sigma: fit.curve_fit(fit.exponential_decay, x, y, p0, sigma=sigma).params,
@@ -485,5 +517,13 @@ ROWS = [
         lambda ftol, xtol, gtol: fit.LevenbergMarquardt(ftol, xtol, gtol).resolved(np.float64),
         dict(ftol=1e-8, xtol=1e-8, gtol=1e-8),
         dict(ftol="nonneg", xtol="nonneg", gtol="nonneg"),
+    ),
+    Row(  # Y is not walked: a non-finite or all-zero voxel is unmatched (a mask), documented
+        "fit.dictionary_match",
+        lambda dictionary, params: (lambda r: (r.params, r.scale))(
+            fit.dictionary_match(dictionary, params, 2.0 * _DICT[1])
+        ),
+        dict(dictionary=_DICT, params=_T2_DICT),
+        dict(dictionary="cseq", params="finite"),
     ),
 ]

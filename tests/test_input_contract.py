@@ -368,3 +368,18 @@ def test_fit_models_are_documented_nan_adapters():
     assert len(public) >= 8
     for n in public:
         assert "NaN-in/NaN-out" in getattr(_models, n).__doc__, n
+
+
+def test_special_functions_are_documented_nan_adapters():
+    """bessel_ratio, log_i0 and rician_nll (the Rician cost inside the optimiser) are exempt
+    from value checks, say so, and behave so: NaN in -> NaN out; at 1e+-300 the analytic
+    limits R = I1/I0 -> 1 - 1/(2z) (z -> inf), -> z/2 (z -> 0) and log I0 -> |z| (to float64
+    precision at 1e300: the -log(2 pi z)/2 term is 1e-298 of it), -> z^2/4 -> 0 (underflow)."""
+    for fn in (fit.bessel_ratio, fit.log_i0, fit.rician_nll):
+        assert "NaN-in/NaN-out" in fn.__doc__, fn.__name__
+    assert np.isnan(fit.bessel_ratio(np.nan)) and np.isnan(fit.log_i0(np.nan))
+    assert np.isnan(fit.rician_nll(np.nan, 1.0, 1.0)) and np.isnan(fit.rician_nll(1.0, 1.0, 0.0))
+    assert float(fit.bessel_ratio(1e300)) == 1.0 and float(fit.bessel_ratio(-1e300)) == -1.0
+    np.testing.assert_allclose(fit.bessel_ratio(1e-300), 0.5e-300, rtol=1e-14)
+    np.testing.assert_allclose(fit.log_i0(1e300), 1e300, rtol=1e-14)
+    assert float(fit.log_i0(1e-300)) == 0.0

@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .. import _checks
+
 
 class MatchResult(eqx.Module):
     """Best dictionary entry per voxel.
@@ -45,18 +47,22 @@ def dictionary_match(dictionary, params, Y, *, chunk_size: int = 4096) -> MatchR
     Args:
         dictionary: (D, m) simulated signals (real or complex), e.g. from the MRI engine.
         params: (D, k) parameters of each entry (e.g. T1 [s], T2 [s], B1).
-        Y: (..., m) measured signals.
+        Y: (..., m) measured signals; an all-zero or non-finite voxel is not an error but
+            unmatched (``matched`` False, NaN scale and correlation), as outside a mask.
         chunk_size: voxels per chunk.
     Returns:
         MatchResult.
     Raises:
-        ValueError: shape mismatches or an all-zero / non-finite dictionary row.
+        ValueError: shape mismatches, an empty dictionary, an all-zero / non-finite dictionary
+            row or non-finite params (under jit / vmap: the ``eqx.error_if`` run-time error).
+        TypeError: complex params.
     """
     dictionary = jnp.asarray(dictionary)
     params = jnp.asarray(params)
     Y = jnp.asarray(Y)
     if dictionary.ndim != 2:
         raise ValueError(f"dictionary must have shape (D, m), got {dictionary.shape}")
+    _checks.check_nonempty("dictionary", dictionary)
     if params.ndim == 1:
         params = params[:, None]
     if params.ndim != 2 or params.shape[0] != dictionary.shape[0]:
@@ -65,13 +71,7 @@ def dictionary_match(dictionary, params, Y, *, chunk_size: int = 4096) -> MatchR
         raise ValueError(f"Y must have shape (..., {dictionary.shape[1]}), got {Y.shape}")
     if chunk_size < 1:
         raise ValueError("chunk_size must be >= 1")
-    dnorm = jnp.sqrt(jnp.sum(jnp.abs(dictionary) ** 2, axis=1))
-    try:
-        bad = bool(jnp.any(~jnp.isfinite(dnorm) | (dnorm == 0)))
-    except jax.errors.ConcretizationTypeError:
-        bad = False
-    if bad:
-        raise ValueError("every dictionary row must be finite and non-zero")
+    dnorm, params = _checked(dictionary, params)
     dtype = _common_dtype(dictionary, Y)
     Dn = (dictionary / dnorm[:, None]).astype(dtype)
     vox = Y.shape[:-1]
@@ -90,6 +90,22 @@ def dictionary_match(dictionary, params, Y, *, chunk_size: int = 4096) -> MatchR
     scale = ov / dnorm[idx].astype(ov.dtype)
     scale = jnp.where(good, scale, jnp.nan)
     return MatchResult(params[idx], idx, scale, corr.real if jnp.iscomplexobj(corr) else corr, good)
+
+
+def _checked(dictionary, params):
+    """(row norms of ``dictionary``, ``params``) after the value checks: every dictionary row
+    finite and non-zero, every parameter real and finite. Concrete inputs raise ValueError
+    before anything is compiled; traced ones (jit, vmap) through ``eqx.error_if``."""
+    _checks.check_real("params", params)
+    dnorm = jnp.sqrt(jnp.sum(jnp.abs(dictionary) ** 2, axis=1))
+    rows_ok, params_ok = jnp.isfinite(dnorm) & (dnorm > 0), jnp.isfinite(params)
+    rows_msg = "every dictionary row must be finite and non-zero"
+    params_msg = "params must be finite (got NaN or inf)"
+    if _checks.is_concrete(rows_ok) and not bool(jnp.all(rows_ok)):
+        raise ValueError(rows_msg)
+    if _checks.is_concrete(params_ok) and not bool(jnp.all(params_ok)):
+        raise ValueError(params_msg)
+    return _checks.require(dnorm, rows_ok, rows_msg), _checks.require(params, params_ok, params_msg)
 
 
 def _common_dtype(*arrays):

@@ -59,10 +59,15 @@ def bessel_ratio(z):
     Derivative :math:`R'(z) = 1 - R/z - R^2` (from the Bessel recurrences), with the series
     :math:`R'(z) = 1/2 - 3 z^2/16 + O(z^4)` near 0 and the asymptotic expansion
     :math:`R'(z) = 1/(2z^2) + 1/(4z^3) + 3/(8z^4) + \dots` at large |z| (where the closed form
-    cancels; float32 would give the wrong sign at z = 2500). Finite at every z.
+    cancels; float32 would give the wrong sign at z = 2500). Finite at every finite z, with
+    the limits :math:`R \to 1 - 1/(2z)` as z -> inf and :math:`R \to z/2` as z -> 0.
 
     Args:
         z: any shape, dimensionless.
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the Rician cost of the optimiser,
+    whose trial steps may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the
+    data and p0); a NaN or infinite z gives NaN.
     """
     z = jnp.asarray(z)
     return i1e(z) / i0e(z)
@@ -79,13 +84,22 @@ def _bessel_ratio_jvp(primals, tangents):
 def log_i0(z):
     r"""Overflow-free log of the Bessel function, :math:`\log I_0(z) = |z| + \log(I_0 e^{-|z|})`.
 
-    Overflow-free for any finite z; derivative :math:`I_1(z)/I_0(z)` (``bessel_ratio``).
+    Overflow-free for any finite z (:math:`\log I_0 \to |z| - \tfrac12\log(2\pi|z|)` as
+    |z| -> inf, :math:`\to z^2/4` as z -> 0); derivative :math:`I_1(z)/I_0(z)`
+    (``bessel_ratio``).
 
     Args:
         z: any shape, dimensionless.
+
+    NaN-in/NaN-out adapter: no value checks (it runs inside the Rician cost of the optimiser,
+    whose trial steps may leave the physical range); a NaN or infinite z gives NaN.
     """
     z = jnp.asarray(z)
-    return jnp.abs(z) + jnp.log(i0e(z))
+    # below |z| = 1e-3 the two terms cancel (|z| + log(1 - |z| + ...)): the series
+    # log I0 = z^2/4 - z^4/64 + z^6/576 (truncation ~ z^8/2200 < 1e-27 relative there)
+    z2 = z * z
+    series = z2 * (0.25 - z2 * (1.0 / 64.0 - z2 / 576.0))
+    return jnp.where(jnp.abs(z) < _SMALL, series, jnp.abs(z) + jnp.log(i0e(z)))
 
 
 @log_i0.defjvp
@@ -123,6 +137,11 @@ def rician_nll(A, y, sigma):
         A: noise-free signal magnitude (model), any shape.
         y: measured magnitude, broadcast with A.
         sigma: noise standard deviation of each real channel (> 0), broadcast with A.
+
+    NaN-in/NaN-out adapter: no value checks (it is the per-point cost inside the optimiser,
+    whose trial steps may leave the physical range; ``curve_fit`` / ``fit_voxels`` check the
+    data, the weights sigma comes from and p0); a NaN A, y or sigma, or sigma = 0, gives NaN.
     """
+    A, y, sigma = jnp.asarray(A), jnp.asarray(y), jnp.asarray(sigma)
     d = (A - y) / sigma
     return 0.5 * d * d - _log_i0_minus_z(y * A / (sigma * sigma))

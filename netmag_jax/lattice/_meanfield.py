@@ -173,6 +173,7 @@ class TwoSublattice(eqx.Module):
         ):
             if jnp.ndim(v) != 0:
                 raise ValueError(f"{name} must be a scalar")
+            _checks.check_real(name, v)  # before the cast to float drops an imaginary part
         self.J_A = _checks.positive(c(J_A), "J_A")
         self.J_B = _checks.positive(c(J_B), "J_B")
         self.a_AB = _checks.finite(c(a_AB), "a_AB")
@@ -199,7 +200,13 @@ class TwoSublattice(eqx.Module):
         return self.J_A * (self.J_A + 1.0) / 3.0, self.J_B * (self.J_B + 1.0) / 3.0
 
     def _a_kelvin(self):
-        return self.a_AA / K_B, self.a_BB / K_B, self.a_AB / K_B, self.a_BA / K_B
+        # a_BA = a_AB n_A / n_B with the ratio first; the barrier keeps XLA from reassociating
+        # (a / k_B) * c into (a c) / k_B, whose product of a joule-sized a and a small c
+        # (J = 1e-300) is subnormal, flushed to 0 on CPU
+        aAB = self.a_AB / K_B
+        return jax.lax.optimization_barrier(
+            (self.a_AA / K_B, self.a_BB / K_B, aAB, aAB * (self.n_A / self.n_B))
+        )
 
     def neel_temperature(self):
         r"""Ordering temperature (T_N, or T_c of a ferrimagnet), kelvin: the largest eigenvalue
@@ -211,7 +218,10 @@ class TwoSublattice(eqx.Module):
         aAA, aBB, aAB, aBA = self._a_kelvin()
         tr = cA * aAA + cB * aBB
         det = cA * cB * (aAA * aBB - aAB * aBA)
-        return 0.5 * tr + jnp.sqrt(jnp.maximum(0.25 * tr * tr - det, 0.0))
+        T_N = 0.5 * tr + jnp.sqrt(jnp.maximum(0.25 * tr * tr - det, 0.0))
+        return _checks.finite_result(
+            T_N, "neel_temperature", ("J_A", "J_B", "a_AA", "a_BB", "a_AB", "n_A", "n_B")
+        )
 
     def curie_weiss_theta(self):
         r"""Paramagnetic Curie-Weiss temperature theta, kelvin, from the high-T expansion
@@ -220,11 +230,17 @@ class TwoSublattice(eqx.Module):
         (a_{AA}-a_{AB})` (= -1 without intra-sublattice exchange)."""
         cA, cB = self._curie()
         aAA, aBB, aAB, aBA = self._a_kelvin()
-        vA, vB = self.n_A * self.g_A * cA, self.n_B * self.g_B * cB
-        num = vA * (aAA * cA * self.g_A + aAB * cB * self.g_B) + vB * (
-            aBA * cA * self.g_A + aBB * cB * self.g_B
+        # theta is homogeneous of degree 0 in (g_A, g_B): scaled by the larger g, g^2 never
+        # overflows (g = 1e300 gives theta ~ 1/g, not inf/inf)
+        s = jnp.maximum(self.g_A, self.g_B)
+        gA, gB = self.g_A / s, self.g_B / s
+        vA, vB = self.n_A * gA * cA, self.n_B * gB * cB
+        num = vA * (aAA * cA * gA + aAB * cB * gB) + vB * (aBA * cA * gA + aBB * cB * gB)
+        return _checks.finite_result(
+            num / (vA * gA + vB * gB),
+            "curie_weiss_theta",
+            ("J_A", "J_B", "a_AA", "a_BB", "a_AB", "g_A", "g_B", "n_A", "n_B"),
         )
-        return num / (vA * self.g_A + vB * self.g_B)
 
     def solve(self, T, B=0.0, throw: bool = True):
         r"""Self-consistent sublattice moments (M_A, M_B) in Bohr magnetons per ion.
@@ -240,6 +256,8 @@ class TwoSublattice(eqx.Module):
             (M_A, M_B), signed moments per ion, mu_B.
         """
         dt = jnp.result_type(float)
+        _checks.check_real("T", T)
+        _checks.check_real("B", B)
         T = _checks.positive(jnp.asarray(T, dtype=dt), "T")
         B = _checks.finite(jnp.asarray(B, dtype=dt), "B")
         if T.ndim or B.ndim:
