@@ -31,7 +31,8 @@ import numpy as np
 import pytest
 
 from _contract_limits import LIMITS, Limit, P
-from _contract_rows import ROWS, Row
+from _contract_rows import Row
+from _contract_rows_lattice import ROWS
 
 from netmag_jax import dynamics as dyn
 from netmag_jax import fit, statmech

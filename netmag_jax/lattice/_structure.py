@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import _checks
 from ._lattice import Lattice, _as_supercell, _pairs_within, assemble
 
 _EXTRA = "reading crystal structures needs ase and spglib: pip install 'netmag_jax[lattice]'"
@@ -207,8 +208,8 @@ def _tie_order(found, tol):
 
 
 def _prepare(structure, element, primitive, symprec, tol):
-    if not (symprec > 0 and tol > 0):
-        raise ValueError(f"symprec and tol must be > 0, got {symprec!r}, {tol!r}")
+    _checks.check_static_positive("symprec", symprec)
+    _checks.check_static_positive("tol", tol)
     atoms = _read(structure)
     where = os.fspath(structure) if isinstance(structure, (str, os.PathLike)) else "structure"
     cell, frac, numbers = _cell_tuple(atoms, bool(primitive), float(symprec))
@@ -239,8 +240,7 @@ def bond_classes(
     Returns:
         tuple of :class:`BondClass`.
     """
-    if not (np.isfinite(r_max) and r_max > 0):
-        raise ValueError(f"r_max must be finite and > 0, got {r_max!r}")
+    _checks.check_static_positive("r_max", r_max)
     cell, basis, frac, numbers, _ = _prepare(structure, element, primitive, symprec, tol)
     return _classify(cell, basis, frac, numbers, float(r_max), symprec, tol).classes
 
@@ -326,6 +326,7 @@ def from_structure(
     """
     cell, basis, frac, numbers, formula = _prepare(structure, element, primitive, symprec, tol)
     where = os.fspath(structure) if isinstance(structure, (str, os.PathLike)) else "structure"
+    _checks.check_static_finite("J", J)  # (complex J would lose its imaginary part silently)
     n = int(np.size(J))
     if n < 1:
         raise ValueError("J must list at least one exchange constant (one per bond class)")
