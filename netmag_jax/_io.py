@@ -1,6 +1,6 @@
 """Output files, written atomically, and the status of a run's outputs.
 
-Every file the package writes goes through :func:`atomic_path`: the content is written to a
+Every file the package writes goes through ``atomic_path``: the content is written to a
 temporary file in the target's folder, flushed to disk (``fsync``), then renamed over the
 target (``os.replace``, atomic on POSIX and Windows within one file system). A reader, or a
 run killed at any instant (SIGKILL, power loss after the ``fsync``), sees the old file or the
@@ -49,7 +49,7 @@ _HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:32]
 
 
 def is_temporary(path) -> bool:
-    """True if ``path`` names a temporary file of :func:`atomic_path` (finished or not)."""
+    """True if ``path`` names a temporary file of ``atomic_path`` (finished or not)."""
     return _TEMP.match(Path(path).name) is not None
 
 
@@ -136,7 +136,7 @@ def atomic_path(path) -> Iterator[Path]:
 
 def atomic_write(path, write: Callable[[Path], object]) -> Path:
     """Write ``path`` atomically: ``write(tmp)`` fills a temporary file in the same folder,
-    which then replaces ``path`` (:func:`atomic_path`; the temporary name does not end like
+    which then replaces ``path`` (``atomic_path``; the temporary name does not end like
     ``path``: give format-by-name writers an explicit format or an open file).
 
     Returns the path written.

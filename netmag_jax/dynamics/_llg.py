@@ -183,9 +183,10 @@ def llg(
         h_dl, h_fl: damping-like / field-like spin-torque fields [A/m] (see ``stt_field``).
         t0: initial time [s]; checked finite and small enough that t0 + dt > t0 (the clock
             advances in m0's dtype).
-    Raises (also under jit): when a step is too stiff, gamma mu0 |H| dt / sqrt(1 + alpha^2)
-        > ``LLG_MAX_STEP`` = 2 for the field H of any cell at any step (see module docstring):
-        reduce dt (or the field).
+    Raises:
+        equinox.EquinoxRuntimeError: (also under jit) when a step is too stiff,
+            gamma mu0 |H| dt / sqrt(1 + alpha^2) > ``LLG_MAX_STEP`` = 2 for the field H of
+            any cell at any step (see module docstring): reduce dt (or the field).
     Returns:
         LLGSolution(t (n_save,), m (n_save,) + m0.shape) at t0 + k save_every dt, k = 1..n_save.
     """
