@@ -59,9 +59,10 @@ def scan_bundles(make_branches, spin, cls, state, coils, maps, xs, ints, *, m, c
     """Run the bundles; returns (final state, emissions [m, ...]) with the custom VJP above.
 
     Args:
-        make_branches: ``(spin + (cls,), coils, maps) -> [branch]``, each branch
-            ``(state, inputs) -> (state, emissions)`` (inputs: Re B1, Im B1, moment, dt,
-            block).
+        make_branches: ``(spin + (cls,), coils, maps, unroll=True) -> [branch]``, each
+            branch ``(state, inputs) -> (state, emissions)`` (inputs: Re B1, Im B1, moment,
+            dt, block); ``unroll=False`` gives the same functions with loops instead of
+            unrolled steps, used for the per-bundle VJPs (fast to compile).
         spin: the float per-spin parameters (differentiable); cls: [N] int class per spin.
         state: the engine state; coils: [C, N] complex or None; maps: class maps.
         xs: the float bundle inputs (Re B1, Im B1, moment, dt), each [m, BUNDLE, ...];
@@ -108,7 +109,8 @@ def scan_bundles(make_branches, spin, cls, state, coils, maps, xs, ints, *, m, c
 
             def g(c, s_i, x_i, blk_i, cty_i):
                 def f(s, xf, spf, cof, mpf):
-                    return make_branches(spf + (cl,), cof, mpf)[i](s, (*xf, blk_i))
+                    branches = make_branches(spf + (cl,), cof, mpf, unroll=False)
+                    return branches[i](s, (*xf, blk_i))
 
                 _, pull = jax.vjp(f, s_i, x_i, sp, co, mp)
                 d_s, d_x, *d_par = pull((c[0], cty_i))

@@ -94,7 +94,7 @@ def _free_update(code, trig, inp, spin, st):
     return (p * st[0], st[1] + (st[1] - spin[7]) * e1m1, e2, e1m1, p)
 
 
-def _branch(code, trig, spin, coils, record, zeros_out, maps):
+def _branch(code, trig, spin, coils, record, zeros_out, maps, unroll=True):
     """The function of one bundle of code ``code`` (``trig``: sin/cos Rodrigues) for
     ``lax.switch``: (state, inputs with a leading BUNDLE axis) -> (state, emissions
     [BUNDLE, ...])."""
@@ -103,7 +103,7 @@ def _branch(code, trig, spin, coils, record, zeros_out, maps):
     if code & AFFINE:
         return _affine_branch(spin, maps, zeros_out)
     if code & RFRUN:
-        return _rf_run_branch(code, trig, spin, zeros_out)
+        return _rf_run_branch(code, trig, spin, zeros_out, unroll)
     update = _rf_update if code & RF else _free_update
 
     def f(st, inp):
@@ -116,19 +116,25 @@ def _branch(code, trig, spin, coils, record, zeros_out, maps):
     return f
 
 
-def _rf_run_branch(code, trig, spin, zeros_out):
-    """Up to BUNDLE consecutive RF steps of one dt, unrolled (XLA fuses them into one pass
-    over the spins); slot 0 recomputes the relaxation factors when ``code`` has NEW_DT; an
-    unused slot (dt = 0, at the end of a partly filled bundle) leaves the state unchanged."""
+def _rf_run_branch(code, trig, spin, zeros_out, unroll=True):
+    """Up to BUNDLE consecutive RF steps of one dt; slot 0 recomputes the relaxation factors
+    when ``code`` has NEW_DT; an unused slot (dt = 0, at the end of a partly filled bundle)
+    leaves the state unchanged. ``unroll``: the steps unrolled, so XLA fuses them into one
+    pass over the spins (the forward); else slots 1.. as a ``lax.scan`` (the same function,
+    for the reverse pass, whose unrolled VJP compiles slowly)."""
+
+    def one(st, x, c):
+        new = _rf_update(c, trig, x, spin, st)
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(x[3] > 0, a, b), new, st)
 
     def f(st, inp):
-        for k in range(BUNDLE):
-            x = jax.tree_util.tree_map(lambda a, k=k: a[k], inp)
-            new = _rf_update(code if k == 0 else RF, trig, x, spin, st)
-            if k == 0:
-                st = new  # slot 0 is always used
-            else:
-                st = jax.tree_util.tree_map(lambda a, b, u=x[3] > 0: jnp.where(u, a, b), new, st)
+        st = _rf_update(code, trig, jax.tree_util.tree_map(lambda a: a[0], inp), spin, st)
+        rest = jax.tree_util.tree_map(lambda a: a[1:], inp)
+        if unroll:
+            for k in range(BUNDLE - 1):
+                st = one(st, jax.tree_util.tree_map(lambda a, k=k: a[k], rest), RF)
+        else:
+            st = jax.lax.scan(lambda c, x: (one(c, x, RF), None), st, rest)[0]
         return st, zeros_out
 
     return f
@@ -252,9 +258,9 @@ def _simulate_chunk(spin, state, coils, maps, xs, *, codes, m, chunk, record, cd
     N = spin[0].shape[0]
     n_out = 1 if coils is None else coils.shape[0]
 
-    def make_branches(sp, co, mp):
+    def make_branches(sp, co, mp, unroll=True):
         zo = _zeros_out(N, n_out, cdtype, sp[0].dtype, record)
-        return [_branch(c, t, sp, co, record, zo, mp) for c in codes for t in (False, True)]
+        return [_branch(c, t, sp, co, record, zo, mp, unroll) for c in codes for t in (False, True)]
 
     index = 2 * xs[5] + _trig_needed(spin, xs[:4])
     return scan_bundles(
