@@ -356,6 +356,9 @@ def read_magnetometry(
 ) -> MagnetometryData:
     """Read M(H, T) from a Quantum Design ``.dat`` or a long CSV/TSV table.
 
+    (Long because this docstring lists every column option and unit; the body only dispatches
+    to the format readers and the unit conversion.)
+
     Args:
         path: the file.
         temperature, field, moment, sigma: column names (None: found by name; ``sigma`` None

@@ -58,6 +58,9 @@ def _add(a, b):
 def scan_bundles(make_branches, spin, cls, state, coils, maps, xs, ints, *, m, chunk, progress):
     """Run the bundles; returns (final state, emissions [m, ...]) with the custom VJP above.
 
+    (Long because the forward, the custom VJP's forward and its backward are closures over
+    the same static plan and branch builder; split apart they would pass it all around.)
+
     Args:
         make_branches: ``(spin + (cls,), coils, maps, unroll=True) -> [branch]``, each
             branch ``(state, inputs) -> (state, emissions)`` (inputs: Re B1, Im B1, moment,
