@@ -113,15 +113,18 @@ def repeated_blocks(rf, g, dt, blocks):
     return tuple(source), tuple(phase)
 
 
-def _row_classes(key):
+def _row_classes(key, limit):
     """(first row of each class, class of each row) of the distinct rows of ``key`` [N, c],
     classes in lexicographic order (as ``np.unique(key, axis=0)``, but by 1-D sorts of
     per-column codes, several times faster; codes are re-compressed after each column so
-    they stay below N)."""
+    they stay below N); None as soon as the classes of the first columns reach ``limit``
+    (adding columns only splits classes: distinct positions reject after one sort)."""
     codes = np.zeros(key.shape[0], np.int64)
     for col in key.T:
         _, inv = np.unique(col, return_inverse=True)
         _, codes = np.unique(codes * (int(inv.max()) + 1) + inv.reshape(-1), return_inverse=True)
+        if int(codes.max()) + 1 >= limit:
+            return None
     _, reps, cls = np.unique(codes.reshape(-1), return_index=True, return_inverse=True)
     return reps, cls
 
@@ -167,9 +170,10 @@ def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
         ],
         axis=1,
     )
-    reps, cls = _row_classes(key)
-    if 4 * reps.shape[0] >= spins.n:
+    classes = _row_classes(key, limit=-(-spins.n // 4))
+    if classes is None:
         return None
+    reps, cls = classes
     source, phase = repeated_blocks(rf, g, dtn, blocks)
     cls = cls.reshape(-1).astype(np.int32)
     return AffinePlan(tuple(blocks), u, cls, reps.astype(np.int32), source, phase)

@@ -75,3 +75,32 @@ def test_blocks_cut_into_padded_pieces_equal_reference():
         fast, ref = seq.simulate(sp), seq.simulate(sp, method="reference")
         np.testing.assert_allclose(fast.M, ref.M, atol=1e-12 * float(jnp.max(sp.M0)))
         np.testing.assert_allclose(fast.signal, ref.signal, atol=1e-12 * float(jnp.sum(sp.M0)))
+
+
+def test_row_classes_equal_numpy_unique_and_reject_early():
+    """The per-column class codes give the classes of ``np.unique(key, axis=0)`` (an
+    independent implementation), and None once the first columns alone reach the limit."""
+    from netmag_jax.mri._affine_maps import _row_classes
+
+    rng = np.random.default_rng(3)
+    key = rng.integers(0, 4, (500, 3)).astype(np.float64) * np.array([0.5, 1e-3, 7.0])
+    reps, cls = _row_classes(key, limit=501)
+    uniq, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(key[reps], uniq)
+    np.testing.assert_array_equal(cls.reshape(-1), inv.reshape(-1))
+    np.testing.assert_array_equal(reps, first)
+    assert _row_classes(key, limit=len(uniq)) is None  # reached exactly: rejected
+    assert _row_classes(key, limit=len(uniq) + 1) is not None
+    distinct = np.stack([np.arange(400.0), np.zeros(400)], axis=1)  # distinct positions
+    assert _row_classes(distinct, limit=100) is None
+
+
+def test_distinct_positions_plan_no_class_maps():
+    """An SLR-like pulse on 2000 distinct positions: classes = spins, so no plan (the
+    stepped engine), rejected after one sort of the positions."""
+    b = mri.SequenceBuilder()
+    b.pulse(np.asarray(mri.sinc(0.5, 2e-3, 4.0, n=64)), 2e-3, gradient=(0.0, 0.0, 5e-3))
+    seq = b.build()
+    z = np.linspace(-0.01, 0.01, 2000)
+    sp = mri.Spins(np.stack([0 * z, 0 * z, z], -1), 1.0, 0.1)
+    assert plan_affine(seq.rf, seq.gradient, seq.dt, None, sp) is None
