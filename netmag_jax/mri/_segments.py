@@ -47,6 +47,9 @@ from .._checks import is_concrete
 #: an RF block applied as a class map, see ``_affine_maps``; RFRUN: a bundle of up to BUNDLE
 #: consecutive RF steps of one dt, unrolled in one pass over the spins)
 RF, NEW_DT, REUSE, EMIT, RUN, AFFINE, RFRUN = 1, 2, 4, 8, 16, 32, 64
+#: an RFRUN bundle's code carries its number of RF steps (2..BUNDLE) from this bit up, so the
+#: engine unrolls exactly those steps (a 4-step pulse costs 4 steps, not BUNDLE)
+COUNT_SHIFT = 8
 #: macro-steps per bundle (16: within 5% of 32 and 64 on a 256-sample readout, and the 15
 #: reusing samples of a 16-sample readout fit one bundle; benchmarks/README.md)
 BUNDLE = 16
@@ -171,8 +174,9 @@ def _bundles(code):
     """Flat slots of the macro-steps and the bundle codes: a run of L >= 2 consecutive
     REUSE | EMIT steps becomes ceil(L / BUNDLE) RUN bundles, and a run of L >= 2 RF steps of
     one dt (the first may be NEW_DT; no ADC) ceil(L / BUNDLE) RFRUN bundles, the last one
-    partly filled (its unused slots have dt = 0, which the engine skips); every other step
-    is a bundle of one."""
+    partly filled (its unused slots have dt = 0, which the engine skips; an RFRUN code
+    carries its step count from bit ``COUNT_SHIFT``); every other step is a bundle of
+    one."""
     m = code.shape[0]
     kind = np.zeros(m, np.int32)  # 1: readout run, 2: RF run
     kind[code == (REUSE | EMIT)] = 1
@@ -189,9 +193,14 @@ def _bundles(code):
     first_of = np.nonzero(start)[0]
     slot = bundle * BUNDLE + (np.arange(m) - first_of[bundle])
     fc = code[first_of]
+    count = np.bincount(bundle, minlength=first_of.shape[0])
     bundle_code = np.where(
         in_bundle[first_of],
-        np.where(kind[first_of] == 1, REUSE | EMIT | RUN, RF | RFRUN | (fc & NEW_DT)),
+        np.where(
+            kind[first_of] == 1,
+            REUSE | EMIT | RUN,
+            RF | RFRUN | (fc & NEW_DT) | (count << COUNT_SHIFT),
+        ),
         fc,
     )
     return slot, bundle_code.astype(np.int32)

@@ -275,6 +275,26 @@ def test_merging_shortens_the_program():
     assert not p.code[4] & REUSE and not p.code[5] & REUSE and np.all(p.code[6:] & REUSE)
 
 
+def test_rf_runs_are_bundles_of_their_step_count():
+    """A 20-step pulse is one full RF bundle (16 steps) and one of 4 (its code carries the
+    count, so the engine computes 4 steps, not 16); a 4-step pulse is one bundle of 4; the
+    result equals the reference engine (float64, 1e-12)."""
+    from netmag_jax.mri._segments import BUNDLE, COUNT_SHIFT, RFRUN, build_program
+
+    b = mri.SequenceBuilder()
+    b.pulse(np.asarray(mri.sinc(0.7, 1e-3, 3.0, n=20)), 1e-3, gradient=(0.0, 0.0, 3e-3))
+    b.delay(1e-3, gradient=(0.0, 0.0, -3e-3))
+    b.pulse(np.full(4, 2e-6), 4e-5)
+    seq = b.build()
+    p = build_program(seq.rf, seq.gradient, seq.dt, None)
+    runs = p.bundle_code[(p.bundle_code & RFRUN) > 0]
+    assert (runs >> COUNT_SHIFT).tolist() == [BUNDLE, 4, 4]
+    sp = _spins()
+    fast = mri.simulate(seq.rf, seq.gradient, seq.dt, sp, class_maps=False)
+    ref = mri.simulate(seq.rf, seq.gradient, seq.dt, sp, method="reference")
+    np.testing.assert_allclose(fast.M, ref.M, atol=1e-12)
+
+
 # --- invalid input on the fast path ----------------------------------------------------------
 def test_fast_path_value_errors():
     sp = _spins(n=2)
