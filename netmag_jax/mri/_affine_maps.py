@@ -119,12 +119,17 @@ def _row_classes(key, limit):
     per-column codes, several times faster; codes are re-compressed after each column so
     they stay below N); None as soon as the classes of the first columns reach ``limit``
     (adding columns only splits classes: distinct positions reject after one sort)."""
-    codes = np.zeros(key.shape[0], np.int64)
+    codes = None
     for col in key.T:
         _, inv = np.unique(col, return_inverse=True)
-        _, codes = np.unique(codes * (int(inv.max()) + 1) + inv.reshape(-1), return_inverse=True)
+        inv = inv.reshape(-1)
+        if codes is None:
+            codes = inv
+        else:
+            _, codes = np.unique(codes * (int(inv.max()) + 1) + inv, return_inverse=True)
         if int(codes.max()) + 1 >= limit:
             return None
+    assert codes is not None
     _, reps, cls = np.unique(codes.reshape(-1), return_index=True, return_inverse=True)
     return reps, cls
 
