@@ -203,16 +203,22 @@ def test_gradients_of_every_input_checkpointed_and_chunked(dtype):
             np.testing.assert_allclose(a, b, atol=tol * scale, err_msg=f"{name} {kw}")
 
 
-def test_gradient_through_class_maps():
-    """d loss / d(M0 map, coils) through RF blocks applied as class maps (the affine branch
-    and the maps' own derivative) equals the reference's (1e-9 of the scale)."""
+def _phantom_slices(n):
+    """n slice-select sinc pulses (RF phase k rad), each with its rephaser and a 16-sample
+    readout: the class maps' test sequence."""
     b = mri.SequenceBuilder()
-    for k in range(2):
+    for k in range(n):
         rf = np.asarray(mri.sinc(0.5, 2e-3, 4.0, n=64)) * np.exp(1j * k)
         b.pulse(rf, 2e-3, gradient=(0.0, 0.0, 5e-3))
         b.delay(1e-3, gradient=(0.0, 0.0, -5e-3))
         b.readout(16, 2e-5, gradient=(3e-3, 1e-3, 0.0))
-    seq = b.build()
+    return b.build()
+
+
+def test_gradient_through_class_maps():
+    """d loss / d(M0 map, coils) through RF blocks applied as class maps (the affine branch
+    and the maps' own derivative) equals the reference's (1e-9 of the scale)."""
+    seq = _phantom_slices(2)
     sp = mri.shepp_logan(16).spins
     coils = jnp.ones((2, sp.n), jnp.complex128) * jnp.asarray([[1.0], [0.5j]])
 
@@ -235,13 +241,7 @@ def test_class_maps_on_a_phantom_equal_reference():
     stepping (1e-12 float64), and in float32 as the other sequences."""
     from netmag_jax.mri._affine_maps import plan_affine
 
-    b = mri.SequenceBuilder()
-    for k in range(3):
-        rf = np.asarray(mri.sinc(0.5, 2e-3, 4.0, n=64)) * np.exp(1j * k)
-        b.pulse(rf, 2e-3, gradient=(0.0, 0.0, 5e-3))
-        b.delay(1e-3, gradient=(0.0, 0.0, -5e-3))
-        b.readout(16, 2e-5, gradient=(3e-3, 1e-3, 0.0))
-    seq = b.build()
+    seq = _phantom_slices(3)
     sp = mri.shepp_logan(16).spins
     plan = plan_affine(seq.rf, seq.gradient, seq.dt, np.asarray(seq.adc), sp)
     assert plan is not None and len(plan.blocks) == 3 and 4 * plan.reps.shape[0] < sp.n
