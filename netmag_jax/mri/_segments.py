@@ -47,7 +47,7 @@ from .._checks import is_concrete
 #: an RF block applied as a class map, see ``_affine_maps``; RFRUN: a bundle of up to BUNDLE
 #: consecutive RF steps of one dt, unrolled in one pass over the spins)
 RF, NEW_DT, REUSE, EMIT, RUN, AFFINE, RFRUN = 1, 2, 4, 8, 16, 32, 64
-#: an RFRUN bundle's code carries its number of RF steps (2..BUNDLE) from this bit up, so the
+#: an RFRUN bundle's code carries its number of RF steps (1..BUNDLE) from this bit up, so the
 #: engine unrolls exactly those steps (a 4-step pulse costs 4 steps, not BUNDLE)
 COUNT_SHIFT = 8
 #: macro-steps per bundle (16: within 5% of 32 and 64 on a 256-sample readout, and the 15

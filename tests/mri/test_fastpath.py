@@ -276,23 +276,35 @@ def test_merging_shortens_the_program():
 
 
 def test_rf_runs_are_bundles_of_their_step_count():
-    """A 20-step pulse is one full RF bundle (16 steps) and one of 4 (its code carries the
-    count, so the engine computes 4 steps, not 16); a 4-step pulse is one bundle of 4; the
-    result equals the reference engine (float64, 1e-12)."""
+    """A 17-step pulse is one full RF bundle (16 steps) and one of 1, a 4-step pulse one
+    bundle of 4 (the code carries the count, so the engine computes 4 steps, not 16); M and
+    d(sum Mx^2 + Mz)/d(T2 map) equal the reference engine's (float64, 1e-12 and 1e-9 of the
+    scale)."""
     from netmag_jax.mri._segments import BUNDLE, COUNT_SHIFT, RFRUN, build_program
 
     b = mri.SequenceBuilder()
-    b.pulse(np.asarray(mri.sinc(0.7, 1e-3, 3.0, n=20)), 1e-3, gradient=(0.0, 0.0, 3e-3))
+    b.pulse(np.asarray(mri.sinc(0.4, 8.5e-4, 3.0, n=17)), 8.5e-4, gradient=(0.0, 0.0, 3e-3))
     b.delay(1e-3, gradient=(0.0, 0.0, -3e-3))
     b.pulse(np.full(4, 2e-6), 4e-5)
     seq = b.build()
     p = build_program(seq.rf, seq.gradient, seq.dt, None)
     runs = p.bundle_code[(p.bundle_code & RFRUN) > 0]
-    assert (runs >> COUNT_SHIFT).tolist() == [BUNDLE, 4, 4]
+    assert (runs >> COUNT_SHIFT).tolist() == [BUNDLE, 1, 4]
     sp = _spins()
     fast = mri.simulate(seq.rf, seq.gradient, seq.dt, sp, class_maps=False)
     ref = mri.simulate(seq.rf, seq.gradient, seq.dt, sp, method="reference")
     np.testing.assert_allclose(fast.M, ref.M, atol=1e-12)
+
+    def loss(T2, method):
+        s = mri.Spins(sp.positions, sp.T1, T2, M0=sp.M0, off_resonance=sp.off_resonance)
+        M = mri.simulate(seq.rf, seq.gradient, seq.dt, s, method=method, class_maps=False).M
+        return jnp.sum(M[:, 0] ** 2) + jnp.sum(M[:, 2])
+
+    g_fast = jax.grad(loss)(sp.T2, "fast")
+    g_ref = jax.grad(loss)(sp.T2, "reference")
+    scale = float(np.max(np.abs(np.asarray(g_ref))))
+    assert scale > 0
+    np.testing.assert_allclose(g_fast, g_ref, atol=1e-9 * scale)
 
 
 # --- invalid input on the fast path ----------------------------------------------------------
