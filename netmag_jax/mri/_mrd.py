@@ -92,7 +92,7 @@ def _encoding(xsd, matrix, fov_mm, kind, lines):
 def _header(xsd, sim, matrix, b0, n_coils, lines):
     fov = tuple(sim.fov) if sim.fov else (1.0, 1.0)
     thick = sim.definitions.get("FOV")
-    fz = float(thick[2]) if isinstance(thick, list) and len(thick) >= 3 else 0.0
+    fz = float(thick[2]) if isinstance(thick, (list, tuple)) and len(thick) >= 3 else 0.0
     fov_mm = (1e3 * float(fov[0]), 1e3 * float(fov[1]), 1e3 * fz)
     kind = "cartesian" if sim.recon.startswith("Cartesian") else "other"
     return xsd.ismrmrdHeader(
@@ -128,7 +128,7 @@ def write_mrd(sim, path, *, phantom=None, B0=None, matrix=None) -> Path:
     sig = sig.reshape(-1, sig.shape[-1])
     fov = np.asarray(sim.fov if sim.fov else (1.0, 1.0), float)
     fz = sim.definitions.get("FOV")
-    fz = float(fz[2]) if isinstance(fz, list) and len(fz) >= 3 else 1.0
+    fz = float(fz[2]) if isinstance(fz, (list, tuple)) and len(fz) >= 3 else 1.0
     traj = np.asarray(sim.kspace, float) * np.array([fov[0], fov[1], fz])
     if B0 is None:
         B0 = float(phantom.spins.B0) if phantom is not None else 3.0

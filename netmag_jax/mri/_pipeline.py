@@ -2,6 +2,8 @@ r"""A Pulseq file on a phantom: file -> sequence -> signal -> k-space -> image."
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import equinox as eqx
 import jax
 import numpy as np
@@ -11,6 +13,35 @@ from ._pulseq import parse_pulseq_bytes
 from ._pulseq_convert import cached_by_content, pulseq_to_sequence
 from ._recon import kspace_trajectory, reconstruct
 from ._sequences import Sequence
+
+
+class Definitions(Mapping):
+    """A file's ``[DEFINITIONS]`` as a read-only, hashable mapping (list values stored as
+    tuples), so that :class:`SeqSimulation` can hold it as a static field: JAX hashes static
+    fields when a module passes through ``jax.jit`` (a dict is unhashable)."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, items=()):
+        self._d = {str(k): tuple(v) if isinstance(v, list) else v for k, v in dict(items).items()}
+
+    def __getitem__(self, key):
+        return self._d[key]
+
+    def __iter__(self):
+        return iter(self._d)
+
+    def __len__(self):
+        return len(self._d)
+
+    def __hash__(self):
+        return hash(tuple(sorted(self._d.items(), key=lambda kv: kv[0])))
+
+    def __eq__(self, other):
+        return isinstance(other, Mapping) and self._d == dict(other)
+
+    def __repr__(self):
+        return f"Definitions({self._d!r})"
 
 
 class SeqSimulation(eqx.Module):
@@ -25,7 +56,8 @@ class SeqSimulation(eqx.Module):
         recon: how the image was made, or why there is none (in words).
         fov: (fx, fy) field of view [m] used: the file's ``FOV`` definition, else the
             phantom's.
-        definitions: the file's ``[DEFINITIONS]``.
+        definitions: the file's ``[DEFINITIONS]`` (a read-only, hashable
+            mapping, ``_pipeline.Definitions``; list values as tuples).
     """
 
     sequence: Sequence
@@ -34,7 +66,9 @@ class SeqSimulation(eqx.Module):
     image: jax.Array | None = None
     recon: str = eqx.field(static=True, default="")
     fov: tuple = eqx.field(static=True, default=())
-    definitions: dict = eqx.field(static=True, default_factory=dict)
+    definitions: Definitions = eqx.field(
+        static=True, default_factory=Definitions, converter=Definitions
+    )
 
 
 def _slab(definitions, phantom):

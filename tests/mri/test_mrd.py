@@ -66,3 +66,21 @@ def test_write_mrd_without_adc_is_an_error(tmp_path):
     sim = mri.SeqSimulation(sim.sequence, None)
     with pytest.raises(ValueError, match="no ADC"):
         mri.write_mrd(sim, tmp_path / "x.h5")
+
+
+def test_simulation_passes_through_jit_with_its_definitions():
+    """The file's [DEFINITIONS] are a hashable static field: a SeqSimulation goes through
+    jax.jit (a dict there raised 'unhashable type'), FOV reads as a tuple (the file's 3
+    numbers), and the mapping is read-only."""
+    import jax
+
+    sim = mri.simulate_seq(DATA / "gre_8x8_v14.seq", mri.cylinder(8, 0.2, 0.06))
+    fov = sim.definitions["FOV"]
+    assert isinstance(fov, tuple) and len(fov) == 3 and fov[0] == pytest.approx(0.2)
+    doubled = jax.jit(lambda s: 2 * s.signal)(sim)
+    np.testing.assert_allclose(doubled, 2 * np.asarray(sim.signal))
+    assert hash(sim.definitions) == hash(
+        mri.SeqSimulation(None, None, definitions=dict(sim.definitions)).definitions
+    )
+    with pytest.raises(TypeError):
+        sim.definitions["FOV"] = 1.0  # type: ignore[index]
