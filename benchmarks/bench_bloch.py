@@ -139,13 +139,13 @@ def _layout(results, quick, repeat):
             results[f"layout_N{N:.0e}_chunk_{c}_spin_steps_per_s"] = 256 * N / t
 
 
-def _value_and_grad(results, quick, repeat):
+def _value_and_grad(results, quick, repeat, n_spins=None):
     import jax
     import jax.numpy as jnp
 
     from netmag_jax import mri
 
-    N = 1000 if quick else 10_000
+    N = n_spins or (1000 if quick else 10_000)
     n_rep = 40 if quick else 400  # 25 steps per TR: 4 RF, 1 delay, 16 ADC, 1 spoiler...
     b = mri.SequenceBuilder()
     for k in range(n_rep):
@@ -166,16 +166,19 @@ def _value_and_grad(results, quick, repeat):
     T1 = jnp.asarray(rng.uniform(0.3, 1.5, N), jnp.float32)
     T2 = jnp.asarray(rng.uniform(0.02, 0.2, N), jnp.float32)
 
-    def loss(T1, T2):
+    def loss(T1, T2, pos):  # pos an argument: as a closed-over constant XLA folds checks on it
         s = seq.simulate(mri.Spins(pos, T1, T2, M0=1.0)).signal
         return jnp.sum(jnp.abs(s) ** 2)
 
     fwd = jax.jit(loss)
     vg = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))
-    jax.block_until_ready(fwd(T1, T2))
-    jax.block_until_ready(vg(T1, T2))
+    jax.block_until_ready(fwd(T1, T2, pos))
+    jax.block_until_ready(vg(T1, T2, pos))
     t_f, t_vg = _interleaved(
-        [lambda: jax.block_until_ready(fwd(T1, T2)), lambda: jax.block_until_ready(vg(T1, T2))],
+        [
+            lambda: jax.block_until_ready(fwd(T1, T2, pos)),
+            lambda: jax.block_until_ready(vg(T1, T2, pos)),
+        ],
         repeat,
     )
     results["vjp_sequence_steps"] = seq.n_steps

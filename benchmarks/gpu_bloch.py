@@ -8,8 +8,14 @@ Two workloads through the public ``mri.simulate`` (fast engine, default options)
   coil sum per spin and step); goal >= 1e12 spin-steps/s.
 
 Each result is checked against ``method="reference"`` on the first 1000 spins before timing.
-``python benchmarks/gpu_bloch.py [--spins N] [--quick]`` (``--quick``: 1e4 spins, any
-device, for a correctness run on CPU).
+Each workload is timed for every spin count in ``--spins`` (default 1e6, 1e7), every memory
+layout in ``--chunks`` (default ``auto``, the default ``spin_chunk``: all spins at once on a
+GPU; ``none``: all at once; an integer: spins per chunk), and two ways of calling: ``eager``
+(``mri.simulate`` as is, with its host-side planning per call) and ``jit`` (inside
+``jax.jit`` with the spins as arguments). ``--grad`` adds ``value_and_grad`` over forward for
+the 1e4-step sequence of ``bench_bloch.py`` (goal <= 3) at 1e4 and 1e6 spins.
+``python benchmarks/gpu_bloch.py [--spins N ...] [--chunks auto none ...] [--grad] [--quick]``
+(``--quick``: 1e4 spins, any device, for a correctness run on CPU).
 """
 
 from __future__ import annotations
@@ -76,29 +82,84 @@ def _check(args, kw, N):
     return float(jnp.max(jnp.abs(a.M - b.M)))
 
 
-def main(argv=None) -> dict:
+def _calls(args, kw, spin_chunk):
+    """``eager``: ``mri.simulate`` called as is (host-side planning each call, as in a
+    script); ``jit``: inside ``jax.jit`` with the spins (and initial state) as arguments (a
+    batch evaluation or optimisation loop: traced positions, so no class-map planning)."""
     import jax
 
     from netmag_jax import mri
 
+    rf, g, dt, spins = args
+    kw = dict(kw)
+    M_init = kw.pop("M_init", None)
+
+    @jax.jit
+    def jitted(spins, M_init):
+        return mri.simulate(rf, g, dt, spins, M_init=M_init, spin_chunk=spin_chunk, **kw).M
+
+    return {
+        "eager": lambda: jax.block_until_ready(
+            mri.simulate(rf, g, dt, spins, M_init=M_init, spin_chunk=spin_chunk, **kw).M
+        ),
+        "jit": lambda: jax.block_until_ready(jitted(spins, M_init)),
+    }
+
+
+def _chunk(c: str):
+    return None if c == "none" else (c if c == "auto" else int(float(c)))
+
+
+def _grad_ratio(N: int, repeat: int) -> tuple[float, float]:
+    """(forward s, value_and_grad s) of bench_bloch's 1e4-step loss at N spins."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import bench_bloch
+
+    res: dict = {}
+    bench_bloch._value_and_grad(res, False, repeat, n_spins=N)
+    return res["vjp_forward_s"], res["vjp_value_and_grad_s"]
+
+
+def main(argv=None) -> dict:
+    import jax
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--spins", type=float, default=1e6)
+    p.add_argument("--spins", type=float, nargs="+", default=[1e6, 1e7])
+    p.add_argument("--chunks", nargs="+", default=["auto"])
+    p.add_argument("--grad", action="store_true")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeat", type=int, default=5)
     a = p.parse_args(argv)
-    N = 10_000 if a.quick else int(a.spins)
-    out = {"device": str(jax.devices()[0]), "spins": N}
+    sizes = [10_000] if a.quick else [int(n) for n in a.spins]
+    out = {"device": str(jax.devices()[0]), "jax": jax.__version__}
+    print(f"device {out['device']}  jax {out['jax']}", flush=True)
     goals = {"rf": 1e11, "free_precession": 1e12}
-    for name, (n_steps, args, kw) in _workloads(N).items():
-        out[f"{name}_max_abs_diff_vs_reference"] = _check(args, kw, N)
-
-        def run(args=args, kw=kw):
-            return jax.block_until_ready(mri.simulate(*args, **kw).M)
-
-        t = _best(run, a.repeat)
-        out[f"{name}_spin_steps_per_s (goal >= {goals[name]:.0e})"] = n_steps * N / t
+    for N in sizes:
+        for name, (n_steps, args, kw) in _workloads(N).items():
+            d = _check(args, kw, N)
+            out[f"{name}_N{N:.0e}_max_abs_diff_vs_reference"] = d
+            for c in a.chunks:
+                for mode, run in _calls(args, kw, _chunk(c)).items():
+                    rate = n_steps * N / _best(run, a.repeat)
+                    key = f"{name}_N{N:.0e}_chunk_{c}_{mode}_spin_steps_per_s"
+                    out[key] = rate
+                    print(
+                        f"{key:60s} {rate:.4g}  (goal >= {goals[name]:.0e}; vs reference {d:.1e})",
+                        flush=True,
+                    )
+    if a.grad:
+        for N in [1000] if a.quick else [10_000, 1_000_000]:
+            t_f, t_vg = _grad_ratio(N, a.repeat)
+            out[f"value_and_grad_N{N:.0e}_forward_s"] = t_f
+            out[f"value_and_grad_N{N:.0e}_over_forward (goal <= 3)"] = t_vg / t_f
+            print(
+                f"value_and_grad N={N:.0e}: forward {t_f:.4g} s, ratio {t_vg / t_f:.3g}", flush=True
+            )
     for k, v in out.items():
-        print(f"{k:50s} {v:.4g}" if isinstance(v, float) else f"{k:50s} {v}")
+        print(f"{k:75s} {v:.4g}" if isinstance(v, float) else f"{k:75s} {v}")
     return out
 
 

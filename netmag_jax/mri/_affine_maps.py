@@ -30,9 +30,11 @@ a planned simulation is never differentiated through the plan (the phases are co
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
+
 import numpy as np
 
 from .._checks import is_concrete
@@ -134,6 +136,23 @@ def _row_classes(key, limit):
     return reps, cls
 
 
+def _surely_distinct(col) -> bool:
+    """True when a sample of ``s = 8 sqrt(N)`` entries of ``col`` [N] (fixed seed) repeats
+    fewer than 32 values, which rules out a class plan (fewer than N/4 classes) with
+    overwhelming probability: with D < N/4 classes two sampled spins share a class with
+    probability ``sum_i p_i^2 >= 1/D > 4/N`` per pair, so at least ``2 s^2 / N = 128``
+    repeats are expected (distinct float32 positions repeat about one value by rounding). A
+    wrong answer costs only speed (per-spin stepping is exact too). Sorting a sample instead
+    of all N rows keeps planning for 10^6-10^7 distinct spins (a GPU batch) at milliseconds;
+    for N < 4096 the full classification is cheap and this returns False."""
+    n = col.shape[0]
+    s = 8 * math.isqrt(n)
+    if 8 * s > n:
+        return False
+    sample = col[np.random.default_rng(0).choice(n, s, replace=False)]
+    return s - np.unique(sample).size < 32
+
+
 def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
     """Find the RF blocks and spin classes that class maps make cheaper (or None)."""
     leaves = (rf, gradient, dt, spins.positions, spins.T1, spins.T2, spins.b1)
@@ -163,6 +182,8 @@ def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
     if u is None or not blocks:
         return None
     proj = np.asarray(spins.positions, np.float64) @ u
+    if _surely_distinct(proj):
+        return None
     key = np.stack(
         [
             proj,

@@ -37,6 +37,7 @@ from .._checks import (
     check_static_positive,
     is_concrete,
     require,
+    shape_of,
 )
 from .._dtypes import complex_dtype
 from .._numerics import rotation_coefficients
@@ -99,25 +100,35 @@ def _adc_indices(adc, n):
     return a
 
 
+def _cast(x, dtype):
+    """``x`` as ``dtype``; a concrete value stays concrete (NumPy), also under ``jax.jit``,
+    where a JAX cast of a closed-over waveform would stage it as a tracer and hide the
+    sequence's structure (zero RF, repeated gradients) from the fast engine's planner."""
+    if is_concrete(x):
+        return np.asarray(x).astype(dtype)
+    return jnp.asarray(x).astype(dtype)
+
+
 def check_waveforms(rf, gradient, dt, dtype):
     """Shapes checked and cast before tracing: (rf [n] complex, gradient [n, 3], dt [n]).
+
+    Concrete inputs come back as NumPy arrays (see ``_cast``), traced ones as JAX arrays.
 
     Args:
         rf: [n] B1 [T] (real is B1x); gradient: [n, 3] T/m; dt: [n] or scalar s;
         dtype: the real dtype of the simulation (rf gets the matching complex dtype).
     """
-    rf = jnp.asarray(rf)
     check_ndim("rf", rf, 1)
-    n = rf.shape[0]
+    n = shape_of(rf)[0]
     if n == 0:
         raise ValueError("the sequence must have at least one step")
-    rf = rf.astype(complex_dtype(dtype))
-    gradient = jnp.asarray(gradient).astype(dtype)
+    rf = _cast(rf, complex_dtype(dtype))
+    gradient = _cast(gradient, dtype)
     if gradient.shape != (n, 3):
         raise ValueError(f"gradient must have shape ({n}, 3) to match rf, got {gradient.shape}")
-    dt = jnp.asarray(dt).astype(dtype)
+    dt = _cast(dt, dtype)
     if dt.ndim == 0:
-        dt = jnp.broadcast_to(dt, (n,))
+        dt = np.full((n,), dt) if isinstance(dt, np.ndarray) else jnp.broadcast_to(dt, (n,))
     if dt.shape != (n,):
         raise ValueError(f"dt must be a scalar or have shape ({n},) to match rf, got {dt.shape}")
     return rf, gradient, dt
@@ -161,10 +172,15 @@ SPIN_CHUNK = 16384
 SPIN_CHUNK_RF = 32768
 
 
-def _auto_spin_chunk(n: int, has_runs: bool) -> int:
+def _auto_spin_chunk(n: int, has_runs: bool) -> int | None:
     """Equal chunks of at most ~``SPIN_CHUNK`` (``SPIN_CHUNK_RF`` without readout runs)
     spins: ``ceil(n / ceil(n / limit))`` rounded up to a multiple of 128, so the zero padding
-    is < 128 spins per chunk (a fixed chunk of 32768 padded 1e5 spins to 131072)."""
+    is < 128 spins per chunk (a fixed chunk of 32768 padded 1e5 spins to 131072). On a GPU
+    (JAX's default backend not the CPU) all spins at once (None): chunks that fit a CPU
+    core's cache leave a GPU idle (benchmarks/gpu_bloch.py, H200, 1e6 spins: readout 2.6e9
+    spin-steps/s in chunks vs 5.6e10 at once, RF 3.7e9 vs 4.9e9)."""
+    if jax.default_backend() != "cpu":
+        return None
     limit = SPIN_CHUNK if has_runs else SPIN_CHUNK_RF
     size = -(-n // max(1, -(-n // limit)))
     return -(-size // 128) * 128
@@ -230,8 +246,8 @@ def simulate(
         method: "fast" (default) or "reference".
         spin_chunk: fast engine only: spins per chunk (the time scan runs inside each chunk,
             ``lax.map`` over chunks); "auto" = equal chunks of at most ~``SPIN_CHUNK``
-            spins (``SPIN_CHUNK_RF`` without readout runs; ``_auto_spin_chunk``), None =
-            all spins at once.
+            spins (``SPIN_CHUNK_RF`` without readout runs; ``_auto_spin_chunk``) on the
+            CPU and all spins at once on a GPU, None = all spins at once.
         class_maps: fast engine only: apply RF blocks (>= 8 steps, gradient moments along
             one direction) as exact affine maps shared by spins of equal (position along
             the gradient, off-resonance, b1, T1, T2) when such classes are fewer than a

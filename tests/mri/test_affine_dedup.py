@@ -109,3 +109,28 @@ def test_distinct_positions_plan_no_class_maps():
     sc = mri.Spins(np.stack([0 * zc, 0 * zc, zc], -1), 1.0, 0.1)
     plan = plan_affine(seq.rf, seq.gradient, seq.dt, None, sc)
     assert plan is not None and plan.reps.shape[0] == 20
+
+
+def test_sampled_rejection_is_exact_on_class_structure():
+    """``_surely_distinct`` (a seeded sample of 8 sqrt(N) entries) says "distinct" for 1e5
+    distinct float32 positions (a float32 rounding repeat or two is not a class structure)
+    and never for N/4 or fewer classes (each repeated value is a class of >= 4 spins: >= 128
+    repeats expected in the sample, the bound in its docstring); below 4096 spins it leaves
+    the decision to the full classification. On 2e5 distinct positions the planner returns
+    no plan."""
+    from netmag_jax.mri._affine_maps import _surely_distinct
+
+    rng = np.random.default_rng(5)
+    n = 100_000
+    z32 = rng.uniform(-0.1, 0.1, n).astype(np.float32).astype(np.float64)
+    assert _surely_distinct(z32)
+    for n_classes in (n // 4, n // 40, 7):
+        col = rng.permutation(np.arange(n) % n_classes).astype(np.float64)
+        assert not _surely_distinct(col)
+    assert not _surely_distinct(np.arange(4000.0))  # small N: full classification decides
+    b = mri.SequenceBuilder()
+    b.pulse(np.asarray(mri.sinc(0.5, 2e-3, 4.0, n=64)), 2e-3, gradient=(0.0, 0.0, 5e-3))
+    seq = b.build()
+    z = rng.uniform(-0.01, 0.01, 200_000)
+    sp = mri.Spins(np.stack([0 * z, 0 * z, z], -1), 1.0, 0.1)
+    assert plan_affine(seq.rf, seq.gradient, seq.dt, None, sp) is None
