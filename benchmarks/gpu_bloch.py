@@ -14,7 +14,10 @@ GPU; ``none``: all at once; an integer: spins per chunk), and two ways of callin
 (``mri.simulate`` as is, with its host-side planning per call) and ``jit`` (inside
 ``jax.jit`` with the spins as arguments). ``--grad`` adds ``value_and_grad`` over forward for
 the 1e4-step sequence of ``bench_bloch.py`` (goal <= 3) at 1e4 and 1e6 spins.
-``python benchmarks/gpu_bloch.py [--spins N ...] [--chunks auto none ...] [--grad] [--quick]``
+``--profile`` times the RF bundle alone (1, 4, 16 steps) and counts the kernels XLA makes of
+it (``--hlo-dir D``: the optimised HLO written to D).
+``python benchmarks/gpu_bloch.py [--spins N ...] [--chunks auto none ...] [--grad]
+[--profile [--hlo-dir D]] [--quick]``
 (``--quick``: 1e4 spins, any device, for a correctness run on CPU).
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -106,6 +110,63 @@ def _calls(args, kw, spin_chunk):
     }
 
 
+def _rf_kernel_profile(N: int, repeat: int, hlo_dir=None) -> dict:
+    """The RF bundle alone, jitted on N spins (no scan, no switch): seconds per spin-step
+    for bundles of 1, 4 and 16 steps (series and sin/cos coefficients), and how many kernels
+    XLA makes of each (the ENTRY computation's fusions and custom calls); with ``hlo_dir``
+    the optimised HLO of each is written there."""
+    import jax
+    import jax.numpy as jnp
+
+    from netmag_jax.mri import _fast
+    from netmag_jax.mri._segments import BUNDLE, COUNT_SHIFT, NEW_DT, RFRUN
+
+    rng = np.random.default_rng(0)
+    f32 = lambda a: jnp.asarray(a, jnp.float32)  # noqa: E731
+    spin = (
+        *(f32(rng.uniform(-0.1, 0.1, N)) for _ in range(3)),
+        f32(np.ones(N)),
+        f32(rng.uniform(-100, 100, N)),
+        f32(1 / rng.uniform(0.3, 1.5, N)),
+        f32(1 / rng.uniform(0.02, 0.2, N)),
+        f32(np.ones(N)),
+    )
+    one = jnp.ones(N, jnp.float32)
+    st = (jnp.zeros(N, jnp.complex64), one, one, 0 * one, jnp.ones(N, jnp.complex64))
+    inp = (
+        f32(np.full(BUNDLE, 2e-6)),
+        f32(np.zeros(BUNDLE)),
+        f32(np.tile([0.0, 0.0, 5e-3 * 4e-6], (BUNDLE, 1))),
+        f32(np.full(BUNDLE, 4e-6)),
+        jnp.zeros(BUNDLE, jnp.int32),
+    )
+    zeros_out = _fast._zeros_out(N, 1, jnp.complex64, jnp.float32, False)
+    out = {}
+    for trig in (False, True):
+        for count in (1, 4, BUNDLE):
+            code = RFRUN | NEW_DT | (count << COUNT_SHIFT)
+
+            def f(st, inp, spin, code=code, trig=trig):
+                return _fast._rf_run_branch(code, trig, spin, zeros_out)(st, inp)[0]
+
+            compiled = jax.jit(f).lower(st, inp, spin).compile()
+            text = compiled.as_text()
+            entry = text[text.find("ENTRY") :]
+            entry = entry[: entry.find("\n}")]
+            kernels = entry.count(" fusion(") + entry.count(" custom-call(")
+            name = f"rf_bundle_{count}_{'trig' if trig else 'series'}"
+            if hlo_dir:
+                Path(hlo_dir, name + ".hlo.txt").write_text(text)
+            t = _best(lambda c=compiled: jax.block_until_ready(c(st, inp, spin)), repeat)
+            out[name + "_ps_per_spin_step"] = t / (N * count) * 1e12
+            out[name + "_kernels"] = kernels
+            print(
+                f"{name:28s} {t / (N * count) * 1e12:8.2f} ps/spin-step  {kernels} kernels",
+                flush=True,
+            )
+    return out
+
+
 def _chunk(c: str):
     return None if c == "none" else (c if c == "auto" else int(float(c)))
 
@@ -130,6 +191,8 @@ def main(argv=None) -> dict:
     p.add_argument("--spins", type=float, nargs="+", default=[1e6, 1e7])
     p.add_argument("--chunks", nargs="+", default=["auto"])
     p.add_argument("--grad", action="store_true")
+    p.add_argument("--profile", action="store_true", help="the RF bundle alone (kernels)")
+    p.add_argument("--hlo-dir", default=None, help="with --profile: write the HLO there")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeat", type=int, default=5)
     a = p.parse_args(argv)
@@ -150,6 +213,8 @@ def main(argv=None) -> dict:
                         f"{key:60s} {rate:.4g}  (goal >= {goals[name]:.0e}; vs reference {d:.1e})",
                         flush=True,
                     )
+    if a.profile:
+        out |= _rf_kernel_profile(sizes[0], a.repeat, a.hlo_dir)
     if a.grad:
         for N in [1000] if a.quick else [10_000, 1_000_000]:
             t_f, t_vg = _grad_ratio(N, a.repeat)
