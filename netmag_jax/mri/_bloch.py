@@ -226,7 +226,9 @@ def simulate(
     complex multiply per spin for RF-free steps, reused phasors under a constant gradient,
     series Rodrigues coefficients for small rotations; see ``_segments`` and ``_fast``). It
     needs the zero pattern of ``rf`` to be concrete to merge (a traced ``rf`` runs every step
-    as an RF step). ``method="reference"`` applies the full rotation at every step, as
+    as an RF step); waveforms that a ``jax.jit``-ed function closes over stay concrete, so
+    jitting a simulation over its spins (batch evaluation, fitting T1/T2 maps) keeps the
+    merged program. ``method="reference"`` applies the full rotation at every step, as
     written in the module docstring; both agree to rounding (tested).
 
     Args:
