@@ -34,7 +34,6 @@ import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
-
 import numpy as np
 
 from .._checks import is_concrete

@@ -95,19 +95,22 @@ def test_row_classes_equal_numpy_unique_and_reject_early():
     assert _row_classes(distinct, limit=100) is None
 
 
+def _plan_slice_pulse(z):
+    """The class-map plan (or None) of a 64-step sinc pulse under a z gradient for spins at
+    heights ``z`` (on the z axis, T1 = 1 s, T2 = 0.1 s)."""
+    b = mri.SequenceBuilder()
+    b.pulse(np.asarray(mri.sinc(0.5, 2e-3, 4.0, n=64)), 2e-3, gradient=(0.0, 0.0, 5e-3))
+    seq = b.build()
+    sp = mri.Spins(np.stack([0 * z, 0 * z, z], -1), 1.0, 0.1)
+    return plan_affine(seq.rf, seq.gradient, seq.dt, None, sp)
+
+
 def test_distinct_positions_plan_no_class_maps():
     """An SLR-like pulse on 2000 distinct positions: classes = spins, so no plan (the
     stepped engine), rejected after one sort of the positions; on 20 positions x 100 spins
     the same pulse is planned with 20 classes."""
-    b = mri.SequenceBuilder()
-    b.pulse(np.asarray(mri.sinc(0.5, 2e-3, 4.0, n=64)), 2e-3, gradient=(0.0, 0.0, 5e-3))
-    seq = b.build()
-    z = np.linspace(-0.01, 0.01, 2000)
-    sp = mri.Spins(np.stack([0 * z, 0 * z, z], -1), 1.0, 0.1)
-    assert plan_affine(seq.rf, seq.gradient, seq.dt, None, sp) is None
-    zc = np.repeat(np.linspace(-0.01, 0.01, 20), 100)  # the same pulse, 20 positions
-    sc = mri.Spins(np.stack([0 * zc, 0 * zc, zc], -1), 1.0, 0.1)
-    plan = plan_affine(seq.rf, seq.gradient, seq.dt, None, sc)
+    assert _plan_slice_pulse(np.linspace(-0.01, 0.01, 2000)) is None
+    plan = _plan_slice_pulse(np.repeat(np.linspace(-0.01, 0.01, 20), 100))  # 20 positions
     assert plan is not None and plan.reps.shape[0] == 20
 
 
@@ -128,9 +131,4 @@ def test_sampled_rejection_is_exact_on_class_structure():
         col = rng.permutation(np.arange(n) % n_classes).astype(np.float64)
         assert not _surely_distinct(col)
     assert not _surely_distinct(np.arange(4000.0))  # small N: full classification decides
-    b = mri.SequenceBuilder()
-    b.pulse(np.asarray(mri.sinc(0.5, 2e-3, 4.0, n=64)), 2e-3, gradient=(0.0, 0.0, 5e-3))
-    seq = b.build()
-    z = rng.uniform(-0.01, 0.01, 200_000)
-    sp = mri.Spins(np.stack([0 * z, 0 * z, z], -1), 1.0, 0.1)
-    assert plan_affine(seq.rf, seq.gradient, seq.dt, None, sp) is None
+    assert _plan_slice_pulse(rng.uniform(-0.01, 0.01, 200_000)) is None
