@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+from jax.core import Tracer
 import numpy as np
 
 
@@ -108,7 +110,12 @@ def check_nonempty(name: str, x) -> None:
 
 
 def is_concrete(x) -> bool:
-    """True if ``x`` holds a concrete value (not a JAX tracer)."""
+    """True if ``x`` holds a concrete value (not a JAX tracer). A JAX array is asked
+    directly, without copying it to the host (10^7 positions on a GPU: 120 MB per call);
+    anything else (NumPy, Python scalars, nested sequences that may hold tracers) by trying
+    the conversion to NumPy."""
+    if isinstance(x, jax.Array):
+        return not isinstance(x, Tracer)
     try:
         np.asarray(x)
         return True

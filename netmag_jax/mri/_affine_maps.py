@@ -135,20 +135,22 @@ def _row_classes(key, limit):
     return reps, cls
 
 
-def _surely_distinct(col) -> bool:
-    """True when a sample of ``s = 8 sqrt(N)`` entries of ``col`` [N] (fixed seed) repeats
-    fewer than 32 values, which rules out a class plan (fewer than N/4 classes) with
-    overwhelming probability: with D < N/4 classes two sampled spins share a class with
-    probability ``sum_i p_i^2 >= 1/D > 4/N`` per pair, so at least ``2 s^2 / N = 128``
-    repeats are expected (distinct float32 positions repeat about one value by rounding). A
-    wrong answer costs only speed (per-spin stepping is exact too). Sorting a sample instead
-    of all N rows keeps planning for 10^6-10^7 distinct spins (a GPU batch) at milliseconds;
-    for N < 4096 the full classification is cheap and this returns False."""
-    n = col.shape[0]
+def _surely_distinct(positions, u) -> bool:
+    """True when the projections ``positions @ u`` of a sample of ``s = 8 sqrt(N)`` spins
+    (fixed seed) repeat fewer than 32 values, which rules out a class plan (fewer than N/4
+    classes) with overwhelming probability: with D < N/4 classes two sampled spins share a
+    class with probability ``sum_i p_i^2 >= 1/D > 4/N`` per pair, so at least
+    ``2 s^2 / N = 128`` repeats are expected (distinct float32 positions repeat about one
+    value by rounding). A wrong answer costs only speed (per-spin stepping is exact too).
+    Only the sampled rows are projected (and, from a GPU, copied to the host), so planning
+    for 10^6-10^7 distinct spins (a GPU batch) takes about a millisecond; for N < 4096 the
+    full classification is cheap and this returns False."""
+    n = positions.shape[0]
     s = 8 * math.isqrt(n)
     if 8 * s > n:
         return False
-    sample = col[np.random.default_rng(0).choice(n, s, replace=False)]
+    rows = np.random.default_rng(0).choice(n, s, replace=False)
+    sample = np.asarray(positions[rows], np.float64) @ u
     return s - np.unique(sample).size < 32
 
 
@@ -180,9 +182,9 @@ def plan_affine(rf, gradient, dt, idx, spins) -> AffinePlan | None:
             blocks.append((a, b))
     if u is None or not blocks:
         return None
-    proj = np.asarray(spins.positions, np.float64) @ u
-    if _surely_distinct(proj):
+    if _surely_distinct(spins.positions, u):
         return None
+    proj = np.asarray(spins.positions, np.float64) @ u
     key = np.stack(
         [
             proj,

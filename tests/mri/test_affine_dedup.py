@@ -123,12 +123,16 @@ def test_sampled_rejection_is_exact_on_class_structure():
     no plan."""
     from netmag_jax.mri._affine_maps import _surely_distinct
 
+    def on_z(z):  # the sample's projections on the z axis are the given heights
+        return np.stack([0 * z, 0 * z, z], -1), np.array([0.0, 0.0, 1.0])
+
     rng = np.random.default_rng(5)
     n = 100_000
     z32 = rng.uniform(-0.1, 0.1, n).astype(np.float32).astype(np.float64)
-    assert _surely_distinct(z32)
+    assert _surely_distinct(*on_z(z32))
+    assert _surely_distinct(jnp.asarray(on_z(z32)[0], jnp.float32), on_z(z32)[1])  # on device
     for n_classes in (n // 4, n // 40, 7):
         col = rng.permutation(np.arange(n) % n_classes).astype(np.float64)
-        assert not _surely_distinct(col)
-    assert not _surely_distinct(np.arange(4000.0))  # small N: full classification decides
+        assert not _surely_distinct(*on_z(col))
+    assert not _surely_distinct(*on_z(np.arange(4000.0)))  # small N: the full classification
     assert _plan_slice_pulse(rng.uniform(-0.01, 0.01, 200_000)) is None
